@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from '../config.js';
+import { openOrm } from '../db/orm.js';
+import { loadDemo } from '../demo/workspace.js';
+import { Automation, Datasource } from '../entities/index.js';
+import { SecretBox } from '../services/secrets.js';
+
+/** `npm run demo`: loads the demo workspace into DATA_DIR's database, which must be empty. */
+try {
+  const config = loadConfig();
+  const orm = await openOrm({ databaseFile: config.databaseFile });
+  try {
+    const em = orm.em.fork();
+    const existing = (await em.count(Datasource)) + (await em.count(Automation));
+    if (existing > 0) {
+      console.error(`The workspace in ${config.databaseFile} already holds ${existing} object(s); the demo loads only into an empty one.`);
+      console.error('Use another DATA_DIR, e.g. DATA_DIR=./demo-data npm run demo');
+      process.exitCode = 1;
+    } else {
+      const summary = await loadDemo(orm, config.dataDir, SecretBox.open(config.dataDir, config.secretKey));
+      console.log(`Demo loaded into ${config.databaseFile}: ${summary.datasources} datasources, ${summary.automations} automations.`);
+    }
+  } finally {
+    await orm.close();
+  }
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exitCode = 1;
+}

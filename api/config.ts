@@ -1,0 +1,95 @@
+import { mkdirSync, accessSync, constants } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Validated runtime configuration; read once at start by {@link loadConfig}. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Absolute path of the SQLite metadata database file. */
+  databaseFile: string;
+  logLevel: LogLevel;
+  /** Key sealing stored secrets; when absent, a key file in DATA_DIR is used (created on first start). */
+  secretKey?: Buffer;
+}
+
+/** Thrown at start when one or more variables are invalid; the message names every one. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the environment. Creates DATA_DIR when missing.
+ * Every bad variable is reported at once, so a user fixes them in one go.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const value = (name: string) => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+
+  const host = value('HOST') ?? '127.0.0.1';
+  if (/\s/.test(host)) problems.push(`HOST must be a host name or IP address, got ${JSON.stringify(host)}`);
+
+  let port = 4000;
+  const rawPort = value('PORT');
+  if (rawPort !== undefined) {
+    port = Number(rawPort);
+    if (!/^\d+$/.test(rawPort) || port > 65535) {
+      problems.push(`PORT must be an integer from 0 to 65535, got ${JSON.stringify(rawPort)}`);
+    }
+  }
+
+  const logLevel = (value('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  }
+
+  const dataDir = resolve(cwd, value('DATA_DIR') ?? './data');
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    accessSync(dataDir, constants.W_OK);
+  } catch (error) {
+    problems.push(`DATA_DIR ${JSON.stringify(dataDir)} cannot be created or written: ${(error as Error).message}`);
+  }
+
+  let databaseFile = resolve(dataDir, 'tributary.db');
+  const rawUrl = value('DATABASE_URL');
+  if (rawUrl !== undefined) {
+    const parsed = parseSqliteUrl(rawUrl);
+    if (parsed === undefined) {
+      problems.push(
+        `DATABASE_URL must be a SQLite URL such as sqlite:///var/lib/tributary/tributary.db or sqlite:./data/tributary.db, got ${JSON.stringify(rawUrl)}`,
+      );
+    } else {
+      databaseFile = isAbsolute(parsed) ? parsed : resolve(cwd, parsed);
+    }
+  }
+
+  let secretKey: Buffer | undefined;
+  const rawKey = value('TRIBUTARY_SECRET_KEY');
+  if (rawKey !== undefined) {
+    secretKey = /^[0-9a-f]{64}$/i.test(rawKey) ? Buffer.from(rawKey, 'hex') : Buffer.from(rawKey, 'base64');
+    if (secretKey.length !== 32) {
+      problems.push('TRIBUTARY_SECRET_KEY must be 32 bytes, as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { host, port, dataDir, databaseFile, logLevel: logLevel as LogLevel, secretKey };
+}
+
+/** `sqlite:///abs/file.db`, `sqlite://rel/file.db`, `sqlite:rel/file.db` or `file:…` → a path. */
+function parseSqliteUrl(url: string): string | undefined {
+  const match = /^(?:sqlite|file):(?:\/\/)?(.+)$/i.exec(url);
+  if (!match) return undefined;
+  const path = decodeURIComponent(match[1]!);
+  return path === ':memory:' ? undefined : path;
+}

@@ -1,0 +1,7 @@
+import type { Migration } from '@mikro-orm/migrations';
+import { Migration20261122000000Initial } from './Migration20261122000000Initial.js';
+
+/** Every migration in order. New ones are appended; applied ones are never edited. */
+export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migration }[] = [
+  { name: 'Migration20261122000000Initial', class: Migration20261122000000Initial },
+];

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
+import { Field, ID, InterfaceType } from 'type-graphql';
+import { AutomationKind, AutomationState } from './enums.js';
+
+/**
+ * Root of the automation hierarchy: one table (`automation`), one row per automation,
+ * `kind` tells which subclass (ETL step, SFTP import, script, chain task) a row is.
+ * Declared inputs/outputs live in `automation_io`, chain steps in `chain_step`.
+ */
+@Entity({
+  tableName: 'automation',
+  discriminatorColumn: 'kind',
+  // Explicit map: without it the root gets a discriminator value of its own and joined populates filter on it.
+  discriminatorMap: { ETL_STEP: 'EtlStep', SFTP_IMPORT: 'SftpImport', SCRIPT: 'Script', CHAIN_TASK: 'ChainTask' },
+})
+@InterfaceType('Automation', {
+  resolveType: (value: Automation) => AUTOMATION_TYPE_NAMES[value.kind],
+})
+export abstract class Automation {
+  @PrimaryKey({ type: 'uuid' })
+  @Field(() => ID)
+  id: string = randomUUID();
+
+  @Property({ type: 'string', length: 200, unique: true })
+  @Field(() => String)
+  name!: string;
+
+  @Enum({ items: () => AutomationKind, type: 'string' })
+  @Field(() => AutomationKind)
+  kind!: AutomationKind;
+
+  @Property({ type: 'text', nullable: true })
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  /** Cron expression (5 or 6 fields) of the own schedule, or null when unscheduled. */
+  @Property({ type: 'string', length: 200, nullable: true })
+  scheduleCron?: string | null;
+
+  /** IANA time zone the cron expression is read in. */
+  @Property({ type: 'string', length: 100, nullable: true })
+  scheduleTimezone?: string | null;
+
+  @Enum({ items: () => AutomationState, type: 'string' })
+  @Field(() => AutomationState)
+  state: AutomationState = AutomationState.ACTIVE;
+
+  @Property({ type: 'datetime' })
+  @Field(() => Date)
+  createdAt: Date = new Date();
+
+  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  @Field(() => Date)
+  modifiedAt: Date = new Date();
+}
+
+/** GraphQL object type name of each automation kind. */
+export const AUTOMATION_TYPE_NAMES: Record<AutomationKind, string> = {
+  [AutomationKind.ETL_STEP]: 'EtlStep',
+  [AutomationKind.SFTP_IMPORT]: 'SftpImport',
+  [AutomationKind.SCRIPT]: 'Script',
+  [AutomationKind.CHAIN_TASK]: 'ChainTask',
+};

@@ -1,0 +1,63 @@
+import { registerEnumType } from 'type-graphql';
+
+export enum DatasourceKind {
+  STORAGE = 'STORAGE',
+  FILE = 'FILE',
+  JOIN = 'JOIN',
+}
+export enum JoinType {
+  INNER = 'INNER',
+  LEFT = 'LEFT',
+}
+export enum AutomationKind {
+  ETL_STEP = 'ETL_STEP',
+  SFTP_IMPORT = 'SFTP_IMPORT',
+  SCRIPT = 'SCRIPT',
+  CHAIN_TASK = 'CHAIN_TASK',
+}
+export enum ScriptLanguage {
+  JAVASCRIPT = 'JAVASCRIPT',
+  PYTHON = 'PYTHON',
+}
+export enum RunStatus {
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  SUCCESS = 'SUCCESS',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+}
+export enum AutomationState {
+  ACTIVE = 'ACTIVE',
+  PAUSED = 'PAUSED',
+  STOPPED = 'STOPPED',
+  DEACTIVATED = 'DEACTIVATED',
+}
+export enum LineageNodeType {
+  DATASOURCE = 'DATASOURCE',
+  JOIN_DATASOURCE = 'JOIN_DATASOURCE',
+  ETL_STEP = 'ETL_STEP',
+  SFTP_IMPORT = 'SFTP_IMPORT',
+  SCRIPT = 'SCRIPT',
+  CHAIN_TASK = 'CHAIN_TASK',
+}
+/** Which side of an automation a declared datasource is on. */
+export enum IoDirection {
+  INPUT = 'INPUT',
+  OUTPUT = 'OUTPUT',
+}
+
+registerEnumType(DatasourceKind, { name: 'DatasourceKind' });
+registerEnumType(JoinType, { name: 'JoinType' });
+registerEnumType(AutomationKind, { name: 'AutomationKind' });
+registerEnumType(ScriptLanguage, { name: 'ScriptLanguage' });
+registerEnumType(RunStatus, { name: 'RunStatus' });
+registerEnumType(AutomationState, {
+  name: 'AutomationState',
+  valuesConfig: {
+    ACTIVE: { description: 'Runs on its schedule and when triggered' },
+    PAUSED: { description: 'No new runs; a run in flight finishes' },
+    STOPPED: { description: 'No new runs; a run in flight is cancelled' },
+    DEACTIVATED: { description: 'Switched off until started again' },
+  },
+});
+registerEnumType(LineageNodeType, { name: 'LineageNodeType' });

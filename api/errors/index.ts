@@ -1,0 +1,58 @@
+import { GraphQLError } from 'graphql';
+
+/** A dependent object that blocks a deletion, as reported in `extensions.dependents`. */
+export interface DependentInfo {
+  id: string;
+  name: string;
+  type: string;
+  reason: string;
+}
+
+/** Base of every error we raise on purpose: a fixed `extensions.code`, safe to show to clients. */
+export abstract class AppError extends GraphQLError {
+  constructor(message: string, code: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...extensions } });
+  }
+}
+
+/** Invalid input; `field` names the offending input field (e.g. `name`, `join.leftKey`). */
+export class BadUserInputError extends AppError {
+  constructor(readonly field: string, message: string) {
+    super(message, 'BAD_USER_INPUT', { field });
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(what: string, id: string, field?: string) {
+    super(`${what} ${JSON.stringify(id)} does not exist`, 'NOT_FOUND', field ? { field } : {});
+  }
+}
+
+/** A uniqueness clash, typically a duplicate name. */
+export class ConflictError extends AppError {
+  constructor(readonly field: string, message: string) {
+    super(message, 'CONFLICT', { field });
+  }
+}
+
+export class DatasourceInUseError extends AppError {
+  constructor(name: string, dependents: DependentInfo[]) {
+    super(
+      `Datasource "${name}" is used by ${dependents.length} object(s) and cannot be deleted: ` +
+        dependents.map((d) => `${d.name} (${d.reason})`).join(', '),
+      'DATASOURCE_IN_USE',
+      { dependents },
+    );
+  }
+}
+
+export class AutomationInUseError extends AppError {
+  constructor(name: string, dependents: DependentInfo[]) {
+    super(
+      `Automation "${name}" is triggered by ${dependents.length} chain task(s) and cannot be deleted: ` +
+        dependents.map((d) => d.name).join(', '),
+      'AUTOMATION_IN_USE',
+      { dependents },
+    );
+  }
+}

@@ -1,0 +1,130 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Automation, AutomationKind, AutomationState, Datasource, IoDirection } from '../entities/index.js';
+import type { Context } from '../graphql/context.js';
+import { toPage } from '../graphql/connection.js';
+import { nextRunAt } from '../services/schedule.js';
+import { AutomationConnection, Dependent, Run, RunConnection, Schedule } from './types/objects.js';
+import { lookup, written } from './util.js';
+
+/** Queries and mutations common to every automation kind, and the fields of the Automation interface. */
+@Resolver(() => Automation)
+export class AutomationResolver {
+  @Query(() => Automation, { nullable: true, description: 'An automation by id or by exact name; null when there is none' })
+  automation(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID, { nullable: true }) id?: string | null,
+    @Arg('name', () => String, { nullable: true }) name?: string | null,
+  ): Promise<Automation | null> {
+    return lookup(id, name, (i) => ctx.automations.findById(i), (n) => ctx.automations.findByName(n));
+  }
+
+  @Query(() => AutomationConnection, { description: 'Automations ordered by name' })
+  automations(
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Arg('search', () => String, { nullable: true, description: 'Case-insensitive part of the name' }) search?: string | null,
+    @Arg('kind', () => AutomationKind, { nullable: true }) kind?: AutomationKind | null,
+    @Arg('state', () => AutomationState, { nullable: true }) state?: AutomationState | null,
+  ) {
+    return ctx.automations.list({ first, after, search, kind, state });
+  }
+
+  @Query(() => [Dependent], { description: 'Dry run of deleteAutomation: the chain tasks that trigger it (empty when it can be deleted)' })
+  automationDeletionImpact(@Ctx() ctx: Context, @Arg('automationId', () => ID) automationId: string) {
+    return ctx.automations.dependents(automationId);
+  }
+
+  @Query(() => Run, { nullable: true, description: 'A run by id' })
+  run(@Arg('id', () => ID) id: string): Run | null {
+    void id; // Runs are recorded once the scheduler lands; until then no run exists.
+    return null;
+  }
+
+  @Mutation(() => ID, { description: 'Refused with AUTOMATION_IN_USE while a chain task triggers it' })
+  async deleteAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return written(ctx, await ctx.automations.delete(id));
+  }
+
+  @Mutation(() => Automation, { description: 'Sets the own schedule; the time zone defaults to UTC' })
+  async setSchedule(
+    @Ctx() ctx: Context,
+    @Arg('automationId', () => ID) automationId: string,
+    @Arg('cron', () => String) cron: string,
+    @Arg('timezone', () => String, { nullable: true }) timezone?: string | null,
+  ) {
+    return written(ctx, await ctx.automations.setSchedule(automationId, cron, timezone));
+  }
+
+  @Mutation(() => Automation)
+  async clearSchedule(@Ctx() ctx: Context, @Arg('automationId', () => ID) automationId: string) {
+    return written(ctx, await ctx.automations.clearSchedule(automationId));
+  }
+
+  @Mutation(() => Automation, { description: 'No new runs; a run in flight finishes' })
+  async pauseAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return written(ctx, await ctx.automations.setState(id, AutomationState.PAUSED));
+  }
+
+  @Mutation(() => Automation, { description: 'No new runs; a run in flight is cancelled' })
+  async stopAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return written(ctx, await ctx.automations.setState(id, AutomationState.STOPPED));
+  }
+
+  @Mutation(() => Automation, { description: 'Back to ACTIVE from PAUSED, STOPPED or DEACTIVATED' })
+  async startAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return written(ctx, await ctx.automations.setState(id, AutomationState.ACTIVE));
+  }
+
+  @Mutation(() => Automation, { description: 'Switches the automation off until it is started again' })
+  async deactivateAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return written(ctx, await ctx.automations.setState(id, AutomationState.DEACTIVATED));
+  }
+
+  @FieldResolver(() => Schedule, { nullable: true, description: 'Own schedule, if any' })
+  schedule(@Root() automation: Automation): Schedule | null {
+    if (!automation.scheduleCron || !automation.scheduleTimezone) return null;
+    const active = automation.state === AutomationState.ACTIVE;
+    return Object.assign(new Schedule(), {
+      cron: automation.scheduleCron,
+      timezone: automation.scheduleTimezone,
+      nextRunAt: active ? nextRunAt(automation.scheduleCron, automation.scheduleTimezone) : null,
+    });
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Own active schedule, or triggered by an effectively scheduled chain task' })
+  effectivelyScheduled(@Root() automation: Automation, @Ctx() ctx: Context) {
+    return ctx.loaders.effectivelyScheduled.load(automation.id);
+  }
+
+  @FieldResolver(() => [Datasource], { description: 'Declared input datasources' })
+  inputs(@Root() automation: Automation, @Ctx() ctx: Context) {
+    return declared(ctx, automation, IoDirection.INPUT);
+  }
+
+  @FieldResolver(() => [Datasource], { description: 'Declared output datasources' })
+  outputs(@Root() automation: Automation, @Ctx() ctx: Context) {
+    return declared(ctx, automation, IoDirection.OUTPUT);
+  }
+
+  @FieldResolver(() => Run, { nullable: true })
+  lastRun(): Run | null {
+    return null; // Runs are recorded once the scheduler lands.
+  }
+
+  @FieldResolver(() => RunConnection)
+  runs(
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ) {
+    void first;
+    return toPage([], 0, 0, !!after); // Runs are recorded once the scheduler lands.
+  }
+}
+
+/** Declared datasources of one side, in declared order. */
+export async function declared(ctx: Context, automation: Automation, direction: IoDirection): Promise<Datasource[]> {
+  const rows = (await ctx.loaders.ioByAutomation.load(automation.id)).filter((r) => r.direction === direction);
+  const datasources = await ctx.loaders.datasource.loadMany(rows.map((r) => r.datasource.id));
+  return datasources.filter((d): d is Datasource => !!d && !(d instanceof Error));
+}

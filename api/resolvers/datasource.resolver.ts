@@ -1,0 +1,98 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Automation, Datasource, DatasourceKind, IoDirection } from '../entities/index.js';
+import type { Context } from '../graphql/context.js';
+import { automationsDeclaring } from '../graphql/loaders.js';
+import { CreateDatasourceInput, UpdateDatasourceInput } from './types/datasource.input.js';
+import { DatasourceConnection, Dependent, JoinSpec } from './types/objects.js';
+import { lookup, written } from './util.js';
+
+@Resolver(() => Datasource)
+export class DatasourceResolver {
+  @Query(() => Datasource, { nullable: true, description: 'A datasource by id or by exact name; null when there is none' })
+  datasource(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID, { nullable: true }) id?: string | null,
+    @Arg('name', () => String, { nullable: true }) name?: string | null,
+  ): Promise<Datasource | null> {
+    return lookup(id, name, (i) => ctx.datasources.findById(i), (n) => ctx.datasources.findByName(n));
+  }
+
+  @Query(() => DatasourceConnection, { description: 'Datasources ordered by name' })
+  datasources(
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Arg('search', () => String, { nullable: true, description: 'Case-insensitive part of the name' }) search?: string | null,
+    @Arg('kind', () => DatasourceKind, { nullable: true }) kind?: DatasourceKind | null,
+  ) {
+    return ctx.datasources.list({ first, after, search, kind });
+  }
+
+  @Query(() => [Dependent], { description: 'Dry run of deleteDatasource: what blocks the deletion (empty when it would succeed)' })
+  deletionImpact(@Ctx() ctx: Context, @Arg('datasourceId', () => ID) datasourceId: string) {
+    return ctx.datasources.dependents(datasourceId);
+  }
+
+  @Mutation(() => Datasource)
+  async createDatasource(@Ctx() ctx: Context, @Arg('input', () => CreateDatasourceInput) input: CreateDatasourceInput) {
+    return written(ctx, await ctx.datasources.create(input));
+  }
+
+  @Mutation(() => Datasource)
+  async updateDatasource(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateDatasourceInput) input: UpdateDatasourceInput,
+  ) {
+    return written(ctx, await ctx.datasources.update(id, input));
+  }
+
+  @Mutation(() => ID, { description: 'Refused with DATASOURCE_IN_USE while anything depends on it' })
+  async deleteDatasource(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return written(ctx, await ctx.datasources.delete(id));
+  }
+
+  @FieldResolver(() => JoinSpec, { nullable: true, description: 'JOIN only' })
+  join(@Root() datasource: Datasource): JoinSpec | null {
+    if (datasource.kind !== DatasourceKind.JOIN || !datasource.joinLeft || !datasource.joinRight) return null;
+    return Object.assign(new JoinSpec(), {
+      leftId: datasource.joinLeft.id,
+      rightId: datasource.joinRight.id,
+      leftKey: datasource.joinLeftKey!,
+      rightKey: datasource.joinRightKey!,
+      type: datasource.joinType!,
+    });
+  }
+
+  @FieldResolver(() => [Automation], { description: 'Automations declaring it as output' })
+  producedBy(@Root() datasource: Datasource, @Ctx() ctx: Context) {
+    return automationsDeclaring(ctx.loaders, [datasource.id], IoDirection.OUTPUT);
+  }
+
+  @FieldResolver(() => [Automation], {
+    description: 'Automations declaring it as input, and those reading a join datasource built on it (through joins of joins)',
+  })
+  async consumedBy(@Root() datasource: Datasource, @Ctx() ctx: Context) {
+    const joins = await ctx.loaders.joinsBuiltOn.load(datasource.id);
+    return automationsDeclaring(ctx.loaders, [datasource.id, ...joins], IoDirection.INPUT);
+  }
+
+  @FieldResolver(() => [Datasource], { description: 'Join datasources using it directly as a source' })
+  async usedInJoins(@Root() datasource: Datasource, @Ctx() ctx: Context) {
+    const ids = await ctx.loaders.joinsUsing.load(datasource.id);
+    return (await ctx.loaders.datasource.loadMany(ids)).filter((d) => d && !(d instanceof Error));
+  }
+}
+
+@Resolver(() => JoinSpec)
+export class JoinSpecResolver {
+  @FieldResolver(() => Datasource)
+  left(@Root() spec: JoinSpec, @Ctx() ctx: Context) {
+    return ctx.loaders.datasource.load(spec.leftId);
+  }
+
+  @FieldResolver(() => Datasource)
+  right(@Root() spec: JoinSpec, @Ctx() ctx: Context) {
+    return ctx.loaders.datasource.load(spec.rightId);
+  }
+}

@@ -1,0 +1,109 @@
+import { Field, ID, InputType, Int } from 'type-graphql';
+import { GraphQLJSON } from 'graphql-scalars';
+import { ScriptLanguage } from '../../entities/enums.js';
+
+@InputType('ScheduleInput')
+export class ScheduleInput {
+  @Field(() => String, { description: 'Cron expression, 5 fields or 6 with seconds first' }) cron!: string;
+  @Field(() => String, { nullable: true, description: 'IANA time zone; defaults to UTC' }) timezone?: string | null;
+}
+
+/** Fields every automation kind shares. */
+export interface CommonAutomationInput {
+  name?: string | null;
+  description?: string | null;
+  schedule?: ScheduleInput | null;
+}
+
+@InputType('CreateEtlStepInput')
+export class CreateEtlStepInput implements CommonAutomationInput {
+  @Field(() => String) name!: string;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => ID) inputId!: string;
+  @Field(() => ID) outputId!: string;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Defaults to {} (copy the input as it is)' }) transform?: Record<string, unknown> | null;
+  @Field(() => ScheduleInput, { nullable: true }) schedule?: ScheduleInput | null;
+}
+
+@InputType('UpdateEtlStepInput')
+export class UpdateEtlStepInput implements CommonAutomationInput {
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => ID, { nullable: true }) inputId?: string | null;
+  @Field(() => ID, { nullable: true }) outputId?: string | null;
+  @Field(() => GraphQLJSON, { nullable: true }) transform?: Record<string, unknown> | null;
+  @Field(() => ScheduleInput, { nullable: true, description: 'null removes the schedule' }) schedule?: ScheduleInput | null;
+}
+
+@InputType('CreateSftpImportInput')
+export class CreateSftpImportInput implements CommonAutomationInput {
+  @Field(() => String) name!: string;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => String) host!: string;
+  @Field(() => Int, { nullable: true, description: 'Defaults to 22' }) port?: number | null;
+  @Field(() => String) username!: string;
+  @Field(() => String, { nullable: true, description: 'Write-only' }) password?: string | null;
+  @Field(() => String, { nullable: true, description: 'Write-only, PEM or OpenSSH format' }) privateKey?: string | null;
+  @Field(() => String, { nullable: true, description: 'Defaults to the login directory "."' }) remoteDir?: string | null;
+  @Field(() => String, { nullable: true, description: 'Glob, defaults to "*"' }) filePattern?: string | null;
+  @Field(() => ID) outputId!: string;
+  @Field(() => ScheduleInput, { nullable: true }) schedule?: ScheduleInput | null;
+}
+
+@InputType('UpdateSftpImportInput')
+export class UpdateSftpImportInput implements CommonAutomationInput {
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => String, { nullable: true }) host?: string | null;
+  @Field(() => Int, { nullable: true }) port?: number | null;
+  @Field(() => String, { nullable: true }) username?: string | null;
+  @Field(() => String, { nullable: true, description: 'Write-only; null removes the stored password' }) password?: string | null;
+  @Field(() => String, { nullable: true, description: 'Write-only; null removes the stored key' }) privateKey?: string | null;
+  @Field(() => String, { nullable: true }) remoteDir?: string | null;
+  @Field(() => String, { nullable: true }) filePattern?: string | null;
+  @Field(() => ID, { nullable: true }) outputId?: string | null;
+  @Field(() => ScheduleInput, { nullable: true, description: 'null removes the schedule' }) schedule?: ScheduleInput | null;
+}
+
+@InputType('CreateScriptInput')
+export class CreateScriptInput implements CommonAutomationInput {
+  @Field(() => String) name!: string;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => ScriptLanguage) language!: ScriptLanguage;
+  @Field(() => String) code!: string;
+  @Field(() => [ID], { nullable: true, description: 'Declared input datasources' }) inputIds?: string[] | null;
+  @Field(() => [ID], { nullable: true, description: 'Declared output datasources' }) outputIds?: string[] | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'JSON object with optional args (list), kwargs and job_config (objects)' })
+  variables?: Record<string, unknown> | null;
+  @Field(() => ScheduleInput, { nullable: true }) schedule?: ScheduleInput | null;
+}
+
+@InputType('UpdateScriptInput')
+export class UpdateScriptInput implements CommonAutomationInput {
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => ScriptLanguage, { nullable: true }) language?: ScriptLanguage | null;
+  @Field(() => String, { nullable: true }) code?: string | null;
+  @Field(() => [ID], { nullable: true }) inputIds?: string[] | null;
+  @Field(() => [ID], { nullable: true }) outputIds?: string[] | null;
+  @Field(() => GraphQLJSON, { nullable: true }) variables?: Record<string, unknown> | null;
+  @Field(() => ScheduleInput, { nullable: true, description: 'null removes the schedule' }) schedule?: ScheduleInput | null;
+}
+
+@InputType('CreateChainTaskInput')
+export class CreateChainTaskInput implements CommonAutomationInput {
+  @Field(() => String) name!: string;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => [ID], { description: 'Automations to trigger, in order' }) stepIds!: string[];
+  @Field(() => Boolean, { nullable: true, description: 'Defaults to false: a failed step stops the chain' }) continueOnFailure?: boolean | null;
+  @Field(() => ScheduleInput, { nullable: true }) schedule?: ScheduleInput | null;
+}
+
+@InputType('UpdateChainTaskInput')
+export class UpdateChainTaskInput implements CommonAutomationInput {
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => [ID], { nullable: true }) stepIds?: string[] | null;
+  @Field(() => Boolean, { nullable: true }) continueOnFailure?: boolean | null;
+  @Field(() => ScheduleInput, { nullable: true, description: 'null removes the schedule' }) schedule?: ScheduleInput | null;
+}

@@ -1,0 +1,48 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Automation, Datasource, JoinType, LineageNodeType, RunStatus } from '../../entities/index.js';
+import { connectionType } from '../../graphql/connection.js';
+
+@ObjectType('JoinSpec', { description: 'How a JOIN datasource joins its two sources' })
+export class JoinSpec {
+  leftId!: string;
+  rightId!: string;
+  @Field(() => String) leftKey!: string;
+  @Field(() => String) rightKey!: string;
+  @Field(() => JoinType) type!: JoinType;
+}
+
+@ObjectType('Schedule')
+export class Schedule {
+  @Field(() => String) cron!: string;
+  @Field(() => String, { description: 'IANA time zone the cron expression is read in' }) timezone!: string;
+  @Field(() => Date, { nullable: true, description: 'Next time the schedule fires; null while the automation is not ACTIVE' })
+  nextRunAt!: Date | null;
+}
+
+@ObjectType('Dependent', { description: 'An object that depends on another and so blocks its deletion' })
+export class Dependent {
+  @Field(() => ID) id!: string;
+  @Field(() => String) name!: string;
+  @Field(() => LineageNodeType) type!: LineageNodeType;
+  @Field(() => String, { description: 'Why it depends on it, e.g. "declares it as input"' }) reason!: string;
+}
+
+@ObjectType('Run', { description: 'One execution of an automation' })
+export class Run {
+  @Field(() => ID) id!: string;
+  @Field(() => Automation) automation!: Automation;
+  @Field(() => RunStatus) status!: RunStatus;
+  @Field(() => String, { description: 'SCHEDULE, MANUAL or CHAIN' }) trigger!: string;
+  @Field(() => Run, { nullable: true }) parentRun!: Run | null;
+  @Field(() => Date) queuedAt!: Date;
+  @Field(() => Date, { nullable: true }) startedAt!: Date | null;
+  @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => Int, { nullable: true }) rowsRead!: number | null;
+  @Field(() => Int, { nullable: true }) rowsWritten!: number | null;
+  @Field(() => String, { nullable: true }) error!: string | null;
+  @Field(() => [String]) log!: string[];
+}
+
+export const DatasourceConnection = connectionType('Datasource', Datasource);
+export const AutomationConnection = connectionType('Automation', Automation);
+export const RunConnection = connectionType('Run', Run);

@@ -1,0 +1,19 @@
+import { BadUserInputError } from '../errors/index.js';
+import type { Context } from '../graphql/context.js';
+
+/** Finds an object by id or by name (exactly one of them); unknown ones are null, never an error. */
+export async function lookup<T>(
+  id: string | null | undefined,
+  name: string | null | undefined,
+  byId: (id: string) => Promise<T | null>,
+  byName: (name: string) => Promise<T | null>,
+): Promise<T | null> {
+  if ((id == null) === (name == null)) throw new BadUserInputError(id == null ? 'id' : 'name', 'give either id or name');
+  return id != null ? byId(id) : byName(name!);
+}
+
+/** Marks the end of a mutation: later fields of the same request must not see cached pre-write data. */
+export function written<T>(ctx: Context, result: T): T {
+  ctx.loaders.clearAll();
+  return result;
+}

@@ -1,0 +1,128 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type ErrorRequestHandler } from 'express';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { expressMiddleware } from '@as-integrations/express5';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { MikroORM } from '@mikro-orm/sqlite';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { openOrm } from './db/orm.js';
+import { AppError } from './errors/index.js';
+import { createContext, type Context } from './graphql/context.js';
+import { buildAppSchema } from './graphql/schema.js';
+import { SecretBox } from './services/secrets.js';
+
+/** Largest request body accepted; script code may be up to 1 MB, JSON-escaped. */
+const BODY_LIMIT = '4mb';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  orm: MikroORM;
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  config: Config;
+  logger: Logger;
+  /** Sealing key for secrets; defaults to TRIBUTARY_SECRET_KEY or the key file in DATA_DIR. */
+  secretKey?: Buffer;
+  onQuery?: (sql: string) => void;
+}
+
+/**
+ * Keeps our own errors (they carry a code and a safe message) and GraphQL's request errors;
+ * anything else is a bug: logged with its stack, shown to clients without internals.
+ */
+export function formatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof AppError) return formatted;
+    if (formatted.extensions?.code !== 'INTERNAL_SERVER_ERROR' && !(original instanceof Error && !(original instanceof GraphQLError))) {
+      return formatted;
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving a request');
+    return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}
+
+/** Opens the database (applying migrations), then serves `/graphql` and `/healthz`. */
+export async function startServer({ config, logger, secretKey, onQuery }: ServerOptions): Promise<RunningServer> {
+  const orm = await openOrm({ databaseFile: config.databaseFile, onQuery });
+  const secrets = SecretBox.open(config.dataDir, secretKey);
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+
+  const apollo = new ApolloServer<Context>({
+    schema: await buildAppSchema(),
+    csrfPrevention: true,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatError(logger),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+  });
+  await apollo.start();
+
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await orm.em.fork().getConnection().execute('select 1');
+      res.json({ status: 'ok' });
+    } catch (error) {
+      logger.error({ err: error }, 'health check failed');
+      res.status(503).json({ status: 'error', message: 'database unavailable' });
+    }
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: BODY_LIMIT }),
+    expressMiddleware(apollo, { context: async () => createContext({ em: orm.em as never, secrets, logger }) }),
+  );
+  app.use(bodyErrors(logger));
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  logger.info({ url, dataDir: config.dataDir, database: config.databaseFile }, 'Tributary is listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    orm,
+    close: () =>
+      (closing ??= (async () => {
+        await apollo.stop(); // drains in-flight requests, then closes the HTTP server
+        await orm.close();
+      })()),
+  };
+}
+
+/** Request-level failures (oversized or malformed JSON bodies) as GraphQL-shaped JSON, never an HTML stack page. */
+function bodyErrors(logger: Logger): ErrorRequestHandler {
+  return (error, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const status = typeof error?.status === 'number' ? error.status : 500;
+    let message = 'Internal server error';
+    let code = 'INTERNAL_SERVER_ERROR';
+    if (error?.type === 'entity.too.large') {
+      message = `request body is larger than the ${BODY_LIMIT} limit`;
+      code = 'BAD_USER_INPUT';
+    } else if (status >= 400 && status < 500) {
+      message = `bad request: ${error.message}`;
+      code = 'BAD_REQUEST';
+    } else {
+      logger.error({ err: error }, 'unexpected HTTP error');
+    }
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  };
+}

@@ -1,0 +1,434 @@
+import type { FilterQuery } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/sqlite';
+import {
+  Automation,
+  AutomationIo,
+  AutomationKind,
+  AutomationState,
+  ChainStep,
+  ChainTask,
+  Datasource,
+  DatasourceKind,
+  EtlStep,
+  IoDirection,
+  Script,
+  ScriptToken,
+  ScriptTokenKind,
+  SftpImport,
+} from '../entities/index.js';
+import { AutomationInUseError, BadUserInputError, ConflictError, NotFoundError, type DependentInfo } from '../errors/index.js';
+import type { Page } from '../graphql/connection.js';
+import type {
+  CommonAutomationInput,
+  CreateChainTaskInput,
+  CreateEtlStepInput,
+  CreateScriptInput,
+  CreateSftpImportInput,
+  ScheduleInput,
+  UpdateChainTaskInput,
+  UpdateEtlStepInput,
+  UpdateScriptInput,
+  UpdateSftpImportInput,
+} from '../resolvers/types/automation.input.js';
+import { automationDependents } from './dependents.js';
+import { pageByName, type PageArgs } from './paging.js';
+import { DEFAULT_TIMEZONE, checkCron, checkTimezone } from './schedule.js';
+import { MAX_SCRIPT_TOKENS, extractScriptTokens } from './script-tokens.js';
+import type { SecretBox } from './secrets.js';
+import { writeTransaction } from './transaction.js';
+import { LIMITS, checkIdList, checkJsonObject, checkName, checkRequiredText, checkText, notNull } from './validation.js';
+
+export interface AutomationListArgs extends PageArgs {
+  kind?: AutomationKind | null;
+  state?: AutomationState | null;
+}
+
+type AutomationClass<T extends Automation> = new () => T;
+
+/** Automation rules: per-kind validation, declared inputs/outputs, chain cycles, schedules, state, deletion. */
+export class AutomationService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async findById(id: string): Promise<Automation | null> {
+    return this.em.findOne(Automation, { id });
+  }
+
+  async findByName(name: string): Promise<Automation | null> {
+    return this.em.findOne(Automation, { name });
+  }
+
+  async list(args: AutomationListArgs): Promise<Page<Automation>> {
+    const filter: FilterQuery<Automation> = {};
+    if (args.kind) filter.kind = args.kind;
+    if (args.state) filter.state = args.state;
+    return pageByName(this.em, Automation, filter, args);
+  }
+
+  // --- ETL steps -------------------------------------------------------------------------
+
+  createEtlStep(input: CreateEtlStepInput): Promise<EtlStep> {
+    return this.write(async (em) => {
+      const step = await this.createCommon(em, EtlStep, AutomationKind.ETL_STEP, input);
+      step.transform = checkJsonObject(input.transform ?? {}, 'transform');
+      await this.setEtlEnds(em, step, input.inputId, input.outputId);
+      return step;
+    });
+  }
+
+  updateEtlStep(id: string, input: UpdateEtlStepInput): Promise<EtlStep> {
+    return this.write(async (em) => {
+      const step = await this.load(em, id, EtlStep, AutomationKind.ETL_STEP);
+      await this.updateCommon(em, step, input);
+      if (input.transform !== undefined) step.transform = checkJsonObject(notNull(input.transform, 'transform'), 'transform');
+      const inputId = notNull(input.inputId, 'inputId');
+      const outputId = notNull(input.outputId, 'outputId');
+      if (inputId !== undefined || outputId !== undefined) {
+        const current = await this.declaredIds(em, step.id);
+        await this.setEtlEnds(em, step, inputId ?? current.inputs[0]!, outputId ?? current.outputs[0]!);
+      }
+      return step;
+    });
+  }
+
+  private async setEtlEnds(em: EntityManager, step: EtlStep, inputId: string, outputId: string): Promise<void> {
+    if (inputId === outputId) throw new BadUserInputError('outputId', 'an ETL step must write to a different datasource than it reads');
+    const [input] = await this.datasources(em, [inputId], 'inputId');
+    const [output] = await this.writableDatasources(em, [outputId], 'outputId');
+    await this.setIo(em, step, [input!], [output!]);
+  }
+
+  // --- SFTP imports ----------------------------------------------------------------------
+
+  createSftpImport(input: CreateSftpImportInput): Promise<SftpImport> {
+    return this.write(async (em) => {
+      const sftp = await this.createCommon(em, SftpImport, AutomationKind.SFTP_IMPORT, input);
+      this.applySftpSettings(sftp, input);
+      const [output] = await this.writableDatasources(em, [input.outputId], 'outputId');
+      await this.setIo(em, sftp, [], [output!]);
+      return sftp;
+    });
+  }
+
+  updateSftpImport(id: string, input: UpdateSftpImportInput): Promise<SftpImport> {
+    return this.write(async (em) => {
+      const sftp = await this.load(em, id, SftpImport, AutomationKind.SFTP_IMPORT);
+      await this.updateCommon(em, sftp, input);
+      this.applySftpSettings(sftp, input);
+      const outputId = notNull(input.outputId, 'outputId');
+      if (outputId !== undefined) {
+        const [output] = await this.writableDatasources(em, [outputId], 'outputId');
+        await this.setIo(em, sftp, [], [output!]);
+      }
+      return sftp;
+    });
+  }
+
+  private applySftpSettings(sftp: SftpImport, input: UpdateSftpImportInput): void {
+    const host = notNull(input.host, 'host');
+    if (host !== undefined || !sftp.host) {
+      sftp.host = checkRequiredText(host, 'host', LIMITS.host);
+      if (/\s/.test(sftp.host)) throw new BadUserInputError('host', 'host must be a host name or IP address without spaces');
+    }
+    if (input.port !== undefined && input.port !== null) {
+      if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) {
+        throw new BadUserInputError('port', `port must be between 1 and 65535, got ${input.port}`);
+      }
+      sftp.port = input.port;
+    }
+    const username = notNull(input.username, 'username');
+    if (username !== undefined || !sftp.username) sftp.username = checkRequiredText(username, 'username', LIMITS.username);
+    if (input.remoteDir !== undefined) sftp.remoteDir = checkText(input.remoteDir, 'remoteDir', LIMITS.path) ?? '.';
+    if (input.filePattern !== undefined) sftp.filePattern = checkText(input.filePattern, 'filePattern', LIMITS.filePattern) ?? '*';
+    if (input.password !== undefined) sftp.passwordSealed = this.sealSecret(input.password, 'password');
+    if (input.privateKey !== undefined) {
+      if (input.privateKey !== null && !/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(input.privateKey)) {
+        throw new BadUserInputError('privateKey', 'privateKey must be a PEM or OpenSSH private key ("-----BEGIN … PRIVATE KEY-----")');
+      }
+      sftp.privateKeySealed = this.sealSecret(input.privateKey, 'privateKey');
+    }
+    if (!sftp.passwordSealed && !sftp.privateKeySealed) {
+      throw new BadUserInputError('password', 'an SFTP import needs a password or a private key');
+    }
+  }
+
+  private sealSecret(value: string | null, field: string): string | null {
+    if (value === null || value === '') return null;
+    if (Buffer.byteLength(value, 'utf8') > LIMITS.secretBytes) throw new BadUserInputError(field, `${field} is larger than ${LIMITS.secretBytes} bytes`);
+    return this.secrets.seal(value);
+  }
+
+  // --- Scripts ---------------------------------------------------------------------------
+
+  createScript(input: CreateScriptInput): Promise<Script> {
+    return this.write(async (em) => {
+      const script = await this.createCommon(em, Script, AutomationKind.SCRIPT, input);
+      script.language = input.language;
+      script.code = checkCode(input.code);
+      script.variables = checkVariables(input.variables);
+      const inputs = await this.datasources(em, checkIdList(input.inputIds, 'inputIds'), 'inputIds');
+      const outputs = await this.writableDatasources(em, checkIdList(input.outputIds, 'outputIds'), 'outputIds');
+      await this.setIo(em, script, inputs, outputs);
+      await this.indexScriptTokens(em, script);
+      return script;
+    });
+  }
+
+  updateScript(id: string, input: UpdateScriptInput): Promise<Script> {
+    return this.write(async (em) => {
+      const script = await this.load(em, id, Script, AutomationKind.SCRIPT);
+      await this.updateCommon(em, script, input);
+      const language = notNull(input.language, 'language');
+      if (language !== undefined) script.language = language;
+      if (input.variables !== undefined) script.variables = checkVariables(input.variables);
+      if (input.inputIds !== undefined || input.outputIds !== undefined) {
+        const current = await this.declaredIds(em, script.id);
+        const inputs = await this.datasources(em, checkIdList(input.inputIds === undefined ? current.inputs : input.inputIds, 'inputIds'), 'inputIds');
+        const outputIds = input.outputIds === undefined ? current.outputs : input.outputIds;
+        const outputs = await this.writableDatasources(em, checkIdList(outputIds, 'outputIds'), 'outputIds');
+        await this.setIo(em, script, inputs, outputs);
+      }
+      const code = notNull(input.code, 'code');
+      if (code !== undefined) {
+        script.code = checkCode(code);
+        await this.indexScriptTokens(em, script);
+      }
+      return script;
+    });
+  }
+
+  /** Re-indexes the UUIDs and string literals of a script's code for the deletion check. */
+  private async indexScriptTokens(em: EntityManager, script: Script): Promise<void> {
+    const { uuids, literals } = extractScriptTokens(script.code);
+    if (uuids.size + literals.size > MAX_SCRIPT_TOKENS) {
+      throw new BadUserInputError('code', `code holds more than ${MAX_SCRIPT_TOKENS} distinct string literals; split it into smaller scripts`);
+    }
+    await em.nativeDelete(ScriptToken, { script: script.id });
+    const rows = [
+      ...[...uuids].map((token) => ({ script: script.id, kind: ScriptTokenKind.UUID, token })),
+      ...[...literals].map((token) => ({ script: script.id, kind: ScriptTokenKind.LITERAL, token })),
+    ];
+    await em.flush(); // the script row must exist before its tokens reference it
+    for (let i = 0; i < rows.length; i += 5_000) await em.insertMany(ScriptToken, rows.slice(i, i + 5_000));
+  }
+
+  // --- Chain tasks -----------------------------------------------------------------------
+
+  createChainTask(input: CreateChainTaskInput): Promise<ChainTask> {
+    return this.write(async (em) => {
+      const chain = await this.createCommon(em, ChainTask, AutomationKind.CHAIN_TASK, input);
+      chain.continueOnFailure = input.continueOnFailure ?? false;
+      await this.setSteps(em, chain, checkIdList(input.stepIds, 'stepIds'));
+      return chain;
+    });
+  }
+
+  updateChainTask(id: string, input: UpdateChainTaskInput): Promise<ChainTask> {
+    return this.write(async (em) => {
+      const chain = await this.load(em, id, ChainTask, AutomationKind.CHAIN_TASK);
+      await this.updateCommon(em, chain, input);
+      const continueOnFailure = notNull(input.continueOnFailure, 'continueOnFailure');
+      if (continueOnFailure !== undefined) chain.continueOnFailure = continueOnFailure;
+      const stepIds = notNull(input.stepIds, 'stepIds');
+      if (stepIds !== undefined) await this.setSteps(em, chain, checkIdList(stepIds, 'stepIds'));
+      return chain;
+    });
+  }
+
+  /** Replaces a chain's steps after checking they exist and that no chain would contain itself. */
+  private async setSteps(em: EntityManager, chain: ChainTask, stepIds: string[]): Promise<void> {
+    const found = new Map((await em.find(Automation, { id: { $in: stepIds } })).map((a) => [a.id, a]));
+    stepIds.forEach((id, i) => {
+      if (id === chain.id) throw new BadUserInputError(`stepIds[${i}]`, 'a chain task cannot trigger itself');
+      if (!found.has(id)) throw new BadUserInputError(`stepIds[${i}]`, `automation ${JSON.stringify(id)} does not exist`);
+    });
+    await checkNoChainCycle(em, chain, stepIds, found);
+    await em.nativeDelete(ChainStep, { chain: chain.id });
+    await em.flush();
+    stepIds.forEach((id, position) => em.persist(em.create(ChainStep, { chain: chain.id, step: id, position })));
+  }
+
+  // --- Schedules, state, deletion -----------------------------------------------------------
+
+  setSchedule(id: string, cron: string, timezone?: string | null): Promise<Automation> {
+    return this.write(async (em) => {
+      const automation = await this.load(em, id, Automation);
+      applySchedule(automation, { cron, timezone }, '');
+      return automation;
+    });
+  }
+
+  clearSchedule(id: string): Promise<Automation> {
+    return this.write(async (em) => {
+      const automation = await this.load(em, id, Automation);
+      applySchedule(automation, null, '');
+      return automation;
+    });
+  }
+
+  /** Changes the run state (pause, stop, start, deactivate). Idempotent. */
+  setState(id: string, state: AutomationState): Promise<Automation> {
+    return this.write(async (em) => {
+      const automation = await this.load(em, id, Automation);
+      automation.state = state;
+      return automation;
+    });
+  }
+
+  /** Chain tasks that trigger this automation; empty when it can be deleted. */
+  async dependents(id: string): Promise<DependentInfo[]> {
+    const automation = await this.findById(id);
+    if (!automation) throw new NotFoundError('Automation', id, 'automationId');
+    return automationDependents(this.em, automation);
+  }
+
+  /** Deletes an automation no chain task triggers; its declarations, steps and run state go with it. */
+  delete(id: string): Promise<string> {
+    return this.write(async (em) => {
+      const automation = await this.load(em, id, Automation);
+      const dependents = await automationDependents(em, automation);
+      if (dependents.length > 0) throw new AutomationInUseError(automation.name, dependents);
+      await em.nativeDelete(Automation, { id }); // FKs cascade to automation_io, chain_step and script_token
+      em.getUnitOfWork().unsetIdentity(automation);
+      return id;
+    });
+  }
+
+  // --- shared helpers ----------------------------------------------------------------------
+
+  private write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return writeTransaction(this.em, 'an automation', work);
+  }
+
+  private async load<T extends Automation>(em: EntityManager, id: string, cls: AutomationClass<T> | typeof Automation, kind?: AutomationKind): Promise<T> {
+    const automation = await em.findOne(Automation, { id });
+    if (!automation) throw new NotFoundError('Automation', id, 'id');
+    if (kind && automation.kind !== kind) {
+      throw new BadUserInputError('id', `automation ${JSON.stringify(automation.name)} is a ${automation.kind}, not a ${kind}`);
+    }
+    void cls;
+    return automation as T;
+  }
+
+  private async createCommon<T extends Automation>(em: EntityManager, cls: AutomationClass<T>, kind: AutomationKind, input: CommonAutomationInput): Promise<T> {
+    const automation = new cls();
+    automation.kind = kind;
+    automation.name = await this.checkNameFree(em, input.name);
+    automation.description = checkText(input.description, 'description', LIMITS.description);
+    if (input.schedule) applySchedule(automation, input.schedule, 'schedule.');
+    em.persist(automation);
+    return automation;
+  }
+
+  private async updateCommon(em: EntityManager, automation: Automation, input: CommonAutomationInput): Promise<void> {
+    const name = notNull(input.name, 'name');
+    if (name !== undefined && name !== automation.name) automation.name = await this.checkNameFree(em, name, automation.id);
+    if (input.description !== undefined) automation.description = checkText(input.description, 'description', LIMITS.description);
+    if (input.schedule !== undefined) applySchedule(automation, input.schedule, 'schedule.');
+  }
+
+  private async checkNameFree(em: EntityManager, name: string | null | undefined, exceptId?: string): Promise<string> {
+    const checked = checkName(name);
+    const clash = await em.findOne(Automation, { name: checked }, { fields: ['id'] });
+    if (clash && clash.id !== exceptId) throw new ConflictError('name', `an automation named ${JSON.stringify(checked)} already exists`);
+    return checked;
+  }
+
+  /** Loads datasources by id in the given order; an unknown id is a BAD_USER_INPUT on `field`. */
+  private async datasources(em: EntityManager, ids: string[], field: string): Promise<Datasource[]> {
+    if (ids.length === 0) return [];
+    const found = new Map((await em.find(Datasource, { id: { $in: ids } })).map((d) => [d.id, d]));
+    return ids.map((id, i) => {
+      const datasource = found.get(id);
+      if (!datasource) throw new BadUserInputError(ids.length > 1 || field.endsWith('Ids') ? `${field}[${i}]` : field, `datasource ${JSON.stringify(id)} does not exist`);
+      return datasource;
+    });
+  }
+
+  /** Like {@link datasources}, refusing JOIN datasources, which are virtual and cannot be written. */
+  private async writableDatasources(em: EntityManager, ids: string[], field: string): Promise<Datasource[]> {
+    const list = await this.datasources(em, ids, field);
+    list.forEach((d, i) => {
+      if (d.kind === DatasourceKind.JOIN) {
+        throw new BadUserInputError(field.endsWith('Ids') ? `${field}[${i}]` : field, `${JSON.stringify(d.name)} is a JOIN datasource; joins are computed from their sources and cannot be written`);
+      }
+    });
+    return list;
+  }
+
+  private async declaredIds(em: EntityManager, automationId: string): Promise<{ inputs: string[]; outputs: string[] }> {
+    const rows = await em.find(AutomationIo, { automation: automationId }, { orderBy: { position: 'asc' } });
+    const ids = (direction: IoDirection) => rows.filter((r) => r.direction === direction).map((r) => r.datasource.id);
+    return { inputs: ids(IoDirection.INPUT), outputs: ids(IoDirection.OUTPUT) };
+  }
+
+  /** Replaces the declared inputs and outputs of an automation. */
+  private async setIo(em: EntityManager, automation: Automation, inputs: Datasource[], outputs: Datasource[]): Promise<void> {
+    await em.nativeDelete(AutomationIo, { automation: automation.id });
+    await em.flush();
+    const rows = [
+      ...inputs.map((d, position) => ({ automation: automation.id, datasource: d.id, direction: IoDirection.INPUT, position })),
+      ...outputs.map((d, position) => ({ automation: automation.id, datasource: d.id, direction: IoDirection.OUTPUT, position })),
+    ];
+    if (rows.length > 0) await em.insertMany(AutomationIo, rows);
+  }
+}
+
+/** Sets or (with null) clears the own schedule; `prefix` locates errors in the input (`schedule.`). */
+function applySchedule(automation: Automation, schedule: ScheduleInput | null, prefix: string): void {
+  if (schedule === null) {
+    automation.scheduleCron = null;
+    automation.scheduleTimezone = null;
+    return;
+  }
+  const timezone = checkTimezone(schedule.timezone ?? DEFAULT_TIMEZONE, `${prefix}timezone`);
+  automation.scheduleCron = checkCron(schedule.cron, timezone, `${prefix}cron`);
+  automation.scheduleTimezone = timezone;
+}
+
+function checkCode(code: string): string {
+  const bytes = Buffer.byteLength(code, 'utf8');
+  if (bytes > LIMITS.codeBytes) throw new BadUserInputError('code', `code is ${bytes} bytes; the limit is ${LIMITS.codeBytes} (1 MB)`);
+  return code;
+}
+
+/** Runtime variables: a JSON object whose optional `args` is a list and `kwargs`/`job_config` are objects. */
+function checkVariables(variables: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
+  if (variables === null || variables === undefined) return null;
+  const checked = checkJsonObject(variables, 'variables');
+  if ('args' in checked && !Array.isArray(checked.args)) throw new BadUserInputError('variables.args', 'variables.args must be a list');
+  for (const key of ['kwargs', 'job_config'] as const) {
+    const value = checked[key];
+    if (key in checked && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw new BadUserInputError(`variables.${key}`, `variables.${key} must be a JSON object`);
+    }
+  }
+  return checked;
+}
+
+/** Refuses steps that contain `chain` through other chains (a chain never contains itself). */
+async function checkNoChainCycle(em: EntityManager, chain: ChainTask, stepIds: string[], steps: Map<string, Automation>): Promise<void> {
+  const edges = await em.find(ChainStep, { chain: { $ne: chain.id } }, { fields: ['chain', 'step'] });
+  const stepsOf = new Map<string, string[]>();
+  for (const edge of edges) {
+    const list = stepsOf.get(edge.chain.id) ?? [];
+    list.push(edge.step.id);
+    stepsOf.set(edge.chain.id, list);
+  }
+  for (const [i, start] of stepIds.entries()) {
+    if (steps.get(start)?.kind !== AutomationKind.CHAIN_TASK) continue;
+    const seen = new Set<string>();
+    const stack = [start];
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (id === chain.id) {
+        throw new BadUserInputError(`stepIds[${i}]`, `chain task ${JSON.stringify(steps.get(start)!.name)} already triggers ${JSON.stringify(chain.name)}; a chain cannot contain itself`);
+      }
+      if (seen.has(id)) continue;
+      seen.add(id);
+      stack.push(...(stepsOf.get(id) ?? []));
+    }
+  }
+}

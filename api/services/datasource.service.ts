@@ -1,0 +1,185 @@
+import { ForeignKeyConstraintViolationException, type FilterQuery } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/sqlite';
+import { Column, Datasource, DatasourceKind, JoinType } from '../entities/index.js';
+import { BadUserInputError, ConflictError, DatasourceInUseError, NotFoundError, type DependentInfo } from '../errors/index.js';
+import type { Page } from '../graphql/connection.js';
+import type { ColumnInput, CreateDatasourceInput, JoinInput, UpdateDatasourceInput } from '../resolvers/types/datasource.input.js';
+import { datasourceDependents } from './dependents.js';
+import { pageByName, type PageArgs } from './paging.js';
+import { writeTransaction } from './transaction.js';
+import { LIMITS, checkName, checkRequiredText, checkTags, checkText, notNull } from './validation.js';
+
+export interface DatasourceListArgs extends PageArgs {
+  kind?: DatasourceKind | null;
+}
+
+/** Datasource rules: validation, join cycle checks and deletion safety. */
+export class DatasourceService {
+  constructor(private readonly em: EntityManager) {}
+
+  async findById(id: string): Promise<Datasource | null> {
+    return this.em.findOne(Datasource, { id });
+  }
+
+  async findByName(name: string): Promise<Datasource | null> {
+    return this.em.findOne(Datasource, { name });
+  }
+
+  async list(args: DatasourceListArgs): Promise<Page<Datasource>> {
+    const filter: FilterQuery<Datasource> = args.kind ? { kind: args.kind } : {};
+    return pageByName(this.em, Datasource, filter, args);
+  }
+
+  async create(input: CreateDatasourceInput): Promise<Datasource> {
+    return this.write(async (em) => {
+      const datasource = new Datasource();
+      datasource.kind = input.kind;
+      datasource.name = await this.checkNameFree(em, input.name);
+      datasource.description = checkText(input.description, 'description', LIMITS.description);
+      datasource.tags = checkTags(input.tags);
+      datasource.columns = checkColumns(input.columns);
+      this.applyKindFields(datasource, input.path, input.path !== undefined, input.join);
+      if (input.kind === DatasourceKind.JOIN) await this.applyJoin(em, datasource, input.join!);
+      em.persist(datasource);
+      return datasource;
+    });
+  }
+
+  async update(id: string, input: UpdateDatasourceInput): Promise<Datasource> {
+    return this.write(async (em) => {
+      const datasource = await em.findOne(Datasource, { id });
+      if (!datasource) throw new NotFoundError('Datasource', id, 'id');
+      const name = notNull(input.name, 'name');
+      if (name !== undefined && name !== datasource.name) datasource.name = await this.checkNameFree(em, name, id);
+      if (input.description !== undefined) datasource.description = checkText(input.description, 'description', LIMITS.description);
+      if (input.tags !== undefined) datasource.tags = checkTags(notNull(input.tags, 'tags'));
+      if (input.columns !== undefined) datasource.columns = checkColumns(notNull(input.columns, 'columns'));
+      if (input.path !== undefined || input.join !== undefined) {
+        this.applyKindFields(datasource, input.path, input.path !== undefined, input.join);
+        if (input.join) await this.applyJoin(em, datasource, input.join);
+      }
+      return datasource;
+    });
+  }
+
+  /** What would block deleting this datasource; empty when it can be deleted. */
+  async dependents(id: string): Promise<DependentInfo[]> {
+    const datasource = await this.findById(id);
+    if (!datasource) throw new NotFoundError('Datasource', id, 'datasourceId');
+    return datasourceDependents(this.em, datasource);
+  }
+
+  /** Deletes a datasource nothing depends on; otherwise refuses with DATASOURCE_IN_USE and changes nothing. */
+  async delete(id: string): Promise<string> {
+    try {
+      return await this.write(async (em) => {
+        const datasource = await em.findOne(Datasource, { id });
+        if (!datasource) throw new NotFoundError('Datasource', id, 'id');
+        const dependents = await datasourceDependents(em, datasource);
+        if (dependents.length > 0) throw new DatasourceInUseError(datasource.name, dependents);
+        em.remove(datasource);
+        return id;
+      });
+    } catch (error) {
+      // A dependent written by another process between our check and the delete: the FK refuses it.
+      if (error instanceof ForeignKeyConstraintViolationException) {
+        const datasource = await this.em.fork().findOneOrFail(Datasource, { id });
+        throw new DatasourceInUseError(datasource.name, await datasourceDependents(this.em.fork(), datasource));
+      }
+      throw error;
+    }
+  }
+
+  private write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return writeTransaction(this.em, 'a datasource', work);
+  }
+
+  private async checkNameFree(em: EntityManager, name: string, exceptId?: string): Promise<string> {
+    checkName(name);
+    const clash = await em.findOne(Datasource, { name }, { fields: ['id'] });
+    if (clash && clash.id !== exceptId) throw new ConflictError('name', `a datasource named ${JSON.stringify(name)} already exists`);
+    return name;
+  }
+
+  /** `path` belongs to FILE datasources and `join` to JOIN ones; each is required there and refused elsewhere. */
+  private applyKindFields(datasource: Datasource, path: string | null | undefined, pathGiven: boolean, join: JoinInput | null | undefined) {
+    if (datasource.kind === DatasourceKind.FILE) {
+      if (pathGiven || !datasource.path) datasource.path = checkRequiredText(path, 'path', LIMITS.path);
+    } else if (pathGiven && path !== null) {
+      throw new BadUserInputError('path', `path applies to FILE datasources only, not ${datasource.kind}`);
+    }
+    if (datasource.kind === DatasourceKind.JOIN) {
+      if (join === null || (join === undefined && !datasource.joinLeft)) {
+        throw new BadUserInputError('join', 'a JOIN datasource needs join: { leftId rightId leftKey rightKey type }');
+      }
+    } else if (join) {
+      throw new BadUserInputError('join', `join applies to JOIN datasources only, not ${datasource.kind}`);
+    }
+  }
+
+  /** Sets the join spec after checking both sources exist, the keys, and that no join cycle forms. */
+  private async applyJoin(em: EntityManager, datasource: Datasource, join: JoinInput): Promise<void> {
+    const leftKey = checkRequiredText(join.leftKey, 'join.leftKey', LIMITS.joinKey);
+    const rightKey = checkRequiredText(join.rightKey, 'join.rightKey', LIMITS.joinKey);
+    const [left, right] = await Promise.all([
+      this.joinSource(em, datasource, join.leftId, 'join.leftId'),
+      this.joinSource(em, datasource, join.rightId, 'join.rightId'),
+    ]);
+    checkKeyColumn(left, leftKey, 'join.leftKey');
+    checkKeyColumn(right, rightKey, 'join.rightKey');
+    await checkNoJoinCycle(em, datasource, [left.id, right.id]);
+    datasource.joinLeft = em.getReference(Datasource, left.id, { wrapped: true });
+    datasource.joinRight = em.getReference(Datasource, right.id, { wrapped: true });
+    datasource.joinLeftKey = leftKey;
+    datasource.joinRightKey = rightKey;
+    datasource.joinType = join.type ?? JoinType.INNER;
+  }
+
+  private async joinSource(em: EntityManager, datasource: Datasource, id: string, field: string): Promise<Datasource> {
+    if (id === datasource.id) throw new BadUserInputError(field, 'a join cannot use itself as a source');
+    const source = await em.findOne(Datasource, { id });
+    if (!source) throw new BadUserInputError(field, `datasource ${JSON.stringify(id)} does not exist`);
+    return source;
+  }
+}
+
+/** Columns with unique, non-empty names and types. */
+function checkColumns(columns: ColumnInput[] | null | undefined): Column[] {
+  if (!columns) return [];
+  if (columns.length > LIMITS.columns) throw new BadUserInputError('columns', `at most ${LIMITS.columns} columns are allowed`);
+  const seen = new Set<string>();
+  return columns.map((column, i) => {
+    const name = checkRequiredText(column.name, `columns[${i}].name`, LIMITS.columnName);
+    const type = checkRequiredText(column.type, `columns[${i}].type`, LIMITS.columnType);
+    if (seen.has(name)) throw new BadUserInputError(`columns[${i}].name`, `column ${JSON.stringify(name)} is listed twice`);
+    seen.add(name);
+    return { name, type };
+  });
+}
+
+/** When a source declares its columns, the join key must be one of them. */
+function checkKeyColumn(source: Datasource, key: string, field: string): void {
+  if (source.columns.length > 0 && !source.columns.some((c) => c.name === key)) {
+    throw new BadUserInputError(
+      field,
+      `datasource ${JSON.stringify(source.name)} has no column ${JSON.stringify(key)}; its columns are ${source.columns.map((c) => c.name).join(', ')}`,
+    );
+  }
+}
+
+/** Refuses join sources that (through joins of joins) are built from `datasource` itself. */
+async function checkNoJoinCycle(em: EntityManager, datasource: Datasource, sourceIds: string[]): Promise<void> {
+  const joins = await em.find(Datasource, { kind: DatasourceKind.JOIN, id: { $ne: datasource.id } }, { fields: ['id', 'name', 'joinLeft', 'joinRight'] });
+  const sourcesOf = new Map(joins.map((j) => [j.id, [j.joinLeft?.id, j.joinRight?.id].filter((x): x is string => !!x)]));
+  const seen = new Set<string>();
+  const stack = [...sourceIds];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (id === datasource.id) {
+      throw new BadUserInputError('join', `joining these sources would make ${JSON.stringify(datasource.name)} depend on itself`);
+    }
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...(sourcesOf.get(id) ?? []));
+  }
+}

@@ -1,0 +1,71 @@
+import { CronExpressionParser } from 'cron-parser';
+import { BadUserInputError } from '../errors/index.js';
+import { AutomationState } from '../entities/enums.js';
+
+export const DEFAULT_TIMEZONE = 'UTC';
+
+/** Checks an IANA time zone name; returns it unchanged. */
+export function checkTimezone(timezone: string, field = 'timezone'): string {
+  if (timezone.trim() === '') throw new BadUserInputError(field, 'time zone must not be empty');
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+  } catch {
+    throw new BadUserInputError(field, `unknown time zone ${JSON.stringify(timezone)}: use an IANA name such as "UTC" or "Europe/Paris"`);
+  }
+  return timezone;
+}
+
+/**
+ * Checks a cron expression of 5 fields (minute hour day-of-month month day-of-week)
+ * or 6 (seconds first), saying what is wrong when it is not valid.
+ */
+export function checkCron(cron: string, timezone: string, field = 'cron'): string {
+  const expression = cron.trim().replace(/\s+/g, ' ');
+  const fields = expression === '' ? [] : expression.split(' ');
+  if (fields.length !== 5 && fields.length !== 6) {
+    throw new BadUserInputError(
+      field,
+      `cron expression ${JSON.stringify(cron)} has ${fields.length} field(s); expected 5 (minute hour day-of-month month day-of-week) or 6 (second first)`,
+    );
+  }
+  try {
+    CronExpressionParser.parse(expression, { tz: timezone, strict: false }).next();
+  } catch (error) {
+    throw new BadUserInputError(field, `invalid cron expression ${JSON.stringify(cron)}: ${(error as Error).message}`);
+  }
+  return expression;
+}
+
+/** The next time a cron schedule fires after `from`. */
+export function nextRunAt(cron: string, timezone: string, from = new Date()): Date {
+  return CronExpressionParser.parse(cron, { tz: timezone, currentDate: from }).next().toDate();
+}
+
+export interface ScheduleFacts {
+  id: string;
+  state: AutomationState;
+  scheduleCron?: string | null;
+}
+
+/**
+ * Ids of effectively scheduled automations: ACTIVE with an own schedule, or ACTIVE and
+ * triggered by an effectively scheduled chain task, at any depth.
+ */
+export function effectivelyScheduledIds(automations: ScheduleFacts[], steps: { chainId: string; stepId: string }[]): Set<string> {
+  const active = new Set(automations.filter((a) => a.state === AutomationState.ACTIVE).map((a) => a.id));
+  const stepsOf = new Map<string, string[]>();
+  for (const { chainId, stepId } of steps) {
+    const list = stepsOf.get(chainId);
+    if (list) list.push(stepId);
+    else stepsOf.set(chainId, [stepId]);
+  }
+  const scheduled = new Set<string>();
+  const queue = automations.filter((a) => a.scheduleCron && active.has(a.id)).map((a) => a.id);
+  while (queue.length > 0) {
+    const id = queue.pop()!;
+    if (scheduled.has(id)) continue;
+    scheduled.add(id);
+    for (const step of stepsOf.get(id) ?? []) if (active.has(step) && !scheduled.has(step)) queue.push(step);
+  }
+  return scheduled;
+}

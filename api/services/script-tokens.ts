@@ -1,0 +1,42 @@
+import { LIMITS } from './validation.js';
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+const QUOTES = ["'", '"', '`'] as const;
+/** A literal may contain up to this many of its own quote character (names rarely hold quotes at all). */
+const MAX_INNER_QUOTES = 7;
+/** More distinct tokens than this means the code is not a script a person maintains. */
+export const MAX_SCRIPT_TOKENS = 200_000;
+
+export interface ScriptTokens {
+  uuids: Set<string>;
+  literals: Set<string>;
+}
+
+/**
+ * What a script's code may reference: every UUID (lower-cased) and every text that appears
+ * between two equal quotes ('…', "…" or `…`), 1–200 characters long, single-line except in
+ * backticks. This is the substring rule "the name appears as a quoted string literal",
+ * enumerated once at save time so a deletion check is an indexed lookup.
+ */
+export function extractScriptTokens(code: string): ScriptTokens {
+  const uuids = new Set<string>();
+  for (const match of code.matchAll(UUID)) uuids.add(match[0].toLowerCase());
+
+  const literals = new Set<string>();
+  for (const quote of QUOTES) {
+    const positions: number[] = [];
+    for (let i = code.indexOf(quote); i !== -1; i = code.indexOf(quote, i + 1)) positions.push(i);
+    for (let a = 0; a < positions.length; a++) {
+      const start = positions[a]! + 1;
+      for (let b = a + 1; b < positions.length && b <= a + 1 + MAX_INNER_QUOTES; b++) {
+        const length = positions[b]! - start;
+        if (length > LIMITS.name) break;
+        if (length === 0) continue;
+        const text = code.slice(start, positions[b]);
+        if (quote !== '`' && text.includes('\n')) break;
+        literals.add(text);
+      }
+    }
+  }
+  return { uuids, literals };
+}
