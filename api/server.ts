@@ -7,12 +7,11 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { expressMiddleware } from '@as-integrations/express5';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
 import type { MikroORM } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { openOrm } from './db/orm.js';
-import { AppError } from './errors/index.js';
 import { createContext, type Context } from './graphql/context.js';
 import { buildAppSchema } from './graphql/schema.js';
 import { SecretBox } from './services/secrets.js';
@@ -41,12 +40,9 @@ export interface ServerOptions {
  */
 export function formatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
-    if (original instanceof AppError) return formatted;
-    if (formatted.extensions?.code !== 'INTERNAL_SERVER_ERROR' && !(original instanceof Error && !(original instanceof GraphQLError))) {
-      return formatted;
-    }
-    logger.error({ err: original, path: formatted.path }, 'unexpected error while resolving a request');
+    // Apollo gives every error that does not carry its own code INTERNAL_SERVER_ERROR.
+    if (formatted.extensions?.code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected error while resolving a request');
     return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }
@@ -62,6 +58,7 @@ export async function startServer({ config, logger, secretKey, onQuery }: Server
   const apollo = new ApolloServer<Context>({
     schema: await buildAppSchema(),
     csrfPrevention: true,
+    stopOnTerminationSignals: false, // main.ts owns shutdown: drain, close the database, exit 0
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(logger),

@@ -21,18 +21,20 @@ export async function pageByName<T extends NameCursor & object>(
   args: PageArgs,
 ): Promise<Page<T>> {
   const first = checkPageSize(args.first);
-  const conditions: FilterQuery<T>[] = [filter];
-  if (args.search) {
-    if (args.search.length > LIMITS.search) throw new BadUserInputError('search', `search is longer than ${LIMITS.search} characters`);
+  const search = args.search;
+  if (search && search.length > LIMITS.search) throw new BadUserInputError('search', `search is longer than ${LIMITS.search} characters`);
+  // A raw() fragment is consumed by the query that uses it, so each query gets its own.
+  const where = (): FilterQuery<T> => {
+    if (!search) return filter;
     // instr() rather than LIKE: "%" and "_" in a search are plain characters.
-    conditions.push({ [raw((alias) => `instr(lower(${alias}.name), lower(?))`, [args.search])]: { $gt: 0 } } as FilterQuery<T>);
-  }
-  const where = { $and: conditions } as FilterQuery<T>;
-  const totalCount = await em.count(entity, where);
+    const matches = { [raw((alias) => `instr(lower(${alias}.name), lower(?))`, [search])]: { $gt: 0 } };
+    return { $and: [filter, matches] } as FilterQuery<T>;
+  };
+  const totalCount = await em.count(entity, where());
   if (first === 0) return toPage([], 0, totalCount, !!args.after);
 
-  const afterWhere = args.after ? keysetAfter<T>(decodeCursor(args.after)) : undefined;
-  const rows = await em.find(entity, afterWhere ? ({ $and: [where, afterWhere] } as FilterQuery<T>) : where, {
+  const conditions = [where(), ...(args.after ? [keysetAfter<T>(decodeCursor(args.after))] : [])];
+  const rows = await em.find(entity, { $and: conditions } as FilterQuery<T>, {
     orderBy: { name: 'asc', id: 'asc' } as never,
     limit: first + 1,
   });

@@ -1,0 +1,57 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../api/config.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'tributary-config-'));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env, cwd);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe(loadConfig.name, () => {
+  it('defaults to 127.0.0.1:4000 with ./data/tributary.db, creating ./data', () => {
+    const config = loadConfig({}, cwd);
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 4000, dataDir: join(cwd, 'data'), databaseFile: join(cwd, 'data', 'tributary.db'), logLevel: 'info' });
+    expect(config.secretKey).toBeUndefined();
+    expect(existsSync(join(cwd, 'data'))).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    const key = 'ab'.repeat(32);
+    const config = loadConfig({ HOST: '0.0.0.0', PORT: '8080', DATA_DIR: 'custom', DATABASE_URL: 'sqlite:///tmp/x/meta.db', LOG_LEVEL: 'DEBUG', TRIBUTARY_SECRET_KEY: key }, cwd);
+    expect(config).toMatchObject({ host: '0.0.0.0', port: 8080, dataDir: join(cwd, 'custom'), databaseFile: '/tmp/x/meta.db', logLevel: 'debug' });
+    expect(config.secretKey?.toString('hex')).toBe(key);
+    expect(loadConfig({ DATABASE_URL: 'sqlite:rel/meta.db' }, cwd).databaseFile).toBe(join(cwd, 'rel/meta.db'));
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT must be an integer from 0 to 65535, got "eighty"/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/],
+    [{ DATABASE_URL: 'postgres://localhost/x' }, /DATABASE_URL must be a SQLite URL/],
+    [{ HOST: 'my host' }, /HOST/],
+    [{ TRIBUTARY_SECRET_KEY: 'short' }, /TRIBUTARY_SECRET_KEY must be 32 bytes/],
+  ])('names the bad variable %o', (env, message) => {
+    const found = problems(env as Record<string, string>);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(message);
+  });
+
+  it('reports every bad variable at once, including an unusable DATA_DIR', () => {
+    const blocker = join(cwd, 'a-file');
+    writeFileSync(blocker, 'not a directory');
+    const found = problems({ PORT: '-1', LOG_LEVEL: 'x', DATA_DIR: join(blocker, 'data') });
+    expect(found).toHaveLength(3);
+    expect(found.join('\n')).toMatch(/PORT[\s\S]*LOG_LEVEL[\s\S]*DATA_DIR .* cannot be created/);
+    expect(() => loadConfig({ PORT: '-1' }, cwd)).toThrow(/Invalid configuration:\n {2}- PORT/);
+  });
+});

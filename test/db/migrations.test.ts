@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MikroORM } from '@mikro-orm/sqlite';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openOrm, ormConfig } from '../../api/db/orm.js';
+import { MIGRATIONS } from '../../api/db/migrations/index.js';
+import { Datasource, DatasourceKind } from '../../api/entities/index.js';
+import { DatasourceService } from '../../api/services/datasource.service.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tributary-migrations-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Tables, columns, indexes and foreign keys as SQLite itself reports them. */
+async function describeSchema(orm: MikroORM) {
+  const conn = orm.em.getConnection();
+  const tables = (await conn.execute(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name != 'mikro_orm_migrations' order by name`)) as { name: string }[];
+  const result: Record<string, unknown> = {};
+  for (const { name } of tables) {
+    const columns = await conn.execute(`select name, type, "notnull", dflt_value, pk from pragma_table_info('${name}') order by cid`);
+    const indexes = await conn.execute(
+      `select il.name, il."unique", group_concat(ii.name) as cols from pragma_index_list('${name}') il join pragma_index_info(il.name) ii group by il.name order by il.name`,
+    );
+    const fks = await conn.execute(`select "table", "from", "to", on_delete from pragma_foreign_key_list('${name}') order by "from"`);
+    result[name] = { columns, indexes, fks };
+  }
+  return result;
+}
+
+describe('migrations', () => {
+  it('build exactly the schema the entities describe', async () => {
+    const migrated = await openOrm({ databaseFile: join(dir, 'migrated.db') });
+    const fromEntities = await MikroORM.init({ ...ormConfig({ databaseFile: join(dir, 'entities.db') }) });
+    await fromEntities.schema.createSchema();
+    try {
+      expect(await describeSchema(migrated)).toEqual(await describeSchema(fromEntities));
+    } finally {
+      await migrated.close();
+      await fromEntities.close();
+    }
+  });
+
+  it('apply once and keep user data across restarts', async () => {
+    const file = join(dir, 'restart.db');
+    const first = await openOrm({ databaseFile: file });
+    await new DatasourceService(first.em.fork() as never).create({ name: 'kept', kind: DatasourceKind.STORAGE });
+    expect(await first.getMigrator().getExecutedMigrations()).toHaveLength(MIGRATIONS.length);
+    await first.close();
+
+    const second = await openOrm({ databaseFile: file });
+    expect(await second.getMigrator().getPendingMigrations()).toEqual([]);
+    expect((await second.em.fork().findOneOrFail(Datasource, { name: 'kept' })).kind).toBe(DatasourceKind.STORAGE);
+    const [{ journal_mode }] = await second.em.getConnection().execute('PRAGMA journal_mode');
+    expect(journal_mode).toBe('wal');
+    const [{ foreign_keys }] = await second.em.getConnection().execute('PRAGMA foreign_keys');
+    expect(foreign_keys).toBe(1);
+    await second.close();
+  });
+});

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { loadConfig } from '../../api/config.js';
+import { startServer, type RunningServer } from '../../api/server.js';
+
+export interface GraphQLErrorShape {
+  message: string;
+  path?: string[];
+  extensions?: { code?: string; field?: string; dependents?: { id: string; name: string; type: string; reason: string }[] } & Record<string, unknown>;
+}
+
+export interface GraphQLResponse<T = any> {
+  data?: T | null;
+  errors?: GraphQLErrorShape[];
+}
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  server: RunningServer;
+  /** Every SQL statement sent since the last reset. */
+  queries: string[];
+  /** Log records (parsed pino JSON) written by the server. */
+  logs: Record<string, any>[];
+  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** Runs an operation that must succeed and returns its data. */
+  ok<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** Runs an operation that must fail and returns its first error. */
+  fail(query: string, variables?: Record<string, unknown>): Promise<GraphQLErrorShape>;
+  close(): Promise<void>;
+}
+
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7);
+
+/** Starts the real server on port 0 over a fresh SQLite file in a temp dir. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-test-'));
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ...env });
+  const logs: Record<string, any>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const queries: string[] = [];
+  const server = await startServer({ config, logger: pino({ level: 'info' }, sink), secretKey: TEST_SECRET_KEY, onQuery: (sql) => queries.push(sql) });
+
+  const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as GraphQLResponse<T>;
+  };
+
+  return {
+    url: server.url,
+    dataDir,
+    server,
+    queries,
+    logs,
+    gql,
+    async ok<T>(query: string, variables?: Record<string, unknown>) {
+      const result = await gql<T>(query, variables);
+      if (result.errors?.length) throw new Error(`unexpected GraphQL errors: ${JSON.stringify(result.errors, null, 2)}`);
+      return result.data as T;
+    },
+    async fail(query: string, variables?: Record<string, unknown>) {
+      const result = await gql(query, variables);
+      if (!result.errors?.length) throw new Error(`expected an error, got ${JSON.stringify(result.data)}`);
+      return result.errors[0]!;
+    },
+    async close() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
