@@ -31,9 +31,28 @@ export function checkCron(cron: string, timezone: string, field = 'cron'): strin
   try {
     CronExpressionParser.parse(expression, { tz: timezone, strict: false }).next();
   } catch (error) {
-    throw new BadUserInputError(field, `invalid cron expression ${JSON.stringify(cron)}: ${(error as Error).message}`);
+    const culprit = badCronField(fields);
+    const where = culprit ? `${culprit.name} field ${JSON.stringify(culprit.value)}: ${culprit.message}` : (error as Error).message;
+    throw new BadUserInputError(field, `invalid cron expression ${JSON.stringify(cron)}: ${where}`);
   }
   return expression;
+}
+
+const FIELD_NAMES_5 = ['minute', 'hour', 'day-of-month', 'month', 'day-of-week'];
+const FIELD_NAMES_6 = ['second', ...FIELD_NAMES_5];
+
+/** Finds the first field that is invalid on its own (others set to `*`), to name it in the error. */
+function badCronField(fields: string[]): { name: string; value: string; message: string } | null {
+  const names = fields.length === 6 ? FIELD_NAMES_6 : FIELD_NAMES_5;
+  for (let i = 0; i < fields.length; i++) {
+    const probe = fields.map((value, j) => (j === i ? value : '*')).join(' ');
+    try {
+      CronExpressionParser.parse(probe, { strict: false }).next();
+    } catch (error) {
+      return { name: names[i]!, value: fields[i]!, message: (error as Error).message };
+    }
+  }
+  return null;
 }
 
 /** The next time a cron schedule fires after `from`. */

@@ -8,6 +8,14 @@ describe('schedules', () => {
     expect(checkCron('30 0 2 * * 1-5', 'Europe/Paris')).toBe('30 0 2 * * 1-5');
   });
 
+  it('names the cron field that is wrong', () => {
+    expect(() => checkCron('61 * * * *', 'UTC')).toThrow(/minute field "61".*0-59/);
+    expect(() => checkCron('0 25 * * *', 'UTC')).toThrow(/hour field "25"/);
+    expect(() => checkCron('0 0 * 13 *', 'UTC')).toThrow(/month field "13"/);
+    expect(() => checkCron('0 0 0 * * 9', 'UTC')).toThrow(/day-of-week field "9"/);
+    expect(() => checkCron('* * * *', 'UTC')).toThrow(/has 4 field\(s\); expected 5/);
+  });
+
   it('computes the next run in the schedule time zone', () => {
     const from = new Date('2026-03-28T12:00:00Z');
     // 02:30 in Paris on the 29th does not exist (DST starts): the run happens right after the gap,
