@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { Automation, AutomationIo, ChainStep, Datasource, DatasourceKind, IoDirection, LineageNodeType, ScriptToken, ScriptTokenKind } from '../entities/index.js';
+import { Automation, ChainStep, Datasource, DatasourceKind, IoDirection, LineageNodeType, ScriptTokenKind } from '../entities/index.js';
 import type { DependentInfo } from '../errors/index.js';
 
 /** Lineage node type of an automation kind (ETL_STEP, SFTP_IMPORT, …; the names are shared). */
@@ -28,38 +28,48 @@ class DependentList {
 }
 
 /**
+ * One statement over three indexes: automations declaring the datasource (automation_io by
+ * datasource), joins using it (datasource by join_left_id / join_right_id) and scripts whose
+ * code holds its id or quoted name (script_token by token). Only ids and names are read, so the
+ * cost does not depend on how many scripts exist or how long their code is.
+ */
+const DATASOURCE_DEPENDENTS_SQL = `
+  select a.id, a.name, a.kind as type, 'io' as via, io.direction as detail
+    from automation_io io join automation a on a.id = io.automation_id
+   where io.datasource_id = ?
+  union all
+  select d.id, d.name, 'JOIN_DATASOURCE', 'join', null
+    from datasource d
+   where d.join_left_id = ? or d.join_right_id = ?
+  union all
+  select a.id, a.name, 'SCRIPT', 'token', t.kind
+    from script_token t join automation a on a.id = t.script_id
+   where (t.kind = '${ScriptTokenKind.UUID}' and t.token = ?) or (t.kind = '${ScriptTokenKind.LITERAL}' and t.token = ?)`;
+
+interface DependentRow {
+  id: string;
+  name: string;
+  type: LineageNodeType;
+  via: 'io' | 'join' | 'token';
+  detail: string | null;
+}
+
+function dependentReason(row: DependentRow): string {
+  if (row.via === 'io') return `declares it as ${row.detail === IoDirection.INPUT ? 'input' : 'output'}`;
+  if (row.via === 'join') return 'joins it';
+  return row.detail === ScriptTokenKind.UUID ? 'its code holds the datasource id' : 'its code names it in a string literal';
+}
+
+/**
  * Everything that keeps a datasource from being deleted (ARCHITECTURE.md "Deletion safety"):
  * automations declaring it, joins using it, and scripts whose code holds its UUID or its
- * exact name as a quoted string literal. Three indexed lookups, whatever the number of scripts.
+ * exact name as a quoted string literal. One indexed lookup, whatever the number of scripts.
  */
 export async function datasourceDependents(em: EntityManager, datasource: Datasource): Promise<DependentInfo[]> {
+  const id = datasource.id;
+  const rows: DependentRow[] = await em.execute(DATASOURCE_DEPENDENTS_SQL, [id, id, id, id.toLowerCase(), datasource.name]);
   const list = new DependentList();
-
-  const declared = await em.find(AutomationIo, { datasource: datasource.id }, { populate: ['automation'] });
-  for (const io of declared) {
-    const automation = io.automation.getEntity();
-    const side = io.direction === IoDirection.INPUT ? 'input' : 'output';
-    list.add(automation.id, automation.name, automationNodeType(automation), `declares it as ${side}`);
-  }
-
-  const joins = await em.find(Datasource, { $or: [{ joinLeft: datasource.id }, { joinRight: datasource.id }] });
-  for (const join of joins) list.add(join.id, join.name, LineageNodeType.JOIN_DATASOURCE, 'joins it');
-
-  const tokens = await em.find(
-    ScriptToken,
-    {
-      $or: [
-        { kind: ScriptTokenKind.UUID, token: datasource.id.toLowerCase() },
-        { kind: ScriptTokenKind.LITERAL, token: datasource.name },
-      ],
-    },
-    { populate: ['script'] },
-  );
-  for (const token of tokens) {
-    const script = token.script.getEntity();
-    const reason = token.kind === ScriptTokenKind.UUID ? 'its code holds the datasource id' : 'its code names it in a string literal';
-    list.add(script.id, script.name, LineageNodeType.SCRIPT, reason);
-  }
+  for (const row of rows) list.add(row.id, row.name, row.type, dependentReason(row));
   return list.toArray();
 }
 
