@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
+import { DateTimeType, Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, ID, InterfaceType } from 'type-graphql';
 import { AutomationKind, AutomationState } from './enums.js';
 
@@ -46,11 +46,11 @@ export abstract class Automation {
   @Field(() => AutomationState)
   state: AutomationState = AutomationState.ACTIVE;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: DateTimeType })
   @Field(() => Date)
   createdAt: Date = new Date();
 
-  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  @Property({ type: DateTimeType, onUpdate: () => new Date() })
   @Field(() => Date)
   modifiedAt: Date = new Date();
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import { DateTimeType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { DatasourceKind, JoinType } from './enums.js';
 
@@ -45,7 +45,7 @@ export class Datasource {
   @Field(() => Int, { nullable: true })
   rowCount?: number | null;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: DateTimeType, nullable: true })
   @Field(() => Date, { nullable: true, description: 'When its data last changed' })
   updatedAt?: Date | null;
 
@@ -64,11 +64,11 @@ export class Datasource {
   @Enum({ items: () => JoinType, type: 'string', nullable: true })
   joinType?: JoinType | null;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: DateTimeType })
   @Field(() => Date)
   createdAt: Date = new Date();
 
-  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  @Property({ type: DateTimeType, onUpdate: () => new Date() })
   @Field(() => Date, { description: 'When its definition last changed' })
   modifiedAt: Date = new Date();
 }
