@@ -8,12 +8,13 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { unwrapResolverError } from '@apollo/server/errors';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { GraphQLFormattedError } from 'graphql';
-import type { MikroORM } from '@mikro-orm/sqlite';
+import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { openOrm } from './db/orm.js';
 import { createContext, type Context } from './graphql/context.js';
 import { buildAppSchema } from './graphql/schema.js';
+import { LineageStore } from './lineage/store.js';
 import { SecretBox } from './services/secrets.js';
 
 /** Largest request body accepted; script code may be up to 1 MB, JSON-escaped. */
@@ -51,6 +52,8 @@ export function formatError(logger: Logger) {
 export async function startServer({ config, logger, secretKey, onQuery }: ServerOptions): Promise<RunningServer> {
   const orm = await openOrm({ databaseFile: config.databaseFile, onQuery });
   const secrets = SecretBox.open(config.dataDir, secretKey);
+  const lineage = new LineageStore();
+  await lineage.current(orm.em.fork() as EntityManager); // build the graph before the first request
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -78,7 +81,7 @@ export async function startServer({ config, logger, secretKey, onQuery }: Server
   app.use(
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, { context: async () => createContext({ em: orm.em as never, secrets, logger }) }),
+    expressMiddleware(apollo, { context: async () => createContext({ em: orm.em as never, secrets, lineage, logger }) }),
   );
   app.use(bodyErrors(logger));
 

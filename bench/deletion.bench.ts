@@ -12,6 +12,7 @@ import { DatasourceKind, ScriptLanguage } from '../api/entities/index.js';
 import { AutomationService } from '../api/services/automation.service.js';
 import { DatasourceService } from '../api/services/datasource.service.js';
 import { SecretBox } from '../api/services/secrets.js';
+import { LineageStore } from '../api/lineage/store.js';
 import { measure, writeResult } from './stats.js';
 
 const SCRIPTS = Number(process.env.BENCH_SCRIPTS ?? 10_000);
@@ -50,8 +51,9 @@ export async function run(): Promise<void> {
   const orm = await openOrm({ databaseFile: join(dir, 'tributary.db') });
   try {
     const secrets = SecretBox.fromKey(Buffer.alloc(32, 1));
+    const lineage = new LineageStore();
     const loadStart = performance.now();
-    const datasources = new DatasourceService(orm.em.fork() as EntityManager);
+    const datasources = new DatasourceService(orm.em.fork() as EntityManager, lineage);
     const names: string[] = [];
     const ids: string[] = [];
     for (let i = 0; i < DATASOURCES; i++) {
@@ -61,7 +63,7 @@ export async function run(): Promise<void> {
     }
     for (let i = 0; i < SCRIPTS; i++) {
       // A fresh EntityManager per script, as each GraphQL request gets, so the identity map stays small.
-      const automations = new AutomationService(orm.em.fork() as EntityManager, secrets);
+      const automations = new AutomationService(orm.em.fork() as EntityManager, secrets, lineage);
       const declares = i % 3 === 0;
       await automations.createScript({
         name: `script ${String(i).padStart(5, '0')}`,
@@ -77,7 +79,7 @@ export async function run(): Promise<void> {
     // Every probe must agree with the scan before anything is timed.
     for (let p = 0; p < PROBES; p++) {
       const k = (p * 97) % ids.length;
-      const indexed = (await new DatasourceService(orm.em.fork() as EntityManager).dependents(ids[k]!)).filter((d) => d.type === 'SCRIPT').map((d) => d.id);
+      const indexed = (await new DatasourceService(orm.em.fork() as EntityManager, lineage).dependents(ids[k]!)).filter((d) => d.type === 'SCRIPT').map((d) => d.id);
       const scanned = await scanScripts(orm.em.fork() as EntityManager, ids[k]!, names[k]!);
       const declared = new Set(indexed);
       const missing = scanned.filter((id) => !declared.has(id));
@@ -86,7 +88,7 @@ export async function run(): Promise<void> {
 
     const indexed = await measure(PROBES, async (p) => {
       const k = (p * 97) % ids.length;
-      await new DatasourceService(orm.em.fork() as EntityManager).dependents(ids[k]!);
+      await new DatasourceService(orm.em.fork() as EntityManager, lineage).dependents(ids[k]!);
     });
     const scan = await measure(Math.min(PROBES, 50), async (p) => {
       const k = (p * 97) % ids.length;

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { Automation, AutomationState, Datasource, DatasourceKind, JoinType, ScriptLanguage } from '../entities/index.js';
 import { AutomationService } from '../services/automation.service.js';
 import { DatasourceService } from '../services/datasource.service.js';
+import { LineageStore } from '../lineage/store.js';
 import { SecretBox } from '../services/secrets.js';
 
 const SAMPLE_FILES: Record<string, string> = {
@@ -32,8 +33,9 @@ export async function loadDemo(orm: MikroORM, dataDir: string, secrets: SecretBo
 
   return orm.em.fork().transactional(async (tx) => {
     const em = tx as EntityManager;
-    const ds = new DatasourceService(em);
-    const auto = new AutomationService(em, secrets);
+    const lineage = new LineageStore(); // creates never consult the graph; servers catch up from the change log
+    const ds = new DatasourceService(em, lineage);
+    const auto = new AutomationService(em, secrets, lineage);
     const file = (name: string, description: string) =>
       ds.create({ name, kind: DatasourceKind.FILE, path: join(fileDir, name), description, tags: ['demo', 'raw'] });
     const table = (name: string, description: string, tags: string[], columns: [string, string][] = []) =>

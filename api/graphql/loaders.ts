@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader';
 import type { EntityName, FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { Automation, AutomationIo, ChainStep, Datasource, DatasourceKind, IoDirection } from '../entities/index.js';
-import { effectivelyScheduledIds } from '../services/schedule.js';
+import { Automation, AutomationIo, ChainStep, Datasource, IoDirection } from '../entities/index.js';
+import type { Graph, GraphNode } from '../lineage/graph.js';
 
 function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -27,29 +27,7 @@ function byId<T extends { id: string }>(em: EntityManager, entity: EntityName<T>
  * Per-request batch loaders: every relation field resolves through one of these, so a page
  * of N objects costs a fixed number of SQL statements whatever N is.
  */
-export function createLoaders(em: EntityManager) {
-  const once = <T>(load: () => Promise<T>) => {
-    let value: Promise<T> | undefined;
-    return { get: () => (value ??= load()), clear: () => (value = undefined) };
-  };
-
-  const joinGraph = once(async () => {
-    const joins = await em.find(Datasource, { kind: DatasourceKind.JOIN }, { fields: ['id', 'joinLeft', 'joinRight'] });
-    const joinsUsing = new Map<string, string[]>();
-    for (const join of joins) {
-      for (const source of new Set([join.joinLeft?.id, join.joinRight?.id])) {
-        if (source) joinsUsing.set(source, [...(joinsUsing.get(source) ?? []), join.id]);
-      }
-    }
-    return joinsUsing;
-  });
-
-  const scheduled = once(async () => {
-    const automations = await em.find(Automation, {}, { fields: ['id', 'state', 'scheduleCron'] });
-    const steps = await em.find(ChainStep, {}, { fields: ['chain', 'step'] });
-    return effectivelyScheduledIds(automations, steps.map((s) => ({ chainId: s.chain.id, stepId: s.step.id })));
-  });
-
+export function createLoaders(em: EntityManager, graph: () => Promise<Graph>) {
   const loaders = {
     datasource: byId<Datasource>(em, Datasource),
     automation: byId<Automation>(em, Automation),
@@ -73,27 +51,30 @@ export function createLoaders(em: EntityManager) {
     }),
     /** Join datasources that use each datasource directly as a source. */
     joinsUsing: new DataLoader<string, string[]>(async (ids) => {
-      const graph = await joinGraph.get();
-      return ids.map((id) => graph.get(id) ?? []);
+      const nodes = (await graph()).nodes;
+      return ids.map((id) => (nodes.get(id)?.joinsUsing ?? []).map((join) => join.id));
     }),
     /** Join datasources built on each datasource, through joins of joins. */
     joinsBuiltOn: new DataLoader<string, string[]>(async (ids) => {
-      const graph = await joinGraph.get();
+      const current = await graph();
       return ids.map((id) => {
-        const seen = new Set<string>();
-        const stack = [...(graph.get(id) ?? [])];
+        const start = current.nodes.get(id);
+        if (!start) return [];
+        const joins = new Set<GraphNode>();
+        const stack = [...start.joinsUsing];
         while (stack.length > 0) {
           const join = stack.pop()!;
-          if (seen.has(join)) continue;
-          seen.add(join);
-          stack.push(...(graph.get(join) ?? []));
+          if (joins.has(join)) continue;
+          joins.add(join);
+          stack.push(...join.joinsUsing);
         }
-        return [...seen];
+        return [...joins].map((join) => join.id);
       });
     }),
+    /** Own active schedule, or triggered by an effectively scheduled chain task (the lineage graph knows). */
     effectivelyScheduled: new DataLoader<string, boolean>(async (ids) => {
-      const set = await scheduled.get();
-      return ids.map((id) => set.has(id));
+      const nodes = (await graph()).nodes;
+      return ids.map((id) => nodes.get(id)?.scheduled ?? false);
     }),
   };
 
@@ -102,8 +83,6 @@ export function createLoaders(em: EntityManager) {
     /** Forget everything loaded: called after a mutation so later fields see the new state. */
     clearAll(): void {
       for (const loader of Object.values(loaders)) loader.clearAll();
-      joinGraph.clear();
-      scheduled.clear();
     },
   };
 }

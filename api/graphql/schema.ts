@@ -4,6 +4,7 @@ import { buildSchema } from 'type-graphql';
 import { AutomationResolver } from '../resolvers/automation.resolver.js';
 import { ChainTaskResolver, EtlStepResolver, ScriptResolver, SftpImportResolver } from '../resolvers/automation-kinds.resolver.js';
 import { DatasourceResolver, JoinSpecResolver } from '../resolvers/datasource.resolver.js';
+import { CodeReferenceResolver, LineageResolver, UndeclaredScriptResolver } from '../resolvers/lineage.resolver.js';
 import { ChainTask, EtlStep, Script, SftpImport } from '../entities/index.js';
 
 /** Builds the executable GraphQL schema from the resolvers. */
@@ -17,6 +18,9 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       SftpImportResolver,
       ScriptResolver,
       ChainTaskResolver,
+      LineageResolver,
+      UndeclaredScriptResolver,
+      CodeReferenceResolver,
     ],
     orphanedTypes: [EtlStep, SftpImport, Script, ChainTask],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],

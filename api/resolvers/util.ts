@@ -14,6 +14,6 @@ export async function lookup<T>(
 
 /** Marks the end of a mutation: later fields of the same request must not see cached pre-write data. */
 export function written<T>(ctx: Context, result: T): T {
-  ctx.loaders.clearAll();
+  ctx.invalidate();
   return result;
 }

@@ -30,12 +30,14 @@ import type {
   UpdateScriptInput,
   UpdateSftpImportInput,
 } from '../resolvers/types/automation.input.js';
-import { automationDependents } from './dependents.js';
+import { isDatasource, type GraphNode } from '../lineage/graph.js';
+import { automationDependents } from '../lineage/impact.js';
+import type { LineageStore } from '../lineage/store.js';
 import { pageByName, type PageArgs } from './paging.js';
 import { DEFAULT_TIMEZONE, checkCron, checkTimezone } from './schedule.js';
 import { MAX_SCRIPT_TOKENS, extractScriptTokens } from './script-tokens.js';
 import type { SecretBox } from './secrets.js';
-import { writeTransaction } from './transaction.js';
+import { assertOwnTransaction, writeTransaction } from './transaction.js';
 import { LIMITS, checkIdList, checkJsonObject, checkName, checkRequiredText, checkText, notNull } from './validation.js';
 
 export interface AutomationListArgs extends PageArgs {
@@ -50,6 +52,7 @@ export class AutomationService {
   constructor(
     private readonly em: EntityManager,
     private readonly secrets: SecretBox,
+    private readonly lineage: LineageStore,
   ) {}
 
   async findById(id: string): Promise<Automation | null> {
@@ -279,27 +282,36 @@ export class AutomationService {
 
   /** Chain tasks that trigger this automation; empty when it can be deleted. */
   async dependents(id: string): Promise<DependentInfo[]> {
-    const automation = await this.findById(id);
-    if (!automation) throw new NotFoundError('Automation', id, 'automationId');
-    return automationDependents(this.em, automation);
+    return automationDependents(await this.node(this.em, id, 'automationId'));
   }
 
-  /** Deletes an automation no chain task triggers; its declarations, steps and run state go with it. */
+  /** Deletes an automation no chain task triggers; its declarations, steps and code index go with it. */
   delete(id: string): Promise<string> {
+    assertOwnTransaction(this.em);
     return this.write(async (em) => {
-      const automation = await this.load(em, id, Automation);
-      const dependents = await automationDependents(em, automation);
-      if (dependents.length > 0) throw new AutomationInUseError(automation.name, dependents);
+      const node = await this.node(em, id, 'id');
+      const dependents = automationDependents(node);
+      if (dependents.length > 0) throw new AutomationInUseError(node.name, dependents);
       await em.nativeDelete(Automation, { id }); // FKs cascade to automation_io, chain_step and script_token
-      em.getUnitOfWork().unsetIdentity(automation);
       return id;
     });
   }
 
+  private async node(em: EntityManager, id: string, field: string): Promise<GraphNode> {
+    const node = (await this.lineage.current(em)).nodes.get(id);
+    if (!node || isDatasource(node)) throw new NotFoundError('Automation', id, field);
+    return node;
+  }
+
   // --- shared helpers ----------------------------------------------------------------------
 
-  private write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    return writeTransaction(this.em, 'an automation', work);
+  /** Every automation mutation touches exactly the automation it returns (or the id it deleted). */
+  private write<T extends Automation | string>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return writeTransaction(this.em, 'an automation', async (em, changes) => {
+      const result = await work(em);
+      changes.automation(typeof result === 'string' ? result : result.id);
+      return result;
+    });
   }
 
   private async load<T extends Automation>(em: EntityManager, id: string, cls: AutomationClass<T> | typeof Automation, kind?: AutomationKind): Promise<T> {
@@ -409,26 +421,20 @@ function checkVariables(variables: Record<string, unknown> | null | undefined): 
 }
 
 /** Refuses steps that contain `chain` through other chains (a chain never contains itself). */
+/**
+ * Refuses steps that (through chains of chains) already trigger `chain`. A recursive query
+ * walks down from each chain step only, inside the transaction, so it sees this mutation's own writes.
+ */
 async function checkNoChainCycle(em: EntityManager, chain: ChainTask, stepIds: string[], steps: Map<string, Automation>): Promise<void> {
-  const edges = await em.find(ChainStep, { chain: { $ne: chain.id } }, { fields: ['chain', 'step'] });
-  const stepsOf = new Map<string, string[]>();
-  for (const edge of edges) {
-    const list = stepsOf.get(edge.chain.id) ?? [];
-    list.push(edge.step.id);
-    stepsOf.set(edge.chain.id, list);
-  }
   for (const [i, start] of stepIds.entries()) {
     if (steps.get(start)?.kind !== AutomationKind.CHAIN_TASK) continue;
-    const seen = new Set<string>();
-    const stack = [start];
-    while (stack.length > 0) {
-      const id = stack.pop()!;
-      if (id === chain.id) {
-        throw new BadUserInputError(`stepIds[${i}]`, `chain task ${JSON.stringify(steps.get(start)!.name)} already triggers ${JSON.stringify(chain.name)}; a chain cannot contain itself`);
-      }
-      if (seen.has(id)) continue;
-      seen.add(id);
-      stack.push(...(stepsOf.get(id) ?? []));
+    const rows = await em.execute(
+      `with recursive down(id) as (select ? union select s.step_id from chain_step s join down on s.chain_id = down.id)
+       select 1 as found from down where id = ? limit 1`,
+      [start, chain.id],
+    );
+    if (rows.length > 0) {
+      throw new BadUserInputError(`stepIds[${i}]`, `chain task ${JSON.stringify(steps.get(start)!.name)} already triggers ${JSON.stringify(chain.name)}; a chain cannot contain itself`);
     }
   }
 }

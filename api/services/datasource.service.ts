@@ -4,9 +4,11 @@ import { Column, Datasource, DatasourceKind, JoinType } from '../entities/index.
 import { BadUserInputError, ConflictError, DatasourceInUseError, NotFoundError, type DependentInfo } from '../errors/index.js';
 import type { Page } from '../graphql/connection.js';
 import type { ColumnInput, CreateDatasourceInput, JoinInput, UpdateDatasourceInput } from '../resolvers/types/datasource.input.js';
-import { datasourceDependents } from './dependents.js';
+import { datasourceDependents } from '../lineage/impact.js';
+import type { LineageStore } from '../lineage/store.js';
+import { isDatasource, type GraphNode } from '../lineage/graph.js';
 import { pageByName, type PageArgs } from './paging.js';
-import { writeTransaction } from './transaction.js';
+import { assertOwnTransaction, writeTransaction } from './transaction.js';
 import { LIMITS, checkName, checkRequiredText, checkTags, checkText, notNull } from './validation.js';
 
 export interface DatasourceListArgs extends PageArgs {
@@ -15,7 +17,10 @@ export interface DatasourceListArgs extends PageArgs {
 
 /** Datasource rules: validation, join cycle checks and deletion safety. */
 export class DatasourceService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly lineage: LineageStore,
+  ) {}
 
   async findById(id: string): Promise<Datasource | null> {
     return this.em.findOne(Datasource, { id });
@@ -64,34 +69,47 @@ export class DatasourceService {
 
   /** What would block deleting this datasource; empty when it can be deleted. */
   async dependents(id: string): Promise<DependentInfo[]> {
-    const datasource = await this.findById(id);
-    if (!datasource) throw new NotFoundError('Datasource', id, 'datasourceId');
-    return datasourceDependents(this.em, datasource);
+    return datasourceDependents(await this.node(this.em, id, 'datasourceId'));
   }
 
-  /** Deletes a datasource nothing depends on; otherwise refuses with DATASOURCE_IN_USE and changes nothing. */
+  /**
+   * Deletes a datasource nothing depends on; otherwise refuses with DATASOURCE_IN_USE and changes
+   * nothing. The check reads the lineage graph inside the transaction, which already holds the
+   * write lock, so no dependent can appear between the check and the delete.
+   */
   async delete(id: string): Promise<string> {
+    assertOwnTransaction(this.em);
     try {
       return await this.write(async (em) => {
-        const datasource = await em.findOne(Datasource, { id });
-        if (!datasource) throw new NotFoundError('Datasource', id, 'id');
-        const dependents = await datasourceDependents(em, datasource);
-        if (dependents.length > 0) throw new DatasourceInUseError(datasource.name, dependents);
-        em.remove(datasource);
+        const node = await this.node(em, id, 'id');
+        const dependents = datasourceDependents(node);
+        if (dependents.length > 0) throw new DatasourceInUseError(node.name, dependents);
+        await em.nativeDelete(Datasource, { id });
         return id;
       });
     } catch (error) {
-      // A dependent written by another process between our check and the delete: the FK refuses it.
+      // The foreign keys are the last line of defence; should they fire, answer as the check would.
       if (error instanceof ForeignKeyConstraintViolationException) {
-        const datasource = await this.em.fork().findOneOrFail(Datasource, { id });
-        throw new DatasourceInUseError(datasource.name, await datasourceDependents(this.em.fork(), datasource));
+        const node = await this.node(this.em, id, 'id');
+        throw new DatasourceInUseError(node.name, datasourceDependents(node));
       }
       throw error;
     }
   }
 
-  private write<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    return writeTransaction(this.em, 'a datasource', work);
+  private async node(em: EntityManager, id: string, field: string): Promise<GraphNode> {
+    const node = (await this.lineage.current(em)).nodes.get(id);
+    if (!node || !isDatasource(node)) throw new NotFoundError('Datasource', id, field);
+    return node;
+  }
+
+  /** Every datasource mutation touches exactly the datasource it returns (or the id it deleted). */
+  private write<T extends Datasource | string>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return writeTransaction(this.em, 'a datasource', async (em, changes) => {
+      const result = await work(em);
+      changes.datasource(typeof result === 'string' ? result : result.id);
+      return result;
+    });
   }
 
   private async checkNameFree(em: EntityManager, name: string, exceptId?: string): Promise<string> {
@@ -167,19 +185,19 @@ function checkKeyColumn(source: Datasource, key: string, field: string): void {
   }
 }
 
-/** Refuses join sources that (through joins of joins) are built from `datasource` itself. */
+/**
+ * Refuses join sources that (through joins of joins) are built from `datasource` itself. A
+ * recursive query walks up from the new sources only, inside the transaction.
+ */
 async function checkNoJoinCycle(em: EntityManager, datasource: Datasource, sourceIds: string[]): Promise<void> {
-  const joins = await em.find(Datasource, { kind: DatasourceKind.JOIN, id: { $ne: datasource.id } }, { fields: ['id', 'name', 'joinLeft', 'joinRight'] });
-  const sourcesOf = new Map(joins.map((j) => [j.id, [j.joinLeft?.id, j.joinRight?.id].filter((x): x is string => !!x)]));
-  const seen = new Set<string>();
-  const stack = [...sourceIds];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (id === datasource.id) {
-      throw new BadUserInputError('join', `joining these sources would make ${JSON.stringify(datasource.name)} depend on itself`);
-    }
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...(sourcesOf.get(id) ?? []));
-  }
+  const rows = await em.execute(
+    `with recursive up(id) as (
+       select value from json_each(?)
+       union
+       select j.value from datasource d join up on d.id = up.id, json_each(json_array(d.join_left_id, d.join_right_id)) j where j.value is not null
+     )
+     select 1 as found from up where id = ? limit 1`,
+    [JSON.stringify(sourceIds), datasource.id],
+  );
+  if (rows.length > 0) throw new BadUserInputError('join', `joining these sources would make ${JSON.stringify(datasource.name)} depend on itself`);
 }

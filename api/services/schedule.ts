@@ -1,6 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
 import { BadUserInputError } from '../errors/index.js';
-import { AutomationState } from '../entities/enums.js';
 
 export const DEFAULT_TIMEZONE = 'UTC';
 
@@ -58,33 +57,4 @@ function badCronField(fields: string[]): { name: string; value: string; message:
 /** The next time a cron schedule fires after `from`. */
 export function nextRunAt(cron: string, timezone: string, from = new Date()): Date {
   return CronExpressionParser.parse(cron, { tz: timezone, currentDate: from }).next().toDate();
-}
-
-export interface ScheduleFacts {
-  id: string;
-  state: AutomationState;
-  scheduleCron?: string | null;
-}
-
-/**
- * Ids of effectively scheduled automations: ACTIVE with an own schedule, or ACTIVE and
- * triggered by an effectively scheduled chain task, at any depth.
- */
-export function effectivelyScheduledIds(automations: ScheduleFacts[], steps: { chainId: string; stepId: string }[]): Set<string> {
-  const active = new Set(automations.filter((a) => a.state === AutomationState.ACTIVE).map((a) => a.id));
-  const stepsOf = new Map<string, string[]>();
-  for (const { chainId, stepId } of steps) {
-    const list = stepsOf.get(chainId);
-    if (list) list.push(stepId);
-    else stepsOf.set(chainId, [stepId]);
-  }
-  const scheduled = new Set<string>();
-  const queue = automations.filter((a) => a.scheduleCron && active.has(a.id)).map((a) => a.id);
-  while (queue.length > 0) {
-    const id = queue.pop()!;
-    if (scheduled.has(id)) continue;
-    scheduled.add(id);
-    for (const step of stepsOf.get(id) ?? []) if (active.has(step) && !scheduled.has(step)) queue.push(step);
-  }
-  return scheduled;
 }

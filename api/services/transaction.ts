@@ -1,16 +1,39 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import { ConflictError } from '../errors/index.js';
+import { ChangeSet, beginWrite, recordChanges } from '../lineage/changes.js';
 
 /**
- * Runs a mutation in one transaction: it all commits or nothing does. A duplicate name that
- * slipped past the service's check (another process inserted it meanwhile) becomes CONFLICT.
+ * Runs a mutation in one transaction: it all commits or nothing does. The mutation names the
+ * objects it touched in `changes`; they are logged in the same transaction, so the lineage
+ * graph of every process catches up. A duplicate name that slipped past the service's check
+ * (another process inserted it meanwhile) becomes CONFLICT.
  */
-export async function writeTransaction<T>(em: EntityManager, label: string, work: (em: EntityManager) => Promise<T>): Promise<T> {
+export async function writeTransaction<T>(
+  em: EntityManager,
+  label: string,
+  work: (em: EntityManager, changes: ChangeSet) => Promise<T>,
+): Promise<T> {
   try {
-    return await em.transactional((tx) => work(tx as EntityManager));
+    return await em.transactional(async (tx) => {
+      const txEm = tx as EntityManager;
+      const version = await beginWrite(txEm);
+      const changes = new ChangeSet();
+      const result = await work(txEm, changes);
+      await txEm.flush();
+      await recordChanges(txEm, version, changes);
+      return result;
+    });
   } catch (error) {
     if (error instanceof UniqueConstraintViolationException) throw new ConflictError('name', `${label} with this name already exists`);
     throw error;
   }
+}
+
+/**
+ * Deletes check the lineage graph inside their transaction. That is only sound when the
+ * transaction is their own: an enclosing one could hold uncommitted changes the graph would take in.
+ */
+export function assertOwnTransaction(em: EntityManager): void {
+  if (em.isInTransaction()) throw new Error('a delete must run in its own transaction, not inside another one');
 }

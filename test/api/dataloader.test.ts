@@ -34,6 +34,8 @@ async function statementsFor(first: number) {
 
 describe(createLoaders.name, () => {
   it('resolves a page of 100 datasources with their relations in as many SQL statements as a page of 10', async () => {
+    // The lineage graph catches up with the setup's writes once; that is not part of a page's cost.
+    await t.ok(`{ lineage(maxNodes: 1) { total } }`);
     const small = await statementsFor(10);
     const large = await statementsFor(100);
     expect(large.data.nodes).toHaveLength(100);

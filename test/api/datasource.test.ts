@@ -56,6 +56,16 @@ describe(DatasourceService.name, () => {
     expect(updatedFile).toEqual({ name: renamed, path: '/new/place.csv', description: null });
   });
 
+  it('keeps modifiedAt when only other objects referring to it change', async () => {
+    const [input, output] = [await f.storage(), await f.storage()];
+    const MODIFIED = `query($id: ID!) { datasource(id: $id) { modifiedAt } }`;
+    const before = (await t.ok(MODIFIED, { id: input.id })).datasource.modifiedAt;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await f.etl(input, output);
+    await f.join(input, output);
+    expect((await t.ok(MODIFIED, { id: input.id })).datasource.modifiedAt).toBe(before);
+  });
+
   it('resolves producedBy, consumedBy (through joins of joins) and usedInJoins', async () => {
     const [raw, clean, other, out] = [await f.storage(), await f.storage(), await f.storage(), await f.storage()];
     const load = await f.etl(raw, clean);

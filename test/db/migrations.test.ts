@@ -7,6 +7,7 @@ import { openOrm, ormConfig } from '../../api/db/orm.js';
 import { MIGRATIONS } from '../../api/db/migrations/index.js';
 import { Datasource, DatasourceKind } from '../../api/entities/index.js';
 import { DatasourceService } from '../../api/services/datasource.service.js';
+import { LineageStore } from '../../api/lineage/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tributary-migrations-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,7 +44,7 @@ describe('migrations', () => {
   it('apply once and keep user data across restarts', async () => {
     const file = join(dir, 'restart.db');
     const first = await openOrm({ databaseFile: file });
-    await new DatasourceService(first.em.fork() as never).create({ name: 'kept', kind: DatasourceKind.STORAGE });
+    await new DatasourceService(first.em.fork() as never, new LineageStore()).create({ name: 'kept', kind: DatasourceKind.STORAGE });
     expect(await first.getMigrator().getExecutedMigrations()).toHaveLength(MIGRATIONS.length);
     await first.close();
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AutomationState } from '../../api/entities/enums.js';
-import { checkCron, checkTimezone, effectivelyScheduledIds, nextRunAt } from '../../api/services/schedule.js';
+import { checkCron, checkTimezone, nextRunAt } from '../../api/services/schedule.js';
 
 describe('schedules', () => {
   it('accepts 5- and 6-field cron expressions and normalises spacing', () => {
@@ -28,27 +27,5 @@ describe('schedules', () => {
   it('checks IANA time zones', () => {
     expect(checkTimezone('Asia/Kolkata')).toBe('Asia/Kolkata');
     expect(() => checkTimezone('GMT+25')).toThrow(/unknown time zone/);
-  });
-
-  it('spreads effective scheduling through active chains only', () => {
-    const A = AutomationState.ACTIVE;
-    const automations = [
-      { id: 'root', state: A, scheduleCron: '0 * * * *' },
-      { id: 'mid', state: A },
-      { id: 'leaf', state: A },
-      { id: 'paused-chain', state: AutomationState.PAUSED },
-      { id: 'below-paused', state: A },
-      { id: 'stopped-step', state: AutomationState.STOPPED },
-      { id: 'paused-own', state: AutomationState.PAUSED, scheduleCron: '0 * * * *' },
-      { id: 'alone', state: A },
-    ];
-    const steps = [
-      { chainId: 'root', stepId: 'mid' },
-      { chainId: 'mid', stepId: 'leaf' },
-      { chainId: 'root', stepId: 'paused-chain' },
-      { chainId: 'paused-chain', stepId: 'below-paused' },
-      { chainId: 'root', stepId: 'stopped-step' },
-    ];
-    expect([...effectivelyScheduledIds(automations, steps)].sort()).toEqual(['leaf', 'mid', 'root']);
   });
 });

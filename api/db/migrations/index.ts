@@ -1,7 +1,9 @@
 import type { Migration } from '@mikro-orm/migrations';
 import { Migration20261122000000Initial } from './Migration20261122000000Initial.js';
+import { Migration20261122100000LineageChanges } from './Migration20261122100000LineageChanges.js';
 
 /** Every migration in order. New ones are appended; applied ones are never edited. */
 export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migration }[] = [
   { name: 'Migration20261122000000Initial', class: Migration20261122000000Initial },
+  { name: 'Migration20261122100000LineageChanges', class: Migration20261122100000LineageChanges },
 ];

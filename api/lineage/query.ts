@@ -1,0 +1,164 @@
+import { LineageNodeType } from '../entities/index.js';
+import { BadUserInputError } from '../errors/index.js';
+import { isDataNode, isDatasource, type Graph, type GraphNode } from './graph.js';
+import { evaluateSelection } from './select.js';
+import { closure, distancesFrom, triggeringChains } from './traverse.js';
+
+export const DEFAULT_MAX_NODES = 5_000;
+export const MAX_MAX_NODES = 100_000;
+
+export interface LineageFilterArgs {
+  scheduledOnly?: boolean | null;
+  leadingTo?: string | null;
+  downstreamOf?: string | null;
+  depth?: number | null;
+  select?: string | null;
+  includeChainTasks?: boolean | null;
+}
+
+export enum LineageEdgeKind {
+  INPUT = 'INPUT',
+  OUTPUT = 'OUTPUT',
+  JOIN_SOURCE = 'JOIN_SOURCE',
+  TRIGGERS = 'TRIGGERS',
+  SUSPECTED = 'SUSPECTED',
+}
+
+export interface LineageEdgeOut {
+  source: string;
+  target: string;
+  kind: LineageEdgeKind;
+}
+
+export interface LineageAnswer {
+  nodes: GraphNode[];
+  edges: LineageEdgeOut[];
+  /** Nodes matching the filter, before any cut. */
+  total: number;
+  truncated: boolean;
+}
+
+/**
+ * The lineage graph narrowed by a filter (ARCHITECTURE.md "Lineage rules"). Filters compose by
+ * intersection. Over `maxNodes` the answer keeps the nodes nearest to the focus (the
+ * leadingTo/downstreamOf node, or the names of the selection), then by name: a cut is
+ * deterministic and never empty when something matched.
+ */
+export function queryLineage(graph: Graph, filter: LineageFilterArgs = {}, maxNodes: number = DEFAULT_MAX_NODES): LineageAnswer {
+  checkLimits(filter, maxNodes);
+  const depth = filter.depth ?? null;
+  const focus: GraphNode[] = [];
+  let matched = null as Set<GraphNode> | null;
+  const narrow = (nodes: Iterable<GraphNode>) => {
+    const next = new Set(nodes);
+    matched = matched === null ? next : new Set([...matched].filter((n) => next.has(n)));
+  };
+
+  if (filter.leadingTo) {
+    const node = focusNode(graph, filter.leadingTo, 'filter.leadingTo');
+    focus.push(node);
+    narrow(closure(graph, [node], 'up', depth).keys());
+  }
+  if (filter.downstreamOf) {
+    const node = focusNode(graph, filter.downstreamOf, 'filter.downstreamOf');
+    focus.push(node);
+    narrow(closure(graph, [node], 'down', depth).keys());
+  }
+  if (filter.select != null) {
+    const selection = evaluateSelection(graph, filter.select);
+    focus.push(...selection.named);
+    narrow(selection.nodes);
+  }
+  if (filter.scheduledOnly) narrow(scheduledFlows(graph));
+
+  const data = [...(matched ?? graph.nodes.values())].filter(isDataNode);
+  const chains = filter.includeChainTasks ? chainTasksFor(graph, data, matched, filter.scheduledOnly === true) : [];
+  const all = new Set([...data, ...chains]);
+  const kept = cut(graph, all, focus, maxNodes);
+  return { nodes: kept, edges: edgesWithin(kept), total: all.size, truncated: kept.length < all.size };
+}
+
+function checkLimits(filter: LineageFilterArgs, maxNodes: number): void {
+  if (!Number.isInteger(maxNodes) || maxNodes < 1 || maxNodes > MAX_MAX_NODES) {
+    throw new BadUserInputError('maxNodes', `maxNodes must be from 1 to ${MAX_MAX_NODES}, got ${maxNodes}`);
+  }
+  if (filter.depth != null) {
+    if (!Number.isInteger(filter.depth) || filter.depth < 0) throw new BadUserInputError('filter.depth', `depth must be 0 or more hops, got ${filter.depth}`);
+    if (!filter.leadingTo && !filter.downstreamOf) throw new BadUserInputError('filter.depth', 'depth limits leadingTo or downstreamOf: give one of them');
+  }
+}
+
+function focusNode(graph: Graph, id: string, field: string): GraphNode {
+  const node = graph.nodes.get(id);
+  if (!node) throw new BadUserInputError(field, `no datasource or automation has the id ${JSON.stringify(id)}`);
+  return node;
+}
+
+/**
+ * "Only scheduled flows": effectively scheduled automations with their inputs and outputs, and
+ * every join built (through joins of joins) on a datasource they write, with the joins' sources.
+ */
+export function scheduledFlows(graph: Graph): Set<GraphNode> {
+  const result = new Set<GraphNode>();
+  const written: GraphNode[] = [];
+  for (const node of graph.nodes.values()) {
+    if (!node.scheduled || !isDataNode(node)) continue;
+    result.add(node);
+    for (const input of node.inputs) result.add(input);
+    for (const output of node.outputs) {
+      result.add(output);
+      written.push(output);
+    }
+  }
+  // Joins fed by written datasources, and joins of those joins.
+  const mark = graph.newMark();
+  while (written.length > 0) {
+    for (const join of written.pop()!.joinsUsing) {
+      if (join.mark === mark) continue;
+      join.mark = mark;
+      result.add(join);
+      for (const source of join.joinSources) result.add(source);
+      written.push(join);
+    }
+  }
+  return result;
+}
+
+/** Chain tasks triggering the shown automations (at any depth), plus chains the filter matched itself. */
+function chainTasksFor(graph: Graph, data: GraphNode[], matched: Set<GraphNode> | null, scheduledOnly: boolean): GraphNode[] {
+  const chains = triggeringChains(graph, data.filter((n) => !isDatasource(n)));
+  for (const node of matched ?? graph.nodes.values()) if (node.type === LineageNodeType.CHAIN_TASK) chains.add(node);
+  return [...chains].filter((chain) => !scheduledOnly || chain.scheduled);
+}
+
+const byName = (a: GraphNode, b: GraphNode) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Keeps at most `maxNodes`: nearest to the focus first, then by name and id. */
+function cut(graph: Graph, nodes: Set<GraphNode>, focus: GraphNode[], maxNodes: number): GraphNode[] {
+  const list = [...nodes];
+  if (list.length <= maxNodes) return list.sort(byName);
+  const distance = distancesFrom(graph, focus, nodes);
+  const far = Number.MAX_SAFE_INTEGER;
+  list.sort((a, b) => (distance.get(a) ?? far) - (distance.get(b) ?? far) || byName(a, b));
+  return list.slice(0, maxNodes).sort(byName);
+}
+
+/** Lineage edges among the kept nodes, with suspected edges for code references a script does not declare. */
+function edgesWithin(nodes: GraphNode[]): LineageEdgeOut[] {
+  const kept = new Set(nodes);
+  const edges: LineageEdgeOut[] = [];
+  for (const node of nodes) {
+    if (isDatasource(node)) {
+      for (const join of node.joinsUsing) if (kept.has(join)) edges.push({ source: node.id, target: join.id, kind: LineageEdgeKind.JOIN_SOURCE });
+      continue;
+    }
+    for (const input of node.inputs) if (kept.has(input)) edges.push({ source: input.id, target: node.id, kind: LineageEdgeKind.INPUT });
+    for (const output of node.outputs) if (kept.has(output)) edges.push({ source: node.id, target: output.id, kind: LineageEdgeKind.OUTPUT });
+    for (const step of node.steps) if (kept.has(step)) edges.push({ source: node.id, target: step.id, kind: LineageEdgeKind.TRIGGERS });
+    for (const datasource of node.codeRefs.keys()) {
+      if (!kept.has(datasource) || node.inputs.includes(datasource) || node.outputs.includes(datasource)) continue;
+      edges.push({ source: datasource.id, target: node.id, kind: LineageEdgeKind.SUSPECTED });
+    }
+  }
+  return edges;
+}

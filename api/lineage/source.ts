@@ -1,0 +1,94 @@
+import type { EntityManager } from '@mikro-orm/sqlite';
+import { ScriptTokenKind } from '../entities/index.js';
+import type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, RefRow, StepRow } from './graph.js';
+
+/** SQLite accepts 32,766 bound values; chunks stay far below and keep statements cacheable. */
+const CHUNK = 500;
+
+const DATASOURCE_COLUMNS = 'id, name, kind, tags, join_left_id, join_right_id';
+const AUTOMATION_COLUMNS = 'id, name, kind, state, schedule_cron, language';
+
+/**
+ * Scripts whose code refers to datasources, matched in SQL: a LITERAL token equal to the name
+ * or a UUID token equal to the id. `cross join` keeps SQLite walking datasources and probing
+ * the (token, kind) index, rather than scanning every token.
+ */
+const REFS_BY_DATASOURCE = (where: string) => `
+  select t.script_id, d.id as datasource_id, t.kind from datasource d cross join script_token t
+   where t.token = d.name and t.kind = '${ScriptTokenKind.LITERAL}' ${where}
+  union all
+  select t.script_id, d.id as datasource_id, t.kind from datasource d cross join script_token t
+   where t.token = d.id and t.kind = '${ScriptTokenKind.UUID}' ${where}`;
+
+const REFS_BY_SCRIPT = (where: string) => `
+  select t.script_id, d.id as datasource_id, t.kind from script_token t join datasource d on d.name = t.token
+   where t.kind = '${ScriptTokenKind.LITERAL}' ${where}
+  union all
+  select t.script_id, d.id as datasource_id, t.kind from script_token t join datasource d on d.id = t.token
+   where t.kind = '${ScriptTokenKind.UUID}' ${where}`;
+
+/** Every row the graph is built from. */
+export async function readAll(em: EntityManager) {
+  return {
+    datasources: (await em.execute(`select ${DATASOURCE_COLUMNS} from datasource`)) as DatasourceRow[],
+    automations: (await em.execute(`select ${AUTOMATION_COLUMNS} from automation`)) as AutomationRow[],
+    io: (await em.execute(`select automation_id, datasource_id, direction from automation_io order by automation_id, position`)) as IoRow[],
+    steps: (await em.execute(`select chain_id, step_id from chain_step order by chain_id, position`)) as StepRow[],
+    refs: (await em.execute(REFS_BY_DATASOURCE(''))) as RefRow[],
+  };
+}
+
+async function inChunks<T>(ids: string[], read: (placeholders: string, chunk: string[]) => Promise<T[]>): Promise<T[]> {
+  const rows: T[] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    rows.push(...(await read(chunk.map(() => '?').join(', '), chunk)));
+  }
+  return rows;
+}
+
+/** The current state of the given objects; ids no longer in the database map to null (deleted). */
+export async function readChanged(em: EntityManager, datasourceIds: string[], automationIds: string[]): Promise<ChangeBatch> {
+  const dsRows = await inChunks(datasourceIds, (p, chunk) => em.execute(`select ${DATASOURCE_COLUMNS} from datasource where id in (${p})`, chunk) as Promise<DatasourceRow[]>);
+  const autoRows = await inChunks(automationIds, (p, chunk) => em.execute(`select ${AUTOMATION_COLUMNS} from automation where id in (${p})`, chunk) as Promise<AutomationRow[]>);
+  const foundDs = new Map(dsRows.map((r) => [r.id, r]));
+  const foundAuto = new Map(autoRows.map((r) => [r.id, r]));
+  const liveAutomations = [...foundAuto.keys()];
+  const liveDatasources = [...foundDs.keys()];
+  return {
+    datasources: new Map(datasourceIds.map((id) => [id, foundDs.get(id) ?? null])),
+    automations: new Map(automationIds.map((id) => [id, foundAuto.get(id) ?? null])),
+    io: await inChunks(liveAutomations, (p, chunk) =>
+      em.execute(`select automation_id, datasource_id, direction from automation_io where automation_id in (${p}) order by automation_id, position`, chunk) as Promise<IoRow[]>,
+    ),
+    steps: await inChunks(liveAutomations, (p, chunk) =>
+      em.execute(`select chain_id, step_id from chain_step where chain_id in (${p}) order by chain_id, position`, chunk) as Promise<StepRow[]>,
+    ),
+    scriptRefs: await inChunks(liveAutomations, (p, chunk) => em.execute(REFS_BY_SCRIPT(`and t.script_id in (${p})`), [...chunk, ...chunk]) as Promise<RefRow[]>),
+    datasourceRefs: await inChunks(liveDatasources, (p, chunk) => em.execute(REFS_BY_DATASOURCE(`and d.id in (${p})`), [...chunk, ...chunk]) as Promise<RefRow[]>),
+  };
+}
+
+export interface ChangeLogState {
+  /** Highest committed change version (0 when nothing was ever written). */
+  head: number;
+  prunedBelow: number;
+}
+
+export async function readChangeLogState(em: EntityManager): Promise<ChangeLogState> {
+  const [head] = (await em.execute(`select coalesce(max(version), 0) as head from lineage_change`)) as { head: number }[];
+  const [state] = (await em.execute(`select pruned_below from lineage_version where id = 1`)) as { pruned_below: number }[];
+  return { head: head?.head ?? 0, prunedBelow: state?.pruned_below ?? 0 };
+}
+
+/** Objects touched by the changes after `since`, up to `head`. */
+export async function readChangedIds(em: EntityManager, since: number, head: number) {
+  const rows = (await em.execute(`select distinct entity, entity_id from lineage_change where version > ? and version <= ?`, [since, head])) as {
+    entity: string;
+    entity_id: string;
+  }[];
+  return {
+    datasourceIds: rows.filter((r) => r.entity === 'DATASOURCE').map((r) => r.entity_id),
+    automationIds: rows.filter((r) => r.entity === 'AUTOMATION').map((r) => r.entity_id),
+  };
+}

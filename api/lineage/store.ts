@@ -1,0 +1,73 @@
+import type { EntityManager } from '@mikro-orm/sqlite';
+import { Graph } from './graph.js';
+import { readAll, readChangeLogState, readChanged, readChangedIds } from './source.js';
+
+/** Above this many changed objects (or this share of the graph) a rebuild beats reloading each one. */
+const REBUILD_OVER_CHANGES = 5_000;
+const REBUILD_OVER_SHARE = 0.25;
+
+export interface SyncStats {
+  fullBuilds: number;
+  incrementalSyncs: number;
+  lastBuildMs: number;
+  lastSyncMs: number;
+}
+
+/**
+ * Holds the process's lineage graph and keeps it at the database's latest committed version.
+ * Every mutation logs the objects it touched (`lineage_change`); `current()` costs one indexed
+ * read when nothing changed and otherwise reloads just the touched objects, so changes made by
+ * any process, this one or another sharing the database, reach every graph.
+ */
+export class LineageStore {
+  private graph: Graph = new Graph();
+  private version = -1;
+  readonly stats: SyncStats = { fullBuilds: 0, incrementalSyncs: 0, lastBuildMs: 0, lastSyncMs: 0 };
+
+  /** The graph as of the latest committed change visible to `em` (inside a transaction: its snapshot). */
+  async current(em: EntityManager): Promise<Graph> {
+    const { head } = await readChangeLogState(em);
+    if (head === this.version) return this.graph;
+    return this.catchUp(em);
+  }
+
+  /** The version the graph reflects (-1 before the first build). */
+  get graphVersion(): number {
+    return this.version;
+  }
+
+  private async catchUp(em: EntityManager): Promise<Graph> {
+    for (;;) {
+      const base = this.version;
+      const started = performance.now();
+      // One read transaction: the rows and the version they belong to come from the same snapshot.
+      const update = await em.transactional(async (tx) => {
+        const txEm = tx as EntityManager;
+        const state = await readChangeLogState(txEm);
+        if (state.head === base) return null;
+        if (base < 0 || base < state.prunedBelow) return { head: state.head, all: await readAll(txEm) };
+        const ids = await readChangedIds(txEm, base, state.head);
+        const count = ids.datasourceIds.length + ids.automationIds.length;
+        if (count > REBUILD_OVER_CHANGES || count > this.graph.size * REBUILD_OVER_SHARE) return { head: state.head, all: await readAll(txEm) };
+        return { head: state.head, batch: await readChanged(txEm, ids.datasourceIds, ids.automationIds) };
+      });
+      if (!update) return this.graph;
+      // Another request of this process may have caught up while we read: apply only onto the base we read from.
+      if (this.version !== base) {
+        if (this.version >= update.head) return this.graph;
+        continue;
+      }
+      if ('all' in update && update.all) {
+        this.graph = Graph.build(update.all);
+        this.stats.fullBuilds += 1;
+        this.stats.lastBuildMs = performance.now() - started;
+      } else if (update.batch) {
+        this.graph.apply(update.batch);
+        this.stats.incrementalSyncs += 1;
+        this.stats.lastSyncMs = performance.now() - started;
+      }
+      this.version = update.head;
+      return this.graph;
+    }
+  }
+}

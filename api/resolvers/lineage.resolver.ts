@@ -1,0 +1,68 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Datasource, Script, ScriptTokenKind } from '../entities/index.js';
+import { NotFoundError } from '../errors/index.js';
+import type { Context } from '../graphql/context.js';
+import type { GraphNode } from '../lineage/graph.js';
+import { downstreamImpact, undeclaredScripts } from '../lineage/impact.js';
+import { DEFAULT_MAX_NODES, queryLineage } from '../lineage/query.js';
+import {
+  CodeReferenceMatch,
+  CodeReferenceObject,
+  ImpactItemObject,
+  LineageFilterInput,
+  LineageGraphObject,
+  LineageNodeObject,
+  UndeclaredScriptObject,
+} from './types/lineage.js';
+
+function toNode(node: GraphNode): LineageNodeObject {
+  const { id, type, name, scheduled, lastRunStatus, state, language, tags } = node;
+  return { id, type, name, scheduled, lastRunStatus, state, language, tags };
+}
+
+@Resolver()
+export class LineageResolver {
+  @Query(() => LineageGraphObject, { description: 'The lineage graph, filtered; over maxNodes the nodes nearest to the focus are kept' })
+  async lineage(
+    @Ctx() ctx: Context,
+    @Arg('filter', () => LineageFilterInput, { nullable: true }) filter?: LineageFilterInput | null,
+    @Arg('maxNodes', () => Int, { nullable: true, defaultValue: DEFAULT_MAX_NODES }) maxNodes?: number | null,
+  ): Promise<LineageGraphObject> {
+    const answer = queryLineage(await ctx.graph(), filter ?? {}, maxNodes ?? DEFAULT_MAX_NODES);
+    return { ...answer, nodes: answer.nodes.map(toNode) };
+  }
+
+  @Query(() => [ImpactItemObject], { description: 'What breaks if this changes: everything downstream, nearest first, then suspected scripts' })
+  async downstreamImpact(@Ctx() ctx: Context, @Arg('id', () => ID) id: string): Promise<ImpactItemObject[]> {
+    const root = (await ctx.graph()).nodes.get(id);
+    if (!root) throw new NotFoundError('Datasource or automation', id, 'id');
+    return downstreamImpact(await ctx.graph(), root).map((entry) => ({ ...entry, node: toNode(entry.node) }));
+  }
+
+  @Query(() => [UndeclaredScriptObject], { description: 'Scripts declaring no input or output, with what their code refers to' })
+  async undeclaredScripts(@Ctx() ctx: Context): Promise<UndeclaredScriptObject[]> {
+    return undeclaredScripts(await ctx.graph()).map(({ script, references }) => ({
+      scriptId: script.id,
+      references: references.map(({ datasource, matches }) => ({
+        datasourceId: datasource.id,
+        matches: matches.map((m) => (m === ScriptTokenKind.UUID ? CodeReferenceMatch.ID : CodeReferenceMatch.NAME)).sort(),
+      })),
+    }));
+  }
+}
+
+@Resolver(() => UndeclaredScriptObject)
+export class UndeclaredScriptResolver {
+  @FieldResolver(() => Script, { description: 'The script' })
+  script(@Root() root: UndeclaredScriptObject, @Ctx() ctx: Context) {
+    return ctx.loaders.automation.load(root.scriptId);
+  }
+}
+
+@Resolver(() => CodeReferenceObject)
+export class CodeReferenceResolver {
+  @FieldResolver(() => Datasource)
+  datasource(@Root() root: CodeReferenceObject, @Ctx() ctx: Context) {
+    return ctx.loaders.datasource.load(root.datasourceId);
+  }
+}
