@@ -9,12 +9,8 @@ const PRUNE_EVERY = 1_000;
 export class ChangeSet {
   private readonly touched = new Map<string, ChangedEntity>();
 
-  datasource(id: string): void {
-    this.touched.set(id, ChangedEntity.DATASOURCE);
-  }
-
-  automation(id: string): void {
-    this.touched.set(id, ChangedEntity.AUTOMATION);
+  add(entity: ChangedEntity, id: string): void {
+    this.touched.set(id, entity);
   }
 
   get size(): number {

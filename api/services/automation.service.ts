@@ -2,6 +2,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import {
   Automation,
+  ChangedEntity,
   AutomationIo,
   AutomationKind,
   AutomationState,
@@ -37,7 +38,7 @@ import { pageByName, type PageArgs } from './paging.js';
 import { DEFAULT_TIMEZONE, checkCron, checkTimezone } from './schedule.js';
 import { MAX_SCRIPT_TOKENS, extractScriptTokens } from './script-tokens.js';
 import type { SecretBox } from './secrets.js';
-import { assertOwnTransaction, writeTransaction } from './transaction.js';
+import { assertOwnTransaction, writeOne } from './transaction.js';
 import { LIMITS, checkIdList, checkJsonObject, checkName, checkRequiredText, checkText, notNull } from './validation.js';
 
 export interface AutomationListArgs extends PageArgs {
@@ -307,11 +308,7 @@ export class AutomationService {
 
   /** Every automation mutation touches exactly the automation it returns (or the id it deleted). */
   private write<T extends Automation | string>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    return writeTransaction(this.em, 'an automation', async (em, changes) => {
-      const result = await work(em);
-      changes.automation(typeof result === 'string' ? result : result.id);
-      return result;
-    });
+    return writeOne(this.em, ChangedEntity.AUTOMATION, 'an automation', work);
   }
 
   private async load<T extends Automation>(em: EntityManager, id: string, cls: AutomationClass<T> | typeof Automation, kind?: AutomationKind): Promise<T> {

@@ -1,6 +1,6 @@
 import { ForeignKeyConstraintViolationException, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { Column, Datasource, DatasourceKind, JoinType } from '../entities/index.js';
+import { ChangedEntity, Column, Datasource, DatasourceKind, JoinType } from '../entities/index.js';
 import { BadUserInputError, ConflictError, DatasourceInUseError, NotFoundError, type DependentInfo } from '../errors/index.js';
 import type { Page } from '../graphql/connection.js';
 import type { ColumnInput, CreateDatasourceInput, JoinInput, UpdateDatasourceInput } from '../resolvers/types/datasource.input.js';
@@ -8,7 +8,7 @@ import { datasourceDependents } from '../lineage/impact.js';
 import type { LineageStore } from '../lineage/store.js';
 import { isDatasource, type GraphNode } from '../lineage/graph.js';
 import { pageByName, type PageArgs } from './paging.js';
-import { assertOwnTransaction, writeTransaction } from './transaction.js';
+import { assertOwnTransaction, writeOne } from './transaction.js';
 import { LIMITS, checkName, checkRequiredText, checkTags, checkText, notNull } from './validation.js';
 
 export interface DatasourceListArgs extends PageArgs {
@@ -105,11 +105,7 @@ export class DatasourceService {
 
   /** Every datasource mutation touches exactly the datasource it returns (or the id it deleted). */
   private write<T extends Datasource | string>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    return writeTransaction(this.em, 'a datasource', async (em, changes) => {
-      const result = await work(em);
-      changes.datasource(typeof result === 'string' ? result : result.id);
-      return result;
-    });
+    return writeOne(this.em, ChangedEntity.DATASOURCE, 'a datasource', work);
   }
 
   private async checkNameFree(em: EntityManager, name: string, exceptId?: string): Promise<string> {

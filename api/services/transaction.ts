@@ -1,5 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
+import { ChangedEntity } from '../entities/index.js';
 import { ConflictError } from '../errors/index.js';
 import { ChangeSet, beginWrite, recordChanges } from '../lineage/changes.js';
 
@@ -28,6 +29,20 @@ export async function writeTransaction<T>(
     if (error instanceof UniqueConstraintViolationException) throw new ConflictError('name', `${label} with this name already exists`);
     throw error;
   }
+}
+
+/** A mutation of one object, logged as touched by the id it returns (or the returned entity's id). */
+export function writeOne<T extends { id: string } | string>(
+  em: EntityManager,
+  entity: ChangedEntity,
+  label: string,
+  work: (em: EntityManager) => Promise<T>,
+): Promise<T> {
+  return writeTransaction(em, label, async (tx, changes) => {
+    const result = await work(tx);
+    changes.add(entity, typeof result === 'string' ? result : result.id);
+    return result;
+  });
 }
 
 /**
