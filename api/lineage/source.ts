@@ -75,10 +75,12 @@ export interface ChangeLogState {
   prunedBelow: number;
 }
 
+/** One statement: the per-request check that the graph is current. */
 export async function readChangeLogState(em: EntityManager): Promise<ChangeLogState> {
-  const [head] = (await em.execute(`select coalesce(max(version), 0) as head from lineage_change`)) as { head: number }[];
-  const [state] = (await em.execute(`select pruned_below from lineage_version where id = 1`)) as { pruned_below: number }[];
-  return { head: head?.head ?? 0, prunedBelow: state?.pruned_below ?? 0 };
+  const [row] = (await em.execute(
+    `select (select coalesce(max(version), 0) from lineage_change) as head, (select pruned_below from lineage_version where id = 1) as pruned_below`,
+  )) as { head: number; pruned_below: number | null }[];
+  return { head: row?.head ?? 0, prunedBelow: row?.pruned_below ?? 0 };
 }
 
 /** Objects touched by the changes after `since`, up to `head`. */
