@@ -1,0 +1,80 @@
+import { createReadStream } from 'node:fs';
+import { extname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parse } from 'csv-parse';
+import type { Row } from './warehouse.js';
+
+export type FileFormat = 'csv' | 'jsonl';
+
+/** JSON lines for .jsonl, .ndjson and .json; CSV (with a header row) otherwise. */
+export function fileFormat(path: string): FileFormat {
+  return ['.jsonl', '.ndjson', '.json'].includes(extname(path).toLowerCase()) ? 'jsonl' : 'csv';
+}
+
+/** A number written the canonical way becomes a number; "007" or "1,5" stay text, an empty field is null. */
+export function castCsvValue(value: string): string | number | null {
+  if (value === '') return null;
+  if (/^-?(0|[1-9]\d{0,15})(\.\d+)?([eE][+-]?\d{1,3})?$/.test(value)) return Number(value);
+  return value;
+}
+
+/** Thrown for a line that cannot be read; `line` is 1-based in the file. */
+export class FileRowError extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(`line ${line}: ${message}`);
+    this.name = 'FileRowError';
+  }
+}
+
+export interface ReadFileOptions {
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+/** Streams a CSV or JSON-lines file as batches of row objects, never holding the whole file. */
+export async function* readFileRows(path: string, options: ReadFileOptions = {}): AsyncGenerator<Row[]> {
+  const batchSize = options.batchSize ?? 1_000;
+  const source = fileFormat(path) === 'csv' ? csvRows(path, options.signal) : jsonLines(path, options.signal);
+  let batch: Row[] = [];
+  for await (const row of source) {
+    batch.push(row);
+    if (batch.length >= batchSize) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+async function* csvRows(path: string, signal?: AbortSignal): AsyncGenerator<Row> {
+  const parser = createReadStream(path, { signal }).pipe(
+    parse({ columns: true, bom: true, skip_empty_lines: true, trim: false, cast: (value, context) => (context.header ? value : castCsvValue(value)) }),
+  );
+  try {
+    for await (const record of parser) yield record as Row;
+  } catch (error) {
+    const info = error as { lines?: number; message: string };
+    if (info.lines !== undefined) throw new FileRowError(info.lines, info.message);
+    throw error;
+  }
+}
+
+async function* jsonLines(path: string, signal?: AbortSignal): AsyncGenerator<Row> {
+  const lines = createInterface({ input: createReadStream(path, { signal }), crlfDelay: Infinity });
+  let number = 0;
+  for await (const line of lines) {
+    number += 1;
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new FileRowError(number, `not valid JSON (${(error as Error).message})`);
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new FileRowError(number, 'each line must be a JSON object');
+    yield value as Row;
+  }
+}

@@ -1,0 +1,72 @@
+import type { DatasourceKind, JoinType } from '../../api/entities/index.js';
+
+export type Row = Record<string, unknown>;
+
+export enum WriteMode {
+  /** The output becomes exactly the new rows; swapped in at commit, old data intact until then. */
+  REPLACE = 'REPLACE',
+  /** New rows are added to what is there. */
+  APPEND = 'APPEND',
+  /** Rows whose key columns match are updated, others inserted. */
+  UPSERT = 'UPSERT',
+}
+
+/** What the warehouse needs to know about a datasource (never its user-given name: tables are named by id). */
+export interface DatasourceSpec {
+  id: string;
+  kind: DatasourceKind;
+  /** FILE: path of the CSV or JSON-lines file. */
+  path?: string | null;
+  /** JOIN: the two sources and how to join them. */
+  join?: { left: DatasourceSpec; right: DatasourceSpec; leftKey: string; rightKey: string; type: JoinType } | null;
+}
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+}
+
+/** Shape and size of a datasource's data after a write, for the metadata database. */
+export interface DataStats {
+  columns: ColumnInfo[];
+  rowCount: number;
+}
+
+export interface RowPage {
+  columns: string[];
+  rows: Row[];
+  /** Opaque cursor for the next page; null on the last page. */
+  endCursor: string | null;
+}
+
+/**
+ * Where datasources keep their data. The SQLite implementation embeds it in DATA_DIR; another
+ * database can plug in behind the same interface.
+ */
+export interface Warehouse {
+  /** A page of a datasource's rows, in a stable order. */
+  page(ds: DatasourceSpec, first: number, after?: string | null): Promise<RowPage>;
+  /** Columns and row count as they are now (null when the datasource holds no data yet). */
+  stats(ds: DatasourceSpec): Promise<DataStats | null>;
+  /** Starts a write to a STORAGE datasource: nothing is visible to readers before `commit`. */
+  openWrite(target: DatasourceSpec, mode: WriteMode, keys?: string[]): Promise<WarehouseWrite>;
+  /** Removes a STORAGE datasource's table (when the datasource is deleted). */
+  drop(ds: DatasourceSpec): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One write in progress. Rows go to a private staging area; `commit` applies them in one transaction. */
+export interface WarehouseWrite {
+  /** Adds rows (objects with the same or growing set of keys). */
+  write(rows: Row[]): Promise<void>;
+  /** Runs a SELECT over the inputs (SQL text from the transform compiler) straight into the staging area. */
+  writeQuery(build: (relationOf: (ds: DatasourceSpec) => Promise<string>) => Promise<{ sql: string; params: unknown[] }>): Promise<void>;
+  /** Rows staged so far. */
+  readonly rowsWritten: number;
+  /** Applies the staged rows to the target with the write mode, in one transaction; returns the new stats. */
+  commit(): Promise<DataStats>;
+  /** Throws the staged rows away; the target is untouched. */
+  abort(): Promise<void>;
+  /** Stops the statement running now (cancel). */
+  interrupt(): void;
+}
