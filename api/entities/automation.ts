@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DateTimeType, Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, ID, InterfaceType } from 'type-graphql';
-import { AutomationKind, AutomationState } from './enums.js';
+import { AutomationKind, AutomationState, WriteMode } from './enums.js';
 
 /**
  * Root of the automation hierarchy: one table (`automation`), one row per automation,
@@ -45,6 +45,14 @@ export abstract class Automation {
   @Enum({ items: () => AutomationState, type: 'string' })
   @Field(() => AutomationState)
   state: AutomationState = AutomationState.ACTIVE;
+
+  @Enum({ items: () => WriteMode, type: 'string', default: WriteMode.REPLACE })
+  @Field(() => WriteMode, { description: 'How rows land in the output (data automations; chain tasks have no output)' })
+  writeMode: WriteMode = WriteMode.REPLACE;
+
+  @Property({ type: 'json', default: '[]' })
+  @Field(() => [String], { description: 'Key columns for UPSERT' })
+  writeKeys: string[] = [];
 
   @Property({ type: DateTimeType })
   @Field(() => Date)

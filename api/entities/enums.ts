@@ -40,6 +40,12 @@ export enum LineageNodeType {
   SCRIPT = 'SCRIPT',
   CHAIN_TASK = 'CHAIN_TASK',
 }
+/** How an automation's rows land in its output datasource. */
+export enum WriteMode {
+  REPLACE = 'REPLACE',
+  APPEND = 'APPEND',
+  UPSERT = 'UPSERT',
+}
 /** Which side of an automation a declared datasource is on. */
 export enum IoDirection {
   INPUT = 'INPUT',
@@ -61,3 +67,11 @@ registerEnumType(AutomationState, {
   },
 });
 registerEnumType(LineageNodeType, { name: 'LineageNodeType' });
+registerEnumType(WriteMode, {
+  name: 'WriteMode',
+  valuesConfig: {
+    REPLACE: { description: 'The output becomes exactly the new rows, swapped in when the run succeeds' },
+    APPEND: { description: 'New rows are added to the output' },
+    UPSERT: { description: 'Rows matching on writeKeys are updated, others inserted' },
+  },
+});

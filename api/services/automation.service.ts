@@ -16,6 +16,7 @@ import {
   ScriptToken,
   ScriptTokenKind,
   SftpImport,
+  WriteMode,
 } from '../entities/index.js';
 import { AutomationInUseError, BadUserInputError, ConflictError, NotFoundError, type DependentInfo } from '../errors/index.js';
 import type { Page } from '../graphql/connection.js';
@@ -327,6 +328,7 @@ export class AutomationService {
     automation.name = await this.checkNameFree(em, input.name);
     automation.description = checkText(input.description, 'description', LIMITS.description);
     if (input.schedule) applySchedule(automation, input.schedule, 'schedule.');
+    applyWriteMode(automation, input);
     em.persist(automation);
     return automation;
   }
@@ -336,6 +338,7 @@ export class AutomationService {
     if (name !== undefined && name !== automation.name) automation.name = await this.checkNameFree(em, name, automation.id);
     if (input.description !== undefined) automation.description = checkText(input.description, 'description', LIMITS.description);
     if (input.schedule !== undefined) applySchedule(automation, input.schedule, 'schedule.');
+    applyWriteMode(automation, input);
   }
 
   private async checkNameFree(em: EntityManager, name: string | null | undefined, exceptId?: string): Promise<string> {
@@ -418,6 +421,22 @@ function checkVariables(variables: Record<string, unknown> | null | undefined): 
 }
 
 /** Refuses steps that contain `chain` through other chains (a chain never contains itself). */
+/** Write mode and keys: UPSERT needs 1–20 distinct key columns; other modes take none. */
+function applyWriteMode(automation: Automation, input: CommonAutomationInput): void {
+  const mode = notNull(input.writeMode, 'writeMode');
+  if (mode !== undefined) automation.writeMode = mode;
+  if (input.writeKeys !== undefined) {
+    const keys = input.writeKeys ?? [];
+    if (keys.length > 20) throw new BadUserInputError('writeKeys', 'at most 20 key columns are allowed');
+    keys.forEach((key, i) => checkRequiredText(key, `writeKeys[${i}]`, LIMITS.columnName));
+    if (new Set(keys).size !== keys.length) throw new BadUserInputError('writeKeys', 'a key column is listed twice');
+    automation.writeKeys = keys;
+  }
+  if (automation.writeMode === WriteMode.UPSERT && automation.writeKeys.length === 0) {
+    throw new BadUserInputError('writeKeys', 'UPSERT needs the key columns that identify a row, e.g. writeKeys: ["id"]');
+  }
+}
+
 /**
  * Refuses steps that (through chains of chains) already trigger `chain`. A recursive query
  * walks down from each chain step only, inside the transaction, so it sees this mutation's own writes.

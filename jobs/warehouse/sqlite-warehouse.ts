@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatasourceKind, JoinType } from '../../api/entities/index.js';
+import { DatasourceKind, JoinType, WriteMode } from '../../api/entities/index.js';
 import { readFileRows } from './files.js';
 import { PRAGMAS, SqliteDb, quoteIdent } from './sqlite-db.js';
-import { WriteMode, type DataStats, type DatasourceSpec, type Row, type RowPage, type Warehouse, type WarehouseWrite } from './warehouse.js';
+import { type DataStats, type DatasourceSpec, type Row, type RowPage, type Warehouse, type WarehouseWrite } from './warehouse.js';
 
 /** Rows per INSERT statement: well under SQLite's 32,766 bound values for rows of up to ~60 columns. */
 const INSERT_ROWS = 500;

@@ -1,15 +1,8 @@
-import type { DatasourceKind, JoinType } from '../../api/entities/index.js';
+import type { DatasourceKind, JoinType, WriteMode } from '../../api/entities/index.js';
 
 export type Row = Record<string, unknown>;
 
-export enum WriteMode {
-  /** The output becomes exactly the new rows; swapped in at commit, old data intact until then. */
-  REPLACE = 'REPLACE',
-  /** New rows are added to what is there. */
-  APPEND = 'APPEND',
-  /** Rows whose key columns match are updated, others inserted. */
-  UPSERT = 'UPSERT',
-}
+export { WriteMode } from '../../api/entities/index.js';
 
 /** What the warehouse needs to know about a datasource (never its user-given name: tables are named by id). */
 export interface DatasourceSpec {

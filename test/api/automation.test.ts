@@ -43,6 +43,11 @@ describe(AutomationService.name, () => {
     });
     await t.ok(`mutation($id: ID!, $i: UpdateEtlStepInput!) { updateEtlStep(id: $id, input: $i) { id } }`, { id: etl.id, i: { outputId: other.id, schedule: null } });
     expect(await get(etl)).toMatchObject({ description: 'cleans', input: { name: input.name }, output: { name: other.name }, schedule: null, effectivelyScheduled: false });
+
+    const MODE = `query($id: ID!) { automation(id: $id) { writeMode writeKeys } }`;
+    expect((await t.ok(MODE, { id: etl.id })).automation).toEqual({ writeMode: 'REPLACE', writeKeys: [] });
+    await t.ok(`mutation($id: ID!, $i: UpdateEtlStepInput!) { updateEtlStep(id: $id, input: $i) { id } }`, { id: etl.id, i: { writeMode: 'UPSERT', writeKeys: ['id'] } });
+    expect((await t.ok(MODE, { id: etl.id })).automation).toEqual({ writeMode: 'UPSERT', writeKeys: ['id'] });
   });
 
   it('keeps SFTP secrets write-only and sealed at rest', async () => {

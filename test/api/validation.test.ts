@@ -95,6 +95,9 @@ const CASES: Case[] = [
   ['ETL unknown input', CREATE_ETL, etl({ inputId: 'ghost' }), 'BAD_USER_INPUT', 'inputId', /"ghost" does not exist/],
   ['ETL writing to a join', CREATE_ETL, () => etl({ outputId: w.join.id })(), 'BAD_USER_INPUT', 'outputId', /JOIN datasource/],
   ['ETL transform not an object', CREATE_ETL, etl({ transform: [1, 2] }), 'BAD_USER_INPUT', 'transform', /JSON object/],
+  ['UPSERT without key columns', CREATE_ETL, etl({ writeMode: 'UPSERT' }), 'BAD_USER_INPUT', 'writeKeys', /UPSERT needs the key columns/],
+  ['a key column listed twice', CREATE_ETL, etl({ writeMode: 'UPSERT', writeKeys: ['id', 'id'] }), 'BAD_USER_INPUT', 'writeKeys', /listed twice/],
+  ['an empty key column', CREATE_ETL, etl({ writeMode: 'UPSERT', writeKeys: [''] }), 'BAD_USER_INPUT', 'writeKeys[0]', /.+/],
   ['ETL update making input equal output', UPDATE_ETL, () => ({ id: w.etl.id, input: { outputId: w.a.id } }), 'BAD_USER_INPUT', 'outputId', /different/],
   ['ETL update of another kind', UPDATE_ETL, () => ({ id: w.script.id, input: { description: 'x' } }), 'BAD_USER_INPUT', 'id', /is a SCRIPT, not a ETL_STEP/],
   // SFTP imports

@@ -18,7 +18,7 @@ async function describeSchema(orm: MikroORM) {
   const tables = (await conn.execute(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name != 'mikro_orm_migrations' order by name`)) as { name: string }[];
   const result: Record<string, unknown> = {};
   for (const { name } of tables) {
-    const columns = await conn.execute(`select name, type, "notnull", dflt_value, pk from pragma_table_info('${name}') order by cid`);
+    const columns = await conn.execute(`select name, type, "notnull", dflt_value, pk from pragma_table_info('${name}') order by name`);
     const indexes = await conn.execute(
       `select il.name, il."unique", group_concat(ii.name) as cols from pragma_index_list('${name}') il join pragma_index_info(il.name) ii group by il.name order by il.name`,
     );

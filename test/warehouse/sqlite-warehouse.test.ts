@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasourceKind, JoinType } from '../../api/entities/index.js';
+import { DatasourceKind, JoinType, WriteMode } from '../../api/entities/index.js';
 import { SqliteWarehouse, MissingDataError } from '../../jobs/warehouse/sqlite-warehouse.js';
-import { WriteMode, type DatasourceSpec, type Row } from '../../jobs/warehouse/warehouse.js';
+import type { DatasourceSpec, Row } from '../../jobs/warehouse/warehouse.js';
 
 let dir: string;
 let warehouse: SqliteWarehouse;

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { ScriptLanguage } from '../../entities/enums.js';
+import { ScriptLanguage, WriteMode } from '../../entities/enums.js';
 
 @InputType('ScheduleInput')
 export class ScheduleInput {
@@ -13,6 +13,9 @@ export interface CommonAutomationInput {
   name?: string | null;
   description?: string | null;
   schedule?: ScheduleInput | null;
+  /** Data automations only (not chain tasks). */
+  writeMode?: WriteMode | null;
+  writeKeys?: string[] | null;
 }
 
 @InputType('CreateEtlStepInput')
@@ -23,6 +26,8 @@ export class CreateEtlStepInput implements CommonAutomationInput {
   @Field(() => ID) outputId!: string;
   @Field(() => GraphQLJSON, { nullable: true, description: 'Defaults to {} (copy the input as it is)' }) transform?: Record<string, unknown> | null;
   @Field(() => ScheduleInput, { nullable: true }) schedule?: ScheduleInput | null;
+  @Field(() => WriteMode, { nullable: true, description: 'Defaults to REPLACE' }) writeMode?: WriteMode | null;
+  @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
 }
 
 @InputType('UpdateEtlStepInput')
@@ -33,6 +38,8 @@ export class UpdateEtlStepInput implements CommonAutomationInput {
   @Field(() => ID, { nullable: true }) outputId?: string | null;
   @Field(() => GraphQLJSON, { nullable: true }) transform?: Record<string, unknown> | null;
   @Field(() => ScheduleInput, { nullable: true, description: 'null removes the schedule' }) schedule?: ScheduleInput | null;
+  @Field(() => WriteMode, { nullable: true, description: 'Defaults to REPLACE' }) writeMode?: WriteMode | null;
+  @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
 }
 
 @InputType('CreateSftpImportInput')
@@ -48,6 +55,8 @@ export class CreateSftpImportInput implements CommonAutomationInput {
   @Field(() => String, { nullable: true, description: 'Glob, defaults to "*"' }) filePattern?: string | null;
   @Field(() => ID) outputId!: string;
   @Field(() => ScheduleInput, { nullable: true }) schedule?: ScheduleInput | null;
+  @Field(() => WriteMode, { nullable: true, description: 'Defaults to REPLACE' }) writeMode?: WriteMode | null;
+  @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
 }
 
 @InputType('UpdateSftpImportInput')
@@ -63,6 +72,8 @@ export class UpdateSftpImportInput implements CommonAutomationInput {
   @Field(() => String, { nullable: true }) filePattern?: string | null;
   @Field(() => ID, { nullable: true }) outputId?: string | null;
   @Field(() => ScheduleInput, { nullable: true, description: 'null removes the schedule' }) schedule?: ScheduleInput | null;
+  @Field(() => WriteMode, { nullable: true, description: 'Defaults to REPLACE' }) writeMode?: WriteMode | null;
+  @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
 }
 
 @InputType('CreateScriptInput')
@@ -76,6 +87,8 @@ export class CreateScriptInput implements CommonAutomationInput {
   @Field(() => GraphQLJSON, { nullable: true, description: 'JSON object with optional args (list), kwargs and job_config (objects)' })
   variables?: Record<string, unknown> | null;
   @Field(() => ScheduleInput, { nullable: true }) schedule?: ScheduleInput | null;
+  @Field(() => WriteMode, { nullable: true, description: 'Defaults to REPLACE' }) writeMode?: WriteMode | null;
+  @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
 }
 
 @InputType('UpdateScriptInput')
@@ -88,6 +101,8 @@ export class UpdateScriptInput implements CommonAutomationInput {
   @Field(() => [ID], { nullable: true }) outputIds?: string[] | null;
   @Field(() => GraphQLJSON, { nullable: true }) variables?: Record<string, unknown> | null;
   @Field(() => ScheduleInput, { nullable: true, description: 'null removes the schedule' }) schedule?: ScheduleInput | null;
+  @Field(() => WriteMode, { nullable: true, description: 'Defaults to REPLACE' }) writeMode?: WriteMode | null;
+  @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
 }
 
 @InputType('CreateChainTaskInput')
