@@ -15,6 +15,7 @@ import { openOrm } from './db/orm.js';
 import { createContext, type Context } from './graphql/context.js';
 import { buildAppSchema } from './graphql/schema.js';
 import { LineageStore } from './lineage/store.js';
+import { SqliteWarehouse } from '../jobs/warehouse/sqlite-warehouse.js';
 import { SecretBox } from './services/secrets.js';
 
 /** Largest request body accepted; script code may be up to 1 MB, JSON-escaped. */
@@ -24,6 +25,7 @@ export interface RunningServer {
   url: string;
   port: number;
   orm: MikroORM;
+  warehouse: SqliteWarehouse;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export async function startServer({ config, logger, secretKey, onQuery }: Server
   const secrets = SecretBox.open(config.dataDir, secretKey);
   const lineage = new LineageStore();
   await lineage.current(orm.em.fork() as EntityManager); // build the graph before the first request
+  const warehouse = await SqliteWarehouse.open(config.dataDir);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -81,7 +84,7 @@ export async function startServer({ config, logger, secretKey, onQuery }: Server
   app.use(
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, { context: async () => createContext({ em: orm.em as never, secrets, lineage, logger }) }),
+    expressMiddleware(apollo, { context: async () => createContext({ em: orm.em as never, secrets, lineage, warehouse, logger }) }),
   );
   app.use(bodyErrors(logger));
 
@@ -99,9 +102,11 @@ export async function startServer({ config, logger, secretKey, onQuery }: Server
     url,
     port,
     orm,
+    warehouse,
     close: () =>
       (closing ??= (async () => {
         await apollo.stop(); // drains in-flight requests, then closes the HTTP server
+        await warehouse.close();
         await orm.close();
       })()),
   };

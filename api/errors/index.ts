@@ -56,3 +56,10 @@ export class AutomationInUseError extends AppError {
     );
   }
 }
+
+/** A datasource's data cannot be read now (its file is missing or unreadable). */
+export class DataUnavailableError extends AppError {
+  constructor(message: string) {
+    super(message, 'DATA_UNAVAILABLE');
+  }
+}

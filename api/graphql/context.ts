@@ -2,7 +2,9 @@ import type { EntityManager } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
 import type { Graph } from '../lineage/graph.js';
 import type { LineageStore } from '../lineage/store.js';
+import type { Warehouse } from '../../jobs/warehouse/warehouse.js';
 import { AutomationService } from '../services/automation.service.js';
+import { DataService } from '../services/data.service.js';
 import { DatasourceService } from '../services/datasource.service.js';
 import type { SecretBox } from '../services/secrets.js';
 import { createLoaders, type Loaders } from './loaders.js';
@@ -13,6 +15,7 @@ export interface Context {
   loaders: Loaders;
   datasources: DatasourceService;
   automations: AutomationService;
+  data: DataService;
   /** The lineage graph, brought up to date once per request (and again after a mutation). */
   graph(): Promise<Graph>;
   /** Forgets what this request has read: called after a mutation so later fields see the new state. */
@@ -24,6 +27,7 @@ export interface AppDependencies {
   em: EntityManager;
   secrets: SecretBox;
   lineage: LineageStore;
+  warehouse: Warehouse;
   logger: Logger;
 }
 
@@ -37,6 +41,7 @@ export function createContext(deps: AppDependencies): Context {
     loaders,
     datasources: new DatasourceService(em, deps.lineage),
     automations: new AutomationService(em, deps.secrets, deps.lineage),
+    data: new DataService(em, deps.warehouse),
     graph: () => (graph ??= deps.lineage.current(em)),
     invalidate() {
       graph = undefined;

@@ -5,6 +5,7 @@ import { AutomationResolver } from '../resolvers/automation.resolver.js';
 import { ChainTaskResolver, EtlStepResolver, ScriptResolver, SftpImportResolver } from '../resolvers/automation-kinds.resolver.js';
 import { DatasourceResolver, JoinSpecResolver } from '../resolvers/datasource.resolver.js';
 import { CodeReferenceResolver, LineageResolver, UndeclaredScriptResolver } from '../resolvers/lineage.resolver.js';
+import { RowsResolver } from '../resolvers/rows.resolver.js';
 import { ChainTask, EtlStep, Script, SftpImport } from '../entities/index.js';
 
 /** Builds the executable GraphQL schema from the resolvers. */
@@ -21,6 +22,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       LineageResolver,
       UndeclaredScriptResolver,
       CodeReferenceResolver,
+      RowsResolver,
     ],
     orphanedTypes: [EtlStep, SftpImport, Script, ChainTask],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],

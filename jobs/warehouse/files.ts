@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
@@ -37,6 +38,7 @@ export interface ReadFileOptions {
 /** Streams a CSV or JSON-lines file as batches of row objects, never holding the whole file. */
 export async function* readFileRows(path: string, options: ReadFileOptions = {}): AsyncGenerator<Row[]> {
   const batchSize = options.batchSize ?? 1_000;
+  await access(path, constants.R_OK); // a missing or unreadable file fails here, with its errno code
   const source = fileFormat(path) === 'csv' ? csvRows(path, options.signal) : jsonLines(path, options.signal);
   let batch: Row[] = [];
   for await (const row of source) {
@@ -50,9 +52,11 @@ export async function* readFileRows(path: string, options: ReadFileOptions = {})
 }
 
 async function* csvRows(path: string, signal?: AbortSignal): AsyncGenerator<Row> {
-  const parser = createReadStream(path, { signal }).pipe(
+  const input = createReadStream(path, { signal });
+  const parser = input.pipe(
     parse({ columns: true, bom: true, skip_empty_lines: true, trim: false, cast: (value, context) => (context.header ? value : castCsvValue(value)) }),
   );
+  input.on('error', (error) => parser.destroy(error)); // pipe() does not forward read errors
   try {
     for await (const record of parser) yield record as Row;
   } catch (error) {
@@ -63,7 +67,10 @@ async function* csvRows(path: string, signal?: AbortSignal): AsyncGenerator<Row>
 }
 
 async function* jsonLines(path: string, signal?: AbortSignal): AsyncGenerator<Row> {
-  const lines = createInterface({ input: createReadStream(path, { signal }), crlfDelay: Infinity });
+  const input = createReadStream(path, { signal });
+  let readError: Error | null = null;
+  input.on('error', (error) => (readError = error));
+  const lines = createInterface({ input, crlfDelay: Infinity });
   let number = 0;
   for await (const line of lines) {
     number += 1;
@@ -77,4 +84,5 @@ async function* jsonLines(path: string, signal?: AbortSignal): AsyncGenerator<Ro
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new FileRowError(number, 'each line must be a JSON object');
     yield value as Row;
   }
+  if (readError) throw readError; // readline ends quietly when its input fails
 }

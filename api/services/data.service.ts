@@ -1,0 +1,70 @@
+import type { EntityManager } from '@mikro-orm/sqlite';
+import { ChangedEntity, Datasource, DatasourceKind } from '../entities/index.js';
+import { BadUserInputError, DataUnavailableError, NotFoundError } from '../errors/index.js';
+import { MissingDataError } from '../../jobs/warehouse/sqlite-warehouse.js';
+import { FileRowError } from '../../jobs/warehouse/files.js';
+import type { DataStats, DatasourceSpec, RowPage, Warehouse } from '../../jobs/warehouse/warehouse.js';
+import { writeOne } from './transaction.js';
+
+/** Joins of joins deeper than this are refused when read (cycles are refused when saved). */
+const MAX_JOIN_DEPTH = 64;
+
+/** A datasource's data: reading it from the warehouse, and recording its shape after a write. */
+export class DataService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly warehouse: Warehouse,
+  ) {}
+
+  /** What the warehouse needs to read or write a datasource, its join sources resolved. */
+  async spec(id: string, field = 'datasourceId'): Promise<DatasourceSpec> {
+    const datasource = await this.em.findOne(Datasource, { id });
+    if (!datasource) throw new NotFoundError('Datasource', id, field);
+    return this.specOf(datasource, 0);
+  }
+
+  private async specOf(ds: Datasource, depth: number): Promise<DatasourceSpec> {
+    if (ds.kind !== DatasourceKind.JOIN) return { id: ds.id, kind: ds.kind, path: ds.path };
+    if (depth > MAX_JOIN_DEPTH) throw new BadUserInputError('datasourceId', `joins are nested more than ${MAX_JOIN_DEPTH} deep`);
+    const [left, right] = await Promise.all([this.em.findOneOrFail(Datasource, { id: ds.joinLeft!.id }), this.em.findOneOrFail(Datasource, { id: ds.joinRight!.id })]);
+    return {
+      id: ds.id,
+      kind: ds.kind,
+      join: { left: await this.specOf(left, depth + 1), right: await this.specOf(right, depth + 1), leftKey: ds.joinLeftKey!, rightKey: ds.joinRightKey!, type: ds.joinType! },
+    };
+  }
+
+  /** A page of rows; a datasource that holds no data yet answers an empty page. */
+  async rows(id: string, first: number, after?: string | null): Promise<RowPage & { totalCount: number | null }> {
+    const spec = await this.spec(id);
+    if (after != null && !/^[A-Za-z0-9_-]{1,40}$/.test(after)) throw new BadUserInputError('after', 'this cursor was not issued by rows()');
+    const datasource = await this.em.findOneOrFail(Datasource, { id });
+    try {
+      const page = await this.warehouse.page(spec, first, after);
+      return { ...page, totalCount: datasource.rowCount ?? null };
+    } catch (error) {
+      if (error instanceof MissingDataError) return { columns: [], rows: [], endCursor: null, totalCount: 0 };
+      throw explainReadError(error, datasource);
+    }
+  }
+
+  /** Records the columns, row count and time of a write, as one mutation of the datasource. */
+  recordWrite(id: string, stats: DataStats): Promise<Datasource> {
+    return writeOne(this.em, ChangedEntity.DATASOURCE, 'a datasource', async (em) => {
+      const datasource = await em.findOneOrFail(Datasource, { id });
+      datasource.columns = stats.columns;
+      datasource.rowCount = stats.rowCount;
+      datasource.updatedAt = new Date();
+      return datasource;
+    });
+  }
+}
+
+/** File problems become clear errors for the user; anything else stays an internal error. */
+export function explainReadError(error: unknown, datasource: { name: string; path?: string | null }): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new DataUnavailableError(`the file of datasource ${JSON.stringify(datasource.name)} does not exist: ${datasource.path}`);
+  if (code === 'EACCES') return new DataUnavailableError(`the file of datasource ${JSON.stringify(datasource.name)} cannot be read: ${datasource.path}`);
+  if (error instanceof FileRowError) return new DataUnavailableError(`datasource ${JSON.stringify(datasource.name)}: ${error.message}`);
+  return error;
+}
