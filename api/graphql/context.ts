@@ -16,6 +16,7 @@ export interface Context {
   datasources: DatasourceService;
   automations: AutomationService;
   data: DataService;
+  warehouse: Warehouse;
   /** The lineage graph, brought up to date once per request (and again after a mutation). */
   graph(): Promise<Graph>;
   /** Forgets what this request has read: called after a mutation so later fields see the new state. */
@@ -42,6 +43,7 @@ export function createContext(deps: AppDependencies): Context {
     datasources: new DatasourceService(em, deps.lineage),
     automations: new AutomationService(em, deps.secrets, deps.lineage),
     data: new DataService(em, deps.warehouse),
+    warehouse: deps.warehouse,
     graph: () => (graph ??= deps.lineage.current(em)),
     invalidate() {
       graph = undefined;

@@ -6,6 +6,7 @@ import { ChainTaskResolver, EtlStepResolver, ScriptResolver, SftpImportResolver 
 import { DatasourceResolver, JoinSpecResolver } from '../resolvers/datasource.resolver.js';
 import { CodeReferenceResolver, LineageResolver, UndeclaredScriptResolver } from '../resolvers/lineage.resolver.js';
 import { RowsResolver } from '../resolvers/rows.resolver.js';
+import { DataSampleResolver, PreviewResolver } from '../resolvers/preview.resolver.js';
 import { ChainTask, EtlStep, Script, SftpImport } from '../entities/index.js';
 
 /** Builds the executable GraphQL schema from the resolvers. */
@@ -23,6 +24,8 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       UndeclaredScriptResolver,
       CodeReferenceResolver,
       RowsResolver,
+      PreviewResolver,
+      DataSampleResolver,
     ],
     orphanedTypes: [EtlStep, SftpImport, Script, ChainTask],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],

@@ -32,6 +32,7 @@ import type {
   UpdateScriptInput,
   UpdateSftpImportInput,
 } from '../resolvers/types/automation.input.js';
+import { parseTransform } from '../../jobs/transform/pipeline.js';
 import { isDatasource, type GraphNode } from '../lineage/graph.js';
 import { automationDependents } from '../lineage/impact.js';
 import type { LineageStore } from '../lineage/store.js';
@@ -79,6 +80,7 @@ export class AutomationService {
       const step = await this.createCommon(em, EtlStep, AutomationKind.ETL_STEP, input);
       step.transform = checkJsonObject(input.transform ?? {}, 'transform');
       await this.setEtlEnds(em, step, input.inputId, input.outputId);
+      await checkEtlTransform(em, step);
       return step;
     });
   }
@@ -94,6 +96,7 @@ export class AutomationService {
         const current = await this.declaredIds(em, step.id);
         await this.setEtlEnds(em, step, inputId ?? current.inputs[0]!, outputId ?? current.outputs[0]!);
       }
+      await checkEtlTransform(em, step);
       return step;
     });
   }
@@ -421,6 +424,14 @@ function checkVariables(variables: Record<string, unknown> | null | undefined): 
 }
 
 /** Refuses steps that contain `chain` through other chains (a chain never contains itself). */
+/** Validates the transform when saved, against the input's columns when they are known. */
+async function checkEtlTransform(em: EntityManager, step: EtlStep): Promise<void> {
+  await em.flush();
+  const io = await em.findOne(AutomationIo, { automation: step.id, direction: IoDirection.INPUT }, { populate: ['datasource'] });
+  const columns = io?.datasource.getEntity().columns.map((c) => c.name) ?? [];
+  parseTransform(step.transform, columns.length > 0 ? columns : undefined);
+}
+
 /** Write mode and keys: UPSERT needs 1–20 distinct key columns; other modes take none. */
 function applyWriteMode(automation: Automation, input: CommonAutomationInput): void {
   const mode = notNull(input.writeMode, 'writeMode');

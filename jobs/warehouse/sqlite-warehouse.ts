@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DatasourceKind, JoinType, WriteMode } from '../../api/entities/index.js';
 import { readFileRows } from './files.js';
 import { PRAGMAS, SqliteDb, quoteIdent } from './sqlite-db.js';
-import { type DataStats, type DatasourceSpec, type Row, type RowPage, type Warehouse, type WarehouseWrite } from './warehouse.js';
+import type { DataStats, DatasourceSpec, QueryBuilder, QueryInputs, Row, RowPage, Warehouse, WarehouseWrite } from './warehouse.js';
 
 /** Rows per INSERT statement: well under SQLite's 32,766 bound values for rows of up to ~60 columns. */
 const INSERT_ROWS = 500;
@@ -107,6 +107,18 @@ export class SqliteWarehouse implements Warehouse {
     return new SqliteWrite(await this.session(), target, mode, keys);
   }
 
+  async query(build: QueryBuilder, limit: number): Promise<{ columns: string[]; rows: Row[] }> {
+    const session = await this.session();
+    try {
+      const { sql, params } = await build(inputsOf(session));
+      const view = await session.columnsOf(`(${sql})`, params);
+      const rows = await session.db.all(`select * from (${sql}) limit ?`, [...params, limit]);
+      return { columns: view, rows };
+    } finally {
+      await session.close();
+    }
+  }
+
   async drop(ds: DatasourceSpec): Promise<void> {
     await this.reader.run(`drop table if exists ${quoteIdent(tableOf(ds))}`);
   }
@@ -144,8 +156,8 @@ class Session {
     if (ds.kind === DatasourceKind.FILE) return this.loadFile(ds);
     const join = ds.join!;
     const [left, right] = [await this.relationOf(join.left), await this.relationOf(join.right)];
-    const leftColumns = await this.columnsOfRelation(left);
-    const rightColumns = await this.columnsOfRelation(right);
+    const leftColumns = await this.columnsOf(left);
+    const rightColumns = await this.columnsOf(right);
     const taken = new Set(leftColumns);
     // Columns of the right source whose names the left already uses get the suffix "_right".
     const select = [
@@ -156,7 +168,13 @@ class Session {
     return `(select ${select.join(', ')} from ${left} as l ${kind} ${right} as r on l.${quoteIdent(join.leftKey)} = r.${quoteIdent(join.rightKey)})`;
   }
 
-  private async columnsOfRelation(relation: string): Promise<string[]> {
+  /** Column names of a table or subquery. */
+  async columnsOf(relation: string, params: unknown[] = []): Promise<string[]> {
+    if (params.length > 0) {
+      // Views cannot hold parameters: prepare the query once with no rows to learn its columns.
+      const probe = await this.db.all(`select * from ${relation} limit 1`, params);
+      if (probe[0]) return Object.keys(probe[0]);
+    }
     // A temp view gives any relation (table or subquery) a name pragma_table_info can describe.
     const view = `cols_${randomUUID().replaceAll('-', '')}`;
     await this.db.run(`create temp view ${view} as select * from ${relation}`);
@@ -265,8 +283,8 @@ class SqliteWrite implements WarehouseWrite {
     return this.stager.write(rows);
   }
 
-  async writeQuery(build: (relationOf: (ds: DatasourceSpec) => Promise<string>) => Promise<{ sql: string; params: unknown[] }>): Promise<void> {
-    const { sql, params } = await build((ds) => this.session.relationOf(ds));
+  async writeQuery(build: QueryBuilder): Promise<void> {
+    const { sql, params } = await build(inputsOf(this.session));
     await this.session.db.run(`create table staging."rows" as ${sql}`, params);
     const count = await this.session.db.get<{ n: number }>(`select count(*) as n from staging."rows"`);
     this.stager.adopt((await columnsOf(this.session.db, 'staging', 'rows')).map((c) => c.name), count?.n ?? 0);
@@ -328,6 +346,15 @@ class SqliteWrite implements WarehouseWrite {
   interrupt(): void {
     this.session.db.interrupt();
   }
+}
+
+/** The session's resolvers, bound, for query builders that destructure them. */
+function inputsOf(session: Session): QueryInputs {
+  return {
+    relationOf: (ds) => session.relationOf(ds),
+    columnsOf: (relation) => session.columnsOf(relation),
+    countOf: async (relation) => (await session.db.get<{ n: number }>(`select count(*) as n from ${relation}`))?.n ?? 0,
+  };
 }
 
 async function tableExists(db: SqliteDb, table: string): Promise<boolean> {

@@ -32,6 +32,15 @@ export interface RowPage {
   endCursor: string | null;
 }
 
+/** How a query reaches its inputs: a SQL relation per datasource, and the columns of a relation. */
+export interface QueryInputs {
+  relationOf(ds: DatasourceSpec): Promise<string>;
+  columnsOf(relation: string): Promise<string[]>;
+  countOf(relation: string): Promise<number>;
+}
+
+export type QueryBuilder = (inputs: QueryInputs) => Promise<{ sql: string; params: unknown[] }>;
+
 /**
  * Where datasources keep their data. The SQLite implementation embeds it in DATA_DIR; another
  * database can plug in behind the same interface.
@@ -43,6 +52,8 @@ export interface Warehouse {
   stats(ds: DatasourceSpec): Promise<DataStats | null>;
   /** Starts a write to a STORAGE datasource: nothing is visible to readers before `commit`. */
   openWrite(target: DatasourceSpec, mode: WriteMode, keys?: string[]): Promise<WarehouseWrite>;
+  /** Runs a read-only query over datasources and returns at most `limit` rows (previews). */
+  query(build: QueryBuilder, limit: number): Promise<{ columns: string[]; rows: Row[] }>;
   /** Removes a STORAGE datasource's table (when the datasource is deleted). */
   drop(ds: DatasourceSpec): Promise<void>;
   close(): Promise<void>;
@@ -53,7 +64,7 @@ export interface WarehouseWrite {
   /** Adds rows (objects with the same or growing set of keys). */
   write(rows: Row[]): Promise<void>;
   /** Runs a SELECT over the inputs (SQL text from the transform compiler) straight into the staging area. */
-  writeQuery(build: (relationOf: (ds: DatasourceSpec) => Promise<string>) => Promise<{ sql: string; params: unknown[] }>): Promise<void>;
+  writeQuery(build: QueryBuilder): Promise<void>;
   /** Rows staged so far. */
   readonly rowsWritten: number;
   /** Applies the staged rows to the target with the write mode, in one transaction; returns the new stats. */

@@ -116,7 +116,7 @@ describe(SqliteWarehouse.name, () => {
     await write(source, WriteMode.REPLACE, [{ n: 1 }, { n: 2 }, { n: 3 }]);
     const target = storage();
     const w = await warehouse.openWrite(target, WriteMode.REPLACE);
-    await w.writeQuery(async (relationOf) => ({ sql: `select n * 10 as m from ${await relationOf(source)} where n > ?`, params: [1] }));
+    await w.writeQuery(async ({ relationOf }) => ({ sql: `select n * 10 as m from ${await relationOf(source)} where n > ?`, params: [1] }));
     expect(w.rowsWritten).toBe(2);
     expect((await w.commit()).rowCount).toBe(2);
     expect(await allRows(target)).toEqual([{ m: 20 }, { m: 30 }]);

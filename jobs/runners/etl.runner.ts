@@ -1,0 +1,77 @@
+import { MissingDataError } from '../warehouse/sqlite-warehouse.js';
+import type { QueryInputs, Row, Warehouse } from '../warehouse/warehouse.js';
+import { TransformError, compileTransform, parseTransform } from '../transform/pipeline.js';
+import { RunCancelledError, RunFailedError, type AutomationPlan, type RunContext, type RunResult, type Runner } from './runner.js';
+
+export interface EtlPreview {
+  input: { columns: string[]; rows: Row[] };
+  output: { columns: string[]; rows: Row[] };
+}
+
+/**
+ * Runs an ETL step inside the warehouse: its transform compiles to one SELECT over the input,
+ * whose rows go straight into the output's staging area and are applied with the write mode.
+ */
+export class EtlRunner implements Runner {
+  constructor(private readonly warehouse: Warehouse) {}
+
+  async run(plan: AutomationPlan, ctx: RunContext): Promise<RunResult> {
+    const [input, output] = [plan.inputs[0], plan.outputs[0]];
+    if (!input || !output) throw new RunFailedError('an ETL step needs one input and one output');
+    if (ctx.signal.aborted) throw new RunCancelledError();
+    const write = await this.warehouse.openWrite(output, plan.writeMode, plan.writeKeys);
+    const cancel = () => write.interrupt();
+    ctx.signal.addEventListener('abort', cancel);
+    let rowsRead = 0;
+    try {
+      await write.writeQuery(async (inputs) => {
+        const { relation, columns } = await this.resolveInput(plan, inputs);
+        rowsRead = await inputs.countOf(relation);
+        ctx.log(`reading ${rowsRead} row(s) from the input`);
+        return compileTransform(parseTransform(plan.transform ?? {}, columns), relation, columns);
+      });
+      if (ctx.signal.aborted) throw new RunCancelledError();
+      ctx.progress(write.rowsWritten);
+      const stats = await write.commit();
+      ctx.log(`wrote ${write.rowsWritten} row(s) with ${plan.writeMode}; the output now holds ${stats.rowCount}`);
+      return { rowsRead, rowsWritten: write.rowsWritten, errorRecords: 0, errorSamples: [], outputs: [{ datasourceId: output.id, stats }] };
+    } catch (error) {
+      await write.abort();
+      if (ctx.signal.aborted) throw new RunCancelledError();
+      throw explain(error);
+    } finally {
+      ctx.signal.removeEventListener('abort', cancel);
+    }
+  }
+
+  /** The first `sampleSize` input rows and what the transform makes of them; writes nothing. */
+  async preview(plan: AutomationPlan, sampleSize: number): Promise<EtlPreview> {
+    try {
+      const sample = (relation: string) => `(select * from ${relation} limit ${Math.max(0, Math.floor(sampleSize))})`;
+      const input = await this.warehouse.query(async (inputs) => ({ sql: `select * from ${(await this.resolveInput(plan, inputs)).relation}`, params: [] }), sampleSize);
+      const output = await this.warehouse.query(async (inputs) => {
+        const { relation, columns } = await this.resolveInput(plan, inputs);
+        return compileTransform(parseTransform(plan.transform ?? {}, columns), sample(relation), columns);
+      }, Number.MAX_SAFE_INTEGER);
+      return { input, output };
+    } catch (error) {
+      throw explain(error);
+    }
+  }
+
+  private async resolveInput(plan: AutomationPlan, inputs: QueryInputs): Promise<{ relation: string; columns: string[] }> {
+    const relation = await inputs.relationOf(plan.inputs[0]!);
+    return { relation, columns: await inputs.columnsOf(relation) };
+  }
+}
+
+/** Errors a user can act on become RunFailedError with a plain message; transform errors keep their path. */
+function explain(error: unknown): unknown {
+  if (error instanceof TransformError || error instanceof RunFailedError || error instanceof RunCancelledError) return error;
+  if (error instanceof MissingDataError) return new RunFailedError('the input holds no data yet: run the automation that writes it first', { cause: error });
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new RunFailedError(`the input file does not exist: ${(error as NodeJS.ErrnoException).path}`, { cause: error });
+  if (code === 'SQLITE_ERROR' || code === 'SQLITE_CONSTRAINT' || code === 'SQLITE_MISMATCH') return new RunFailedError(`the warehouse refused the query: ${(error as Error).message}`, { cause: error });
+  if (error instanceof Error && /duplicate keys|no key column|UPSERT/.test(error.message)) return new RunFailedError(error.message, { cause: error });
+  return error;
+}

@@ -1,0 +1,138 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EntityManager } from '@mikro-orm/sqlite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataService } from '../../api/services/data.service.js';
+import { buildPlan } from '../../api/services/run-plan.js';
+import { EtlRunner } from '../../jobs/runners/etl.runner.js';
+import { RunCancelledError, RunFailedError, type RunContext } from '../../jobs/runners/runner.js';
+import { factories, type Ref } from '../factories/index.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const ROWS = `query($id: ID!) { rows(datasourceId: $id, first: 100) { nodes } }`;
+
+let t: TestServer;
+let f: ReturnType<typeof factories>;
+beforeAll(async () => {
+  t = await startTestServer();
+  f = factories(t);
+});
+afterAll(() => t.close());
+
+function context(signal = new AbortController().signal) {
+  const log: string[] = [];
+  const ctx: RunContext = { signal, log: (line) => log.push(line), progress: () => undefined };
+  return { ctx, log };
+}
+
+/** Runs the ETL step as the scheduler will: plan from the metadata, run, record the output's stats. */
+async function run(etl: Ref, signal?: AbortSignal) {
+  const em = t.server.orm.em.fork() as EntityManager;
+  const data = new DataService(em, t.server.warehouse);
+  const plan = await buildPlan(em, data, etl.id);
+  const { ctx, log } = context(signal);
+  const result = await new EtlRunner(t.server.warehouse).run(plan, ctx);
+  for (const output of result.outputs) await data.recordWrite(output.datasourceId, output.stats);
+  return { result, log };
+}
+
+function csv(name: string, content: string) {
+  const path = join(t.dataDir, name);
+  writeFileSync(path, content);
+  return f.file({ path });
+}
+
+const SALES = 'id,country,price,qty\n1,FR,10,2\n2,DE,5,1\n3,FR,20,1\n4,US,1,100\n5,DE,7,3\n';
+
+describe(EtlRunner.name, () => {
+  it('moves real data from a CSV file through a pipeline into a table, and records its shape', async () => {
+    const input = await csv('sales.csv', SALES);
+    const output = await f.storage();
+    const etl = await f.etl(input, output, {
+      transform: {
+        steps: [
+          { op: 'filter', where: "country != 'US'" },
+          { op: 'derive', columns: { total: 'price * qty' } },
+          { op: 'groupBy', keys: ['country'], aggregates: { orders: { fn: 'count' }, revenue: { fn: 'sum', of: 'total' } } },
+          { op: 'sort', by: [{ column: 'revenue', desc: true }] },
+        ],
+      },
+    });
+    const { result, log } = await run(etl);
+    expect(result).toMatchObject({ rowsRead: 5, rowsWritten: 2, errorRecords: 0 });
+    expect(log.join('\n')).toMatch(/wrote 2 row/);
+    expect((await t.ok(ROWS, { id: output.id })).rows.nodes).toEqual([
+      { country: 'FR', orders: 2, revenue: 40 },
+      { country: 'DE', orders: 2, revenue: 26 },
+    ]);
+    const meta = (await t.ok(`query($id: ID!) { datasource(id: $id) { rowCount columns { name } } }`, { id: output.id })).datasource;
+    expect(meta).toEqual({ rowCount: 2, columns: [{ name: 'country' }, { name: 'orders' }, { name: 'revenue' }] });
+  });
+
+  it('runs SQL mode, appends and upserts on keys', async () => {
+    const input = await csv('sales2.csv', SALES);
+    const output = await f.storage();
+    const etl = await f.etl(input, output, { transform: { sql: 'SELECT id, qty FROM input WHERE qty > 1' }, writeMode: 'APPEND' });
+    await run(etl);
+    await run(etl);
+    expect((await t.ok(ROWS, { id: output.id })).rows.nodes).toHaveLength(6);
+
+    const upserted = await f.storage();
+    const upsert = await f.etl(input, upserted, { transform: { sql: 'SELECT id, qty FROM input' }, writeMode: 'UPSERT', writeKeys: ['id'] });
+    await run(upsert);
+    writeFileSync(join(t.dataDir, 'sales2.csv'), 'id,country,price,qty\n1,FR,10,9\n6,IT,1,1\n');
+    await run(upsert);
+    expect((await t.ok(ROWS, { id: upserted.id })).rows.nodes).toEqual([
+      { id: 1, qty: 9 },
+      { id: 2, qty: 1 },
+      { id: 3, qty: 1 },
+      { id: 4, qty: 100 },
+      { id: 5, qty: 3 },
+      { id: 6, qty: 1 },
+    ]);
+  });
+
+  it('leaves the old data intact when a REPLACE run fails half-way or is cancelled', async () => {
+    const input = await csv('good.csv', SALES);
+    const output = await f.storage();
+    const etl = await f.etl(input, output);
+    await run(etl);
+    const before = (await t.ok(ROWS, { id: output.id })).rows.nodes;
+    expect(before).toHaveLength(5);
+
+    // Row 1,500 of 2,000 is malformed: the load fails after staging a thousand rows.
+    const lines = Array.from({ length: 2000 }, (_, i) => (i === 1500 ? `${i},"broken` : `${i},XX,1,1`));
+    writeFileSync(join(t.dataDir, 'good.csv'), `id,country,price,qty\n${lines.join('\n')}\n`);
+    await expect(run(etl)).rejects.toThrow();
+    expect((await t.ok(ROWS, { id: output.id })).rows.nodes).toEqual(before);
+
+    const controller = new AbortController();
+    controller.abort();
+    await expect(run(etl, controller.signal)).rejects.toBeInstanceOf(RunCancelledError);
+    expect((await t.ok(ROWS, { id: output.id })).rows.nodes).toEqual(before);
+    expect(readdirSync(join(t.dataDir, 'staging'))).toEqual([]);
+  });
+
+  it('fails clearly when the input holds no data yet', async () => {
+    const [input, output] = [await f.storage(), await f.storage()];
+    const etl = await f.etl(input, output);
+    await expect(run(etl)).rejects.toThrow(RunFailedError);
+    await expect(run(etl)).rejects.toThrow(/no data yet/);
+  });
+
+  it('previews over GraphQL on a sample, writing nothing', async () => {
+    const input = await csv('preview.csv', SALES);
+    const output = await f.storage();
+    const etl = await f.etl(input, output, { transform: { steps: [{ op: 'derive', columns: { total: 'price * qty' } }, { op: 'select', columns: ['id', 'total'] }] } });
+    const { previewAutomation } = await t.ok(
+      `query($id: ID!) { previewAutomation(id: $id, sampleSize: 2) { inputs { datasource { name } columns rows } outputs { datasource { name } columns rows } errorRecords } }`,
+      { id: etl.id },
+    );
+    expect(previewAutomation.inputs[0]).toMatchObject({ datasource: { name: input.name }, columns: ['id', 'country', 'price', 'qty'], rows: [{ id: 1 }, { id: 2 }] });
+    expect(previewAutomation.outputs[0]).toEqual({ datasource: { name: output.name }, columns: ['id', 'total'], rows: [{ id: 1, total: 20 }, { id: 2, total: 5 }] });
+    expect((await t.ok(ROWS, { id: output.id })).rows.nodes).toEqual([]);
+    expect((await t.ok(`query($id: ID!) { datasource(id: $id) { rowCount updatedAt } }`, { id: output.id })).datasource).toEqual({ rowCount: null, updatedAt: null });
+    const bad = await t.fail(`query($id: ID!) { previewAutomation(id: $id, sampleSize: 0) { errorRecords } }`, { id: etl.id });
+    expect(bad.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'sampleSize' });
+  });
+});
