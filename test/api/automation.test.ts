@@ -3,15 +3,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutomationService } from '../../api/services/automation.service.js';
 import { SecretBox } from '../../api/services/secrets.js';
-import { factories, uniqueName, type Ref } from '../factories/index.js';
-import { TEST_SECRET_KEY, startTestServer, type TestServer } from '../helpers/server.js';
+import { serverWithFactories, type Factories, uniqueName, type Ref } from '../factories/index.js';
+import { TEST_SECRET_KEY, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
-let f: ReturnType<typeof factories>;
-beforeAll(async () => {
-  t = await startTestServer();
-  f = factories(t);
-});
+let f: Factories;
+beforeAll(async () => ({ t, f } = await serverWithFactories()));
 afterAll(() => t.close());
 
 const COMMON = `id name kind description state effectivelyScheduled schedule { cron timezone nextRunAt } inputs { name } outputs { name } lastRun { id } runs(first: 5) { totalCount }`;

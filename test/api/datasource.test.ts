@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasourceService } from '../../api/services/datasource.service.js';
-import { factories, uniqueName } from '../factories/index.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { serverWithFactories, type Factories, uniqueName } from '../factories/index.js';
+import type { TestServer } from '../helpers/server.js';
 
 let t: TestServer;
-let f: ReturnType<typeof factories>;
-beforeAll(async () => {
-  t = await startTestServer();
-  f = factories(t);
-});
+let f: Factories;
+beforeAll(async () => ({ t, f } = await serverWithFactories()));
 afterAll(() => t.close());
 
 const FIELDS = `id name kind description tags path columns { name type } rowCount updatedAt

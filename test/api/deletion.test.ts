@@ -1,19 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasourceService } from '../../api/services/datasource.service.js';
 import { AutomationService } from '../../api/services/automation.service.js';
-import { factories, uniqueName, type Ref } from '../factories/index.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { serverWithFactories, type Factories, uniqueName, type Ref } from '../factories/index.js';
+import type { TestServer } from '../helpers/server.js';
 
 const DELETE_DS = `mutation($id: ID!) { deleteDatasource(id: $id) }`;
 const IMPACT = `query($id: ID!) { deletionImpact(datasourceId: $id) { id name type reason } }`;
 const EXISTS = `query($id: ID!) { datasource(id: $id) { id } }`;
 
 let t: TestServer;
-let f: ReturnType<typeof factories>;
-beforeAll(async () => {
-  t = await startTestServer();
-  f = factories(t);
-});
+let f: Factories;
+beforeAll(async () => ({ t, f } = await serverWithFactories()));
 afterAll(() => t.close());
 
 /** Asserts deletion is refused with the one expected dependent, and that nothing was deleted. */

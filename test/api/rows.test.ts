@@ -4,18 +4,15 @@ import type { EntityManager } from '@mikro-orm/sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WriteMode } from '../../api/entities/index.js';
 import { DataService } from '../../api/services/data.service.js';
-import { factories } from '../factories/index.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { serverWithFactories, type Factories } from '../factories/index.js';
+import type { TestServer } from '../helpers/server.js';
 
 const ROWS = `query($id: ID!, $first: Int, $after: String) {
   rows(datasourceId: $id, first: $first, after: $after) { columns nodes totalCount pageInfo { hasNextPage endCursor } } }`;
 
 let t: TestServer;
-let f: ReturnType<typeof factories>;
-beforeAll(async () => {
-  t = await startTestServer();
-  f = factories(t);
-});
+let f: Factories;
+beforeAll(async () => ({ t, f } = await serverWithFactories()));
 afterAll(() => t.close());
 
 describe(DataService.name, () => {

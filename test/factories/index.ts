@@ -1,4 +1,4 @@
-import type { TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let counter = 0;
 /** A name no other test uses. */
@@ -52,4 +52,12 @@ export function factories(t: TestServer) {
       return data.createChainTask;
     },
   };
+}
+
+export type Factories = ReturnType<typeof factories>;
+
+/** A real server on a fresh data dir, with factories bound to it. */
+export async function serverWithFactories(env: Record<string, string> = {}): Promise<{ t: TestServer; f: Factories }> {
+  const t = await startTestServer(env);
+  return { t, f: factories(t) };
 }

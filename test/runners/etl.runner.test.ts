@@ -6,17 +6,14 @@ import { DataService } from '../../api/services/data.service.js';
 import { buildPlan } from '../../api/services/run-plan.js';
 import { EtlRunner } from '../../jobs/runners/etl.runner.js';
 import { RunCancelledError, RunFailedError, type RunContext } from '../../jobs/runners/runner.js';
-import { factories, type Ref } from '../factories/index.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { serverWithFactories, type Factories, type Ref } from '../factories/index.js';
+import type { TestServer } from '../helpers/server.js';
 
 const ROWS = `query($id: ID!) { rows(datasourceId: $id, first: 100) { nodes } }`;
 
 let t: TestServer;
-let f: ReturnType<typeof factories>;
-beforeAll(async () => {
-  t = await startTestServer();
-  f = factories(t);
-});
+let f: Factories;
+beforeAll(async () => ({ t, f } = await serverWithFactories()));
 afterAll(() => t.close());
 
 function context(signal = new AbortController().signal) {
