@@ -1,4 +1,4 @@
-import type { AutomationKind, WriteMode } from '../../api/entities/index.js';
+import type { AutomationKind, ScriptLanguage, WriteMode } from '../../api/entities/index.js';
 import type { DataStats, DatasourceSpec } from '../warehouse/warehouse.js';
 
 /** Everything a runner needs about an automation, resolved from the metadata database beforehand. */
@@ -12,6 +12,37 @@ export interface AutomationPlan {
   writeKeys: string[];
   /** ETL steps: the stored transform JSON. */
   transform?: Record<string, unknown>;
+  /** SFTP imports: connection and file selection (secrets already unsealed). */
+  sftp?: SftpSettings;
+  /** Scripts: code, runtime variables and limits. */
+  script?: ScriptSettings;
+}
+
+export type AfterImport = 'KEEP' | 'DELETE' | 'MOVE';
+
+export interface SftpSettings {
+  host: string;
+  port: number;
+  username: string;
+  password: string | null;
+  privateKey: string | null;
+  remoteDir: string;
+  /** Glob matched against file names in remoteDir. */
+  filePattern: string;
+  /** Pinned host key fingerprint ("SHA256:…" as ssh-keygen prints it); null: trust on first use. */
+  hostKeyFingerprint: string | null;
+  afterImport: AfterImport;
+  /** MOVE: remote directory the imported files go to. */
+  moveToDir: string | null;
+}
+
+export interface ScriptSettings {
+  language: ScriptLanguage;
+  code: string;
+  /** JSON object with optional args (list), kwargs and job_config (objects). */
+  variables: Record<string, unknown> | null;
+  timeoutSeconds: number;
+  memoryMb: number;
 }
 
 export interface RunContext {
