@@ -2,7 +2,7 @@ import { Entity, Enum, Property } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Automation } from './automation.js';
-import { AutomationKind, ScriptLanguage } from './enums.js';
+import { AfterImport, AutomationKind, ScriptLanguage } from './enums.js';
 
 /** One input datasource → one output datasource, through a transformation. */
 @Entity({ discriminatorValue: AutomationKind.ETL_STEP })
@@ -54,6 +54,18 @@ export class SftpImport extends Automation {
   @Property({ type: 'string', length: 500, nullable: true })
   @Field(() => String, { description: 'Glob matched against file names in remoteDir, e.g. "orders-*.csv"' })
   filePattern: string = '*';
+
+  @Property({ type: 'string', length: 100, nullable: true })
+  @Field(() => String, { nullable: true, description: 'Pinned host key fingerprint ("SHA256:…"); null: trust the first key seen' })
+  hostKeyFingerprint?: string | null;
+
+  @Enum({ items: () => AfterImport, type: 'string', nullable: true, default: AfterImport.KEEP })
+  @Field(() => AfterImport)
+  afterImport: AfterImport = AfterImport.KEEP;
+
+  @Property({ type: 'text', nullable: true })
+  @Field(() => String, { nullable: true, description: 'MOVE: remote directory imported files go to' })
+  moveToDir?: string | null;
 }
 
 /** User code with declared inputs and outputs (its "Usage"). */
@@ -71,6 +83,14 @@ export class Script extends Automation {
   @Property({ type: 'json', nullable: true })
   @Field(() => GraphQLJSON, { nullable: true, description: 'Runtime variables: JSON object with optional args, kwargs, job_config' })
   variables?: Record<string, unknown> | null;
+
+  @Property({ type: 'integer', nullable: true, default: 600 })
+  @Field(() => Int, { description: 'A run taking longer is stopped and fails (seconds)' })
+  timeoutSeconds: number = 600;
+
+  @Property({ type: 'integer', nullable: true, default: 512 })
+  @Field(() => Int, { description: 'Memory cap of the script process (MB)' })
+  memoryMb: number = 512;
 }
 
 /** Triggers an ordered list of automations (chain tasks included). */

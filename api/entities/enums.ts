@@ -46,6 +46,12 @@ export enum WriteMode {
   APPEND = 'APPEND',
   UPSERT = 'UPSERT',
 }
+/** What an SFTP import does with a remote file once its rows are written. */
+export enum AfterImport {
+  KEEP = 'KEEP',
+  DELETE = 'DELETE',
+  MOVE = 'MOVE',
+}
 /** Which side of an automation a declared datasource is on. */
 export enum IoDirection {
   INPUT = 'INPUT',
@@ -73,5 +79,13 @@ registerEnumType(WriteMode, {
     REPLACE: { description: 'The output becomes exactly the new rows, swapped in when the run succeeds' },
     APPEND: { description: 'New rows are added to the output' },
     UPSERT: { description: 'Rows matching on writeKeys are updated, others inserted' },
+  },
+});
+registerEnumType(AfterImport, {
+  name: 'AfterImport',
+  valuesConfig: {
+    KEEP: { description: 'Leave the file; it is remembered (name, size, mtime) and not imported again' },
+    DELETE: { description: 'Delete the file from the server' },
+    MOVE: { description: 'Move the file to moveToDir on the server' },
   },
 });

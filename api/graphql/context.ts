@@ -17,6 +17,7 @@ export interface Context {
   automations: AutomationService;
   data: DataService;
   warehouse: Warehouse;
+  secrets: SecretBox;
   /** The lineage graph, brought up to date once per request (and again after a mutation). */
   graph(): Promise<Graph>;
   /** Forgets what this request has read: called after a mutation so later fields see the new state. */
@@ -44,6 +45,7 @@ export function createContext(deps: AppDependencies): Context {
     automations: new AutomationService(em, deps.secrets, deps.lineage),
     data: new DataService(em, deps.warehouse),
     warehouse: deps.warehouse,
+    secrets: deps.secrets,
     graph: () => (graph ??= deps.lineage.current(em)),
     invalidate() {
       graph = undefined;

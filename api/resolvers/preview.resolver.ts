@@ -20,7 +20,7 @@ export class PreviewResolver {
   ): Promise<PreviewObject> {
     const size = sampleSize ?? 20;
     if (!Number.isInteger(size) || size < 1 || size > MAX_SAMPLE) throw new BadUserInputError('sampleSize', `sampleSize must be from 1 to ${MAX_SAMPLE}, got ${size}`);
-    const plan = await buildPlan(ctx.em, ctx.data, id);
+    const plan = await buildPlan(ctx.em, ctx.data, ctx.secrets, id);
     if (plan.kind !== AutomationKind.ETL_STEP) {
       void filePath;
       throw new BadUserInputError('id', `preview of a ${plan.kind} is not available yet; ETL steps can be previewed`);

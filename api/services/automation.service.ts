@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/sqlite';
 import {
   Automation,
   ChangedEntity,
+  AfterImport,
   AutomationIo,
   AutomationKind,
   AutomationState,
@@ -160,6 +161,19 @@ export class AutomationService {
     if (!sftp.passwordSealed && !sftp.privateKeySealed) {
       throw new BadUserInputError('password', 'an SFTP import needs a password or a private key');
     }
+    if (input.hostKeyFingerprint !== undefined) {
+      const fingerprint = input.hostKeyFingerprint?.trim() || null;
+      if (fingerprint !== null && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(fingerprint)) {
+        throw new BadUserInputError('hostKeyFingerprint', 'hostKeyFingerprint must look like "SHA256:…" as `ssh-keygen -lf <key>` or `ssh-keyscan` prints it');
+      }
+      sftp.hostKeyFingerprint = fingerprint?.replace(/=$/, '') ?? null;
+    }
+    const afterImport = notNull(input.afterImport, 'afterImport');
+    if (afterImport !== undefined) sftp.afterImport = afterImport;
+    if (input.moveToDir !== undefined) sftp.moveToDir = checkText(input.moveToDir, 'moveToDir', LIMITS.path);
+    if (sftp.afterImport === AfterImport.MOVE && !sftp.moveToDir) {
+      throw new BadUserInputError('moveToDir', 'afterImport MOVE needs moveToDir: the remote directory imported files go to');
+    }
   }
 
   private sealSecret(value: string | null, field: string): string | null {
@@ -176,6 +190,7 @@ export class AutomationService {
       script.language = input.language;
       script.code = checkCode(input.code);
       script.variables = checkVariables(input.variables);
+      applyScriptLimits(script, input);
       const inputs = await this.datasources(em, checkIdList(input.inputIds, 'inputIds'), 'inputIds');
       const outputs = await this.writableDatasources(em, checkIdList(input.outputIds, 'outputIds'), 'outputIds');
       await this.setIo(em, script, inputs, outputs);
@@ -191,6 +206,7 @@ export class AutomationService {
       const language = notNull(input.language, 'language');
       if (language !== undefined) script.language = language;
       if (input.variables !== undefined) script.variables = checkVariables(input.variables);
+      applyScriptLimits(script, input);
       if (input.inputIds !== undefined || input.outputIds !== undefined) {
         const current = await this.declaredIds(em, script.id);
         const inputs = await this.datasources(em, checkIdList(input.inputIds === undefined ? current.inputs : input.inputIds, 'inputIds'), 'inputIds');
@@ -410,6 +426,20 @@ function checkCode(code: string): string {
 }
 
 /** Runtime variables: a JSON object whose optional `args` is a list and `kwargs`/`job_config` are objects. */
+/** A script's timeout (1 s – 24 h) and memory cap (32 MB – 16 GB). */
+function applyScriptLimits(script: Script, input: { timeoutSeconds?: number | null; memoryMb?: number | null }): void {
+  const timeout = notNull(input.timeoutSeconds, 'timeoutSeconds');
+  if (timeout !== undefined) {
+    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 86_400) throw new BadUserInputError('timeoutSeconds', `timeoutSeconds must be from 1 to 86400, got ${timeout}`);
+    script.timeoutSeconds = timeout;
+  }
+  const memory = notNull(input.memoryMb, 'memoryMb');
+  if (memory !== undefined) {
+    if (!Number.isInteger(memory) || memory < 32 || memory > 16_384) throw new BadUserInputError('memoryMb', `memoryMb must be from 32 to 16384, got ${memory}`);
+    script.memoryMb = memory;
+  }
+}
+
 function checkVariables(variables: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
   if (variables === null || variables === undefined) return null;
   const checked = checkJsonObject(variables, 'variables');

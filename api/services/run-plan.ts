@@ -1,11 +1,15 @@
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { Automation, AutomationIo, EtlStep, IoDirection } from '../entities/index.js';
+import { Automation, AutomationIo, Datasource, EtlStep, IoDirection, Script, SftpImport } from '../entities/index.js';
 import { NotFoundError } from '../errors/index.js';
-import type { AutomationPlan } from '../../jobs/runners/runner.js';
+import type { AutomationPlan, SftpSettings } from '../../jobs/runners/runner.js';
 import type { DataService } from './data.service.js';
+import type { SecretBox } from './secrets.js';
 
-/** Resolves an automation and its declared datasources into the plain plan a runner takes. */
-export async function buildPlan(em: EntityManager, data: DataService, automationId: string, field = 'id'): Promise<AutomationPlan> {
+/**
+ * Resolves an automation, its declared datasources and its settings into the plain plan a
+ * runner takes (secrets unsealed here, in the server; runners never see the metadata database).
+ */
+export async function buildPlan(em: EntityManager, data: DataService, secrets: SecretBox, automationId: string, field = 'id'): Promise<AutomationPlan & { datasourceNames: Record<string, string> }> {
   const automation = await em.findOne(Automation, { id: automationId });
   if (!automation) throw new NotFoundError('Automation', automationId, field);
   const io = await em.find(AutomationIo, { automation: automation.id }, { orderBy: { position: 'asc' } });
@@ -19,5 +23,28 @@ export async function buildPlan(em: EntityManager, data: DataService, automation
     writeMode: automation.writeMode,
     writeKeys: automation.writeKeys,
     transform: automation instanceof EtlStep ? automation.transform : undefined,
+    sftp: automation instanceof SftpImport ? sftpSettings(automation, secrets) : undefined,
+    script:
+      automation instanceof Script
+        ? { language: automation.language, code: automation.code, variables: automation.variables ?? null, timeoutSeconds: automation.timeoutSeconds, memoryMb: automation.memoryMb }
+        : undefined,
+    datasourceNames: Object.fromEntries(
+      (await em.find(Datasource, { id: { $in: io.map((r) => r.datasource.id) } }, { fields: ['id', 'name'] })).map((d) => [d.id, d.name]),
+    ),
+  };
+}
+
+function sftpSettings(sftp: SftpImport, secrets: SecretBox): SftpSettings {
+  return {
+    host: sftp.host,
+    port: sftp.port,
+    username: sftp.username,
+    password: sftp.passwordSealed ? secrets.unseal(sftp.passwordSealed) : null,
+    privateKey: sftp.privateKeySealed ? secrets.unseal(sftp.privateKeySealed) : null,
+    remoteDir: sftp.remoteDir,
+    filePattern: sftp.filePattern,
+    hostKeyFingerprint: sftp.hostKeyFingerprint ?? null,
+    afterImport: sftp.afterImport,
+    moveToDir: sftp.moveToDir ?? null,
   };
 }

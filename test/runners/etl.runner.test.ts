@@ -7,7 +7,8 @@ import { buildPlan } from '../../api/services/run-plan.js';
 import { EtlRunner } from '../../jobs/runners/etl.runner.js';
 import { RunCancelledError, RunFailedError, type RunContext } from '../../jobs/runners/runner.js';
 import { serverWithFactories, type Factories, type Ref } from '../factories/index.js';
-import type { TestServer } from '../helpers/server.js';
+import { TEST_SECRET_KEY, type TestServer } from '../helpers/server.js';
+import { SecretBox } from '../../api/services/secrets.js';
 
 const ROWS = `query($id: ID!) { rows(datasourceId: $id, first: 100) { nodes } }`;
 
@@ -26,7 +27,7 @@ function context(signal = new AbortController().signal) {
 async function run(etl: Ref, signal?: AbortSignal) {
   const em = t.server.orm.em.fork() as EntityManager;
   const data = new DataService(em, t.server.warehouse);
-  const plan = await buildPlan(em, data, etl.id);
+  const plan = await buildPlan(em, data, SecretBox.fromKey(TEST_SECRET_KEY), etl.id);
   const { ctx, log } = context(signal);
   const result = await new EtlRunner(t.server.warehouse).run(plan, ctx);
   for (const output of result.outputs) await data.recordWrite(output.datasourceId, output.stats);
@@ -131,5 +132,22 @@ describe(EtlRunner.name, () => {
     expect((await t.ok(`query($id: ID!) { datasource(id: $id) { rowCount updatedAt } }`, { id: output.id })).datasource).toEqual({ rowCount: null, updatedAt: null });
     const bad = await t.fail(`query($id: ID!) { previewAutomation(id: $id, sampleSize: 0) { errorRecords } }`, { id: etl.id });
     expect(bad.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'sampleSize' });
+  });
+});
+
+describe(buildPlan.name, () => {
+  it('resolves settings for each kind, with secrets unsealed only into the plan', async () => {
+    const output = await f.storage();
+    const sftp = await f.sftp(output, { password: 'pa55', hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`, afterImport: 'MOVE', moveToDir: '/done' });
+    const script = await f.script({ language: 'JAVASCRIPT', code: 'x', outputIds: [output.id], variables: { args: [1] }, timeoutSeconds: 5, memoryMb: 64 });
+    const em = t.server.orm.em.fork() as EntityManager;
+    const data = new DataService(em, t.server.warehouse);
+    const secrets = SecretBox.fromKey(TEST_SECRET_KEY);
+    expect((await buildPlan(em, data, secrets, sftp.id)).sftp).toMatchObject({ password: 'pa55', privateKey: null, afterImport: 'MOVE', moveToDir: '/done', hostKeyFingerprint: `SHA256:${'A'.repeat(43)}` });
+    const plan = await buildPlan(em, data, secrets, script.id);
+    expect(plan.script).toEqual({ language: 'JAVASCRIPT', code: 'x', variables: { args: [1] }, timeoutSeconds: 5, memoryMb: 64 });
+    expect(plan.datasourceNames).toEqual({ [output.id]: output.name });
+    const fields = await t.ok(`query($id: ID!) { automation(id: $id) { ... on SftpImport { afterImport moveToDir hasPassword } } }`, { id: sftp.id });
+    expect(fields.automation).toEqual({ afterImport: 'MOVE', moveToDir: '/done', hasPassword: true });
   });
 });

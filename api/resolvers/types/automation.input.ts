@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { ScriptLanguage, WriteMode } from '../../entities/enums.js';
+import { AfterImport, ScriptLanguage, WriteMode } from '../../entities/enums.js';
 
 @InputType('ScheduleInput')
 export class ScheduleInput {
@@ -57,6 +57,9 @@ export class CreateSftpImportInput implements CommonAutomationInput {
   @Field(() => ScheduleInput, { nullable: true }) schedule?: ScheduleInput | null;
   @Field(() => WriteMode, { nullable: true, description: 'Defaults to REPLACE' }) writeMode?: WriteMode | null;
   @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
+  @Field(() => String, { nullable: true, description: 'Pinned host key fingerprint "SHA256:…" (ssh-keygen -lf); null trusts the first key seen' }) hostKeyFingerprint?: string | null;
+  @Field(() => AfterImport, { nullable: true, description: 'Defaults to KEEP' }) afterImport?: AfterImport | null;
+  @Field(() => String, { nullable: true, description: 'Required with MOVE' }) moveToDir?: string | null;
 }
 
 @InputType('UpdateSftpImportInput')
@@ -74,6 +77,9 @@ export class UpdateSftpImportInput implements CommonAutomationInput {
   @Field(() => ScheduleInput, { nullable: true, description: 'null removes the schedule' }) schedule?: ScheduleInput | null;
   @Field(() => WriteMode, { nullable: true, description: 'Defaults to REPLACE' }) writeMode?: WriteMode | null;
   @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
+  @Field(() => String, { nullable: true, description: 'Pinned host key fingerprint "SHA256:…" (ssh-keygen -lf); null trusts the first key seen' }) hostKeyFingerprint?: string | null;
+  @Field(() => AfterImport, { nullable: true, description: 'Defaults to KEEP' }) afterImport?: AfterImport | null;
+  @Field(() => String, { nullable: true, description: 'Required with MOVE' }) moveToDir?: string | null;
 }
 
 @InputType('CreateScriptInput')
@@ -89,6 +95,8 @@ export class CreateScriptInput implements CommonAutomationInput {
   @Field(() => ScheduleInput, { nullable: true }) schedule?: ScheduleInput | null;
   @Field(() => WriteMode, { nullable: true, description: 'Defaults to REPLACE' }) writeMode?: WriteMode | null;
   @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
+  @Field(() => Int, { nullable: true, description: 'Defaults to 600 seconds' }) timeoutSeconds?: number | null;
+  @Field(() => Int, { nullable: true, description: 'Defaults to 512 MB' }) memoryMb?: number | null;
 }
 
 @InputType('UpdateScriptInput')
@@ -103,6 +111,8 @@ export class UpdateScriptInput implements CommonAutomationInput {
   @Field(() => ScheduleInput, { nullable: true, description: 'null removes the schedule' }) schedule?: ScheduleInput | null;
   @Field(() => WriteMode, { nullable: true, description: 'Defaults to REPLACE' }) writeMode?: WriteMode | null;
   @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
+  @Field(() => Int, { nullable: true, description: 'Defaults to 600 seconds' }) timeoutSeconds?: number | null;
+  @Field(() => Int, { nullable: true, description: 'Defaults to 512 MB' }) memoryMb?: number | null;
 }
 
 @InputType('CreateChainTaskInput')
