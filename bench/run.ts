@@ -7,6 +7,7 @@ import 'reflect-metadata';
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   deletion: async () => (await import('./deletion.bench.js')).run(),
   lineage: async () => (await import('./lineage.bench.js')).run(),
+  etl: async () => (await import('./etl.bench.js')).run(),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
