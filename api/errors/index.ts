@@ -63,3 +63,10 @@ export class DataUnavailableError extends AppError {
     super(message, 'DATA_UNAVAILABLE');
   }
 }
+
+/** A preview could not run: the message says why (missing input data, the script failed, …). */
+export class PreviewFailedError extends AppError {
+  constructor(message: string) {
+    super(message, 'PREVIEW_FAILED');
+  }
+}

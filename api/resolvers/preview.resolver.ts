@@ -1,10 +1,11 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { AutomationKind, Datasource } from '../entities/index.js';
-import { BadUserInputError, DataUnavailableError } from '../errors/index.js';
+import { BadUserInputError, PreviewFailedError } from '../errors/index.js';
 import type { Context } from '../graphql/context.js';
 import { buildPlan } from '../services/run-plan.js';
 import { EtlRunner } from '../../jobs/runners/etl.runner.js';
-import { RunFailedError } from '../../jobs/runners/runner.js';
+import { RunFailedError, type AutomationPlan } from '../../jobs/runners/runner.js';
+import { ScriptRunner } from '../../jobs/runners/script.runner.js';
 import { DataSampleObject, PreviewObject } from './types/preview.js';
 
 const MAX_SAMPLE = 1_000;
@@ -21,22 +22,29 @@ export class PreviewResolver {
     const size = sampleSize ?? 20;
     if (!Number.isInteger(size) || size < 1 || size > MAX_SAMPLE) throw new BadUserInputError('sampleSize', `sampleSize must be from 1 to ${MAX_SAMPLE}, got ${size}`);
     const plan = await buildPlan(ctx.em, ctx.data, ctx.secrets, id);
-    if (plan.kind !== AutomationKind.ETL_STEP) {
-      void filePath;
-      throw new BadUserInputError('id', `preview of a ${plan.kind} is not available yet; ETL steps can be previewed`);
-    }
     try {
-      const preview = await new EtlRunner(ctx.warehouse).preview(plan, size);
-      return {
-        inputs: [{ datasourceId: plan.inputs[0]!.id, ...preview.input }],
-        outputs: [{ datasourceId: plan.outputs[0]!.id, ...preview.output }],
-        errorRecords: 0,
-        errors: [],
-      };
+      return await previewOf(ctx, plan, size, filePath ?? null);
     } catch (error) {
-      if (error instanceof RunFailedError) throw new DataUnavailableError(error.message);
+      if (error instanceof RunFailedError) throw new PreviewFailedError(error.message);
       throw error;
     }
+  }
+}
+
+/** Each kind's runner previews in its own way; the answer has one shape. */
+async function previewOf(ctx: Context, plan: AutomationPlan, size: number, filePath: string | null): Promise<PreviewObject> {
+  const empty = { errorRecords: 0, errors: [], log: [], file: null };
+  switch (plan.kind) {
+    case AutomationKind.ETL_STEP: {
+      const preview = await new EtlRunner(ctx.warehouse).preview(plan, size);
+      return { ...empty, inputs: [{ datasourceId: plan.inputs[0]!.id, ...preview.input }], outputs: [{ datasourceId: plan.outputs[0]!.id, ...preview.output }] };
+    }
+    case AutomationKind.SCRIPT: {
+      const preview = await new ScriptRunner(ctx.warehouse).preview(plan, size);
+      return { ...empty, inputs: preview.inputs, outputs: preview.outputs, log: preview.log };
+    }
+    default:
+      throw new BadUserInputError('id', `a ${plan.kind} has no preview: it moves no data itself`);
   }
 }
 

@@ -16,6 +16,8 @@ export interface AutomationPlan {
   sftp?: SftpSettings;
   /** Scripts: code, runtime variables and limits. */
   script?: ScriptSettings;
+  /** Names of the declared datasources (id → name), for code that refers to them by name. */
+  datasourceNames?: Record<string, string>;
 }
 
 export type AfterImport = 'KEEP' | 'DELETE' | 'MOVE';

@@ -14,4 +14,6 @@ export class PreviewObject {
   @Field(() => [DataSampleObject], { description: 'The rows each output would receive' }) outputs!: DataSampleObject[];
   @Field(() => Int, { description: 'Rows the error policy would have handled' }) errorRecords!: number;
   @Field(() => [String], { description: 'The first error messages' }) errors!: string[];
+  @Field(() => [String], { description: 'What the automation logged (scripts: their output)' }) log!: string[];
+  @Field(() => String, { nullable: true, description: 'SFTP imports: the remote file previewed' }) file!: string | null;
 }

@@ -1,0 +1,48 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverWithFactories, type Factories } from '../factories/index.js';
+import type { TestServer } from '../helpers/server.js';
+
+const PREVIEW = `query($id: ID!, $size: Int) { previewAutomation(id: $id, sampleSize: $size) {
+  inputs { datasource { name } columns rows } outputs { datasource { name } columns rows } log errorRecords } }`;
+const ROWS = `query($id: ID!) { rows(datasourceId: $id) { nodes } }`;
+
+let t: TestServer;
+let f: Factories;
+beforeAll(async () => ({ t, f } = await serverWithFactories()));
+afterAll(() => t.close());
+
+describe('previewAutomation', () => {
+  it('runs a script on a sample of its inputs in a child process and writes nothing', async () => {
+    const path = join(t.dataDir, 'scores.csv');
+    writeFileSync(path, 'name,score\nann,3\nbob,9\ncy,5\n');
+    const input = await f.file({ path });
+    const output = await f.storage();
+    const code = `
+      for await (const row of tributary.read(${JSON.stringify(input.name)})) {
+        console.log('saw', row.name);
+        await tributary.write(${JSON.stringify(output.name)}, { name: row.name.toUpperCase(), double: row.score * 2 });
+      }`;
+    const script = await f.script({ language: 'JAVASCRIPT', code, inputIds: [input.id], outputIds: [output.id] });
+    const { previewAutomation } = await t.ok(PREVIEW, { id: script.id, size: 2 });
+    expect(previewAutomation.inputs).toEqual([{ datasource: { name: input.name }, columns: ['name', 'score'], rows: [{ name: 'ann', score: 3 }, { name: 'bob', score: 9 }] }]);
+    expect(previewAutomation.outputs).toEqual([{ datasource: { name: output.name }, columns: ['name', 'double'], rows: [{ name: 'ANN', double: 6 }, { name: 'BOB', double: 18 }] }]);
+    expect(previewAutomation.log.join('\n')).toMatch(/saw ann[\s\S]*saw bob/);
+    expect((await t.ok(ROWS, { id: output.id })).rows.nodes).toEqual([]);
+  });
+
+  it('answers PREVIEW_FAILED with the reason when the automation cannot run, and refuses chains', async () => {
+    const output = await f.storage();
+    const failing = await f.script({ language: 'JAVASCRIPT', code: `throw new Error('no luck')`, outputIds: [output.id] });
+    const error = await t.fail(PREVIEW, { id: failing.id });
+    expect(error.extensions?.code).toBe('PREVIEW_FAILED');
+    expect(error.message).toMatch(/no luck/);
+
+    const [a, b] = [await f.storage(), await f.storage()];
+    const etl = await f.etl(a, b);
+    expect((await t.fail(PREVIEW, { id: etl.id })).message).toMatch(/no data yet/);
+    const chain = await f.chain([etl]);
+    expect((await t.fail(PREVIEW, { id: chain.id })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
+  });
+});
