@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import http from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler } from 'express';
 import { ApolloServer } from '@apollo/server';
@@ -16,6 +17,7 @@ import { createContext, type Context } from './graphql/context.js';
 import { buildAppSchema } from './graphql/schema.js';
 import { LineageStore } from './lineage/store.js';
 import { SqliteWarehouse } from '../jobs/warehouse/sqlite-warehouse.js';
+import { SFTP_STATE_FILE, SftpState } from '../jobs/runners/sftp-state.js';
 import { SecretBox } from './services/secrets.js';
 
 /** Largest request body accepted; script code may be up to 1 MB, JSON-escaped. */
@@ -57,6 +59,7 @@ export async function startServer({ config, logger, secretKey, onQuery }: Server
   const lineage = new LineageStore();
   await lineage.current(orm.em.fork() as EntityManager); // build the graph before the first request
   const warehouse = await SqliteWarehouse.open(config.dataDir);
+  const sftpState = await SftpState.open(join(config.dataDir, SFTP_STATE_FILE));
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -84,7 +87,7 @@ export async function startServer({ config, logger, secretKey, onQuery }: Server
   app.use(
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, { context: async () => createContext({ em: orm.em as never, secrets, lineage, warehouse, logger }) }),
+    expressMiddleware(apollo, { context: async () => createContext({ em: orm.em as never, secrets, lineage, warehouse, sftpState, logger }) }),
   );
   app.use(bodyErrors(logger));
 
@@ -107,6 +110,7 @@ export async function startServer({ config, logger, secretKey, onQuery }: Server
       (closing ??= (async () => {
         await apollo.stop(); // drains in-flight requests, then closes the HTTP server
         await warehouse.close();
+        await sftpState.close();
         await orm.close();
       })()),
   };

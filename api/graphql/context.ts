@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Graph } from '../lineage/graph.js';
 import type { LineageStore } from '../lineage/store.js';
 import type { Warehouse } from '../../jobs/warehouse/warehouse.js';
+import type { SftpState } from '../../jobs/runners/sftp-state.js';
 import { AutomationService } from '../services/automation.service.js';
 import { DataService } from '../services/data.service.js';
 import { DatasourceService } from '../services/datasource.service.js';
@@ -18,6 +19,7 @@ export interface Context {
   data: DataService;
   warehouse: Warehouse;
   secrets: SecretBox;
+  sftpState: SftpState;
   /** The lineage graph, brought up to date once per request (and again after a mutation). */
   graph(): Promise<Graph>;
   /** Forgets what this request has read: called after a mutation so later fields see the new state. */
@@ -30,6 +32,7 @@ export interface AppDependencies {
   secrets: SecretBox;
   lineage: LineageStore;
   warehouse: Warehouse;
+  sftpState: SftpState;
   logger: Logger;
 }
 
@@ -46,6 +49,7 @@ export function createContext(deps: AppDependencies): Context {
     data: new DataService(em, deps.warehouse),
     warehouse: deps.warehouse,
     secrets: deps.secrets,
+    sftpState: deps.sftpState,
     graph: () => (graph ??= deps.lineage.current(em)),
     invalidate() {
       graph = undefined;

@@ -6,6 +6,7 @@ import { buildPlan } from '../services/run-plan.js';
 import { EtlRunner } from '../../jobs/runners/etl.runner.js';
 import { RunFailedError, type AutomationPlan } from '../../jobs/runners/runner.js';
 import { ScriptRunner } from '../../jobs/runners/script.runner.js';
+import { SftpImportRunner } from '../../jobs/runners/sftp.runner.js';
 import { DataSampleObject, PreviewObject } from './types/preview.js';
 
 const MAX_SAMPLE = 1_000;
@@ -42,6 +43,10 @@ async function previewOf(ctx: Context, plan: AutomationPlan, size: number, fileP
     case AutomationKind.SCRIPT: {
       const preview = await new ScriptRunner(ctx.warehouse).preview(plan, size);
       return { ...empty, inputs: preview.inputs, outputs: preview.outputs, log: preview.log };
+    }
+    case AutomationKind.SFTP_IMPORT: {
+      const preview = await new SftpImportRunner(ctx.warehouse, ctx.sftpState).preview(plan, size, filePath ?? undefined);
+      return { ...empty, inputs: [], outputs: [{ datasourceId: plan.outputs[0]!.id, columns: preview.columns, rows: preview.rows }], file: preview.file };
     }
     default:
       throw new BadUserInputError('id', `a ${plan.kind} has no preview: it moves no data itself`);

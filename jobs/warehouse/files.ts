@@ -72,6 +72,8 @@ async function* csvRows(path: string, signal?: AbortSignal): AsyncGenerator<Row>
     const info = error as { lines?: number; message: string };
     if (!(error instanceof FileRowError) && info.lines !== undefined) throw new FileRowError(info.lines, info.message);
     throw error;
+  } finally {
+    input.destroy(); // a reader that stops early must not leave the file open
   }
 }
 
@@ -81,17 +83,22 @@ async function* jsonLines(path: string, signal?: AbortSignal): AsyncGenerator<Ro
   input.on('error', (error) => (readError = error));
   const lines = createInterface({ input, crlfDelay: Infinity });
   let number = 0;
-  for await (const line of lines) {
-    number += 1;
-    if (line.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      throw new FileRowError(number, `not valid JSON (${(error as Error).message})`);
+  try {
+    for await (const line of lines) {
+      number += 1;
+      if (line.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (error) {
+        throw new FileRowError(number, `not valid JSON (${(error as Error).message})`);
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new FileRowError(number, 'each line must be a JSON object');
+      yield value as Row;
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new FileRowError(number, 'each line must be a JSON object');
-    yield value as Row;
+  } finally {
+    lines.close();
+    input.destroy(); // a reader that stops early must not leave the file open
   }
   if (readError) throw readError; // readline ends quietly when its input fails
 }

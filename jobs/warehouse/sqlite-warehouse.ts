@@ -356,7 +356,7 @@ class SqliteWrite implements WarehouseWrite {
   }
 
   interrupt(): void {
-    this.session.db.interrupt();
+    if (!this.done) this.session.db.interrupt(); // after commit or abort the connection is closed
   }
 }
 

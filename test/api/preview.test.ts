@@ -46,3 +46,35 @@ describe('previewAutomation', () => {
     expect((await t.fail(PREVIEW, { id: chain.id })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
   });
 });
+
+describe('previewAutomation of an SFTP import', () => {
+  it('logs in with the stored (sealed) key and shows the first rows of a remote file, importing nothing', async () => {
+    const { startSshd } = await import('../helpers/sshd.js');
+    const sshd = await startSshd();
+    try {
+      const remoteDir = sshd.newDir();
+      writeFileSync(join(remoteDir, 'orders-1.csv'), 'id,amount\n1,9.5\n2,3\n3,7\n');
+      writeFileSync(join(remoteDir, 'notes.txt'), 'not an import\n');
+      const output = await f.storage();
+      const sftp = await f.sftp(output, {
+        host: sshd.host,
+        port: sshd.port,
+        username: sshd.username,
+        password: null,
+        privateKey: sshd.privateKey,
+        remoteDir,
+        filePattern: 'orders-*.csv',
+        hostKeyFingerprint: sshd.hostKeyFingerprint,
+      });
+      const { previewAutomation } = await t.ok(`query($id: ID!) { previewAutomation(id: $id, sampleSize: 2) { file inputs { columns } outputs { datasource { name } columns rows } } }`, { id: sftp.id });
+      expect(previewAutomation).toEqual({
+        file: expect.stringMatching(/orders-1\.csv$/),
+        inputs: [],
+        outputs: [{ datasource: { name: output.name }, columns: ['id', 'amount'], rows: [{ id: 1, amount: 9.5 }, { id: 2, amount: 3 }] }],
+      });
+      expect((await t.ok(ROWS, { id: output.id })).rows.nodes).toEqual([]);
+    } finally {
+      await sshd.stop();
+    }
+  });
+});

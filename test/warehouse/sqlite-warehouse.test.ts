@@ -122,3 +122,24 @@ describe(SqliteWarehouse.name, () => {
     expect(await allRows(target)).toEqual([{ m: 20 }, { m: 30 }]);
   });
 });
+
+describe('readFileRows', () => {
+  it('closes the file when a reader stops early', async () => {
+    const { readFileRows } = await import('../../jobs/warehouse/files.js');
+    const { readdirSync: list } = await import('node:fs');
+    const openFiles = () => list('/proc/self/fd').length;
+    const csv = file('early.csv', 'a\n' + Array.from({ length: 5000 }, (_, i) => i).join('\n') + '\n');
+    const jsonl = file('early.jsonl', Array.from({ length: 5000 }, (_, i) => `{"a":${i}}`).join('\n') + '\n');
+    const before = openFiles();
+    for (let i = 0; i < 5; i++) {
+      for (const ds of [csv, jsonl]) {
+        for await (const batch of readFileRows(ds.path!, { batchSize: 10 })) {
+          expect(batch).toHaveLength(10);
+          break;
+        }
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(openFiles()).toBeLessThanOrEqual(before);
+  });
+});
