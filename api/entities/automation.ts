@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DateTimeType, Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, ID, InterfaceType } from 'type-graphql';
-import { AutomationKind, AutomationState, WriteMode } from './enums.js';
+import { AutomationKind, AutomationState, ErrorPolicy, ErrorRecordFormat, WriteMode } from './enums.js';
 
 /**
  * Root of the automation hierarchy: one table (`automation`), one row per automation,
@@ -53,6 +53,14 @@ export abstract class Automation {
   @Property({ type: 'json', default: '[]' })
   @Field(() => [String], { description: 'Key columns for UPSERT' })
   writeKeys: string[] = [];
+
+  @Enum({ items: () => ErrorPolicy, type: 'string', default: ErrorPolicy.FAIL_RUN })
+  @Field(() => ErrorPolicy, { description: 'What a run does with rows it cannot read' })
+  errorPolicy: ErrorPolicy = ErrorPolicy.FAIL_RUN;
+
+  @Enum({ items: () => ErrorRecordFormat, type: 'string', default: ErrorRecordFormat.ORIGINAL_RECORD })
+  @Field(() => ErrorRecordFormat, { description: 'TO_DATASOURCE: how a rejected row is written' })
+  errorRecordFormat: ErrorRecordFormat = ErrorRecordFormat.ORIGINAL_RECORD;
 
   @Property({ type: DateTimeType })
   @Field(() => Date)

@@ -56,6 +56,23 @@ export enum AfterImport {
 export enum IoDirection {
   INPUT = 'INPUT',
   OUTPUT = 'OUTPUT',
+  /** The datasource an automation writes its error records to (error policy TO_DATASOURCE). */
+  ERRORS = 'ERRORS',
+}
+
+/** What a run does with rows it cannot read (malformed CSV lines, invalid JSON lines). */
+export enum ErrorPolicy {
+  FAIL_RUN = 'FAIL_RUN',
+  DISCARD = 'DISCARD',
+  TO_DATASOURCE = 'TO_DATASOURCE',
+}
+
+/** How a rejected row is written to the error datasource. */
+export enum ErrorRecordFormat {
+  /** The record as it was in the source: the raw line. */
+  ORIGINAL_RECORD = 'ORIGINAL_RECORD',
+  /** The record as far as it was parsed: its fields by column name. */
+  STAGE_RECORD = 'STAGE_RECORD',
 }
 
 registerEnumType(DatasourceKind, { name: 'DatasourceKind' });
@@ -89,3 +106,12 @@ registerEnumType(AfterImport, {
     MOVE: { description: 'Move the file to moveToDir on the server' },
   },
 });
+registerEnumType(ErrorPolicy, {
+  name: 'ErrorPolicy',
+  valuesConfig: {
+    FAIL_RUN: { description: 'The first bad row fails the run (default)' },
+    DISCARD: { description: 'Bad rows are skipped and counted' },
+    TO_DATASOURCE: { description: 'Bad rows are written to errorDatasource' },
+  },
+});
+registerEnumType(ErrorRecordFormat, { name: 'ErrorRecordFormat' });

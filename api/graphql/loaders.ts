@@ -89,9 +89,9 @@ export function createLoaders(em: EntityManager, graph: () => Promise<Graph>) {
 
 export type Loaders = ReturnType<typeof createLoaders>;
 
-/** Automations declaring a datasource on one side, through the loaders. */
-export async function automationsDeclaring(loaders: Loaders, datasourceIds: string[], direction: IoDirection): Promise<Automation[]> {
+/** Automations declaring a datasource in one of the given directions, through the loaders. */
+export async function automationsDeclaring(loaders: Loaders, datasourceIds: string[], directions: IoDirection[]): Promise<Automation[]> {
   const rows = (await loaders.ioByDatasource.loadMany(datasourceIds)).flatMap((r) => (r instanceof Error ? [] : r));
-  const ids = [...new Set(rows.filter((r) => r.direction === direction).map((r) => r.automation.id))];
+  const ids = [...new Set(rows.filter((r) => directions.includes(r.direction)).map((r) => r.automation.id))];
   return (await loaders.automation.loadMany(ids)).filter((a): a is Automation => !!a && !(a instanceof Error));
 }

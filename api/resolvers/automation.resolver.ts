@@ -107,6 +107,11 @@ export class AutomationResolver {
     return declared(ctx, automation, IoDirection.OUTPUT);
   }
 
+  @FieldResolver(() => Datasource, { nullable: true, description: 'Error policy TO_DATASOURCE: where rejected rows go' })
+  async errorDatasource(@Root() automation: Automation, @Ctx() ctx: Context) {
+    return (await declared(ctx, automation, IoDirection.ERRORS))[0] ?? null;
+  }
+
   @FieldResolver(() => Run, { nullable: true })
   lastRun(): Run | null {
     return null; // Runs are recorded once the scheduler lands.

@@ -64,9 +64,9 @@ export class DatasourceResolver {
     });
   }
 
-  @FieldResolver(() => [Automation], { description: 'Automations declaring it as output' })
+  @FieldResolver(() => [Automation], { description: 'Automations declaring it as output (or as where their rejected rows go)' })
   producedBy(@Root() datasource: Datasource, @Ctx() ctx: Context) {
-    return automationsDeclaring(ctx.loaders, [datasource.id], IoDirection.OUTPUT);
+    return automationsDeclaring(ctx.loaders, [datasource.id], [IoDirection.OUTPUT, IoDirection.ERRORS]);
   }
 
   @FieldResolver(() => [Automation], {
@@ -74,7 +74,7 @@ export class DatasourceResolver {
   })
   async consumedBy(@Root() datasource: Datasource, @Ctx() ctx: Context) {
     const joins = await ctx.loaders.joinsBuiltOn.load(datasource.id);
-    return automationsDeclaring(ctx.loaders, [datasource.id, ...joins], IoDirection.INPUT);
+    return automationsDeclaring(ctx.loaders, [datasource.id, ...joins], [IoDirection.INPUT]);
   }
 
   @FieldResolver(() => [Datasource], { description: 'Join datasources using it directly as a source' })

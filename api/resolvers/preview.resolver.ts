@@ -38,7 +38,7 @@ async function previewOf(ctx: Context, plan: AutomationPlan, size: number, fileP
   switch (plan.kind) {
     case AutomationKind.ETL_STEP: {
       const preview = await new EtlRunner(ctx.warehouse).preview(plan, size);
-      return { ...empty, inputs: [{ datasourceId: plan.inputs[0]!.id, ...preview.input }], outputs: [{ datasourceId: plan.outputs[0]!.id, ...preview.output }] };
+      return { ...empty, errorRecords: preview.errorRecords, errors: preview.errorSamples, inputs: [{ datasourceId: plan.inputs[0]!.id, ...preview.input }], outputs: [{ datasourceId: plan.outputs[0]!.id, ...preview.output }] };
     }
     case AutomationKind.SCRIPT: {
       const preview = await new ScriptRunner(ctx.warehouse).preview(plan, size);

@@ -8,6 +8,7 @@ import {
   AutomationKind,
   AutomationState,
   ChainStep,
+  ErrorPolicy,
   ChainTask,
   Datasource,
   DatasourceKind,
@@ -82,6 +83,7 @@ export class AutomationService {
       step.transform = checkJsonObject(input.transform ?? {}, 'transform');
       await this.setEtlEnds(em, step, input.inputId, input.outputId);
       await checkEtlTransform(em, step);
+      await this.applyErrorPolicy(em, step, input);
       return step;
     });
   }
@@ -98,6 +100,7 @@ export class AutomationService {
         await this.setEtlEnds(em, step, inputId ?? current.inputs[0]!, outputId ?? current.outputs[0]!);
       }
       await checkEtlTransform(em, step);
+      await this.applyErrorPolicy(em, step, input);
       return step;
     });
   }
@@ -117,6 +120,7 @@ export class AutomationService {
       this.applySftpSettings(sftp, input);
       const [output] = await this.writableDatasources(em, [input.outputId], 'outputId');
       await this.setIo(em, sftp, [], [output!]);
+      await this.applyErrorPolicy(em, sftp, input);
       return sftp;
     });
   }
@@ -131,6 +135,7 @@ export class AutomationService {
         const [output] = await this.writableDatasources(em, [outputId], 'outputId');
         await this.setIo(em, sftp, [], [output!]);
       }
+      await this.applyErrorPolicy(em, sftp, input);
       return sftp;
     });
   }
@@ -195,6 +200,7 @@ export class AutomationService {
       const outputs = await this.writableDatasources(em, checkIdList(input.outputIds, 'outputIds'), 'outputIds');
       await this.setIo(em, script, inputs, outputs);
       await this.indexScriptTokens(em, script);
+      await this.applyErrorPolicy(em, script, input);
       return script;
     });
   }
@@ -219,6 +225,7 @@ export class AutomationService {
         script.code = checkCode(code);
         await this.indexScriptTokens(em, script);
       }
+      await this.applyErrorPolicy(em, script, input);
       return script;
     });
   }
@@ -389,6 +396,30 @@ export class AutomationService {
     return list;
   }
 
+  /** Error policy; TO_DATASOURCE declares the error datasource (an ERRORS link, so lineage and deletion safety see it). */
+  private async applyErrorPolicy(em: EntityManager, automation: Automation, input: CommonAutomationInput): Promise<void> {
+    const policy = notNull(input.errorPolicy, 'errorPolicy');
+    if (policy !== undefined) automation.errorPolicy = policy;
+    const format = notNull(input.errorRecordFormat, 'errorRecordFormat');
+    if (format !== undefined) automation.errorRecordFormat = format;
+    const current = await em.findOne(AutomationIo, { automation: automation.id, direction: IoDirection.ERRORS });
+    const wanted = input.errorDatasourceId !== undefined ? input.errorDatasourceId : (current?.datasource.id ?? null);
+    if (automation.errorPolicy !== ErrorPolicy.TO_DATASOURCE) {
+      if (input.errorDatasourceId) throw new BadUserInputError('errorDatasourceId', 'errorDatasourceId applies to the error policy TO_DATASOURCE only');
+      if (current) await em.nativeDelete(AutomationIo, { id: current.id });
+      return;
+    }
+    if (!wanted) throw new BadUserInputError('errorDatasourceId', 'the error policy TO_DATASOURCE needs errorDatasourceId: a STORAGE datasource for the rejected rows');
+    const [target] = await this.writableDatasources(em, [wanted], 'errorDatasourceId');
+    const declared = await this.declaredIds(em, automation.id);
+    if ([...declared.inputs, ...declared.outputs].includes(target!.id)) {
+      throw new BadUserInputError('errorDatasourceId', 'the error datasource must be another datasource than the automation reads or writes');
+    }
+    if (current?.datasource.id === target!.id) return;
+    if (current) await em.nativeDelete(AutomationIo, { id: current.id });
+    await em.insertMany(AutomationIo, [{ automation: automation.id, datasource: target!.id, direction: IoDirection.ERRORS, position: 0 }]);
+  }
+
   private async declaredIds(em: EntityManager, automationId: string): Promise<{ inputs: string[]; outputs: string[] }> {
     const rows = await em.find(AutomationIo, { automation: automationId }, { orderBy: { position: 'asc' } });
     const ids = (direction: IoDirection) => rows.filter((r) => r.direction === direction).map((r) => r.datasource.id);
@@ -397,7 +428,7 @@ export class AutomationService {
 
   /** Replaces the declared inputs and outputs of an automation. */
   private async setIo(em: EntityManager, automation: Automation, inputs: Datasource[], outputs: Datasource[]): Promise<void> {
-    await em.nativeDelete(AutomationIo, { automation: automation.id });
+    await em.nativeDelete(AutomationIo, { automation: automation.id, direction: { $in: [IoDirection.INPUT, IoDirection.OUTPUT] } });
     await em.flush();
     const rows = [
       ...inputs.map((d, position) => ({ automation: automation.id, datasource: d.id, direction: IoDirection.INPUT, position })),

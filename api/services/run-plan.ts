@@ -28,6 +28,11 @@ export async function buildPlan(em: EntityManager, data: DataService, secrets: S
       automation instanceof Script
         ? { language: automation.language, code: automation.code, variables: automation.variables ?? null, timeoutSeconds: automation.timeoutSeconds, memoryMb: automation.memoryMb }
         : undefined,
+    errors: {
+      policy: automation.errorPolicy,
+      format: automation.errorRecordFormat,
+      datasource: (await specs(IoDirection.ERRORS))[0] ?? null,
+    },
     datasourceNames: Object.fromEntries(
       (await em.find(Datasource, { id: { $in: io.map((r) => r.datasource.id) } }, { fields: ['id', 'name'] })).map((d) => [d.id, d.name]),
     ),

@@ -1,11 +1,15 @@
 import { MissingDataError } from '../warehouse/sqlite-warehouse.js';
 import type { QueryInputs, Row, Warehouse } from '../warehouse/warehouse.js';
 import { TransformError, compileTransform, parseTransform } from '../transform/pipeline.js';
+import { ErrorRecords } from './error-records.js';
 import { RunCancelledError, RunFailedError, type AutomationPlan, type RunContext, type RunResult, type Runner } from './runner.js';
 
 export interface EtlPreview {
   input: { columns: string[]; rows: Row[] };
   output: { columns: string[]; rows: Row[] };
+  /** Unreadable input rows the error policy skipped (FAIL_RUN fails the preview instead). */
+  errorRecords: number;
+  errorSamples: string[];
 }
 
 /**
@@ -23,18 +27,23 @@ export class EtlRunner implements Runner {
     const cancel = () => write.interrupt();
     ctx.signal.addEventListener('abort', cancel);
     let rowsRead = 0;
+    const errors = new ErrorRecords(plan.errors);
     try {
       await write.writeQuery(async (inputs) => {
-        const { relation, columns } = await this.resolveInput(plan, inputs);
+        const { relation, columns } = await this.resolveInput(plan, inputs, errors);
         rowsRead = await inputs.countOf(relation);
         ctx.log(`reading ${rowsRead} row(s) from the input`);
         return compileTransform(parseTransform(plan.transform ?? {}, columns), relation, columns);
       });
       if (ctx.signal.aborted) throw new RunCancelledError();
       ctx.progress(write.rowsWritten);
+      if (errors.count > 0) ctx.log(`rejected ${errors.count} unreadable row(s) (${plan.errors?.policy}): ${errors.samples.join('; ')}`);
       const stats = await write.commit();
+      ctx.signal.removeEventListener('abort', cancel); // committed: a late cancel must not touch the closed write
       ctx.log(`wrote ${write.rowsWritten} row(s) with ${plan.writeMode}; the output now holds ${stats.rowCount}`);
-      return { rowsRead, rowsWritten: write.rowsWritten, errorRecords: 0, errorSamples: [], outputs: [{ datasourceId: output.id, stats }] };
+      const rejected = await errors.flush(this.warehouse);
+      const outputs = [{ datasourceId: output.id, stats }, ...(rejected ? [rejected] : [])];
+      return { rowsRead: rowsRead + errors.count, rowsWritten: write.rowsWritten, errorRecords: errors.count, errorSamples: errors.samples, outputs };
     } catch (error) {
       await write.abort();
       if (ctx.signal.aborted) throw new RunCancelledError();
@@ -46,21 +55,23 @@ export class EtlRunner implements Runner {
 
   /** The first `sampleSize` input rows and what the transform makes of them; writes nothing. */
   async preview(plan: AutomationPlan, sampleSize: number): Promise<EtlPreview> {
+    const errors = new ErrorRecords(plan.errors ? { ...plan.errors, datasource: null } : undefined);
     try {
       const sample = (relation: string) => `(select * from ${relation} limit ${Math.max(0, Math.floor(sampleSize))})`;
-      const input = await this.warehouse.query(async (inputs) => ({ sql: `select * from ${(await this.resolveInput(plan, inputs)).relation}`, params: [] }), sampleSize);
+      const input = await this.warehouse.query(async (inputs) => ({ sql: `select * from ${(await this.resolveInput(plan, inputs, errors)).relation}`, params: [] }), sampleSize);
       const output = await this.warehouse.query(async (inputs) => {
-        const { relation, columns } = await this.resolveInput(plan, inputs);
+        const { relation, columns } = await this.resolveInput(plan, inputs, new ErrorRecords(plan.errors ? { ...plan.errors, datasource: null } : undefined));
         return compileTransform(parseTransform(plan.transform ?? {}, columns), sample(relation), columns);
       }, Number.MAX_SAFE_INTEGER);
-      return { input, output };
+      return { input, output, errorRecords: errors.count, errorSamples: errors.samples };
     } catch (error) {
       throw explain(error);
     }
   }
 
-  private async resolveInput(plan: AutomationPlan, inputs: QueryInputs): Promise<{ relation: string; columns: string[] }> {
-    const relation = await inputs.relationOf(plan.inputs[0]!);
+  private async resolveInput(plan: AutomationPlan, inputs: QueryInputs, errors: ErrorRecords): Promise<{ relation: string; columns: string[] }> {
+    const input = plan.inputs[0]!;
+    const relation = await inputs.relationOf(input, { onBadRecord: errors.handler(input.path ?? input.id) });
     return { relation, columns: await inputs.columnsOf(relation) };
   }
 }

@@ -1,4 +1,4 @@
-import type { AutomationKind, ScriptLanguage, WriteMode } from '../../api/entities/index.js';
+import type { AutomationKind, ErrorPolicy, ErrorRecordFormat, ScriptLanguage, WriteMode } from '../../api/entities/index.js';
 import type { DataStats, DatasourceSpec } from '../warehouse/warehouse.js';
 
 /** Everything a runner needs about an automation, resolved from the metadata database beforehand. */
@@ -18,6 +18,15 @@ export interface AutomationPlan {
   script?: ScriptSettings;
   /** Names of the declared datasources (id → name), for code that refers to them by name. */
   datasourceNames?: Record<string, string>;
+  /** What to do with rows that cannot be read; absent means FAIL_RUN. */
+  errors?: ErrorHandling;
+}
+
+export interface ErrorHandling {
+  policy: ErrorPolicy;
+  format: ErrorRecordFormat;
+  /** TO_DATASOURCE: where rejected rows go (appended). */
+  datasource: DatasourceSpec | null;
 }
 
 export type AfterImport = 'KEEP' | 'DELETE' | 'MOVE';

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, posix } from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
-import { FileRowError, readFileRows } from '../warehouse/files.js';
+import { FileRowError, readFileRows, type BadRecord } from '../warehouse/files.js';
+import { ErrorRecords } from './error-records.js';
 import type { Row, Warehouse, WarehouseWrite } from '../warehouse/warehouse.js';
 import { RunCancelledError, RunFailedError, type AutomationPlan, type RunContext, type RunResult, type Runner, type SftpSettings } from './runner.js';
 import type { RemoteFileId, SftpState } from './sftp-state.js';
@@ -111,11 +112,12 @@ export class SftpImportRunner implements Runner {
         return { rowsRead: 0, rowsWritten: 0, errorRecords: 0, errorSamples: [], outputs: [] };
       }
       tempDir = await mkdtemp(join(tmpdir(), 'tributary-sftp-'));
+      const errors = new ErrorRecords(plan.errors);
       let rowsRead = 0;
       for (const [index, file] of fresh.entries()) {
         const local = await session.download(file.path, join(tempDir, `${index}${extname(file.name)}`)); // keeps the extension: it picks the format
         let rows = 0;
-        for await (const batch of readRows(file.name, local, ctx.signal)) {
+        for await (const batch of readRows(file.name, local, ctx.signal, undefined, errors.handler(file.name))) {
           await write.write(batch);
           rows += batch.length;
           ctx.progress(write.rowsWritten);
@@ -128,9 +130,12 @@ export class SftpImportRunner implements Runner {
       const stats = await write.commit();
       ctx.signal.removeEventListener('abort', cancel); // committed: a late cancel must not touch the closed write
       ctx.log(`wrote ${write.rowsWritten} row(s) from ${fresh.length} file(s) with ${plan.writeMode}; the output now holds ${stats.rowCount}`);
+      if (errors.count > 0) ctx.log(`rejected ${errors.count} unreadable row(s) (${plan.errors?.policy}): ${errors.samples.join('; ')}`);
+      const rejected = await errors.flush(this.warehouse);
       await this.state.markImported(plan.id, fresh);
       await session.afterImport(fresh, ctx.log);
-      return { rowsRead, rowsWritten: write.rowsWritten, errorRecords: 0, errorSamples: [], outputs: [{ datasourceId: output.id, stats }] };
+      const outputs = [{ datasourceId: output.id, stats }, ...(rejected ? [rejected] : [])];
+      return { rowsRead: rowsRead + errors.count, rowsWritten: write.rowsWritten, errorRecords: errors.count, errorSamples: errors.samples, outputs };
     } catch (error) {
       await write?.abort();
       if (ctx.signal.aborted) throw new RunCancelledError();
@@ -206,9 +211,9 @@ function normalizeFingerprint(value: string): string {
 }
 
 /** readFileRows with the remote file's name in parse errors. */
-async function* readRows(name: string, local: string, signal: AbortSignal, batchSize?: number): AsyncGenerator<Row[]> {
+async function* readRows(name: string, local: string, signal: AbortSignal, batchSize?: number, onBadRecord?: (bad: BadRecord) => void): AsyncGenerator<Row[]> {
   try {
-    yield* readFileRows(local, { signal, batchSize });
+    yield* readFileRows(local, { signal, batchSize, onBadRecord });
   } catch (error) {
     if (error instanceof FileRowError) throw new RunFailedError(`cannot read ${name}: ${error.message}`, { cause: error });
     throw error;

@@ -30,16 +30,26 @@ export class FileRowError extends Error {
   }
 }
 
+/** A record that could not be read: where, why, the raw text and the fields parsed so far. */
+export interface BadRecord {
+  line: number;
+  message: string;
+  raw: string;
+  fields: Row | null;
+}
+
 export interface ReadFileOptions {
   batchSize?: number;
   signal?: AbortSignal;
+  /** When given, bad records are reported here and skipped; otherwise the first one throws FileRowError. */
+  onBadRecord?: (bad: BadRecord) => void;
 }
 
 /** Streams a CSV or JSON-lines file as batches of row objects, never holding the whole file. */
 export async function* readFileRows(path: string, options: ReadFileOptions = {}): AsyncGenerator<Row[]> {
   const batchSize = options.batchSize ?? 1_000;
   await access(path, constants.R_OK); // a missing or unreadable file fails here, with its errno code
-  const source = fileFormat(path) === 'csv' ? csvRows(path, options.signal) : jsonLines(path, options.signal);
+  const source = fileFormat(path) === 'csv' ? csvRows(path, options.signal, options.onBadRecord) : jsonLines(path, options.signal, options.onBadRecord);
   let batch: Row[] = [];
   for await (const row of source) {
     batch.push(row);
@@ -52,18 +62,37 @@ export async function* readFileRows(path: string, options: ReadFileOptions = {})
 }
 
 /** Records come as arrays (csv-parse's fast path) and are cast here: its own cast hook costs ~10x. */
-async function* csvRows(path: string, signal?: AbortSignal): AsyncGenerator<Row> {
+async function* csvRows(path: string, signal?: AbortSignal, onBad?: (bad: BadRecord) => void): AsyncGenerator<Row> {
   const input = createReadStream(path, { signal });
-  const parser = input.pipe(parse({ bom: true, skip_empty_lines: true }));
+  // Without a handler csv-parse checks field counts itself (fast path, arrays). With one, lines keep
+  // their number, raw text and fields (slower) so rejected rows can be reported and staged.
+  const tolerant = onBad
+    ? {
+        relax_column_count: true,
+        info: true,
+        raw: true,
+        skip_records_with_error: true,
+        on_skip: (error: { lines?: number; message: string } | undefined, raw: string | undefined) =>
+          void onBad({ line: error?.lines ?? 0, message: `line ${error?.lines ?? 0}: ${error?.message ?? 'unreadable record'}`, raw: (raw ?? '').replace(/\r?\n$/, ''), fields: null }),
+      }
+    : {};
+  const parser = input.pipe(parse({ bom: true, skip_empty_lines: true, ...tolerant }));
   input.on('error', (error) => parser.destroy(error)); // pipe() does not forward read errors
   let header: string[] | null = null;
   try {
-    for await (const record of parser as AsyncIterable<string[]>) {
+    for await (const item of parser as AsyncIterable<string[] | { record: string[]; raw: string; info: { lines: number } }>) {
+      const record = Array.isArray(item) ? item : item.record;
       if (header === null) {
         header = record;
         continue;
       }
-      if (record.length !== header.length) throw new FileRowError(parser.info.lines, `has ${record.length} fields, the header has ${header.length}`);
+      if (!Array.isArray(item) && record.length !== header.length) {
+        const line = item.info.lines;
+        const fields: Row = {};
+        record.forEach((value, i) => (fields[header![i] ?? `field_${i + 1}`] = castCsvValue(value)));
+        onBad!({ line, message: `line ${line}: has ${record.length} fields, the header has ${header.length}`, raw: item.raw.replace(/\r?\n$/, ''), fields });
+        continue;
+      }
       const row: Row = {};
       for (let i = 0; i < header.length; i++) row[header[i]!] = castCsvValue(record[i]!);
       yield row;
@@ -77,7 +106,7 @@ async function* csvRows(path: string, signal?: AbortSignal): AsyncGenerator<Row>
   }
 }
 
-async function* jsonLines(path: string, signal?: AbortSignal): AsyncGenerator<Row> {
+async function* jsonLines(path: string, signal?: AbortSignal, onBad?: (bad: BadRecord) => void): AsyncGenerator<Row> {
   const input = createReadStream(path, { signal });
   let readError: Error | null = null;
   input.on('error', (error) => (readError = error));
@@ -88,13 +117,19 @@ async function* jsonLines(path: string, signal?: AbortSignal): AsyncGenerator<Ro
       number += 1;
       if (line.trim() === '') continue;
       let value: unknown;
+      let problem: string | null = null;
       try {
         value = JSON.parse(line);
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) problem = 'each line must be a JSON object';
       } catch (error) {
-        throw new FileRowError(number, `not valid JSON (${(error as Error).message})`);
+        problem = `not valid JSON (${(error as Error).message})`;
       }
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new FileRowError(number, 'each line must be a JSON object');
-      yield value as Row;
+      if (problem === null) {
+        yield value as Row;
+        continue;
+      }
+      if (!onBad) throw new FileRowError(number, problem);
+      onBad({ line: number, message: `line ${number}: ${problem}`, raw: line, fields: value === undefined ? null : { value: value as unknown } });
     }
   } finally {
     lines.close();

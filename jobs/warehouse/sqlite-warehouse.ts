@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatasourceKind, JoinType, WriteMode } from '../../api/entities/index.js';
-import { readFileRows } from './files.js';
+import { readFileRows, type BadRecord } from './files.js';
 import { PRAGMAS, SqliteDb, quoteIdent } from './sqlite-db.js';
 import type { DataStats, DatasourceSpec, QueryBuilder, QueryInputs, Row, RowPage, Warehouse, WarehouseWrite } from './warehouse.js';
 
@@ -138,6 +138,8 @@ export class SqliteWarehouse implements Warehouse {
   }
 }
 
+type ReadOptions = { onBadRecord?: (bad: BadRecord) => void };
+
 /** A connection for one read or write: resolves datasources to SQL relations, loading files into staging. */
 class Session {
   private readonly loaded = new Map<string, string>();
@@ -148,14 +150,14 @@ class Session {
   ) {}
 
   /** A relation to select from: the STORAGE table, a staged copy of a FILE, or a JOIN subquery. */
-  async relationOf(ds: DatasourceSpec): Promise<string> {
+  async relationOf(ds: DatasourceSpec, options: ReadOptions = {}): Promise<string> {
     if (ds.kind === DatasourceKind.STORAGE) {
       if (!(await tableExists(this.db, tableOf(ds)))) throw new MissingDataError(ds);
       return `main.${quoteIdent(tableOf(ds))}`;
     }
-    if (ds.kind === DatasourceKind.FILE) return this.loadFile(ds);
+    if (ds.kind === DatasourceKind.FILE) return this.loadFile(ds, options);
     const join = ds.join!;
-    const [left, right] = [await this.relationOf(join.left), await this.relationOf(join.right)];
+    const [left, right] = [await this.relationOf(join.left, options), await this.relationOf(join.right, options)];
     const leftColumns = await this.columnsOf(left);
     const rightColumns = await this.columnsOf(right);
     const taken = new Set(leftColumns);
@@ -185,7 +187,7 @@ class Session {
     }
   }
 
-  private async loadFile(ds: DatasourceSpec): Promise<string> {
+  private async loadFile(ds: DatasourceSpec, options: ReadOptions): Promise<string> {
     const existing = this.loaded.get(ds.id);
     if (existing) return existing;
     const table = `file_${ds.id.replaceAll('-', '')}`;
@@ -193,7 +195,7 @@ class Session {
     // Parsing the next batch overlaps with SQLite inserting the last one (on its own thread).
     let pending: Promise<void> = Promise.resolve();
     try {
-      for await (const batch of readFileRows(ds.path!, { batchSize: INSERT_ROWS })) {
+      for await (const batch of readFileRows(ds.path!, { batchSize: INSERT_ROWS, onBadRecord: options.onBadRecord })) {
         await pending;
         pending = stager.write(batch);
       }
@@ -363,7 +365,7 @@ class SqliteWrite implements WarehouseWrite {
 /** The session's resolvers, bound, for query builders that destructure them. */
 function inputsOf(session: Session): QueryInputs {
   return {
-    relationOf: (ds) => session.relationOf(ds),
+    relationOf: (ds, options) => session.relationOf(ds, options),
     columnsOf: (relation) => session.columnsOf(relation),
     countOf: async (relation) => (await session.db.get<{ n: number }>(`select count(*) as n from ${relation}`))?.n ?? 0,
   };

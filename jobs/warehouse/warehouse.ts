@@ -1,4 +1,5 @@
 import type { DatasourceKind, JoinType, WriteMode } from '../../api/entities/index.js';
+import type { BadRecord } from './files.js';
 
 export type Row = Record<string, unknown>;
 
@@ -34,7 +35,8 @@ export interface RowPage {
 
 /** How a query reaches its inputs: a SQL relation per datasource, and the columns of a relation. */
 export interface QueryInputs {
-  relationOf(ds: DatasourceSpec): Promise<string>;
+  /** `onBadRecord`: FILE sources skip unreadable records and report them (default: they fail the query). */
+  relationOf(ds: DatasourceSpec, options?: { onBadRecord?: (bad: BadRecord) => void }): Promise<string>;
   columnsOf(relation: string): Promise<string[]>;
   countOf(relation: string): Promise<number>;
 }

@@ -57,4 +57,21 @@ describe('migrations', () => {
     expect(foreign_keys).toBe(1);
     await second.close();
   });
+
+  it('keep declarations when automation_io is rebuilt for the ERRORS direction', async () => {
+    const orm = await MikroORM.init(ormConfig({ databaseFile: join(dir, 'upgrade.db') }));
+    await orm.getMigrator().up({ to: 'Migration20261122300000RunnerSettings' });
+    const conn = orm.em.getConnection();
+    await conn.execute(`insert into datasource (id, name, kind, tags, columns, created_at, modified_at) values ('d1', 'in', 'STORAGE', '[]', '[]', 0, 0), ('d2', 'out', 'STORAGE', '[]', '[]', 0, 0)`);
+    await conn.execute(`insert into automation (id, name, kind, state, created_at, modified_at) values ('a1', 'etl', 'ETL_STEP', 'ACTIVE', 0, 0)`);
+    await conn.execute(`insert into automation_io (automation_id, datasource_id, direction, position) values ('a1', 'd1', 'INPUT', 0), ('a1', 'd2', 'OUTPUT', 0)`);
+    await orm.getMigrator().up();
+    expect(await conn.execute(`select automation_id, datasource_id, direction from automation_io order by id`)).toEqual([
+      { automation_id: 'a1', datasource_id: 'd1', direction: 'INPUT' },
+      { automation_id: 'a1', datasource_id: 'd2', direction: 'OUTPUT' },
+    ]);
+    expect(await conn.execute(`select error_policy, write_mode from automation`)).toEqual([{ error_policy: 'FAIL_RUN', write_mode: 'REPLACE' }]);
+    await expect(conn.execute(`delete from datasource where id = 'd1'`)).rejects.toThrow(/FOREIGN KEY/);
+    await orm.close();
+  });
 });

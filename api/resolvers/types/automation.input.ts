@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { AfterImport, ScriptLanguage, WriteMode } from '../../entities/enums.js';
+import { AfterImport, ErrorPolicy, ErrorRecordFormat, ScriptLanguage, WriteMode } from '../../entities/enums.js';
 
 @InputType('ScheduleInput')
 export class ScheduleInput {
@@ -16,6 +16,9 @@ export interface CommonAutomationInput {
   /** Data automations only (not chain tasks). */
   writeMode?: WriteMode | null;
   writeKeys?: string[] | null;
+  errorPolicy?: ErrorPolicy | null;
+  errorDatasourceId?: string | null;
+  errorRecordFormat?: ErrorRecordFormat | null;
 }
 
 @InputType('CreateEtlStepInput')
@@ -28,6 +31,9 @@ export class CreateEtlStepInput implements CommonAutomationInput {
   @Field(() => ScheduleInput, { nullable: true }) schedule?: ScheduleInput | null;
   @Field(() => WriteMode, { nullable: true, description: 'Defaults to REPLACE' }) writeMode?: WriteMode | null;
   @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
+  @Field(() => ErrorPolicy, { nullable: true, description: 'Defaults to FAIL_RUN' }) errorPolicy?: ErrorPolicy | null;
+  @Field(() => ID, { nullable: true, description: 'TO_DATASOURCE: the STORAGE datasource rejected rows go to' }) errorDatasourceId?: string | null;
+  @Field(() => ErrorRecordFormat, { nullable: true, description: 'Defaults to ORIGINAL_RECORD' }) errorRecordFormat?: ErrorRecordFormat | null;
 }
 
 @InputType('UpdateEtlStepInput')
@@ -40,6 +46,9 @@ export class UpdateEtlStepInput implements CommonAutomationInput {
   @Field(() => ScheduleInput, { nullable: true, description: 'null removes the schedule' }) schedule?: ScheduleInput | null;
   @Field(() => WriteMode, { nullable: true, description: 'Defaults to REPLACE' }) writeMode?: WriteMode | null;
   @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
+  @Field(() => ErrorPolicy, { nullable: true, description: 'Defaults to FAIL_RUN' }) errorPolicy?: ErrorPolicy | null;
+  @Field(() => ID, { nullable: true, description: 'TO_DATASOURCE: the STORAGE datasource rejected rows go to' }) errorDatasourceId?: string | null;
+  @Field(() => ErrorRecordFormat, { nullable: true, description: 'Defaults to ORIGINAL_RECORD' }) errorRecordFormat?: ErrorRecordFormat | null;
 }
 
 @InputType('CreateSftpImportInput')
@@ -60,6 +69,9 @@ export class CreateSftpImportInput implements CommonAutomationInput {
   @Field(() => String, { nullable: true, description: 'Pinned host key fingerprint "SHA256:…" (ssh-keygen -lf); null trusts the first key seen' }) hostKeyFingerprint?: string | null;
   @Field(() => AfterImport, { nullable: true, description: 'Defaults to KEEP' }) afterImport?: AfterImport | null;
   @Field(() => String, { nullable: true, description: 'Required with MOVE' }) moveToDir?: string | null;
+  @Field(() => ErrorPolicy, { nullable: true, description: 'Defaults to FAIL_RUN' }) errorPolicy?: ErrorPolicy | null;
+  @Field(() => ID, { nullable: true, description: 'TO_DATASOURCE: the STORAGE datasource rejected rows go to' }) errorDatasourceId?: string | null;
+  @Field(() => ErrorRecordFormat, { nullable: true, description: 'Defaults to ORIGINAL_RECORD' }) errorRecordFormat?: ErrorRecordFormat | null;
 }
 
 @InputType('UpdateSftpImportInput')
@@ -80,6 +92,9 @@ export class UpdateSftpImportInput implements CommonAutomationInput {
   @Field(() => String, { nullable: true, description: 'Pinned host key fingerprint "SHA256:…" (ssh-keygen -lf); null trusts the first key seen' }) hostKeyFingerprint?: string | null;
   @Field(() => AfterImport, { nullable: true, description: 'Defaults to KEEP' }) afterImport?: AfterImport | null;
   @Field(() => String, { nullable: true, description: 'Required with MOVE' }) moveToDir?: string | null;
+  @Field(() => ErrorPolicy, { nullable: true, description: 'Defaults to FAIL_RUN' }) errorPolicy?: ErrorPolicy | null;
+  @Field(() => ID, { nullable: true, description: 'TO_DATASOURCE: the STORAGE datasource rejected rows go to' }) errorDatasourceId?: string | null;
+  @Field(() => ErrorRecordFormat, { nullable: true, description: 'Defaults to ORIGINAL_RECORD' }) errorRecordFormat?: ErrorRecordFormat | null;
 }
 
 @InputType('CreateScriptInput')
@@ -97,6 +112,9 @@ export class CreateScriptInput implements CommonAutomationInput {
   @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
   @Field(() => Int, { nullable: true, description: 'Defaults to 600 seconds' }) timeoutSeconds?: number | null;
   @Field(() => Int, { nullable: true, description: 'Defaults to 512 MB' }) memoryMb?: number | null;
+  @Field(() => ErrorPolicy, { nullable: true, description: 'Defaults to FAIL_RUN' }) errorPolicy?: ErrorPolicy | null;
+  @Field(() => ID, { nullable: true, description: 'TO_DATASOURCE: the STORAGE datasource rejected rows go to' }) errorDatasourceId?: string | null;
+  @Field(() => ErrorRecordFormat, { nullable: true, description: 'Defaults to ORIGINAL_RECORD' }) errorRecordFormat?: ErrorRecordFormat | null;
 }
 
 @InputType('UpdateScriptInput')
@@ -113,6 +131,9 @@ export class UpdateScriptInput implements CommonAutomationInput {
   @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
   @Field(() => Int, { nullable: true, description: 'Defaults to 600 seconds' }) timeoutSeconds?: number | null;
   @Field(() => Int, { nullable: true, description: 'Defaults to 512 MB' }) memoryMb?: number | null;
+  @Field(() => ErrorPolicy, { nullable: true, description: 'Defaults to FAIL_RUN' }) errorPolicy?: ErrorPolicy | null;
+  @Field(() => ID, { nullable: true, description: 'TO_DATASOURCE: the STORAGE datasource rejected rows go to' }) errorDatasourceId?: string | null;
+  @Field(() => ErrorRecordFormat, { nullable: true, description: 'Defaults to ORIGINAL_RECORD' }) errorRecordFormat?: ErrorRecordFormat | null;
 }
 
 @InputType('CreateChainTaskInput')
