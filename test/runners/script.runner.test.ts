@@ -339,6 +339,21 @@ describe(`${ScriptRunner.name} (Python)`, () => {
     expect(await rowsOf(output)).toEqual([]);
   });
 
+  it.skipIf(!hasPython)('confines the script to its own directory: no reading the server\'s files, no processes', async () => {
+    const secret = join(dataDir, 'secret.key');
+    writeFileSync(secret, 'do not read');
+    const reads = `print(open(${JSON.stringify(secret)}).read())`;
+    await expect(runner.run(plan(reads, {}, { language: ScriptLanguage.PYTHON }), context().ctx)).rejects.toThrow(/may only read files in its own directory/);
+    const lists = `import os\nprint(os.listdir(${JSON.stringify(dataDir)}))`;
+    await expect(runner.run(plan(lists, {}, { language: ScriptLanguage.PYTHON }), context().ctx)).rejects.toThrow(/may only list files/);
+    const spawns = 'import subprocess\nsubprocess.run(["id"])';
+    await expect(runner.run(plan(spawns, {}, { language: ScriptLanguage.PYTHON }), context().ctx)).rejects.toThrow(/scripts may not use subprocess.Popen/);
+    const own = 'import json, datetime\nopen("scratch.txt", "w").write("ok")\nprint(open("scratch.txt").read(), json.dumps([1]), datetime.date(2026, 1, 1))';
+    const { ctx, log } = context();
+    await runner.run(plan(own, {}, { language: ScriptLanguage.PYTHON }), ctx);
+    expect(log).toEqual(expect.arrayContaining(['ok [1] 2026-01-01']));
+  });
+
   it.skipIf(!hasPython)('caps the memory and the run time', async () => {
     await expect(runner.run(plan('x = bytearray(512 * 1024 * 1024)', {}, { language: ScriptLanguage.PYTHON, memoryMb: 64 }), context().ctx)).rejects.toThrow(
       'the script ran out of memory: it may use at most 64 MB',

@@ -174,6 +174,56 @@ def print_error(error):
     sys.stderr.flush()
 
 
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+DENIED_EVENTS = {
+    "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
+    "pty.spawn", "ctypes.dlopen", "ctypes.dlsym", "ctypes.cdata", "sys.addaudithook", "os.kill", "os.killpg",
+}
+PATH_EVENTS = {
+    "os.listdir": 0, "os.scandir": 0, "os.remove": 0, "os.rmdir": 0, "os.mkdir": 0, "os.rename": 0,
+    "os.chmod": 0, "os.chown": 0, "os.symlink": 0, "os.link": 0, "os.truncate": 0, "os.utime": 0, "shutil.rmtree": 0,
+}
+MODIFYING = {"os.remove", "os.rmdir", "os.mkdir", "os.rename", "os.chmod", "os.chown", "os.symlink", "os.link", "os.truncate", "os.utime", "shutil.rmtree"}
+
+
+def confine(workdir):
+    """Keeps the script's files to its own directory (PEP 578 audit hook, like Node's permission model).
+
+    Reads: its directory and Python's own library paths; writes: its directory only. Starting
+    processes and loading native code through ctypes are refused. This guards against reading the
+    server's data by accident or by a casual script; it is not a boundary for hostile native code.
+    """
+    home = os.path.realpath(workdir)
+    readable = [home] + [os.path.realpath(p) for p in sys.path if p and os.path.isabs(p)]
+    readable += [os.path.realpath(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
+    readable += ["/dev/null", "/dev/urandom", "/etc/localtime", "/usr/share/zoneinfo"]
+
+    def inside(path, roots):
+        real = os.path.realpath(path if os.path.isabs(path) else os.path.join(home, path))
+        return any(real == root or real.startswith(root.rstrip("/") + "/") for root in roots)
+
+    def refuse(what, path):
+        raise PermissionError("the script may only %s files in its own directory, not %s" % (what, path))
+
+    def hook(event, args):
+        if event in DENIED_EVENTS:
+            raise PermissionError("scripts may not use %s" % event)
+        if event == "open":
+            path, mode, flags = (list(args) + [None, None, None])[:3]
+            if path is None or isinstance(path, int):
+                return
+            path = os.fsdecode(path)
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (isinstance(flags, int) and flags & WRITE_FLAGS)
+            if not inside(path, [home] if writing else readable):
+                refuse("write" if writing else "read", path)
+        elif event in PATH_EVENTS and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            path = os.fsdecode(args[0])
+            if not inside(path, [home] if event in MODIFYING else readable):
+                refuse("change" if event in MODIFYING else "list", path)
+
+    sys.addaudithook(hook)
+
+
 def main():
     limit_memory()
     channel = Channel(int(os.environ.get("TRIBUTARY_FD", "3")))
@@ -182,6 +232,7 @@ def main():
     with open(sys.argv[1], encoding="utf-8") as source:
         code = source.read()
     namespace = {"__name__": "__main__", "__builtins__": builtins, "tributary": module}
+    confine(os.getcwd())
     try:
         exec(compile(code, SCRIPT_NAME, "exec"), namespace)
     except SystemExit as stop:
