@@ -14,6 +14,18 @@ export interface Config {
   logLevel: LogLevel;
   /** Key sealing stored secrets; when absent, a key file in DATA_DIR is used (created on first start). */
   secretKey?: Buffer;
+  scheduler: SchedulerConfig;
+}
+
+export interface SchedulerConfig {
+  /** How often the job store is polled for due jobs (ms). */
+  processEveryMs: number;
+  /** Runs one process runs at the same time. */
+  concurrency: number;
+  /** Finished runs older than this many days are pruned. */
+  retentionDays: number;
+  /** Job store: a SQLite file path (default DATA_DIR/jobs.db) or a postgres:// URL for scale-out. */
+  jobStoreUrl?: string;
 }
 
 /** Thrown at start when one or more variables are invalid; the message names every one. */
@@ -82,8 +94,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }
   }
 
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return n;
+  };
+  const scheduler: SchedulerConfig = {
+    processEveryMs: integer('SCHEDULER_POLL_MS', 5_000, 100, 600_000),
+    concurrency: integer('RUN_CONCURRENCY', 4, 1, 256),
+    retentionDays: integer('RUN_RETENTION_DAYS', 90, 1, 36_500),
+    jobStoreUrl: value('JOB_STORE_URL'),
+  };
+  if (scheduler.jobStoreUrl && !/^(postgres(ql)?:\/\/|sqlite:|\/)/i.test(scheduler.jobStoreUrl)) {
+    problems.push(`JOB_STORE_URL must be a postgres:// URL, a sqlite: URL or an absolute file path, got ${JSON.stringify(scheduler.jobStoreUrl)}`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return { host, port, dataDir, databaseFile, logLevel: logLevel as LogLevel, secretKey };
+  return { host, port, dataDir, databaseFile, logLevel: logLevel as LogLevel, secretKey, scheduler };
 }
 
 /** `sqlite:///abs/file.db`, `sqlite://rel/file.db`, `sqlite:rel/file.db` or `file:…` → a path. */

@@ -1,40 +1,19 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config.js';
+import { exitOnSignals, loadConfigOrExit } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
 import { loadDemoIfEmpty } from './demo/workspace.js';
 
 /** `npm start`: API on HOST:PORT with data under DATA_DIR; `npm start -- --demo` loads the demo into an empty workspace. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
   const server = await startServer({ config, logger, secretKey: config.secretKey });
-  if (process.argv.includes('--demo')) await loadDemoIfEmpty(server.orm, logger, config);
-
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    server.close().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'error while shutting down');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  if (process.argv.includes('--demo')) {
+    await loadDemoIfEmpty(server.orm, logger, config);
+    await server.scheduler.reconcile(); // the demo's schedules, loaded behind the scheduler's back
+  }
+  exitOnSignals(logger, () => server.close());
 }
 
 main().catch((error: unknown) => {

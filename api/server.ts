@@ -19,6 +19,8 @@ import { LineageStore } from './lineage/store.js';
 import { SqliteWarehouse } from '../jobs/warehouse/sqlite-warehouse.js';
 import { SFTP_STATE_FILE, SftpState } from '../jobs/runners/sftp-state.js';
 import { SecretBox } from './services/secrets.js';
+import { Scheduler } from '../jobs/scheduler/scheduler.js';
+import { openJobStore } from '../jobs/scheduler/job-store.js';
 
 /** Largest request body accepted; script code may be up to 1 MB, JSON-escaped. */
 const BODY_LIMIT = '4mb';
@@ -28,6 +30,7 @@ export interface RunningServer {
   port: number;
   orm: MikroORM;
   warehouse: SqliteWarehouse;
+  scheduler: Scheduler;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,8 @@ export async function startServer({ config, logger, secretKey, onQuery }: Server
   await lineage.current(orm.em.fork() as EntityManager); // build the graph before the first request
   const warehouse = await SqliteWarehouse.open(config.dataDir);
   const sftpState = await SftpState.open(join(config.dataDir, SFTP_STATE_FILE));
+  const scheduler = new Scheduler({ orm, warehouse, sftpState, secrets, logger, dataDir: config.dataDir, ...config.scheduler, backend: await openJobStore(config.dataDir, config.scheduler.jobStoreUrl) });
+  await scheduler.start();
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -87,7 +92,7 @@ export async function startServer({ config, logger, secretKey, onQuery }: Server
   app.use(
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, { context: async () => createContext({ em: orm.em as never, secrets, lineage, warehouse, sftpState, logger }) }),
+    expressMiddleware(apollo, { context: async () => createContext({ em: orm.em as never, secrets, lineage, warehouse, sftpState, scheduler, logger }) }),
   );
   app.use(bodyErrors(logger));
 
@@ -106,9 +111,11 @@ export async function startServer({ config, logger, secretKey, onQuery }: Server
     port,
     orm,
     warehouse,
+    scheduler,
     close: () =>
       (closing ??= (async () => {
         await apollo.stop(); // drains in-flight requests, then closes the HTTP server
+        await scheduler.stop(); // runs in flight are cancelled and roll back
         await warehouse.close();
         await sftpState.close();
         await orm.close();

@@ -8,6 +8,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   deletion: async () => (await import('./deletion.bench.js')).run(),
   lineage: async () => (await import('./lineage.bench.js')).run(),
   etl: async () => (await import('./etl.bench.js')).run(),
+  scheduler: async () => (await import('./scheduler.bench.js')).run(),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

@@ -12,6 +12,7 @@ import { SecretBox } from '../services/secrets.js';
 const SAMPLE_FILES: Record<string, string> = {
   'users.csv': 'id,email,country,signed_up\n1,ada@example.com,FR,2026-01-04\n2,linus@example.com,FI,2026-02-11\n3,grace@example.com,US,2026-03-20\n',
   'customers.csv': 'id,name,country\n10,Acme SAS,FR\n11,Globex Oy,FI\n12,Initech Inc,US\n',
+  'orders.csv': 'id,customer_id,amount\n1001,10,120.00\n1002,11,75.50\n1003,10,42.25\n1004,12,310.00\n',
   'ad-spend.csv': 'day,channel,amount\n2026-11-01,search,120.50\n2026-11-01,social,80.00\n2026-11-02,search,99.90\n',
 };
 
@@ -44,6 +45,7 @@ export async function loadDemo(orm: MikroORM, dataDir: string, secrets: SecretBo
     const usersCsv = await file('users.csv', 'Daily user export from the product database');
     const usersStorage = await table('users-storage', 'Cleaned users', ['core'], [['id', 'integer'], ['email', 'text'], ['country', 'text']]);
     const customersCsv = await file('customers.csv', 'Customer master data');
+    const ordersCsv = await file('orders.csv', 'Sample orders, until the SFTP import reaches a real server');
     const orders = await table('ORDERS', 'Orders imported from the shop SFTP drop', ['finance'], [['id', 'integer'], ['customer_id', 'integer'], ['amount', 'real']]);
     const customers = await table('CUSTOMERS', 'Customers', ['finance'], [['id', 'integer'], ['name', 'text'], ['country', 'text']]);
     const ordersCustomers = await ds.create({
@@ -76,10 +78,19 @@ export async function loadDemo(orm: MikroORM, dataDir: string, secrets: SecretBo
       description: 'Cleans the user export',
       inputId: usersCsv.id,
       outputId: usersStorage.id,
-      transform: { steps: [{ op: 'select', columns: ['id', 'email', 'country'] }, { op: 'filter', where: 'email != null' }] },
+      transform: { steps: [{ op: 'select', columns: ['id', 'email', 'country'] }, { op: 'filter', where: 'email is not null' }] },
     });
     const loadCustomers = await auto.createEtlStep({ name: 'load customers', inputId: customersCsv.id, outputId: customers.id, transform: {} });
-    const importOrders = await auto.createSftpImport({ ...sftp, name: 'import orders', remoteDir: '/exports/orders', filePattern: 'orders-*.csv', outputId: orders.id });
+    const loadSampleOrders = await auto.createEtlStep({ name: 'load sample orders', description: 'Fills ORDERS from orders.csv while "import orders" has no real server', inputId: ordersCsv.id, outputId: orders.id, transform: {} });
+    await auto.createSftpImport({
+      ...sftp,
+      name: 'import orders',
+      description: 'Scheduled on its own: point it at a reachable SFTP server (host, credentials) for its runs to succeed',
+      remoteDir: '/exports/orders',
+      filePattern: 'orders-*.csv',
+      outputId: orders.id,
+      schedule: { cron: '0 1 * * *', timezone: 'Europe/Paris' },
+    });
     const aggregateRevenue = await auto.createEtlStep({
       name: 'aggregate revenue',
       inputId: ordersCustomers.id,
@@ -90,7 +101,7 @@ export async function loadDemo(orm: MikroORM, dataDir: string, secrets: SecretBo
       name: 'revenue report',
       description: 'Python report with its usage declared',
       language: ScriptLanguage.PYTHON,
-      code: 'def run(inputs, outputs, args, kwargs):\n    for row in inputs["daily-revenue"]:\n        outputs["revenue-by-country"].write(row)\n',
+      code: 'for row in tributary.read("daily-revenue"):\n    tributary.write("revenue-by-country", {**row, "currency": tributary.kwargs["currency"]})\nprint("report written")\n',
       inputIds: [dailyRevenue.id, usersStorage.id],
       outputIds: [revenueByCountry.id],
       variables: { args: [], kwargs: { currency: 'EUR' } },
@@ -116,7 +127,7 @@ export async function loadDemo(orm: MikroORM, dataDir: string, secrets: SecretBo
     await auto.createChainTask({
       name: 'nightly refresh',
       description: 'Scheduled chain that triggers the loads, then the reporting chain',
-      stepIds: [loadUsers.id, loadCustomers.id, importOrders.id, reporting.id],
+      stepIds: [loadUsers.id, loadCustomers.id, loadSampleOrders.id, reporting.id],
       continueOnFailure: false,
       schedule: { cron: '0 2 * * *', timezone: 'Europe/Paris' },
     });

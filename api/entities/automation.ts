@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DateTimeType, Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, ID, InterfaceType } from 'type-graphql';
-import { AutomationKind, AutomationState, ErrorPolicy, ErrorRecordFormat, WriteMode } from './enums.js';
+import { AutomationKind, AutomationState, ErrorPolicy, ErrorRecordFormat, RunStatus, WriteMode } from './enums.js';
 
 /**
  * Root of the automation hierarchy: one table (`automation`), one row per automation,
@@ -61,6 +61,11 @@ export abstract class Automation {
   @Enum({ items: () => ErrorRecordFormat, type: 'string', default: ErrorRecordFormat.ORIGINAL_RECORD })
   @Field(() => ErrorRecordFormat, { description: 'TO_DATASOURCE: how a rejected row is written' })
   errorRecordFormat: ErrorRecordFormat = ErrorRecordFormat.ORIGINAL_RECORD;
+
+  /** Status of the latest run, kept with the automation so the lineage graph and lists read it without a join. */
+  @Enum({ items: () => RunStatus, type: 'string', nullable: true })
+  @Field(() => RunStatus, { nullable: true, description: 'Status of the latest run; null when it never ran' })
+  lastRunStatus?: RunStatus | null;
 
   @Property({ type: DateTimeType })
   @Field(() => Date)

@@ -26,6 +26,12 @@ export enum RunStatus {
   FAILED = 'FAILED',
   CANCELLED = 'CANCELLED',
 }
+/** What started a run. */
+export enum RunTrigger {
+  SCHEDULE = 'SCHEDULE',
+  MANUAL = 'MANUAL',
+  CHAIN = 'CHAIN',
+}
 export enum AutomationState {
   ACTIVE = 'ACTIVE',
   PAUSED = 'PAUSED',

@@ -3,13 +3,15 @@ import { ChainTask, EtlStep, Script, SftpImport } from './automation-kinds.js';
 import { Datasource } from './datasource.js';
 import { LineageChange, LineageVersion } from './lineage-change.js';
 import { AutomationIo, ChainStep, ScriptToken } from './links.js';
+import { Run, RunLog } from './run.js';
 
 export * from './enums.js';
 export { Automation, AUTOMATION_TYPE_NAMES } from './automation.js';
 export { ChainTask, EtlStep, Script, SftpImport } from './automation-kinds.js';
 export { Column, Datasource } from './datasource.js';
 export { AutomationIo, ChainStep, ScriptToken, ScriptTokenKind } from './links.js';
+export { Run, RunLog } from './run.js';
 export { ChangedEntity, LineageChange, LineageVersion } from './lineage-change.js';
 
 /** Every MikroORM entity, for the ORM configuration. */
-export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange];
+export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog];

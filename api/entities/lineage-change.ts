@@ -4,6 +4,8 @@ import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
 export enum ChangedEntity {
   DATASOURCE = 'DATASOURCE',
   AUTOMATION = 'AUTOMATION',
+  /** Only the automation's last run status changed: the graph updates one field, not its links. */
+  RUN_STATUS = 'RUN_STATUS',
 }
 
 /**

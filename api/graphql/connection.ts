@@ -68,10 +68,10 @@ export function checkPageSize(first: number | null | undefined): number {
   return first;
 }
 
-/** Turns `first + 1` rows fetched after a cursor into a page. */
-export function toPage<T extends NameCursor>(rows: T[], first: number, totalCount: number, after: boolean): Page<T> {
+/** Turns `first + 1` rows fetched after a cursor into a page; `keyOf` gives a row's keyset position. */
+export function toPage<T>(rows: T[], first: number, totalCount: number, after: boolean, keyOf: (row: T) => NameCursor = (row) => row as NameCursor): Page<T> {
   const nodes = rows.slice(0, first);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(node), node }));
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
   return {
     edges,
     nodes,

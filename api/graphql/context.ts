@@ -8,6 +8,8 @@ import { AutomationService } from '../services/automation.service.js';
 import { DataService } from '../services/data.service.js';
 import { DatasourceService } from '../services/datasource.service.js';
 import type { SecretBox } from '../services/secrets.js';
+import { RunService } from '../services/run.service.js';
+import type { RunControl } from '../services/run-control.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
 /** What every resolver gets: a request-scoped EntityManager, its loaders, the services and the lineage graph. */
@@ -17,6 +19,9 @@ export interface Context {
   datasources: DatasourceService;
   automations: AutomationService;
   data: DataService;
+  runs: RunService;
+  /** The scheduler: queues runs, follows automation changes. */
+  scheduler: RunControl;
   warehouse: Warehouse;
   secrets: SecretBox;
   sftpState: SftpState;
@@ -33,6 +38,7 @@ export interface AppDependencies {
   lineage: LineageStore;
   warehouse: Warehouse;
   sftpState: SftpState;
+  scheduler: RunControl;
   logger: Logger;
 }
 
@@ -40,13 +46,15 @@ export interface AppDependencies {
 export function createContext(deps: AppDependencies): Context {
   const em = deps.em.fork() as EntityManager;
   let graph: Promise<Graph> | undefined;
-  const loaders = createLoaders(em, () => (graph ??= deps.lineage.current(em)));
+  const loaders = createLoaders(em, () => (graph ??= deps.lineage.current(em)), deps.scheduler);
   return {
     em,
     loaders,
     datasources: new DatasourceService(em, deps.lineage),
-    automations: new AutomationService(em, deps.secrets, deps.lineage),
+    automations: new AutomationService(em, deps.secrets, deps.lineage, (id) => afterChange(deps, id)),
     data: new DataService(em, deps.warehouse),
+    runs: new RunService(em),
+    scheduler: deps.scheduler,
     warehouse: deps.warehouse,
     secrets: deps.secrets,
     sftpState: deps.sftpState,
@@ -57,4 +65,13 @@ export function createContext(deps: AppDependencies): Context {
     },
     logger: deps.logger,
   };
+}
+
+/** The change is committed: a failure to update the job store is logged, and the next reconcile repairs it. */
+async function afterChange(deps: AppDependencies, automationId: string): Promise<void> {
+  try {
+    await deps.scheduler.automationChanged(automationId);
+  } catch (error) {
+    deps.logger.error({ err: error, automationId }, 'could not bring the job store in line with an automation change; the next reconcile will');
+  }
 }

@@ -1,8 +1,10 @@
 import DataLoader from 'dataloader';
 import type { EntityName, FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { Automation, AutomationIo, ChainStep, Datasource, IoDirection } from '../entities/index.js';
+import { Automation, AutomationIo, ChainStep, Datasource, IoDirection, Run } from '../entities/index.js';
 import type { Graph, GraphNode } from '../lineage/graph.js';
+import { RunService } from '../services/run.service.js';
+import type { RunControl } from '../services/run-control.js';
 
 function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -27,7 +29,7 @@ function byId<T extends { id: string }>(em: EntityManager, entity: EntityName<T>
  * Per-request batch loaders: every relation field resolves through one of these, so a page
  * of N objects costs a fixed number of SQL statements whatever N is.
  */
-export function createLoaders(em: EntityManager, graph: () => Promise<Graph>) {
+export function createLoaders(em: EntityManager, graph: () => Promise<Graph>, scheduler?: RunControl) {
   const loaders = {
     datasource: byId<Datasource>(em, Datasource),
     automation: byId<Automation>(em, Automation),
@@ -75,6 +77,17 @@ export function createLoaders(em: EntityManager, graph: () => Promise<Graph>) {
     effectivelyScheduled: new DataLoader<string, boolean>(async (ids) => {
       const nodes = (await graph()).nodes;
       return ids.map((id) => nodes.get(id)?.scheduled ?? false);
+    }),
+    /** Each automation's latest run. */
+    lastRun: new DataLoader<string, Run | null>(async (ids) => {
+      const latest = await new RunService(em).latest(ids);
+      return ids.map((id) => latest.get(id) ?? null);
+    }),
+    run: byId<Run>(em, Run),
+    /** When each automation's schedule fires next, from the job store. */
+    nextRunAt: new DataLoader<string, Date | null>(async (ids) => {
+      const times = scheduler ? await scheduler.nextRunTimes(ids) : new Map<string, Date | null>();
+      return ids.map((id) => times.get(id) ?? null);
     }),
   };
 

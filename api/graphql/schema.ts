@@ -6,6 +6,7 @@ import { ChainTaskResolver, EtlStepResolver, ScriptResolver, SftpImportResolver 
 import { DatasourceResolver, JoinSpecResolver } from '../resolvers/datasource.resolver.js';
 import { CodeReferenceResolver, LineageResolver, UndeclaredScriptResolver } from '../resolvers/lineage.resolver.js';
 import { RowsResolver } from '../resolvers/rows.resolver.js';
+import { RunResolver } from '../resolvers/run.resolver.js';
 import { DataSampleResolver, PreviewResolver } from '../resolvers/preview.resolver.js';
 import { ChainTask, EtlStep, Script, SftpImport } from '../entities/index.js';
 
@@ -24,6 +25,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       UndeclaredScriptResolver,
       CodeReferenceResolver,
       RowsResolver,
+      RunResolver,
       PreviewResolver,
       DataSampleResolver,
     ],

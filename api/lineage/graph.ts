@@ -56,6 +56,7 @@ export interface AutomationRow {
   state: AutomationState;
   schedule_cron: string | null;
   language: ScriptLanguage | null;
+  last_run_status?: RunStatus | null;
 }
 
 export interface IoRow {
@@ -85,6 +86,8 @@ export interface ChangeBatch {
   scriptRefs: RefRow[];
   /** For the changed datasources: the scripts whose code refers to them (by current id or name). */
   datasourceRefs: RefRow[];
+  /** Automations whose only change is their last run status. */
+  runStatuses?: Map<string, RunStatus | null>;
 }
 
 export const isDatasource = (node: GraphNode): boolean => node.type === LineageNodeType.DATASOURCE || node.type === LineageNodeType.JOIN_DATASOURCE;
@@ -163,6 +166,10 @@ export class Graph {
     for (const [id, row] of batch.automations) if (!row) this.removeNode(id);
     for (const [id, row] of batch.datasources) if (!row) this.removeNode(id);
     if (batch.automations.size > 0) this.computeScheduled();
+    for (const [id, status] of batch.runStatuses ?? []) {
+      const node = this.nodes.get(id);
+      if (node && !isDatasource(node)) node.lastRunStatus = status;
+    }
   }
 
   private newNode(id: string): GraphNode {
@@ -220,6 +227,7 @@ export class Graph {
     node.state = row.state;
     node.hasSchedule = !!row.schedule_cron;
     node.language = row.language ?? null;
+    node.lastRunStatus = row.last_run_status ?? null;
     return node;
   }
 

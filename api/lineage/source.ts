@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { ScriptTokenKind } from '../entities/index.js';
+import { type RunStatus, ScriptTokenKind } from '../entities/index.js';
 import type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, RefRow, StepRow } from './graph.js';
 
 /** SQLite accepts 32,766 bound values; chunks stay far below and keep statements cacheable. */
 const CHUNK = 500;
 
 const DATASOURCE_COLUMNS = 'id, name, kind, tags, join_left_id, join_right_id';
-const AUTOMATION_COLUMNS = 'id, name, kind, state, schedule_cron, language';
+const AUTOMATION_COLUMNS = 'id, name, kind, state, schedule_cron, language, last_run_status';
 
 /**
  * Scripts whose code refers to datasources, matched in SQL: a LITERAL token equal to the name
@@ -48,7 +48,7 @@ async function inChunks<T>(ids: string[], read: (placeholders: string, chunk: st
 }
 
 /** The current state of the given objects; ids no longer in the database map to null (deleted). */
-export async function readChanged(em: EntityManager, datasourceIds: string[], automationIds: string[]): Promise<ChangeBatch> {
+export async function readChanged(em: EntityManager, datasourceIds: string[], automationIds: string[], runStatusIds: string[] = []): Promise<ChangeBatch> {
   const dsRows = await inChunks(datasourceIds, (p, chunk) => em.execute(`select ${DATASOURCE_COLUMNS} from datasource where id in (${p})`, chunk) as Promise<DatasourceRow[]>);
   const autoRows = await inChunks(automationIds, (p, chunk) => em.execute(`select ${AUTOMATION_COLUMNS} from automation where id in (${p})`, chunk) as Promise<AutomationRow[]>);
   const foundDs = new Map(dsRows.map((r) => [r.id, r]));
@@ -65,6 +65,11 @@ export async function readChanged(em: EntityManager, datasourceIds: string[], au
       em.execute(`select chain_id, step_id from chain_step where chain_id in (${p}) order by chain_id, position`, chunk) as Promise<StepRow[]>,
     ),
     scriptRefs: await inChunks(liveAutomations, (p, chunk) => em.execute(REFS_BY_SCRIPT(`and t.script_id in (${p})`), [...chunk, ...chunk]) as Promise<RefRow[]>),
+    runStatuses: new Map(
+      (await inChunks(runStatusIds, (p, chunk) => em.execute(`select id, last_run_status from automation where id in (${p})`, chunk) as Promise<{ id: string; last_run_status: RunStatus | null }[]>)).map(
+        (r) => [r.id, r.last_run_status],
+      ),
+    ),
     datasourceRefs: await inChunks(liveDatasources, (p, chunk) => em.execute(REFS_BY_DATASOURCE(`and d.id in (${p})`), [...chunk, ...chunk]) as Promise<RefRow[]>),
   };
 }
@@ -92,5 +97,6 @@ export async function readChangedIds(em: EntityManager, since: number, head: num
   return {
     datasourceIds: rows.filter((r) => r.entity === 'DATASOURCE').map((r) => r.entity_id),
     automationIds: rows.filter((r) => r.entity === 'AUTOMATION').map((r) => r.entity_id),
+    runStatusIds: rows.filter((r) => r.entity === 'RUN_STATUS').map((r) => r.entity_id),
   };
 }

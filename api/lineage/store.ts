@@ -49,7 +49,7 @@ export class LineageStore {
         const ids = await readChangedIds(txEm, base, state.head);
         const count = ids.datasourceIds.length + ids.automationIds.length;
         if (count > REBUILD_OVER_CHANGES || count > this.graph.size * REBUILD_OVER_SHARE) return { head: state.head, all: await readAll(txEm) };
-        return { head: state.head, batch: await readChanged(txEm, ids.datasourceIds, ids.automationIds) };
+        return { head: state.head, batch: await readChanged(txEm, ids.datasourceIds, ids.automationIds, ids.runStatusIds) };
       });
       if (!update) return this.graph;
       // Another request of this process may have caught up while we read: apply only onto the base we read from.

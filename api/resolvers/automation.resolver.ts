@@ -1,9 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Automation, AutomationKind, AutomationState, Datasource, IoDirection } from '../entities/index.js';
+import { Automation, AutomationKind, AutomationState, Datasource, IoDirection, Run } from '../entities/index.js';
 import type { Context } from '../graphql/context.js';
-import { toPage } from '../graphql/connection.js';
-import { nextRunAt } from '../services/schedule.js';
-import { AutomationConnection, Dependent, Run, RunConnection, Schedule } from './types/objects.js';
+import { AutomationConnection, Dependent, RunConnection, Schedule } from './types/objects.js';
 import { lookup, written } from './util.js';
 
 /** Queries and mutations common to every automation kind, and the fields of the Automation interface. */
@@ -35,12 +33,6 @@ export class AutomationResolver {
     return ctx.automations.dependents(automationId);
   }
 
-  @Query(() => Run, { nullable: true, description: 'A run by id' })
-  run(@Arg('id', () => ID) id: string): Run | null {
-    void id; // Runs are recorded once the scheduler lands; until then no run exists.
-    return null;
-  }
-
   @Mutation(() => ID, { description: 'Refused with AUTOMATION_IN_USE while a chain task triggers it' })
   async deleteAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
     return written(ctx, await ctx.automations.delete(id));
@@ -59,6 +51,11 @@ export class AutomationResolver {
   @Mutation(() => Automation)
   async clearSchedule(@Ctx() ctx: Context, @Arg('automationId', () => ID) automationId: string) {
     return written(ctx, await ctx.automations.clearSchedule(automationId));
+  }
+
+  @Mutation(() => Run, { description: 'Queues a run now and returns it at once. Refused (CONFLICT) unless the automation is ACTIVE; a request that comes while a run of it is already queued is folded into that run, which is returned' })
+  async runAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return written(ctx, await ctx.scheduler.runNow(id));
   }
 
   @Mutation(() => Automation, { description: 'No new runs; a run in flight finishes' })
@@ -82,13 +79,13 @@ export class AutomationResolver {
   }
 
   @FieldResolver(() => Schedule, { nullable: true, description: 'Own schedule, if any' })
-  schedule(@Root() automation: Automation): Schedule | null {
+  async schedule(@Root() automation: Automation, @Ctx() ctx: Context): Promise<Schedule | null> {
     if (!automation.scheduleCron || !automation.scheduleTimezone) return null;
     const active = automation.state === AutomationState.ACTIVE;
     return Object.assign(new Schedule(), {
       cron: automation.scheduleCron,
       timezone: automation.scheduleTimezone,
-      nextRunAt: active ? nextRunAt(automation.scheduleCron, automation.scheduleTimezone) : null,
+      nextRunAt: active ? await ctx.loaders.nextRunAt.load(automation.id) : null,
     });
   }
 
@@ -112,18 +109,19 @@ export class AutomationResolver {
     return (await declared(ctx, automation, IoDirection.ERRORS))[0] ?? null;
   }
 
-  @FieldResolver(() => Run, { nullable: true })
-  lastRun(): Run | null {
-    return null; // Runs are recorded once the scheduler lands.
+  @FieldResolver(() => Run, { nullable: true, description: 'The most recently queued run' })
+  lastRun(@Root() automation: Automation, @Ctx() ctx: Context) {
+    return ctx.loaders.lastRun.load(automation.id);
   }
 
-  @FieldResolver(() => RunConnection)
+  @FieldResolver(() => RunConnection, { description: 'Runs, newest first' })
   runs(
+    @Root() automation: Automation,
+    @Ctx() ctx: Context,
     @Arg('first', () => Int, { nullable: true }) first?: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ) {
-    void first;
-    return toPage([], 0, 0, !!after); // Runs are recorded once the scheduler lands.
+    return ctx.runs.list(automation.id, { first, after });
   }
 }
 

@@ -19,6 +19,8 @@ import {
   ScriptTokenKind,
   SftpImport,
   WriteMode,
+  Run,
+  RunStatus,
 } from '../entities/index.js';
 import { AutomationInUseError, BadUserInputError, ConflictError, NotFoundError, type DependentInfo } from '../errors/index.js';
 import type { Page } from '../graphql/connection.js';
@@ -58,6 +60,8 @@ export class AutomationService {
     private readonly em: EntityManager,
     private readonly secrets: SecretBox,
     private readonly lineage: LineageStore,
+    /** Told after each committed change, so the job store follows (schedules, held runs). */
+    private readonly onChanged?: (automationId: string) => Promise<void>,
   ) {}
 
   async findById(id: string): Promise<Automation | null> {
@@ -320,6 +324,9 @@ export class AutomationService {
       const node = await this.node(em, id, 'id');
       const dependents = automationDependents(node);
       if (dependents.length > 0) throw new AutomationInUseError(node.name, dependents);
+      if ((await em.count(Run, { automation: id, status: RunStatus.RUNNING })) > 0) {
+        throw new ConflictError('id', `automation ${JSON.stringify(node.name)} is running: stop it (stopAutomation) before deleting it`);
+      }
       await em.nativeDelete(Automation, { id }); // FKs cascade to automation_io, chain_step and script_token
       return id;
     });
@@ -334,8 +341,10 @@ export class AutomationService {
   // --- shared helpers ----------------------------------------------------------------------
 
   /** Every automation mutation touches exactly the automation it returns (or the id it deleted). */
-  private write<T extends Automation | string>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    return writeOne(this.em, ChangedEntity.AUTOMATION, 'an automation', work);
+  private async write<T extends Automation | string>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    const result = await writeOne(this.em, ChangedEntity.AUTOMATION, 'an automation', work);
+    await this.onChanged?.(typeof result === 'string' ? result : result.id);
+    return result;
   }
 
   private async load<T extends Automation>(em: EntityManager, id: string, cls: AutomationClass<T> | typeof Automation, kind?: AutomationKind): Promise<T> {

@@ -179,7 +179,15 @@ class Parser {
     const t = this.next();
     let result: Expr;
     if (t.kind === 'op') {
-      result = { kind: 'binary', op: COMPARE[String(t.value)], left: operand, right: this.parseArithmetic(1), pos: t.pos };
+      const right = this.parseArithmetic(1);
+      const op = COMPARE[String(t.value)]!;
+      const isNullLiteral = (e: Expr) => e.kind === 'literal' && e.value === null;
+      if (isNullLiteral(operand) || isNullLiteral(right)) {
+        // SQL semantics: a comparison with null is never true, so `x != null` would silently keep no row.
+        const suggestion = op === '=' ? "'is null'" : op === '!=' ? "'is not null'" : "'is null' or 'is not null'";
+        this.fail(t.pos, 'a comparison with null is never true', `use ${suggestion}`);
+      }
+      result = { kind: 'binary', op, left: operand, right, pos: t.pos };
     } else if (this.isWord(t, 'is')) {
       const negated = this.isWord(this.peek(), 'not');
       if (negated) this.next();

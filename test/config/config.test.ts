@@ -21,6 +21,7 @@ describe(loadConfig.name, () => {
   it('defaults to 127.0.0.1:4000 with ./data/tributary.db, creating ./data', () => {
     const config = loadConfig({}, cwd);
     expect(config).toMatchObject({ host: '127.0.0.1', port: 4000, dataDir: join(cwd, 'data'), databaseFile: join(cwd, 'data', 'tributary.db'), logLevel: 'info' });
+    expect(config.scheduler).toEqual({ processEveryMs: 5000, concurrency: 4, retentionDays: 90, jobStoreUrl: undefined });
     expect(config.secretKey).toBeUndefined();
     expect(existsSync(join(cwd, 'data'))).toBe(true);
   });
@@ -31,6 +32,8 @@ describe(loadConfig.name, () => {
     expect(config).toMatchObject({ host: '0.0.0.0', port: 8080, dataDir: join(cwd, 'custom'), databaseFile: '/tmp/x/meta.db', logLevel: 'debug' });
     expect(config.secretKey?.toString('hex')).toBe(key);
     expect(loadConfig({ DATABASE_URL: 'sqlite:rel/meta.db' }, cwd).databaseFile).toBe(join(cwd, 'rel/meta.db'));
+    const scheduler = loadConfig({ JOB_STORE_URL: 'postgres://db/jobs', RUN_CONCURRENCY: '8', SCHEDULER_POLL_MS: '250', RUN_RETENTION_DAYS: '7' }, cwd).scheduler;
+    expect(scheduler).toEqual({ jobStoreUrl: 'postgres://db/jobs', concurrency: 8, processEveryMs: 250, retentionDays: 7 });
   });
 
   it.each([
@@ -38,6 +41,10 @@ describe(loadConfig.name, () => {
     [{ PORT: '70000' }, /PORT/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/],
     [{ DATABASE_URL: 'postgres://localhost/x' }, /DATABASE_URL must be a SQLite URL/],
+    [{ JOB_STORE_URL: 'redis://localhost' }, /JOB_STORE_URL must be a postgres:\/\/ URL, a sqlite: URL or an absolute file path, got "redis:\/\/localhost"/],
+    [{ RUN_CONCURRENCY: '0' }, /RUN_CONCURRENCY must be an integer from 1 to 256, got "0"/],
+    [{ RUN_RETENTION_DAYS: 'forever' }, /RUN_RETENTION_DAYS must be an integer from 1 to 36500/],
+    [{ SCHEDULER_POLL_MS: '10' }, /SCHEDULER_POLL_MS must be an integer from 100 to 600000/],
     [{ HOST: 'my host' }, /HOST/],
     [{ TRIBUTARY_SECRET_KEY: 'short' }, /TRIBUTARY_SECRET_KEY must be 32 bytes/],
   ])('names the bad variable %o', (env, message) => {

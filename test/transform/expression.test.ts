@@ -217,6 +217,8 @@ describe('errors', () => {
     ['if(a, b)', 'if() takes 3 arguments but got 2 at position 1 in "if(a, b)"'],
     ['coalesce()', 'coalesce() takes at least 1 argument but got 0 at position 1 in "coalesce()"'],
     ['upper(a b)', "unexpected name b at position 9 in \"upper(a b)\"; expected ',' or ')' to close the call to upper() opened at position 6"],
+    ['email != null', "a comparison with null is never true at position 7 in \"email != null\"; use 'is not null'"],
+    ['null = a', "a comparison with null is never true at position 6 in \"null = a\"; use 'is null'"],
     ['a < b < c', "comparisons cannot be chained at position 7 in \"a < b < c\"; combine them with 'and'"],
     ['a is 1', "unexpected number 1 at position 6 in \"a is 1\"; expected 'null' (only 'is null' and 'is not null' are supported)"],
     ['a in 1', "unexpected number 1 at position 6 in \"a in 1\"; expected '(' starting the list after 'in', as in: country in ('FR', 'DE')"],

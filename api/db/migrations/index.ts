@@ -4,6 +4,7 @@ import { Migration20261122100000LineageChanges } from './Migration20261122100000
 import { Migration20261122200000WriteModes } from './Migration20261122200000WriteModes.js';
 import { Migration20261122300000RunnerSettings } from './Migration20261122300000RunnerSettings.js';
 import { Migration20261122400000ErrorPolicy } from './Migration20261122400000ErrorPolicy.js';
+import { Migration20261122500000Runs } from './Migration20261122500000Runs.js';
 
 /** Every migration in order. New ones are appended; applied ones are never edited. */
 export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migration }[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migratio
   { name: 'Migration20261122200000WriteModes', class: Migration20261122200000WriteModes },
   { name: 'Migration20261122300000RunnerSettings', class: Migration20261122300000RunnerSettings },
   { name: 'Migration20261122400000ErrorPolicy', class: Migration20261122400000ErrorPolicy },
+  { name: 'Migration20261122500000Runs', class: Migration20261122500000Runs },
 ];

@@ -1,5 +1,5 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { Automation, Datasource, JoinType, LineageNodeType, RunStatus } from '../../entities/index.js';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Automation, Datasource, JoinType, LineageNodeType, Run } from '../../entities/index.js';
 import { connectionType } from '../../graphql/connection.js';
 
 @ObjectType('JoinSpec', { description: 'How a JOIN datasource joins its two sources' })
@@ -25,22 +25,6 @@ export class Dependent {
   @Field(() => String) name!: string;
   @Field(() => LineageNodeType) type!: LineageNodeType;
   @Field(() => String, { description: 'Why it depends on it, e.g. "declares it as input"' }) reason!: string;
-}
-
-@ObjectType('Run', { description: 'One execution of an automation' })
-export class Run {
-  @Field(() => ID) id!: string;
-  @Field(() => Automation) automation!: Automation;
-  @Field(() => RunStatus) status!: RunStatus;
-  @Field(() => String, { description: 'SCHEDULE, MANUAL or CHAIN' }) trigger!: string;
-  @Field(() => Run, { nullable: true }) parentRun!: Run | null;
-  @Field(() => Date) queuedAt!: Date;
-  @Field(() => Date, { nullable: true }) startedAt!: Date | null;
-  @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
-  @Field(() => Int, { nullable: true }) rowsRead!: number | null;
-  @Field(() => Int, { nullable: true }) rowsWritten!: number | null;
-  @Field(() => String, { nullable: true }) error!: string | null;
-  @Field(() => [String]) log!: string[];
 }
 
 export const DatasourceConnection = connectionType('Datasource', Datasource);

@@ -1,0 +1,291 @@
+import type { EntityManager } from '@mikro-orm/sqlite';
+import { Automation, AutomationState, ChangedEntity, Run, RunLog, RunStatus, RunTrigger } from '../entities/index.js';
+import type { FilterQuery } from '@mikro-orm/core';
+import { BadUserInputError, ConflictError, NotFoundError } from '../errors/index.js';
+import { checkPageSize, decodeCursor, toPage, type Page } from '../graphql/connection.js';
+import type { ChangeSet } from '../lineage/changes.js';
+import { writeTransaction } from './transaction.js';
+
+/** A run's log keeps this many lines; later ones are counted, and the last line says how many were dropped. */
+export const MAX_LOG_LINES = 5_000;
+/** Longer lines are cut. */
+export const MAX_LOG_LINE = 2_000;
+
+export const FINISHED: readonly RunStatus[] = [RunStatus.SUCCESS, RunStatus.FAILED, RunStatus.CANCELLED];
+
+export interface RunOutcome {
+  status: RunStatus.SUCCESS | RunStatus.FAILED | RunStatus.CANCELLED;
+  rowsRead?: number | null;
+  rowsWritten?: number | null;
+  errorRecords?: number | null;
+  error?: string | null;
+}
+
+export interface EnqueueRequest {
+  automationId: string;
+  trigger: RunTrigger;
+  parentRunId?: string | null;
+}
+
+export interface Enqueued {
+  run: Run;
+  /** False when the request was folded into a run already queued. */
+  created: boolean;
+}
+
+/**
+ * The run records: queueing with coalescing, the atomic claim that keeps an automation from
+ * running twice at once, outcomes, bounded logs, liveness and retention. Every change of a
+ * run's status also updates its automation's last run status, logged for the lineage graph.
+ */
+export class RunService {
+  constructor(private readonly em: EntityManager) {}
+
+  find(id: string): Promise<Run | null> {
+    return this.em.findOne(Run, { id });
+  }
+
+  /** An automation's runs, newest first, with keyset cursors on (queuedAt, id). */
+  async list(automationId: string, args: { first?: number | null; after?: string | null }): Promise<Page<Run>> {
+    const first = checkPageSize(args.first);
+    const totalCount = await this.em.count(Run, { automation: automationId });
+    if (first === 0) return toPage([], 0, totalCount, !!args.after);
+    const filter: FilterQuery<Run> = { automation: automationId };
+    if (args.after) {
+      const cursor = decodeCursor(args.after);
+      const at = new Date(Number(cursor.name));
+      if (!/^\d+$/.test(cursor.name)) throw new BadUserInputError('after', 'after is not a cursor returned by runs()');
+      filter.$or = [{ queuedAt: { $lt: at } }, { queuedAt: at, id: { $lt: cursor.id } }];
+    }
+    const rows = await this.em.find(Run, filter, { orderBy: { queuedAt: 'desc', id: 'desc' }, limit: first + 1 });
+    return toPage(rows, first, totalCount, !!args.after, (run) => ({ name: String(run.queuedAt.getTime()), id: run.id }));
+  }
+
+  /** A chain run's step runs, in the order they were queued. */
+  children(runId: string): Promise<Run[]> {
+    return this.em.find(Run, { parentRun: runId }, { orderBy: { queuedAt: 'asc', id: 'asc' } });
+  }
+
+  /** Each automation's most recently queued run (one statement for any number of automations). */
+  async latest(automationIds: readonly string[]): Promise<Map<string, Run>> {
+    if (automationIds.length === 0) return new Map();
+    const rows = (await this.em.execute(
+      `select id from (select id, row_number() over (partition by automation_id order by queued_at desc, rowid desc) as n
+         from run where automation_id in (${automationIds.map(() => '?').join(', ')})) where n = 1`,
+      [...automationIds],
+    )) as { id: string }[];
+    const runs = await this.em.find(Run, { id: { $in: rows.map((r) => r.id) } });
+    return new Map(runs.map((run) => [run.automation.id, run]));
+  }
+
+  /**
+   * Queues a run. A schedule tick or manual request that comes while a run of the same automation
+   * is already queued is folded into it (counted and logged) rather than piling up runs; chain
+   * steps always get their own run. Only ACTIVE automations take new top-level runs.
+   */
+  enqueue(request: EnqueueRequest): Promise<Enqueued> {
+    return this.write(async (em, changes) => {
+      const automation = await em.findOne(Automation, { id: request.automationId });
+      if (!automation) throw new NotFoundError('Automation', request.automationId, 'id');
+      if (request.trigger !== RunTrigger.CHAIN && automation.state !== AutomationState.ACTIVE) {
+        throw new ConflictError('id', `automation ${JSON.stringify(automation.name)} is ${automation.state}: start it before running it`);
+      }
+      if (request.trigger !== RunTrigger.CHAIN) {
+        const queued = await em.findOne(Run, { automation: automation.id, status: RunStatus.QUEUED, parentRun: null }, { orderBy: { queuedAt: 'asc' } });
+        if (queued) {
+          queued.coalesced += 1;
+          await this.appendLines(em, queued, [`${new Date().toISOString()} ${request.trigger.toLowerCase()} request folded into this queued run (a run of this automation was already waiting)`]);
+          return { run: queued, created: false };
+        }
+      }
+      const run = em.create(Run, {
+        automation: automation.id,
+        trigger: request.trigger,
+        parentRun: request.parentRunId ?? null,
+        status: RunStatus.QUEUED,
+        queuedAt: new Date(),
+      });
+      await em.flush();
+      await this.refreshLastStatus(em, changes, automation.id);
+      return { run, created: true };
+    });
+  }
+
+  /**
+   * Marks a queued run RUNNING for `worker`, in one statement, unless another run of the same
+   * automation is running. Null when the run is no longer queued or has to wait its turn.
+   */
+  claim(runId: string, worker: string): Promise<Run | null> {
+    return this.write(async (em, changes) => {
+      const now = Date.now();
+      const rows = await returning<{ automation_id: string }>(em,
+        `update run set status = 'RUNNING', started_at = ?, worker = ?, heartbeat_at = ?
+          where id = ? and status = 'QUEUED'
+            and not exists (select 1 from run other where other.automation_id = run.automation_id and other.status = 'RUNNING')
+          returning automation_id`,
+        [now, worker, now, runId],
+      );
+      if (rows.length === 0) return null;
+      await this.refreshLastStatus(em, changes, rows[0]!.automation_id);
+      return em.findOneOrFail(Run, { id: runId }, { refresh: true });
+    });
+  }
+
+  /** Records how a run ended; a run already finished keeps its first outcome. */
+  finish(runId: string, outcome: RunOutcome, logLines: string[] = []): Promise<Run | null> {
+    return this.write(async (em, changes) => {
+      const run = await em.findOne(Run, { id: runId });
+      if (!run || FINISHED.includes(run.status)) return run;
+      if (logLines.length > 0) await this.appendLines(em, run, logLines);
+      run.status = outcome.status;
+      run.finishedAt = new Date();
+      run.rowsRead = outcome.rowsRead ?? run.rowsRead ?? null;
+      run.rowsWritten = outcome.rowsWritten ?? run.rowsWritten ?? null;
+      run.errorRecords = outcome.errorRecords ?? run.errorRecords ?? null;
+      run.error = outcome.error ?? null;
+      await em.flush();
+      await this.refreshLastStatus(em, changes, run.automation.id);
+      return run;
+    });
+  }
+
+  /**
+   * Appends lines to a run's log, within the bound. The first statement writes (the count), so
+   * the transaction holds the write lock from the start: a read-then-write transaction would
+   * get SQLITE_BUSY at once when another process writes meanwhile.
+   */
+  appendLog(runId: string, lines: string[]): Promise<void> {
+    if (lines.length === 0) return Promise.resolve();
+    return this.em.transactional(async (tx) => {
+      const em = tx as EntityManager;
+      const [row] = await returning<{ log_lines: number }>(em, `update run set log_lines = log_lines + ? where id = ? returning log_lines`, [lines.length, runId]);
+      if (!row) return;
+      const room = Math.max(0, MAX_LOG_LINES - (row.log_lines - lines.length));
+      const kept = lines.slice(0, room).map(cutLine);
+      for (let i = 0; i < kept.length; i += 400) {
+        const chunk = kept.slice(i, i + 400);
+        await em.execute(`insert into run_log (run_id, line) values ${chunk.map(() => '(?, ?)').join(', ')}`, chunk.flatMap((line) => [runId, line]));
+      }
+    });
+  }
+
+  private async appendLines(em: EntityManager, run: Run, lines: string[]): Promise<void> {
+    const room = Math.max(0, MAX_LOG_LINES - run.logLines);
+    const kept = lines.slice(0, room).map(cutLine);
+    for (const line of kept) em.persist(em.create(RunLog, { run: run.id, line }));
+    run.logLines += lines.length;
+    await em.flush();
+  }
+
+  /** The log, with a last line saying how many lines the bound dropped. */
+  async log(runId: string): Promise<string[]> {
+    const run = await this.em.findOne(Run, { id: runId });
+    if (!run) return [];
+    const rows = await this.em.find(RunLog, { run: runId }, { orderBy: { id: 'asc' }, fields: ['line'] });
+    const lines = rows.map((r) => r.line);
+    if (run.logLines > lines.length) lines.push(`… ${run.logLines - lines.length} more line(s) not kept (a run keeps its first ${MAX_LOG_LINES})`);
+    return lines;
+  }
+
+  /** The process running these runs is alive. */
+  async heartbeat(runIds: string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    await this.em.execute(`update run set heartbeat_at = ? where id in (${runIds.map(() => '?').join(', ')}) and status = 'RUNNING'`, [Date.now(), ...runIds]);
+  }
+
+  /** Which of these runs someone asked to cancel (stopAutomation, possibly in another process). */
+  async cancelRequested(runIds: string[]): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    const rows = (await this.em.execute(`select id from run where id in (${runIds.map(() => '?').join(', ')}) and (cancel_requested = 1 or status != 'RUNNING')`, runIds)) as {
+      id: string;
+    }[];
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * No new runs for this automation: its queued runs are cancelled; with `cancelRunning` its
+   * running runs are flagged for the process running them to cancel. Returns the flagged run ids.
+   */
+  holdRuns(automationId: string, reason: string, cancelRunning: boolean): Promise<string[]> {
+    return this.write(async (em, changes) => {
+      const now = Date.now();
+      await em.execute(
+        `update run set status = 'CANCELLED', finished_at = ?, error = ? where automation_id = ? and status = 'QUEUED' and trigger != 'CHAIN'`,
+        [now, reason, automationId],
+      );
+      let flagged: string[] = [];
+      if (cancelRunning) {
+        const rows = await returning<{ id: string }>(em, `update run set cancel_requested = 1 where automation_id = ? and status = 'RUNNING' returning id`, [automationId]);
+        flagged = rows.map((r) => r.id);
+      }
+      await this.refreshLastStatus(em, changes, automationId);
+      return flagged;
+    });
+  }
+
+  /** Runs left RUNNING by processes that are gone: FAILED ("worker stopped"). Returns them. */
+  async failDeadRuns(isAlive: (worker: string, heartbeatAt: Date | null) => boolean): Promise<Run[]> {
+    const running = await this.em.fork().find(Run, { status: RunStatus.RUNNING });
+    const dead = running.filter((run) => !run.worker || !isAlive(run.worker, run.heartbeatAt ?? null));
+    const failed: Run[] = [];
+    for (const run of dead) {
+      const done = await this.finish(run.id, { status: RunStatus.FAILED, error: 'worker stopped: the process running this run ended before it finished' }, [
+        `${new Date().toISOString()} worker ${run.worker ?? '?'} stopped while running; marked FAILED`,
+      ]);
+      if (done) failed.push(done);
+    }
+    return failed;
+  }
+
+  /** Queued top-level runs, oldest first (the dispatcher's backlog). */
+  queuedRuns(limit = 1000): Promise<Run[]> {
+    return this.em.fork().find(Run, { status: RunStatus.QUEUED, parentRun: null }, { orderBy: { queuedAt: 'asc' }, limit });
+  }
+
+  /** The oldest queued top-level run of an automation. */
+  nextQueued(automationId: string): Promise<Run | null> {
+    return this.em.fork().findOne(Run, { automation: automationId, status: RunStatus.QUEUED, parentRun: null }, { orderBy: { queuedAt: 'asc' } });
+  }
+
+  /** Whether a run of the automation is running now. */
+  async isRunning(automationId: string): Promise<boolean> {
+    return (await this.em.fork().count(Run, { automation: automationId, status: RunStatus.RUNNING })) > 0;
+  }
+
+  /** Deletes finished top-level runs that ended before `before` (their step runs and logs go with them), in batches. */
+  async prune(before: Date, batch = 500): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const result: unknown = await this.em.execute(
+        `delete from run where id in (select id from run where parent_run_id is null and finished_at is not null and finished_at < ? limit ?)`,
+        [before.getTime(), batch],
+      );
+      const deleted = (result as { changes?: number }).changes ?? 0;
+      total += deleted;
+      if (deleted < batch) return total;
+    }
+  }
+
+  private write<T>(work: (em: EntityManager, changes: ChangeSet) => Promise<T>): Promise<T> {
+    return writeTransaction(this.em, 'a run', work);
+  }
+
+  /** The automation's last run status is the status of its most recently queued run. */
+  private async refreshLastStatus(em: EntityManager, changes: ChangeSet, automationId: string): Promise<void> {
+    await em.execute(
+      `update automation set last_run_status = (select status from run where automation_id = ? order by queued_at desc, rowid desc limit 1) where id = ?`,
+      [automationId, automationId],
+    );
+    changes.add(ChangedEntity.RUN_STATUS, automationId);
+  }
+}
+
+/** Rows of an INSERT/UPDATE/DELETE … RETURNING: the SQLite driver answers a statement summary, not [], when none match. */
+async function returning<T = unknown>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+  const result: unknown = await em.execute(sql, params);
+  return Array.isArray(result) ? (result as T[]) : [];
+}
+
+function cutLine(line: string): string {
+  return line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}… (line cut at ${MAX_LOG_LINE} characters)` : line;
+}

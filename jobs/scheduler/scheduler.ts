@@ -1,0 +1,256 @@
+import { Agenda, type AgendaBackend, type Job } from 'agenda';
+import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
+import type { Logger } from 'pino';
+import { Automation, AutomationState, RunTrigger, type Run } from '../../api/entities/index.js';
+import { RunService } from '../../api/services/run.service.js';
+import type { SecretBox } from '../../api/services/secrets.js';
+import type { SftpState } from '../runners/sftp-state.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { RunExecutor } from './executor.js';
+import { WorkerIdentity } from './worker-id.js';
+
+/** Agenda job names. */
+export const JOBS = {
+  /** Repeating, one per scheduled automation: queues a SCHEDULE run. */
+  TICK: 'automation:tick',
+  /** One-off, one per queued run: runs it. */
+  RUN: 'automation:run',
+  /** Repeating, single: fails runs of dead workers, dispatches stranded queued runs. */
+  MAINTAIN: 'runs:maintain',
+  /** Repeating, single: deletes finished runs past the retention age. */
+  PRUNE: 'runs:prune',
+} as const;
+
+export interface SchedulerOptions {
+  orm: MikroORM;
+  warehouse: Warehouse;
+  sftpState: SftpState;
+  secrets: SecretBox;
+  logger: Logger;
+  dataDir: string;
+  /** Job store (see openJobStore). */
+  backend: AgendaBackend;
+  /** How often the job store is polled for due jobs (ms). Jobs queued in this process start at once regardless. */
+  processEveryMs?: number;
+  /** Runs this process runs at the same time. */
+  concurrency?: number;
+  /** Finished runs older than this are deleted (days). */
+  retentionDays?: number;
+  /** A run job whose process stops touching its lock for this long is picked up again (ms). */
+  lockLifetimeMs?: number;
+  heartbeatMs?: number;
+  /** How often runs of dead workers are looked for (Agenda interval). */
+  maintainEvery?: string;
+}
+
+interface TickJobData {
+  automationId: string;
+}
+interface RunJobData {
+  runId: string;
+}
+
+/**
+ * Agenda on the job store: one repeating job per scheduled automation, kept in step with the
+ * metadata database; one job per queued run; maintenance and retention jobs. Every process
+ * (the server and `npm run worker`) runs one, sharing the store.
+ */
+export class Scheduler {
+  readonly agenda: Agenda;
+  readonly executor: RunExecutor;
+  readonly worker = new WorkerIdentity();
+  private started = false;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.agenda = new Agenda({
+      backend: options.backend,
+      name: this.worker.id,
+      processEvery: options.processEveryMs ?? 5_000,
+      maxConcurrency: (options.concurrency ?? 4) + 8,
+      defaultLockLifetime: options.lockLifetimeMs ?? 60_000,
+    });
+    this.agenda.on('error', (error: Error) => options.logger.error({ err: error }, 'scheduler error'));
+    this.executor = new RunExecutor({
+      orm: options.orm,
+      warehouse: options.warehouse,
+      sftpState: options.sftpState,
+      secrets: options.secrets,
+      logger: options.logger,
+      worker: this.worker,
+      heartbeatMs: options.heartbeatMs,
+      dispatch: (runId) => this.dispatch(runId),
+    });
+    this.define();
+  }
+
+  private define(): void {
+    const { logger } = this.options;
+    const lockLifetime = this.options.lockLifetimeMs ?? 60_000;
+    this.agenda.define<TickJobData>(JOBS.TICK, async (job) => this.tick(job.attrs.data.automationId), { concurrency: 8 });
+    this.agenda.define<RunJobData>(
+      JOBS.RUN,
+      async (job) => {
+        const touch = setInterval(() => void job.touch().catch((error: unknown) => logger.warn({ err: error }, 'could not extend a run job lock')), lockLifetime / 3);
+        try {
+          await this.executor.execute(job.attrs.data.runId);
+        } finally {
+          clearInterval(touch);
+        }
+      },
+      { concurrency: this.options.concurrency ?? 4, lockLifetime, removeOnComplete: true },
+    );
+    this.agenda.define(JOBS.MAINTAIN, async () => this.maintain());
+    this.agenda.define(JOBS.PRUNE, async () => {
+      await this.prune();
+    });
+  }
+
+  private runs(): RunService {
+    return new RunService(this.em());
+  }
+
+  private em(): EntityManager {
+    return this.options.orm.em.fork() as EntityManager;
+  }
+
+  /** Starts processing; fails runs left by dead processes, reconciles the schedules, dispatches the backlog. */
+  async start(): Promise<void> {
+    await this.agenda.start();
+    this.executor.start();
+    this.started = true;
+    await this.executor.failDead();
+    const { added, removed } = await this.reconcile();
+    if (added + removed > 0) this.options.logger.info({ added, removed }, 'schedules reconciled with the job store');
+    await this.agenda.every(this.options.maintainEvery ?? '30 seconds', JOBS.MAINTAIN, undefined, { skipImmediate: true });
+    await this.agenda.every('0 3 * * *', JOBS.PRUNE, undefined, { timezone: 'UTC' });
+    await this.dispatchBacklog();
+  }
+
+  /** Cancels the runs of this process (they roll back), then stops taking jobs. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.executor.stop();
+    await this.agenda.stop();
+  }
+
+  /** Queues a run now and returns it at once (manual "Run now"); folded into a queued run if one waits. */
+  async runNow(automationId: string): Promise<Run> {
+    const { run, created } = await this.runs().enqueue({ automationId, trigger: RunTrigger.MANUAL });
+    if (created) await this.dispatch(run.id);
+    return run;
+  }
+
+  /** A schedule tick: queue a SCHEDULE run unless the automation is no longer ACTIVE. */
+  private async tick(automationId: string): Promise<void> {
+    const automation = await this.em().findOne(Automation, { id: automationId });
+    if (!automation || automation.state !== AutomationState.ACTIVE || !automation.scheduleCron) {
+      await this.sync(automationId); // the database says otherwise: bring the job store in line
+      return;
+    }
+    const { run, created } = await this.runs().enqueue({ automationId, trigger: RunTrigger.SCHEDULE });
+    if (created) await this.dispatch(run.id);
+  }
+
+  /**
+   * Hands a queued run to Agenda. A run may get more than one job (a retry racing the end of the
+   * run it waited for): the claim is atomic, so the extra job finds nothing to do.
+   */
+  async dispatch(runId: string): Promise<void> {
+    await this.agenda.now<RunJobData>(JOBS.RUN, { runId });
+  }
+
+  /** Queued runs whose job was lost (a crash between queueing and dispatching), unless they wait for a running one. */
+  private async dispatchBacklog(): Promise<void> {
+    const runs = this.runs();
+    for (const run of await runs.queuedRuns()) if (!(await runs.isRunning(run.automation.id))) await this.dispatch(run.id);
+  }
+
+  private async maintain(): Promise<void> {
+    await this.executor.failDead();
+    await this.reconcile({ removeStale: false });
+    await this.dispatchBacklog();
+  }
+
+  /** Deletes finished runs older than the retention age; returns how many. */
+  async prune(now = new Date()): Promise<number> {
+    const days = this.options.retentionDays ?? 90;
+    const removed = await this.runs().prune(new Date(now.getTime() - days * 86_400_000));
+    if (removed > 0) this.options.logger.info({ removed, retentionDays: days }, 'old runs pruned');
+    return removed;
+  }
+
+  /**
+   * After an automation changed (created, edited, scheduled, paused, stopped, started, deleted):
+   * its repeating job matches the database, and runs it may no longer take are cancelled.
+   */
+  async automationChanged(automationId: string): Promise<void> {
+    const automation = await this.em().findOne(Automation, { id: automationId });
+    if (automation && automation.state !== AutomationState.ACTIVE) {
+      const stop = automation.state === AutomationState.STOPPED || automation.state === AutomationState.DEACTIVATED;
+      const flagged = await this.runs().holdRuns(automationId, `cancelled: the automation was ${automation.state.toLowerCase()} before the run started`, stop);
+      this.executor.cancelLocal(flagged, `the automation was ${automation.state.toLowerCase()}`);
+    }
+    await this.sync(automationId);
+  }
+
+  /** Makes the job store hold exactly the repeating job the automation should have. */
+  async sync(automationId: string): Promise<void> {
+    const automation = await this.em().findOne(Automation, { id: automationId });
+    const jobs = (await this.agenda.queryJobs({ name: JOBS.TICK, data: { automationId } })).jobs;
+    const want = automation && automation.state === AutomationState.ACTIVE && automation.scheduleCron ? automation : null;
+    const keep = want ? jobs.find((j) => j.repeatInterval === want.scheduleCron && j.repeatTimezone === want.scheduleTimezone) : undefined;
+    const extra = jobs.filter((j) => j !== keep).map((j) => String(j._id));
+    if (extra.length > 0) await this.agenda.cancel({ ids: extra });
+    if (want && !keep) await this.saveTick(want);
+  }
+
+  private async saveTick(automation: Automation): Promise<Job<TickJobData>> {
+    const job = this.agenda.create<TickJobData>(JOBS.TICK, { automationId: automation.id });
+    job.repeatEvery(automation.scheduleCron!, { timezone: automation.scheduleTimezone ?? 'UTC', skipImmediate: true });
+    job.unique({ 'data.automationId': automation.id });
+    return (await job.save()) as Job<TickJobData>;
+  }
+
+  /**
+   * Brings the job store in line with the database: missing repeating jobs added, orphans and
+   * stale ones removed. Periodic runs only add (removing could race with another process's
+   * edit); a stale job left over removes itself at its next tick.
+   */
+  async reconcile({ removeStale = true } = {}): Promise<{ added: number; removed: number }> {
+    const wanted = new Map(
+      (await this.em().find(Automation, { state: AutomationState.ACTIVE, scheduleCron: { $ne: null } })).map((a) => [a.id, a]),
+    );
+    const jobs = (await this.agenda.queryJobs({ name: JOBS.TICK })).jobs;
+    const kept = new Set<string>();
+    const stale: string[] = [];
+    for (const job of jobs) {
+      const id = (job.data as TickJobData | undefined)?.automationId;
+      const want = id ? wanted.get(id) : undefined;
+      if (want && !kept.has(want.id) && job.repeatInterval === want.scheduleCron && job.repeatTimezone === want.scheduleTimezone) kept.add(want.id);
+      else stale.push(String(job._id));
+    }
+    if (removeStale && stale.length > 0) await this.agenda.cancel({ ids: stale });
+    let added = 0;
+    for (const automation of wanted.values()) {
+      if (kept.has(automation.id)) continue;
+      await this.saveTick(automation);
+      added += 1;
+    }
+    return { added, removed: removeStale ? stale.length : 0 };
+  }
+
+  /** When each automation's repeating job fires next, from the job store. */
+  async nextRunTimes(automationIds: readonly string[]): Promise<Map<string, Date | null>> {
+    const wanted = new Set(automationIds);
+    const times = new Map<string, Date | null>();
+    const jobs = automationIds.length === 1
+      ? (await this.agenda.queryJobs({ name: JOBS.TICK, data: { automationId: automationIds[0] } })).jobs
+      : (await this.agenda.queryJobs({ name: JOBS.TICK })).jobs;
+    for (const job of jobs) {
+      const id = (job.data as TickJobData | undefined)?.automationId;
+      if (id && wanted.has(id) && !job.disabled) times.set(id, job.nextRunAt ? new Date(job.nextRunAt) : null);
+    }
+    return times;
+  }
+}
