@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import http from 'node:http';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler } from 'express';
 import { ApolloServer } from '@apollo/server';
@@ -40,7 +42,12 @@ export interface ServerOptions {
   /** Sealing key for secrets; defaults to TRIBUTARY_SECRET_KEY or the key file in DATA_DIR. */
   secretKey?: Buffer;
   onQuery?: (sql: string) => void;
+  /** The built web UI (Vite's output); defaults to `web/dist` in this package. */
+  webDist?: string;
 }
+
+/** Where `npm run build:web` writes the web UI. */
+export const WEB_DIST = fileURLToPath(new URL('../web/dist', import.meta.url));
 
 /**
  * Keeps our own errors (they carry a code and a safe message) and GraphQL's request errors;
@@ -55,8 +62,8 @@ export function formatError(logger: Logger) {
   };
 }
 
-/** Opens the database (applying migrations), then serves `/graphql` and `/healthz`. */
-export async function startServer({ config, logger, secretKey, onQuery }: ServerOptions): Promise<RunningServer> {
+/** Opens the database (applying migrations), then serves `/graphql`, `/healthz` and the web UI. */
+export async function startServer({ config, logger, secretKey, onQuery, webDist = WEB_DIST }: ServerOptions): Promise<RunningServer> {
   const orm = await openOrm({ databaseFile: config.databaseFile, onQuery });
   const secrets = SecretBox.open(config.dataDir, secretKey);
   const lineage = new LineageStore();
@@ -94,6 +101,7 @@ export async function startServer({ config, logger, secretKey, onQuery }: Server
     express.json({ limit: BODY_LIMIT }),
     expressMiddleware(apollo, { context: async () => createContext({ em: orm.em as never, secrets, lineage, warehouse, sftpState, scheduler, logger }) }),
   );
+  app.use(webApp(webDist));
   app.use(bodyErrors(logger));
 
   await new Promise<void>((resolve, reject) => {
@@ -141,4 +149,31 @@ function bodyErrors(logger: Logger): ErrorRequestHandler {
     }
     res.status(status).json({ errors: [{ message, extensions: { code } }] });
   };
+}
+
+/**
+ * The built web UI: static files from `webDist`, `/graphiql` its GraphiQL page, and index.html for
+ * every other GET that asks for HTML (client routes). `/graphql` and `/healthz` never fall back.
+ */
+function webApp(webDist: string): express.Router {
+  const router = express.Router();
+  const page = (file: string): express.RequestHandler => (req, res, next) => {
+    if (!existsSync(join(webDist, file))) return notBuilt(res);
+    res.setHeader('cache-control', 'no-cache');
+    res.sendFile(file, { root: webDist }, (error) => error && next(error));
+  };
+  router.use('/assets', express.static(join(webDist, 'assets'), { immutable: true, maxAge: '1y' }));
+  router.get(['/graphiql', '/graphiql/'], page('graphiql.html'));
+  router.use(express.static(webDist, { index: false }));
+  router.get('/{*path}', (req, res, next) => {
+    const reserved = /^\/(graphql|healthz)(\/|$)/.test(req.path);
+    const file = /\.[^/]+$/.test(req.path); // a missing asset is a 404, not the app
+    if (reserved || file || !req.accepts('html')) return next();
+    return page('index.html')(req, res, next);
+  });
+  return router;
+}
+
+function notBuilt(res: express.Response): void {
+  res.status(503).type('text/plain').send('The Tributary web UI has not been built: run `npm run build:web` (npm start builds it when web/dist is missing or stale). The GraphQL API is at /graphql.\n');
 }

@@ -1,0 +1,302 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { loadDemo } from '../../api/demo/workspace.js';
+import { SecretBox } from '../../api/services/secrets.js';
+import { buildWebIfStale, collectPageErrors, launchChromium, screenshot, type RunningBrowser } from '../helpers/browser.js';
+import { TEST_SECRET_KEY, startTestServer, type TestServer } from '../helpers/server.js';
+
+/** What the page exposes as `window.__tributaryGraph` after each render. */
+interface DrawnGraph {
+  nodes: { id: string; type: string; classes: string[]; name: string; color: string; x: number; y: number }[];
+  edges: { source: string; target: string; kind: string }[];
+  total: number;
+  truncated: boolean;
+  layoutMs: number;
+  renderMs: number;
+  renders: number;
+}
+
+interface ApiNode {
+  id: string;
+  name: string;
+  type: string;
+  scheduled: boolean;
+  language: string | null;
+}
+
+/** ARCHITECTURE.md "Visual encoding": the class and colour family each node type must get. */
+const EXPECTED: Record<string, { cls: string; color: 'blue' | 'yellow' | 'green' | 'purple' | 'grey' }> = {
+  DATASOURCE: { cls: 'datasource', color: 'blue' },
+  JOIN_DATASOURCE: { cls: 'join-datasource', color: 'yellow' },
+  ETL_STEP: { cls: 'etl-step', color: 'green' },
+  SFTP_IMPORT: { cls: 'sftp-import', color: 'purple' },
+  SCRIPT: { cls: 'script', color: 'green' },
+  CHAIN_TASK: { cls: 'chain-task', color: 'grey' },
+};
+
+function colorFamily(rgb: string): string {
+  const [r, g, b] = (rgb.match(/\d+/g) ?? []).map(Number) as [number, number, number];
+  if (Math.max(r, g, b) - Math.min(r, g, b) < 30) return 'grey';
+  if (b > r && b > g) return r > g ? 'purple' : 'blue';
+  if (r > 180 && g > 150 && b < 100) return 'yellow';
+  if (g > r && g > b) return 'green';
+  if (r > g && b > g) return 'purple';
+  return `other ${rgb}`;
+}
+
+let t: TestServer;
+let chromium: RunningBrowser;
+let page: Page;
+let pageErrors: string[];
+
+const LINEAGE = `query ($filter: LineageFilter) { lineage(filter: $filter) {
+  total truncated nodes { id name type scheduled language } edges { source target kind } } }`;
+async function apiLineage(filter: Record<string, unknown>): Promise<{ nodes: ApiNode[]; edges: { source: string; target: string; kind: string }[] }> {
+  return (await t.ok(LINEAGE, { filter })).lineage;
+}
+const ids = (nodes: { id: string }[]): string[] => nodes.map((node) => node.id).sort();
+const edgeKeys = (edges: { source: string; target: string; kind: string }[]): string[] => edges.map((e) => `${e.kind} ${e.source} ${e.target}`).sort();
+
+async function drawn(): Promise<DrawnGraph> {
+  const graph = await page.evaluate(() => (globalThis as unknown as { __tributaryGraph?: DrawnGraph }).__tributaryGraph);
+  if (!graph) throw new Error('the page exposes no graph');
+  return graph;
+}
+
+/** Waits until the page has drawn more than `after` times and says it is ready. */
+async function rendered(after: number): Promise<DrawnGraph> {
+  await page.waitForFunction(
+    (n) => {
+      const hook = (globalThis as unknown as { __tributaryGraph?: DrawnGraph }).__tributaryGraph;
+      const state = (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string | null } | null } }).document
+        .querySelector('[data-testid="graph-state"]')
+        ?.getAttribute('data-state');
+      return (hook?.renders ?? 0) > n && state === 'ready';
+    },
+    after,
+    { timeout: 15_000 },
+  );
+  return drawn();
+}
+
+async function open(search = ''): Promise<DrawnGraph> {
+  await page.goto(`${t.url}/${search}`);
+  return rendered(0);
+}
+
+const byName = (graph: DrawnGraph, name: string) => {
+  const node = graph.nodes.find((n) => n.name === name);
+  if (!node) throw new Error(`no node named ${name} drawn; drawn: ${graph.nodes.map((n) => n.name).join(', ')}`);
+  return node;
+};
+
+beforeAll(async () => {
+  buildWebIfStale();
+  t = await startTestServer();
+  await loadDemo(t.server.orm, t.dataDir, SecretBox.fromKey(TEST_SECRET_KEY));
+  chromium = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  await chromium?.close();
+  await t?.close();
+});
+
+afterEach(async () => {
+  const errors = pageErrors;
+  await page?.close();
+  expect(errors, 'the page logged errors').toEqual([]);
+});
+
+async function newPage(): Promise<Page> {
+  page = await chromium.context.newPage();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  pageErrors = collectPageErrors(page);
+  return page;
+}
+
+describe('Dataflow page', () => {
+  it('draws the scheduled flows by default, with the classes and colours of the visual encoding', async () => {
+    await newPage();
+    const graph = await open();
+    const api = await apiLineage({ scheduledOnly: true });
+    expect(ids(graph.nodes)).toEqual(ids(api.nodes));
+    expect(edgeKeys(graph.edges)).toEqual(edgeKeys(api.edges));
+    expect(graph.nodes.length).toBeGreaterThan(5);
+
+    const apiById = new Map(api.nodes.map((node) => [node.id, node]));
+    for (const node of graph.nodes) {
+      const expected = apiById.get(node.id)!;
+      expect(node.type).toBe(expected.type);
+      expect(node.classes).toContain(EXPECTED[expected.type]!.cls);
+      expect(colorFamily(node.color), `${node.name} (${node.type}) is ${node.color}`).toBe(EXPECTED[expected.type]!.color);
+      expect(node.classes.includes('scheduled'), `${node.name} scheduled`).toBe(expected.scheduled);
+      if (expected.language) expect(node.classes).toContain(expected.language.toLowerCase());
+    }
+    // The seed's own examples.
+    expect(byName(graph, 'load users').classes).toEqual(expect.arrayContaining(['etl-step', 'scheduled']));
+    expect(byName(graph, 'users.csv').classes).toContain('datasource');
+    expect(byName(graph, 'ORDERS <> CUSTOMERS').classes).toContain('join-datasource');
+    expect(byName(graph, 'import orders').classes).toEqual(expect.arrayContaining(['sftp-import', 'scheduled']));
+    expect(byName(graph, 'revenue report').classes).toEqual(expect.arrayContaining(['script', 'python', 'scheduled']));
+
+    await expect.poll(() => page.getByTestId('graph-status').innerText()).toContain(`${api.nodes.length} nodes, ${api.edges.length} edges`);
+    expect(await page.getByTestId('legend').innerText()).toMatch(/Datasource[\s\S]*Join datasource[\s\S]*ETL step[\s\S]*SFTP import[\s\S]*Python script[\s\S]*Scheduled/);
+
+    const report = byName(graph, 'revenue report');
+    await page.mouse.move(report.x, report.y);
+    await expect.poll(() => page.getByTestId('node-tooltip').innerText()).toMatch(/revenue report[\s\S]*Script · Python[\s\S]*Scheduled/);
+    await screenshot(page, 'dataflow-scheduled');
+  });
+
+  it('toggling "Only scheduled flows" shows every declared flow, as the lineage rules say', async () => {
+    await newPage();
+    const scheduled = await open();
+    await page.getByTestId('scheduled-only').uncheck();
+    const all = await rendered(scheduled.renders);
+    expect(new URL(page.url()).searchParams.get('scheduledOnly')).toBe('false');
+
+    const api = await apiLineage({ scheduledOnly: false });
+    expect(ids(all.nodes)).toEqual(ids(api.nodes));
+    expect(all.nodes.length).toBeGreaterThan(scheduled.nodes.length);
+    for (const id of ids(scheduled.nodes)) expect(ids(all.nodes)).toContain(id);
+    // Run by hand, and paused: only in the full view. A script with no declared usage: in neither.
+    const onlyInAll = all.nodes.filter((node) => !scheduled.nodes.some((s) => s.id === node.id)).map((node) => node.name);
+    expect(onlyInAll).toEqual(expect.arrayContaining(['sessionize events', 'build segments']));
+    expect(all.nodes.map((node) => node.name)).not.toContain('churn model');
+    expect(byName(all, 'sessionize events').classes).not.toContain('scheduled');
+    await screenshot(page, 'dataflow-all');
+
+    await page.getByTestId('scheduled-only').check();
+    expect(ids((await rendered(all.renders)).nodes)).toEqual(ids(scheduled.nodes));
+    expect(new URL(page.url()).search).toBe('');
+  });
+
+  it('shows a selection syntax error inline under the box, then draws a valid selection', async () => {
+    await newPage();
+    const before = await open('?scheduledOnly=false');
+    const bad = '+ORDERS,';
+    const apiError = await t.fail(`query ($s: String) { lineage(filter: { select: $s }) { total } }`, { s: bad });
+    expect(apiError.extensions?.code).toBe('BAD_USER_INPUT');
+
+    await page.getByTestId('select-input').fill(bad);
+    await page.getByTestId('select-input').press('Enter');
+    await expect.poll(() => page.getByTestId('select-error').innerText()).toBe(apiError.message);
+    expect(await page.getByTestId('select-input').getAttribute('aria-invalid')).toBe('true');
+    expect(ids((await drawn()).nodes)).toEqual(ids(before.nodes)); // the last good graph stays
+    await screenshot(page, 'dataflow-select-error');
+
+    await page.getByTestId('select-input').fill('+daily-revenue');
+    await page.getByTestId('select-input').press('Enter');
+    const selected = await rendered(before.renders);
+    expect(await page.getByTestId('select-error').count()).toBe(0);
+    expect(ids(selected.nodes)).toEqual(ids((await apiLineage({ scheduledOnly: false, select: '+daily-revenue' })).nodes));
+    expect(new URL(page.url()).searchParams.get('select')).toBe('+daily-revenue');
+  });
+
+  it('keeps the filters in the URL across a reload: leading-to chip, depth, chain tasks', async () => {
+    await newPage();
+    let graph = await open();
+    const revenue = byName(graph, 'daily-revenue');
+    await page.mouse.click(revenue.x, revenue.y);
+    await page.getByTestId('show-leading-to').click();
+    graph = await rendered(graph.renders);
+    expect(await page.getByTestId('chip-leading-to').innerText()).toContain('daily-revenue');
+    expect(ids(graph.nodes)).toEqual(ids((await apiLineage({ scheduledOnly: true, leadingTo: revenue.id })).nodes));
+
+    await page.getByTestId('include-chain-tasks').check();
+    graph = await rendered(graph.renders);
+    await page.getByTestId('depth').fill('2');
+    await page.getByTestId('depth').press('Enter');
+    graph = await rendered(graph.renders);
+    const filter = { scheduledOnly: true, leadingTo: revenue.id, depth: 2, includeChainTasks: true };
+    const api = await apiLineage(filter);
+    expect(ids(graph.nodes)).toEqual(ids(api.nodes));
+    const params = new URL(page.url()).searchParams;
+    expect(Object.fromEntries(params)).toEqual({ leadingTo: revenue.id, depth: '2', includeChainTasks: 'true' });
+
+    await page.reload();
+    const reloaded = await rendered(0);
+    expect(ids(reloaded.nodes)).toEqual(ids(api.nodes));
+    expect(await page.getByTestId('chip-leading-to').innerText()).toContain('daily-revenue');
+    expect(await page.getByTestId('include-chain-tasks').isChecked()).toBe(true);
+    expect(await page.getByTestId('scheduled-only').isChecked()).toBe(true);
+    expect(await page.getByTestId('depth').inputValue()).toBe('2');
+    await screenshot(page, 'dataflow-leading-to');
+
+    await page.getByRole('button', { name: /Remove the filter leading to daily-revenue/ }).click();
+    const unfiltered = await rendered(reloaded.renders);
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ includeChainTasks: 'true' });
+    expect(ids(unfiltered.nodes)).toEqual(ids((await apiLineage({ scheduledOnly: true, includeChainTasks: true })).nodes));
+    expect(unfiltered.nodes.filter((node) => node.type === 'CHAIN_TASK').map((node) => node.name).sort()).toEqual(['nightly refresh', 'reporting']);
+  });
+
+  it('search focuses and highlights a node; an empty result says why', async () => {
+    await newPage();
+    await open();
+    await page.getByTestId('search').fill('Revenue Report');
+    await page.getByTestId('search').press('Enter');
+    await expect.poll(async () => byName(await drawn(), 'revenue report').classes).toContain('highlighted');
+    expect(byName(await drawn(), 'users.csv').classes).toContain('faded');
+    expect(await page.getByTestId('node-details').innerText()).toContain('revenue report');
+
+    await page.goto(`${t.url}/?select=tag:legacy`);
+    const empty = await rendered(0);
+    expect(empty.nodes).toEqual([]);
+    expect(await page.getByTestId('empty-state').innerText()).toMatch(/No scheduled flow matching the selection “tag:legacy”.*Turn off “Only scheduled flows”/);
+  });
+});
+
+describe('Dataflow page after runs', () => {
+  async function runToEnd(automationId: string): Promise<string> {
+    const { runAutomation } = await t.ok(`mutation ($id: ID!) { runAutomation(id: $id) { id } }`, { id: automationId });
+    let status = 'QUEUED';
+    const deadline = Date.now() + 20_000;
+    while (!['SUCCESS', 'FAILED', 'CANCELLED'].includes(status) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      status = (await t.ok(`query ($id: ID!) { run(id: $id) { status } }`, { id: runAutomation.id })).run.status;
+    }
+    return status;
+  }
+
+  it('badges the last run: green check after a success, red mark after a failure', async () => {
+    const { automation: loadUsers } = await t.ok(`{ automation(name: "load users") { id } }`);
+    expect(await runToEnd(loadUsers.id)).toBe('SUCCESS');
+    // An ETL step reading a file that does not exist fails its run.
+    const { datasources } = await t.ok(`{ datasources(search: "users-storage") { nodes { id name } } }`);
+    const { createDatasource: missing } = await t.ok(`mutation { createDatasource(input: { name: "missing.csv", kind: FILE, path: "/nonexistent/missing.csv" }) { id } }`);
+    const { createEtlStep: broken } = await t.ok(`mutation ($in: ID!, $out: ID!) { createEtlStep(input: { name: "load missing file", inputId: $in, outputId: $out }) { id } }`, {
+      in: missing.id,
+      out: datasources.nodes.find((d: { name: string }) => d.name === 'users-storage').id,
+    });
+    expect(await runToEnd(broken.id)).toBe('FAILED');
+
+    await newPage();
+    const graph = await open('?scheduledOnly=false');
+    expect(byName(graph, 'load users').classes).toContain('last-success');
+    expect(byName(graph, 'load users').classes).not.toContain('last-failed');
+    expect(byName(graph, 'load missing file').classes).toContain('last-failed');
+    expect(byName(graph, 'load customers').classes.filter((c) => c.startsWith('last-'))).toEqual([]);
+    const failed = byName(graph, 'load missing file');
+    await page.mouse.move(failed.x, failed.y);
+    await expect.poll(() => page.getByTestId('node-tooltip').innerText()).toContain('Last run: failed');
+    await screenshot(page, 'dataflow-run-badges');
+  });
+});
+
+describe('GraphiQL page', () => {
+  it('loads at /graphiql from the bundle and runs a query', async () => {
+    await newPage();
+    const external: string[] = [];
+    page.on('request', (request) => {
+      if (!request.url().startsWith(t.url) && !request.url().startsWith('data:') && !request.url().startsWith('blob:')) external.push(request.url());
+    });
+    await page.goto(`${t.url}/graphiql`);
+    // Run only once the editor holds the default query (Monaco mounts after the page loads).
+    await expect.poll(() => page.locator('.graphiql-query-editor').innerText(), { timeout: 15_000 }).toContain('scheduledOnly');
+    await page.locator('.graphiql-execute-button').click();
+    await expect.poll(() => page.locator('.graphiql-response').innerText(), { timeout: 15_000 }).toMatch(/"lineage"[\s\S]*"total":\s+\d+/);
+    await screenshot(page, 'graphiql');
+    expect(external).toEqual([]);
+  });
+});

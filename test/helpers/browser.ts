@@ -1,0 +1,135 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's Chromium; the tests never download a browser. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Exactly the flags the e2e tests run Chromium with (plus a fresh --user-data-dir and the DevTools port). */
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+] as const;
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Where tests save screenshots (gitignored). */
+export const ARTIFACTS = join(ROOT, 'test-artifacts');
+
+/** Builds web/dist when it is missing or older than its sources (what `npm start` does too). */
+export function buildWebIfStale(): void {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'web/build.ts', '--if-stale'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+  if (result.status !== 0) throw new Error(`building the web UI failed (status ${result.status}):\n${result.stdout}\n${result.stderr}`);
+}
+
+export interface RunningBrowser {
+  browser: Browser;
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts /usr/bin/chromium with CHROMIUM_FLAGS and a temp profile, and connects to it over the
+ * DevTools protocol. Fails, saying how to install it, when Chromium is missing.
+ */
+export async function launchChromium(): Promise<RunningBrowser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`the e2e tests need Debian's Chromium at ${CHROMIUM}: install it with \`apt-get install chromium\` (.ci/run does)`);
+  }
+  const profile = mkdtempSync(join(tmpdir(), 'tributary-chromium-'));
+  // Its own process group, so stopping it also stops the helper processes it started.
+  const child = spawn(CHROMIUM, [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  const removeProfile = () => rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  try {
+    const endpoint = await devToolsEndpoint(child);
+    const browser = await chromium.connectOverCDP(endpoint);
+    const context = browser.contexts()[0] ?? (await browser.newContext());
+    return {
+      browser,
+      context,
+      async close() {
+        // Browser.close lets Chromium shut down cleanly; a CDP-connected browser.close() only disconnects.
+        const session = await browser.newBrowserCDPSession().catch(() => null);
+        await session?.send('Browser.close').catch(() => {});
+        await stop(child);
+        removeProfile();
+      },
+    };
+  } catch (error) {
+    await stop(child);
+    removeProfile();
+    throw error;
+  }
+}
+
+function devToolsEndpoint(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => fail(new Error(`Chromium did not open its DevTools port within 30 s:\n${output}`)), 30_000);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    child.once('error', (error) => fail(new Error(`cannot start ${CHROMIUM}: ${error.message}`)));
+    child.once('exit', (code) => fail(new Error(`Chromium exited with status ${code} before it was ready:\n${output}`)));
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      output += chunk;
+      const match = /DevTools listening on (ws:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolve(match[1]!);
+      }
+    });
+  });
+}
+
+/** Waits up to 5 s for Chromium to exit, then signals its process group (TERM, then KILL). */
+async function stop(child: ChildProcess): Promise<void> {
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // the group is gone already
+    }
+  };
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const term = setTimeout(() => signalGroup('SIGTERM'), 5_000);
+    const kill = setTimeout(() => signalGroup('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(term);
+    clearTimeout(kill);
+  }
+  signalGroup('SIGKILL'); // helpers that outlived the browser process
+}
+
+/** Errors the page logs (console.error, uncaught exceptions, failed requests), collected for assertions. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console.error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+  page.on('requestfailed', (request) => {
+    const failure = request.failure()?.errorText ?? '';
+    if (!failure.includes('ERR_ABORTED')) errors.push(`request failed: ${request.url()} ${failure}`);
+  });
+  return errors;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}

@@ -1,0 +1,91 @@
+/** The dataflow page's filters, kept in the URL's query string so a view can be shared and reloaded. */
+export interface DataflowFilters {
+  /** On by default in the UI (off by default in the API). */
+  scheduledOnly: boolean;
+  leadingTo: string | null;
+  downstreamOf: string | null;
+  /** Hop limit for leadingTo/downstreamOf; null = unlimited. */
+  depth: number | null;
+  /** Selection syntax; '' = no selection. */
+  select: string;
+  includeChainTasks: boolean;
+}
+
+/** The `LineageFilter` input of the GraphQL API. */
+export interface LineageFilterInput {
+  scheduledOnly: boolean;
+  includeChainTasks: boolean;
+  leadingTo?: string;
+  downstreamOf?: string;
+  depth?: number;
+  select?: string;
+}
+
+export const DEFAULT_FILTERS: Readonly<DataflowFilters> = Object.freeze({
+  scheduledOnly: true,
+  leadingTo: null,
+  downstreamOf: null,
+  depth: null,
+  select: '',
+  includeChainTasks: false,
+});
+
+function flag(value: string | null, fallback: boolean): boolean {
+  if (value === null) return fallback;
+  return value !== 'false' && value !== '0';
+}
+
+export function filtersFromSearch(search: string): DataflowFilters {
+  const params = new URLSearchParams(search);
+  const depth = params.get('depth');
+  const parsedDepth = depth !== null && /^\d+$/.test(depth) ? Number(depth) : null;
+  return {
+    scheduledOnly: flag(params.get('scheduledOnly'), DEFAULT_FILTERS.scheduledOnly),
+    leadingTo: params.get('leadingTo') || null,
+    downstreamOf: params.get('downstreamOf') || null,
+    depth: parsedDepth,
+    select: params.get('select') ?? '',
+    includeChainTasks: flag(params.get('includeChainTasks'), DEFAULT_FILTERS.includeChainTasks),
+  };
+}
+
+/** Only what differs from the defaults, in a stable order: `?scheduledOnly=false&select=%2Borders`. */
+export function filtersToSearch(filters: DataflowFilters): string {
+  const params = new URLSearchParams();
+  if (filters.scheduledOnly !== DEFAULT_FILTERS.scheduledOnly) params.set('scheduledOnly', String(filters.scheduledOnly));
+  if (filters.leadingTo) params.set('leadingTo', filters.leadingTo);
+  if (filters.downstreamOf) params.set('downstreamOf', filters.downstreamOf);
+  if (filters.depth !== null && hasFocus(filters)) params.set('depth', String(filters.depth));
+  if (filters.select.trim()) params.set('select', filters.select);
+  if (filters.includeChainTasks) params.set('includeChainTasks', 'true');
+  const query = params.toString();
+  return query ? `?${query}` : '';
+}
+
+export function hasFocus(filters: DataflowFilters): boolean {
+  return filters.leadingTo !== null || filters.downstreamOf !== null;
+}
+
+/** The API's filter: depth only with a focus (the API refuses it alone), selection only when given. */
+export function toLineageFilter(filters: DataflowFilters): LineageFilterInput {
+  const input: LineageFilterInput = { scheduledOnly: filters.scheduledOnly, includeChainTasks: filters.includeChainTasks };
+  if (filters.leadingTo) input.leadingTo = filters.leadingTo;
+  if (filters.downstreamOf) input.downstreamOf = filters.downstreamOf;
+  if (filters.depth !== null && hasFocus(filters)) input.depth = filters.depth;
+  if (filters.select.trim()) input.select = filters.select.trim();
+  return input;
+}
+
+/** Why a filter answered no node, in words a user can act on. */
+export function emptyReason(filters: DataflowFilters, names: { leadingTo?: string; downstreamOf?: string }): string {
+  const parts: string[] = [];
+  if (filters.leadingTo) parts.push(`leading to “${names.leadingTo ?? filters.leadingTo}”`);
+  if (filters.downstreamOf) parts.push(`downstream of “${names.downstreamOf ?? filters.downstreamOf}”`);
+  if (filters.select.trim()) parts.push(`matching the selection “${filters.select.trim()}”`);
+  if (filters.scheduledOnly) {
+    const scope = parts.length ? ` ${parts.join(', ')}` : '';
+    return `No scheduled flow${scope}: no automation here has an active schedule or is triggered by a scheduled chain task. Turn off “Only scheduled flows” to see every flow.`;
+  }
+  if (parts.length) return `Nothing ${parts.join(', ')}.`;
+  return 'The workspace has no datasource or automation yet.';
+}

@@ -1,0 +1,73 @@
+import { gql } from '../lib/graphql.js';
+import type { LineageFilterInput } from './filters.js';
+
+export type LineageNodeType = 'DATASOURCE' | 'JOIN_DATASOURCE' | 'ETL_STEP' | 'SFTP_IMPORT' | 'SCRIPT' | 'CHAIN_TASK';
+export type LineageEdgeKind = 'INPUT' | 'OUTPUT' | 'JOIN_SOURCE' | 'TRIGGERS' | 'SUSPECTED';
+export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCESS' | 'FAILED' | 'CANCELLED';
+export type ScriptLanguage = 'JAVASCRIPT' | 'PYTHON';
+export type AutomationState = 'ACTIVE' | 'PAUSED' | 'STOPPED' | 'DEACTIVATED';
+
+export interface LineageNode {
+  id: string;
+  type: LineageNodeType;
+  name: string;
+  scheduled: boolean;
+  lastRunStatus: RunStatus | null;
+  language: ScriptLanguage | null;
+  state: AutomationState | null;
+  tags: string[];
+}
+
+export interface LineageEdge {
+  source: string;
+  target: string;
+  kind: LineageEdgeKind;
+}
+
+export interface LineageGraph {
+  nodes: LineageNode[];
+  edges: LineageEdge[];
+  total: number;
+  truncated: boolean;
+}
+
+const LINEAGE_QUERY = `query Lineage($filter: LineageFilter, $maxNodes: Int) {
+  lineage(filter: $filter, maxNodes: $maxNodes) {
+    total
+    truncated
+    nodes { id type name scheduled lastRunStatus language state tags }
+    edges { source target kind }
+  }
+}`;
+
+/** Most nodes the page asks for; more are cut by the server, nearest to the focus first. */
+export const MAX_NODES = 5000;
+
+export async function fetchLineage(filter: LineageFilterInput, signal?: AbortSignal): Promise<LineageGraph> {
+  const data = await gql<{ lineage: LineageGraph }>(LINEAGE_QUERY, { filter, maxNodes: MAX_NODES }, signal);
+  return data.lineage;
+}
+
+export interface NamedObject {
+  id: string;
+  name: string;
+}
+
+/** Datasources whose name contains `search`, for the "Leading to" / "Downstream of" pickers. */
+export async function searchDatasources(search: string, signal?: AbortSignal): Promise<NamedObject[]> {
+  const data = await gql<{ datasources: { nodes: NamedObject[] } }>(
+    `query ($search: String) { datasources(first: 20, search: $search) { nodes { id name } } }`,
+    { search: search || null },
+    signal,
+  );
+  return data.datasources.nodes;
+}
+
+/** The name of a datasource or automation, for a filter chip; null when it no longer exists. */
+export async function objectName(id: string): Promise<string | null> {
+  const data = await gql<{ datasource: { name: string } | null; automation: { name: string } | null }>(
+    `query ($id: ID!) { datasource(id: $id) { name } automation(id: $id) { name } }`,
+    { id },
+  );
+  return data.datasource?.name ?? data.automation?.name ?? null;
+}

@@ -1,0 +1,21 @@
+import type { LineageEdgeKind, LineageNodeType } from './lineage.js';
+
+/** What the page exposes to end-to-end tests after each render, as `window.__tributaryGraph`. */
+export interface GraphTestHook {
+  /** `color`: the drawn fill (`rgb(…)`); `x`/`y`: the node's centre in page (CSS pixel) coordinates. */
+  nodes: { id: string; type: LineageNodeType; classes: string[]; name: string; color: string; x: number; y: number }[];
+  edges: { source: string; target: string; kind: LineageEdgeKind }[];
+  total: number;
+  truncated: boolean;
+  /** Time the dagre layout took in its worker, and the whole render (layout + draw), in ms. */
+  layoutMs: number;
+  renderMs: number;
+  /** Counts renders, so a test can wait for the next one. */
+  renders: number;
+}
+
+declare global {
+  interface Window {
+    __tributaryGraph?: GraphTestHook;
+  }
+}

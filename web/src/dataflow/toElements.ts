@@ -1,0 +1,58 @@
+import type { ElementDefinition } from 'cytoscape';
+import { nodeIcon } from './icons.js';
+import type { LineageEdge, LineageGraph, LineageNode, LineageNodeType } from './lineage.js';
+
+/** The class each node type gets; the stylesheet colours by it and tests read it. */
+export const TYPE_CLASS: Record<LineageNodeType, string> = {
+  DATASOURCE: 'datasource',
+  JOIN_DATASOURCE: 'join-datasource',
+  ETL_STEP: 'etl-step',
+  SFTP_IMPORT: 'sftp-import',
+  SCRIPT: 'script',
+  CHAIN_TASK: 'chain-task',
+};
+
+/** The classes of a node: its type, then `scheduled`, `last-success`/`last-failed`, `python`/`javascript`. */
+export function nodeClasses(node: LineageNode): string[] {
+  const classes = [TYPE_CLASS[node.type]];
+  if (node.scheduled) classes.push('scheduled');
+  if (node.lastRunStatus === 'SUCCESS') classes.push('last-success');
+  if (node.lastRunStatus === 'FAILED') classes.push('last-failed');
+  if (node.language) classes.push(node.language.toLowerCase());
+  if (node.state && node.state !== 'ACTIVE') classes.push('inactive');
+  return classes;
+}
+
+/** Data carried by each Cytoscape node (read by the stylesheet, the tooltip and the test hook). */
+export interface NodeData {
+  id: string;
+  label: string;
+  icon: string;
+  node: LineageNode;
+}
+
+export interface EdgeData {
+  id: string;
+  source: string;
+  target: string;
+  kind: LineageEdge['kind'];
+}
+
+export function edgeId(edge: LineageEdge): string {
+  return `${edge.kind}:${edge.source}->${edge.target}`;
+}
+
+/** The lineage answer as Cytoscape elements: pure, no Cytoscape instance needed. */
+export function toElements(graph: LineageGraph): ElementDefinition[] {
+  const nodes: ElementDefinition[] = graph.nodes.map((node) => ({
+    group: 'nodes',
+    data: { id: node.id, label: node.name, icon: nodeIcon(node), node } satisfies NodeData,
+    classes: nodeClasses(node),
+  }));
+  const edges: ElementDefinition[] = graph.edges.map((edge) => ({
+    group: 'edges',
+    data: { id: edgeId(edge), source: edge.source, target: edge.target, kind: edge.kind } satisfies EdgeData,
+    classes: [edge.kind.toLowerCase()],
+  }));
+  return [...nodes, ...edges];
+}
