@@ -133,3 +133,24 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
+
+/** What the Dataflow page exposes as `window.__tributaryGraph` after each render (the parts tests read). */
+export interface ExposedGraph {
+  nodes: { id: string; type: string; classes: string[]; name: string }[];
+  edges: { source: string; target: string; kind: string }[];
+  renders: number;
+}
+
+/** Waits until the Dataflow page has drawn more than `after` times and says it is ready; returns what it drew. */
+export async function waitForGraph(page: Page, after = 0): Promise<ExposedGraph> {
+  await page.waitForFunction(
+    (n) => {
+      const w = globalThis as unknown as { __tributaryGraph?: { renders: number }; document: { querySelector(s: string): { getAttribute(a: string): string | null } | null } };
+      const state = w.document.querySelector('[data-testid="graph-state"]')?.getAttribute('data-state');
+      return (w.__tributaryGraph?.renders ?? 0) > n && state === 'ready';
+    },
+    after,
+    { timeout: 15_000 },
+  );
+  return page.evaluate(() => (globalThis as unknown as { __tributaryGraph: ExposedGraph }).__tributaryGraph);
+}
