@@ -1,0 +1,86 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { loadDemo } from '../../api/demo/workspace.js';
+import { SecretBox } from '../../api/services/secrets.js';
+import { buildWebIfStale, collectPageErrors, launchChromium, screenshot, waitForGraph, type RunningBrowser } from '../helpers/browser.js';
+import { TEST_SECRET_KEY, startTestServer, type TestServer } from '../helpers/server.js';
+
+let t: TestServer;
+let chromium: RunningBrowser;
+let page: Page;
+let pageErrors: string[];
+
+const automationId = async (name: string): Promise<string> => (await t.ok(`query($n: String!) { automation(name: $n) { id } }`, { n: name })).automation.id;
+
+beforeAll(async () => {
+  buildWebIfStale();
+  t = await startTestServer({ SCHEDULER_POLL_MS: '200' });
+  await loadDemo(t.server.orm, t.dataDir, SecretBox.fromKey(TEST_SECRET_KEY));
+  await t.server.scheduler.reconcile();
+  chromium = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  await chromium?.close();
+  await t?.close();
+});
+
+afterEach(async () => {
+  const errors = pageErrors;
+  await page?.close();
+  expect(errors, 'the page logged errors').toEqual([]);
+});
+
+async function openPage(path: string): Promise<Page> {
+  page = await chromium.context.newPage();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  pageErrors = collectPageErrors(page);
+  await page.goto(`${t.url}${path}`);
+  return page;
+}
+
+describe('Automation and run pages', () => {
+  it('Run now queues a run that succeeds in the history; its run page shows the log; the graph badge turns green', async () => {
+    const id = await automationId('load customers');
+    await openPage(`/automations/${id}`);
+    await page.getByRole('heading', { name: 'load customers' }).waitFor();
+    expect(await page.getByTestId('schedule').textContent()).toContain('run by a scheduled chain task');
+    await page.getByTestId('run-now').click();
+    const status = page.getByTestId('run-status').first();
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid="run-status"]')?.textContent === 'SUCCESS', undefined, { timeout: 15_000 });
+    await screenshot(page, 'automation-page');
+    await status.click();
+    await page.waitForURL((url) => url.pathname.startsWith('/runs/'));
+    await page.getByTestId('run-page-status').getByText('SUCCESS').waitFor();
+    expect(await page.getByTestId('run-log').textContent()).toMatch(/finished: 3 row\(s\) read, 3 written/);
+    await page.close();
+
+    await openPage('/?scheduledOnly=false');
+    const graph = await waitForGraph(page);
+    expect(graph.nodes.find((n) => n.id === id)?.classes).toContain('last-success');
+  });
+
+  it('a chain run page follows the run live and lists its steps', async () => {
+    const id = await automationId('nightly refresh');
+    const { runAutomation } = await t.ok(`mutation($id: ID!) { runAutomation(id: $id) { id } }`, { id });
+    await openPage(`/runs/${runAutomation.id}`); // opened while it is queued or running: the page polls
+    await page.getByTestId('run-page-status').getByText('SUCCESS').waitFor({ timeout: 20_000 });
+    const steps = await page.getByTestId('run-table').locator('tbody tr').allTextContents();
+    expect(steps.map((s) => s.split('SUCCESS')[0]!.trim())).toEqual(['load users', 'load customers', 'load sample orders', 'reporting']);
+    expect(await page.getByTestId('run-log').textContent()).toContain('step 4/4 "reporting": SUCCESS');
+    await screenshot(page, 'run-page');
+  });
+
+  it('Pause and Start change the state; a paused automation cannot be run', async () => {
+    const id = await automationId('load ad spend');
+    await openPage(`/automations/${id}`);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByTestId('automation-state').getByText('PAUSED').waitFor();
+    expect(await page.getByTestId('run-now').isDisabled()).toBe(true);
+    expect(await page.getByTestId('schedule').textContent()).toContain('not running while not active');
+    expect((await t.ok(`query($id: ID!) { automation(id: $id) { state } }`, { id })).automation.state).toBe('PAUSED');
+    await page.getByTestId('start').click();
+    await page.getByTestId('automation-state').getByText('ACTIVE').waitFor();
+    expect(await page.getByTestId('schedule').textContent()).toMatch(/next run/);
+  });
+});
