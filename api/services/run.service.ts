@@ -94,7 +94,7 @@ export class RunService {
         const queued = await em.findOne(Run, { automation: automation.id, status: RunStatus.QUEUED, parentRun: null }, { orderBy: { queuedAt: 'asc' } });
         if (queued) {
           queued.coalesced += 1;
-          await this.appendLines(em, queued, [`${new Date().toISOString()} ${request.trigger.toLowerCase()} request folded into this queued run (a run of this automation was already waiting)`]);
+          await appendLines(em, queued.id, [`${new Date().toISOString()} ${request.trigger.toLowerCase()} request folded into this queued run (a run of this automation was already waiting)`]);
           return { run: queued, created: false };
         }
       }
@@ -136,7 +136,7 @@ export class RunService {
     return this.write(async (em, changes) => {
       const run = await em.findOne(Run, { id: runId });
       if (!run || FINISHED.includes(run.status)) return run;
-      if (logLines.length > 0) await this.appendLines(em, run, logLines);
+      await appendLines(em, run.id, logLines);
       run.status = outcome.status;
       run.finishedAt = new Date();
       run.rowsRead = outcome.rowsRead ?? run.rowsRead ?? null;
@@ -149,32 +149,10 @@ export class RunService {
     });
   }
 
-  /**
-   * Appends lines to a run's log, within the bound. The first statement writes (the count), so
-   * the transaction holds the write lock from the start: a read-then-write transaction would
-   * get SQLITE_BUSY at once when another process writes meanwhile.
-   */
+  /** Appends lines to a run's log, within the bound, in a transaction of its own. */
   appendLog(runId: string, lines: string[]): Promise<void> {
     if (lines.length === 0) return Promise.resolve();
-    return this.em.transactional(async (tx) => {
-      const em = tx as EntityManager;
-      const [row] = await returning<{ log_lines: number }>(em, `update run set log_lines = log_lines + ? where id = ? returning log_lines`, [lines.length, runId]);
-      if (!row) return;
-      const room = Math.max(0, MAX_LOG_LINES - (row.log_lines - lines.length));
-      const kept = lines.slice(0, room).map(cutLine);
-      for (let i = 0; i < kept.length; i += 400) {
-        const chunk = kept.slice(i, i + 400);
-        await em.execute(`insert into run_log (run_id, line) values ${chunk.map(() => '(?, ?)').join(', ')}`, chunk.flatMap((line) => [runId, line]));
-      }
-    });
-  }
-
-  private async appendLines(em: EntityManager, run: Run, lines: string[]): Promise<void> {
-    const room = Math.max(0, MAX_LOG_LINES - run.logLines);
-    const kept = lines.slice(0, room).map(cutLine);
-    for (const line of kept) em.persist(em.create(RunLog, { run: run.id, line }));
-    run.logLines += lines.length;
-    await em.flush();
+    return this.em.transactional((tx) => appendLines(tx as EntityManager, runId, lines));
   }
 
   /** The log, with a last line saying how many lines the bound dropped. */
@@ -284,6 +262,24 @@ export class RunService {
 async function returning<T = unknown>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
   const result: unknown = await em.execute(sql, params);
   return Array.isArray(result) ? (result as T[]) : [];
+}
+
+/**
+ * Appends lines to a run's log (the first MAX_LOG_LINES are kept, the rest only counted). The
+ * first statement writes (the count), so a transaction doing this first holds the write lock from
+ * the start: a read-then-write transaction would get SQLITE_BUSY at once when another process
+ * writes meanwhile.
+ */
+async function appendLines(em: EntityManager, runId: string, lines: string[]): Promise<void> {
+  if (lines.length === 0) return;
+  const [row] = await returning<{ log_lines: number }>(em, `update run set log_lines = log_lines + ? where id = ? returning log_lines`, [lines.length, runId]);
+  if (!row) return;
+  const room = Math.max(0, MAX_LOG_LINES - (row.log_lines - lines.length));
+  const kept = lines.slice(0, room).map(cutLine);
+  for (let i = 0; i < kept.length; i += 400) {
+    const chunk = kept.slice(i, i + 400);
+    await em.execute(`insert into run_log (run_id, line) values ${chunk.map(() => '(?, ?)').join(', ')}`, chunk.flatMap((line) => [runId, line]));
+  }
 }
 
 function cutLine(line: string): string {
