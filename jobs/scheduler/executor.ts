@@ -178,7 +178,9 @@ export class RunExecutor {
       log: (line) => log.line(line),
       progress: () => undefined,
     });
-    for (const output of result.outputs) await new DataService(this.fork(), this.deps.warehouse).recordWrite(output.datasourceId, output.stats);
+    // A fresh EntityManager: the plan's was loaded before the run, and its datasources may have changed since.
+    const written = new DataService(this.fork(), this.deps.warehouse);
+    for (const output of result.outputs) await written.recordWrite(output.datasourceId, output.stats);
     if (result.errorRecords > 0) log.line(`${result.errorRecords} row(s) could not be read: ${result.errorSamples.join('; ')}`);
     log.line(`finished: ${result.rowsRead} row(s) read, ${result.rowsWritten} written`);
     return { status: RunStatus.SUCCESS, rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, errorRecords: result.errorRecords };

@@ -144,8 +144,8 @@ export class Scheduler {
   /** A schedule tick: queue a SCHEDULE run unless the automation is no longer ACTIVE. */
   private async tick(automationId: string): Promise<void> {
     const automation = await this.em().findOne(Automation, { id: automationId });
-    if (!automation || automation.state !== AutomationState.ACTIVE || !automation.scheduleCron) {
-      await this.sync(automationId); // the database says otherwise: bring the job store in line
+    if (!scheduled(automation)) {
+      await this.sync(automationId, automation); // the database says otherwise: bring the job store in line
       return;
     }
     const { run, created } = await this.runs().enqueue({ automationId, trigger: RunTrigger.SCHEDULE });
@@ -191,15 +191,14 @@ export class Scheduler {
       const flagged = await this.runs().holdRuns(automationId, `cancelled: the automation was ${automation.state.toLowerCase()} before the run started`, stop);
       this.executor.cancelLocal(flagged, `the automation was ${automation.state.toLowerCase()}`);
     }
-    await this.sync(automationId);
+    await this.sync(automationId, automation);
   }
 
-  /** Makes the job store hold exactly the repeating job the automation should have. */
-  async sync(automationId: string): Promise<void> {
-    const automation = await this.em().findOne(Automation, { id: automationId });
+  /** Makes the job store hold exactly the repeating job the automation (null: deleted) should have. */
+  private async sync(automationId: string, automation: Automation | null): Promise<void> {
     const jobs = (await this.agenda.queryJobs({ name: JOBS.TICK, data: { automationId } })).jobs;
-    const want = automation && automation.state === AutomationState.ACTIVE && automation.scheduleCron ? automation : null;
-    const keep = want ? jobs.find((j) => j.repeatInterval === want.scheduleCron && j.repeatTimezone === want.scheduleTimezone) : undefined;
+    const want = scheduled(automation) ? automation : null;
+    const keep = want ? jobs.find((job) => tickMatches(job, want)) : undefined;
     const extra = jobs.filter((j) => j !== keep).map((j) => String(j._id));
     if (extra.length > 0) await this.agenda.cancel({ ids: extra });
     if (want && !keep) await this.saveTick(want);
@@ -218,16 +217,14 @@ export class Scheduler {
    * edit); a stale job left over removes itself at its next tick.
    */
   async reconcile({ removeStale = true } = {}): Promise<{ added: number; removed: number }> {
-    const wanted = new Map(
-      (await this.em().find(Automation, { state: AutomationState.ACTIVE, scheduleCron: { $ne: null } })).map((a) => [a.id, a]),
-    );
+    const wanted = new Map((await this.em().find(Automation, { state: AutomationState.ACTIVE, scheduleCron: { $ne: null } })).map((a) => [a.id, a]));
     const jobs = (await this.agenda.queryJobs({ name: JOBS.TICK })).jobs;
     const kept = new Set<string>();
     const stale: string[] = [];
     for (const job of jobs) {
       const id = (job.data as TickJobData | undefined)?.automationId;
       const want = id ? wanted.get(id) : undefined;
-      if (want && !kept.has(want.id) && job.repeatInterval === want.scheduleCron && job.repeatTimezone === want.scheduleTimezone) kept.add(want.id);
+      if (want && !kept.has(want.id) && tickMatches(job, want)) kept.add(want.id);
       else stale.push(String(job._id));
     }
     if (removeStale && stale.length > 0) await this.agenda.cancel({ ids: stale });
@@ -253,4 +250,14 @@ export class Scheduler {
     }
     return times;
   }
+}
+
+/** Whether the automation should have a repeating job: ACTIVE, with a schedule. */
+function scheduled(automation: Automation | null): automation is Automation {
+  return !!automation && automation.state === AutomationState.ACTIVE && !!automation.scheduleCron;
+}
+
+/** Whether a repeating job fires on the automation's current schedule. */
+function tickMatches(job: { repeatInterval?: string | number; repeatTimezone?: string }, automation: Automation): boolean {
+  return job.repeatInterval === automation.scheduleCron && job.repeatTimezone === automation.scheduleTimezone;
 }
