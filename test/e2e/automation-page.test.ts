@@ -1,40 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { loadDemo } from '../../api/demo/workspace.js';
-import { SecretBox } from '../../api/services/secrets.js';
-import { buildWebIfStale, collectPageErrors, launchChromium, screenshot, waitForGraph, type RunningBrowser } from '../helpers/browser.js';
-import { TEST_SECRET_KEY, startTestServer, type TestServer } from '../helpers/server.js';
+import { screenshot, waitForGraph } from '../helpers/browser.js';
+import type { TestServer } from '../helpers/server.js';
+import { demoInBrowser } from './demo-browser.js';
 
 let t: TestServer;
-let chromium: RunningBrowser;
 let page: Page;
-let pageErrors: string[];
 
 const automationId = async (name: string): Promise<string> => (await t.ok(`query($n: String!) { automation(name: $n) { id } }`, { n: name })).automation.id;
 
-beforeAll(async () => {
-  buildWebIfStale();
-  t = await startTestServer({ SCHEDULER_POLL_MS: '200' });
-  await loadDemo(t.server.orm, t.dataDir, SecretBox.fromKey(TEST_SECRET_KEY));
-  await t.server.scheduler.reconcile();
-  chromium = await launchChromium();
-}, 240_000);
-
-afterAll(async () => {
-  await chromium?.close();
-  await t?.close();
-});
-
-afterEach(async () => {
-  const errors = pageErrors;
-  await page?.close();
-  expect(errors, 'the page logged errors').toEqual([]);
-});
+const browser = demoInBrowser({ env: { SCHEDULER_POLL_MS: '200' }, ready: (server) => void (t = server) });
 
 async function openPage(path: string): Promise<Page> {
-  page = await chromium.context.newPage();
-  await page.setViewportSize({ width: 1280, height: 800 });
-  pageErrors = collectPageErrors(page);
+  page = await browser.newPage();
   await page.goto(`${t.url}${path}`);
   return page;
 }

@@ -1,9 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { loadDemo } from '../../api/demo/workspace.js';
-import { SecretBox } from '../../api/services/secrets.js';
-import { buildWebIfStale, collectPageErrors, launchChromium, screenshot, type RunningBrowser } from '../helpers/browser.js';
-import { TEST_SECRET_KEY, startTestServer, type TestServer } from '../helpers/server.js';
+import { screenshot, waitForGraph } from '../helpers/browser.js';
+import type { TestServer } from '../helpers/server.js';
+import { demoInBrowser } from './demo-browser.js';
 
 /** What the page exposes as `window.__tributaryGraph` after each render. */
 interface DrawnGraph {
@@ -45,9 +44,7 @@ function colorFamily(rgb: string): string {
 }
 
 let t: TestServer;
-let chromium: RunningBrowser;
 let page: Page;
-let pageErrors: string[];
 
 const LINEAGE = `query ($filter: LineageFilter) { lineage(filter: $filter) {
   total truncated nodes { id name type scheduled language } edges { source target kind } } }`;
@@ -64,19 +61,8 @@ async function drawn(): Promise<DrawnGraph> {
 }
 
 /** Waits until the page has drawn more than `after` times and says it is ready. */
-async function rendered(after: number): Promise<DrawnGraph> {
-  await page.waitForFunction(
-    (n) => {
-      const hook = (globalThis as unknown as { __tributaryGraph?: DrawnGraph }).__tributaryGraph;
-      const state = (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(a: string): string | null } | null } }).document
-        .querySelector('[data-testid="graph-state"]')
-        ?.getAttribute('data-state');
-      return (hook?.renders ?? 0) > n && state === 'ready';
-    },
-    after,
-    { timeout: 15_000 },
-  );
-  return drawn();
+function rendered(after: number): Promise<DrawnGraph> {
+  return waitForGraph<DrawnGraph>(page, after);
 }
 
 async function open(search = ''): Promise<DrawnGraph> {
@@ -90,28 +76,10 @@ const byName = (graph: DrawnGraph, name: string) => {
   return node;
 };
 
-beforeAll(async () => {
-  buildWebIfStale();
-  t = await startTestServer();
-  await loadDemo(t.server.orm, t.dataDir, SecretBox.fromKey(TEST_SECRET_KEY));
-  chromium = await launchChromium();
-}, 240_000);
-
-afterAll(async () => {
-  await chromium?.close();
-  await t?.close();
-});
-
-afterEach(async () => {
-  const errors = pageErrors;
-  await page?.close();
-  expect(errors, 'the page logged errors').toEqual([]);
-});
+const browser = demoInBrowser({ ready: (server) => void (t = server) });
 
 async function newPage(): Promise<Page> {
-  page = await chromium.context.newPage();
-  await page.setViewportSize({ width: 1280, height: 800 });
-  pageErrors = collectPageErrors(page);
+  page = await browser.newPage();
   return page;
 }
 

@@ -1,49 +1,33 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { loadDemo } from '../../api/demo/workspace.js';
-import { SecretBox } from '../../api/services/secrets.js';
-import { buildWebIfStale, collectPageErrors, launchChromium, screenshot, waitForGraph, type RunningBrowser } from '../helpers/browser.js';
-import { TEST_SECRET_KEY, startTestServer, type TestServer } from '../helpers/server.js';
+import { screenshot, waitForGraph } from '../helpers/browser.js';
+import type { TestServer } from '../helpers/server.js';
+import { demoInBrowser } from './demo-browser.js';
 
 let t: TestServer;
-let chromium: RunningBrowser;
 let page: Page;
-let pageErrors: string[];
 
 const idOf = async (name: string): Promise<string> => (await t.ok(`query($n: String!) { datasource(name: $n) { id } }`, { n: name })).datasource.id;
 
-beforeAll(async () => {
-  buildWebIfStale();
-  t = await startTestServer({ SCHEDULER_POLL_MS: '200' });
-  await loadDemo(t.server.orm, t.dataDir, SecretBox.fromKey(TEST_SECRET_KEY));
-  chromium = await launchChromium();
+const browser = demoInBrowser({
+  env: { SCHEDULER_POLL_MS: '200' },
   // Real data to preview: run "load users" and wait for it.
-  const { automation } = await t.ok(`{ automation(name: "load users") { id } }`);
-  const { runAutomation } = await t.ok(`mutation($id: ID!) { runAutomation(id: $id) { id } }`, { id: automation.id });
-  for (let i = 0; i < 100; i++) {
-    const { run } = await t.ok(`query($id: ID!) { run(id: $id) { status } }`, { id: runAutomation.id });
-    if (run.status === 'SUCCESS') return;
-    if (run.status === 'FAILED' || run.status === 'CANCELLED') throw new Error(`load users ${run.status}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('load users did not finish');
-}, 240_000);
-
-afterAll(async () => {
-  await chromium?.close();
-  await t?.close();
-});
-
-afterEach(async () => {
-  const errors = pageErrors;
-  await page?.close();
-  expect(errors, 'the page logged errors').toEqual([]);
+  async ready(server) {
+    t = server;
+    const { automation } = await t.ok(`{ automation(name: "load users") { id } }`);
+    const { runAutomation } = await t.ok(`mutation($id: ID!) { runAutomation(id: $id) { id } }`, { id: automation.id });
+    for (let i = 0; i < 100; i++) {
+      const { run } = await t.ok(`query($id: ID!) { run(id: $id) { status } }`, { id: runAutomation.id });
+      if (run.status === 'SUCCESS') return;
+      if (run.status === 'FAILED' || run.status === 'CANCELLED') throw new Error(`load users ${run.status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('load users did not finish');
+  },
 });
 
 async function openPage(path: string): Promise<Page> {
-  page = await chromium.context.newPage();
-  await page.setViewportSize({ width: 1280, height: 800 });
-  pageErrors = collectPageErrors(page);
+  page = await browser.newPage();
   page.on('dialog', (dialog) => void dialog.accept());
   await page.goto(`${t.url}${path}`);
   return page;

@@ -142,7 +142,7 @@ export interface ExposedGraph {
 }
 
 /** Waits until the Dataflow page has drawn more than `after` times and says it is ready; returns what it drew. */
-export async function waitForGraph(page: Page, after = 0): Promise<ExposedGraph> {
+export async function waitForGraph<T extends ExposedGraph = ExposedGraph>(page: Page, after = 0): Promise<T> {
   await page.waitForFunction(
     (n) => {
       const w = globalThis as unknown as { __tributaryGraph?: { renders: number }; document: { querySelector(s: string): { getAttribute(a: string): string | null } | null } };
@@ -152,5 +152,5 @@ export async function waitForGraph(page: Page, after = 0): Promise<ExposedGraph>
     after,
     { timeout: 15_000 },
   );
-  return page.evaluate(() => (globalThis as unknown as { __tributaryGraph: ExposedGraph }).__tributaryGraph);
+  return page.evaluate(() => (globalThis as unknown as { __tributaryGraph: T }).__tributaryGraph);
 }

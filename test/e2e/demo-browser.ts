@@ -1,0 +1,51 @@
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import type { Page } from 'playwright-core';
+import { loadDemo } from '../../api/demo/workspace.js';
+import { SecretBox } from '../../api/services/secrets.js';
+import { buildWebIfStale, collectPageErrors, launchChromium, type RunningBrowser } from '../helpers/browser.js';
+import { TEST_SECRET_KEY, startTestServer, type TestServer } from '../helpers/server.js';
+
+export interface DemoBrowser {
+  /** A new 1280×800 page; after the test it is closed and must have logged no error. */
+  newPage(): Promise<Page>;
+}
+
+/**
+ * Registers the hooks every e2e suite needs: the web UI built, the real server on a temp data dir
+ * with the demo workspace (its schedules in the job store), Debian's Chromium; after each test
+ * the page is closed and its console, page and request errors must be none.
+ */
+export function demoInBrowser(options: { env?: Record<string, string>; ready: (server: TestServer) => Promise<void> | void }): DemoBrowser {
+  let server: TestServer | undefined;
+  let chromium: RunningBrowser | undefined;
+  const open: { page: Page; errors: string[] }[] = [];
+
+  beforeAll(async () => {
+    buildWebIfStale();
+    server = await startTestServer(options.env);
+    await loadDemo(server.server.orm, server.dataDir, SecretBox.fromKey(TEST_SECRET_KEY));
+    await server.server.scheduler.reconcile();
+    chromium = await launchChromium();
+    await options.ready(server);
+  }, 240_000);
+
+  afterAll(async () => {
+    await chromium?.close();
+    await server?.close();
+  });
+
+  afterEach(async () => {
+    const pages = open.splice(0);
+    for (const { page } of pages) await page.close();
+    expect(pages.flatMap((p) => p.errors), 'the page logged errors').toEqual([]);
+  });
+
+  return {
+    async newPage() {
+      const page = await chromium!.context.newPage();
+      await page.setViewportSize({ width: 1280, height: 800 });
+      open.push({ page, errors: collectPageErrors(page) });
+      return page;
+    },
+  };
+}
