@@ -38,8 +38,8 @@ const DETAIL = `query ($id: ID!) { datasource(id: $id) {
   join { left { id name } right { id name } leftKey rightKey type }
   producedBy { id name kind } consumedBy { id name kind } usedInJoins { id name } } }`;
 
-export async function loadDatasource(id: string, signal?: AbortSignal): Promise<DatasourceDetail | null> {
-  return (await gql<{ datasource: DatasourceDetail | null }>(DETAIL, { id }, signal)).datasource;
+export async function loadDatasource(id: string): Promise<DatasourceDetail | null> {
+  return (await gql<{ datasource: DatasourceDetail | null }>(DETAIL, { id })).datasource;
 }
 
 export async function loadRows(id: string, after: string | null, first = 20): Promise<RowPage> {
