@@ -14,15 +14,12 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { openOrm } from './db/orm.js';
 import { createContext, type Context } from './graphql/context.js';
 import { buildAppSchema } from './graphql/schema.js';
 import { LineageStore } from './lineage/store.js';
-import { SqliteWarehouse } from '../jobs/warehouse/sqlite-warehouse.js';
-import { SFTP_STATE_FILE, SftpState } from '../jobs/runners/sftp-state.js';
-import { SecretBox } from './services/secrets.js';
-import { Scheduler } from '../jobs/scheduler/scheduler.js';
-import { openJobStore } from '../jobs/scheduler/job-store.js';
+import type { SqliteWarehouse } from '../jobs/warehouse/sqlite-warehouse.js';
+import type { Scheduler } from '../jobs/scheduler/scheduler.js';
+import { openRuntime } from '../jobs/runtime.js';
 
 /** Largest request body accepted; script code may be up to 1 MB, JSON-escaped. */
 const BODY_LIMIT = '4mb';
@@ -64,14 +61,13 @@ export function formatError(logger: Logger) {
 
 /** Opens the database (applying migrations), then serves `/graphql`, `/healthz` and the web UI. */
 export async function startServer({ config, logger, secretKey, onQuery, webDist = WEB_DIST }: ServerOptions): Promise<RunningServer> {
-  const orm = await openOrm({ databaseFile: config.databaseFile, onQuery });
-  const secrets = SecretBox.open(config.dataDir, secretKey);
   const lineage = new LineageStore();
-  await lineage.current(orm.em.fork() as EntityManager); // build the graph before the first request
-  const warehouse = await SqliteWarehouse.open(config.dataDir);
-  const sftpState = await SftpState.open(join(config.dataDir, SFTP_STATE_FILE));
-  const scheduler = new Scheduler({ orm, warehouse, sftpState, secrets, logger, dataDir: config.dataDir, ...config.scheduler, backend: await openJobStore(config.dataDir, config.scheduler.jobStoreUrl) });
-  await scheduler.start();
+  const runtime = await openRuntime(config, logger, {
+    secretKey,
+    onQuery,
+    beforeScheduler: async (orm) => void (await lineage.current(orm.em.fork() as EntityManager)), // the graph before the first request
+  });
+  const { orm, secrets, warehouse, sftpState, scheduler } = runtime;
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -123,10 +119,7 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
     close: () =>
       (closing ??= (async () => {
         await apollo.stop(); // drains in-flight requests, then closes the HTTP server
-        await scheduler.stop(); // runs in flight are cancelled and roll back
-        await warehouse.close();
-        await sftpState.close();
-        await orm.close();
+        await runtime.close(); // runs in flight are cancelled and roll back
       })()),
   };
 }
