@@ -8,6 +8,7 @@ import { CodeReferenceResolver, LineageResolver, UndeclaredScriptResolver } from
 import { RowsResolver } from '../resolvers/rows.resolver.js';
 import { RunResolver } from '../resolvers/run.resolver.js';
 import { DataSampleResolver, PreviewResolver } from '../resolvers/preview.resolver.js';
+import { ScheduleResolver } from '../resolvers/schedule.resolver.js';
 import { ChainTask, EtlStep, Script, SftpImport } from '../entities/index.js';
 
 /** Builds the executable GraphQL schema from the resolvers. */
@@ -28,6 +29,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       RunResolver,
       PreviewResolver,
       DataSampleResolver,
+      ScheduleResolver,
     ],
     orphanedTypes: [EtlStep, SftpImport, Script, ChainTask],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],

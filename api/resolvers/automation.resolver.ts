@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Automation, AutomationKind, AutomationState, Datasource, IoDirection, Run } from '../entities/index.js';
+import { Automation, AutomationKind, AutomationState, Datasource, IoDirection, Run, RunStatus } from '../entities/index.js';
 import type { Context } from '../graphql/context.js';
 import { AutomationConnection, Dependent, RunConnection, Schedule } from './types/objects.js';
 import { lookup, written } from './util.js';
@@ -24,8 +24,10 @@ export class AutomationResolver {
     @Arg('search', () => String, { nullable: true, description: 'Case-insensitive part of the name' }) search?: string | null,
     @Arg('kind', () => AutomationKind, { nullable: true }) kind?: AutomationKind | null,
     @Arg('state', () => AutomationState, { nullable: true }) state?: AutomationState | null,
+    @Arg('scheduled', () => Boolean, { nullable: true, description: 'Only those whose effectivelyScheduled is this' }) scheduled?: boolean | null,
+    @Arg('lastRunStatus', () => RunStatus, { nullable: true, description: 'Only those whose latest run has this status' }) lastRunStatus?: RunStatus | null,
   ) {
-    return ctx.automations.list({ first, after, search, kind, state });
+    return ctx.automations.list({ first, after, search, kind, state, scheduled, lastRunStatus });
   }
 
   @Query(() => [Dependent], { description: 'Dry run of deleteAutomation: the chain tasks that trigger it (empty when it can be deleted)' })

@@ -7,7 +7,8 @@ import { EtlRunner } from '../../jobs/runners/etl.runner.js';
 import { RunFailedError, type AutomationPlan } from '../../jobs/runners/runner.js';
 import { ScriptRunner } from '../../jobs/runners/script.runner.js';
 import { SftpImportRunner } from '../../jobs/runners/sftp.runner.js';
-import { DataSampleObject, PreviewObject } from './types/preview.js';
+import { applyDraft } from '../services/preview-draft.js';
+import { DataSampleObject, PreviewDraftInput, PreviewObject } from './types/preview.js';
 
 const MAX_SAMPLE = 1_000;
 
@@ -19,10 +20,11 @@ export class PreviewResolver {
     @Arg('id', () => ID) id: string,
     @Arg('sampleSize', () => Int, { nullable: true, defaultValue: 20 }) sampleSize?: number | null,
     @Arg('filePath', () => String, { nullable: true, description: 'SFTP imports: the remote file to preview' }) filePath?: string | null,
+    @Arg('draft', () => PreviewDraftInput, { nullable: true, description: 'Unsaved edits to preview instead of the saved settings' }) draft?: PreviewDraftInput | null,
   ): Promise<PreviewObject> {
     const size = sampleSize ?? 20;
     if (!Number.isInteger(size) || size < 1 || size > MAX_SAMPLE) throw new BadUserInputError('sampleSize', `sampleSize must be from 1 to ${MAX_SAMPLE}, got ${size}`);
-    const plan = await buildPlan(ctx.em, ctx.data, ctx.secrets, id);
+    const plan = await applyDraft(ctx.em, await buildPlan(ctx.em, ctx.data, ctx.secrets, id), draft);
     try {
       return await previewOf(ctx, plan, size, filePath ?? null);
     } catch (error) {

@@ -1,4 +1,4 @@
-import type { FilterQuery } from '@mikro-orm/core';
+import { raw, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import {
   Automation,
@@ -37,7 +37,7 @@ import type {
   UpdateSftpImportInput,
 } from '../resolvers/types/automation.input.js';
 import { parseTransform } from '../../jobs/transform/pipeline.js';
-import { isDatasource, type GraphNode } from '../lineage/graph.js';
+import { isDatasource, type Graph, type GraphNode } from '../lineage/graph.js';
 import { automationDependents } from '../lineage/impact.js';
 import type { LineageStore } from '../lineage/store.js';
 import { pageByName, type PageArgs } from './paging.js';
@@ -50,6 +50,10 @@ import { LIMITS, checkIdList, checkJsonObject, checkName, checkRequiredText, che
 export interface AutomationListArgs extends PageArgs {
   kind?: AutomationKind | null;
   state?: AutomationState | null;
+  /** Keep only automations whose `effectivelyScheduled` is this (as the lineage graph computes it). */
+  scheduled?: boolean | null;
+  /** Keep only automations whose latest run has this status. */
+  lastRunStatus?: RunStatus | null;
 }
 
 type AutomationClass<T extends Automation> = new () => T;
@@ -76,7 +80,15 @@ export class AutomationService {
     const filter: FilterQuery<Automation> = {};
     if (args.kind) filter.kind = args.kind;
     if (args.state) filter.state = args.state;
-    return pageByName(this.em, Automation, filter, args);
+    if (args.lastRunStatus) filter.lastRunStatus = args.lastRunStatus;
+    if (args.scheduled === null || args.scheduled === undefined) return pageByName(this.em, Automation, filter, args);
+
+    // The graph's `scheduled` flag is what `effectivelyScheduled` answers; its ids travel as one JSON value, whatever their number.
+    const scheduledIds = JSON.stringify(effectivelyScheduledIds(await this.lineage.current(this.em)));
+    const operator = args.scheduled ? 'in' : 'not in';
+    return pageByName(this.em, Automation, () => ({
+      $and: [filter, { [raw((alias) => `${alias}.id ${operator} (select value from json_each(?))`, [scheduledIds])]: [] }],
+    }) as FilterQuery<Automation>, args);
   }
 
   // --- ETL steps -------------------------------------------------------------------------
@@ -447,6 +459,13 @@ export class AutomationService {
   }
 }
 
+/** Automations the lineage graph marks effectively scheduled: the same flag `effectivelyScheduled` answers from. */
+function effectivelyScheduledIds(graph: Graph): string[] {
+  const ids: string[] = [];
+  for (const node of graph.nodes.values()) if (node.scheduled && !isDatasource(node)) ids.push(node.id);
+  return ids;
+}
+
 /** Sets or (with null) clears the own schedule; `prefix` locates errors in the input (`schedule.`). */
 function applySchedule(automation: Automation, schedule: ScheduleInput | null, prefix: string): void {
   if (schedule === null) {
@@ -459,7 +478,7 @@ function applySchedule(automation: Automation, schedule: ScheduleInput | null, p
   automation.scheduleTimezone = timezone;
 }
 
-function checkCode(code: string): string {
+export function checkCode(code: string): string {
   const bytes = Buffer.byteLength(code, 'utf8');
   if (bytes > LIMITS.codeBytes) throw new BadUserInputError('code', `code is ${bytes} bytes; the limit is ${LIMITS.codeBytes} (1 MB)`);
   return code;
@@ -480,7 +499,7 @@ function applyScriptLimits(script: Script, input: { timeoutSeconds?: number | nu
   }
 }
 
-function checkVariables(variables: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
+export function checkVariables(variables: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
   if (variables === null || variables === undefined) return null;
   const checked = checkJsonObject(variables, 'variables');
   if ('args' in checked && !Array.isArray(checked.args)) throw new BadUserInputError('variables.args', 'variables.args must be a list');

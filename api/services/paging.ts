@@ -13,11 +13,12 @@ export interface PageArgs {
 /**
  * One page of `entity` ordered by (name, id) with keyset cursors, optionally filtered by a
  * case-insensitive substring of the name. Two statements: the page and its total count.
+ * A filter holding raw() fragments must come as a function: each statement consumes its own.
  */
 export async function pageByName<T extends NameCursor & object>(
   em: EntityManager,
   entity: EntityName<T>,
-  filter: FilterQuery<T>,
+  filterOrFactory: FilterQuery<T> | (() => FilterQuery<T>),
   args: PageArgs,
 ): Promise<Page<T>> {
   const first = checkPageSize(args.first);
@@ -25,6 +26,7 @@ export async function pageByName<T extends NameCursor & object>(
   if (search && search.length > LIMITS.search) throw new BadUserInputError('search', `search is longer than ${LIMITS.search} characters`);
   // A raw() fragment is consumed by the query that uses it, so each query gets its own.
   const where = (): FilterQuery<T> => {
+    const filter = typeof filterOrFactory === 'function' ? (filterOrFactory as () => FilterQuery<T>)() : filterOrFactory;
     if (!search) return filter;
     // instr() rather than LIKE: "%" and "_" in a search are plain characters.
     const matches = { [raw((alias) => `instr(lower(${alias}.name), lower(?))`, [search])]: { $gt: 0 } };

@@ -58,3 +58,10 @@ function badCronField(fields: string[]): { name: string; value: string; message:
 export function nextRunAt(cron: string, timezone: string, from = new Date()): Date {
   return CronExpressionParser.parse(cron, { tz: timezone, currentDate: from }).next().toDate();
 }
+
+/** The next `count` times a cron schedule fires after `from`, checking the expression and zone first. */
+export function upcomingRuns(cron: string, timezone: string, count: number, from = new Date()): Date[] {
+  const tz = checkTimezone(timezone);
+  const iterator = CronExpressionParser.parse(checkCron(cron, tz), { tz, currentDate: from });
+  return Array.from({ length: count }, () => iterator.next().toDate());
+}

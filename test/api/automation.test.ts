@@ -5,6 +5,7 @@ import { AutomationService } from '../../api/services/automation.service.js';
 import { SecretBox } from '../../api/services/secrets.js';
 import { serverWithFactories, type Factories, uniqueName, type Ref } from '../factories/index.js';
 import { TEST_SECRET_KEY, type TestServer } from '../helpers/server.js';
+import { finished, runNow } from '../scheduler/helpers.js';
 
 let t: TestServer;
 let f: Factories;
@@ -144,5 +145,79 @@ describe(AutomationService.name, () => {
     expect((await t.ok(LIST, { search: prefix, state: 'PAUSED' })).automations.nodes).toEqual([{ __typename: 'EtlStep', name: `${prefix} etl` }]);
     expect((await t.ok(`query($n: String) { automation(name: $n) { id } }`, { n: `${prefix} etl` })).automation).toEqual({ id: etl.id });
     expect((await t.ok(`{ run(id: "whatever") { id } }`)).run).toBeNull();
+  });
+
+  it('filters automations by effective schedule and by last run status', async () => {
+    const prefix = `${uniqueName('auto-filter')} `;
+    const [a, b, c, d] = [await f.storage(), await f.storage(), await f.storage(), await f.storage()];
+    await f.etl(a, b, { name: `${prefix}own`, schedule: { cron: '0 * * * *' } });
+    const viaChain = await f.etl(b, c, { name: `${prefix}via chain` });
+    const chain = await f.chain([viaChain], { name: `${prefix}chain`, schedule: { cron: '0 3 * * *' } });
+    const paused = await f.etl(a, c, { name: `${prefix}paused`, schedule: { cron: '0 4 * * *' } });
+    await t.ok(`mutation($id: ID!) { pauseAutomation(id: $id) { id } }`, { id: paused.id });
+    const ok = await f.script({ name: `${prefix}ok`, language: 'JAVASCRIPT', code: `await tributary.write(${JSON.stringify(d.name)}, { a: 1 });`, outputIds: [d.id] });
+    const failing = await f.script({ name: `${prefix}failing`, language: 'JAVASCRIPT', code: `throw new Error('no');` });
+    for (const [ref, status] of [[ok, 'SUCCESS'], [failing, 'FAILED']] as const) {
+      expect((await finished(t, (await runNow(t, ref.id)).id)).status).toBe(status);
+    }
+
+    const LIST = `query($search: String, $scheduled: Boolean, $lastRunStatus: RunStatus, $kind: AutomationKind, $first: Int, $after: String) {
+      automations(search: $search, scheduled: $scheduled, lastRunStatus: $lastRunStatus, kind: $kind, first: $first, after: $after) {
+        totalCount nodes { name effectivelyScheduled lastRunStatus } pageInfo { hasNextPage endCursor } } }`;
+    const list = async (variables: Record<string, unknown>) => (await t.ok(LIST, { search: prefix, ...variables })).automations;
+    const listed = async (variables: Record<string, unknown>) => names((await list(variables)).nodes).map((n) => n.slice(prefix.length));
+
+    // Own active schedule, or triggered by a scheduled chain; a paused schedule does not count.
+    expect(await list({ scheduled: true })).toMatchObject({
+      totalCount: 3,
+      nodes: [
+        { name: `${prefix}chain`, effectivelyScheduled: true },
+        { name: `${prefix}own`, effectivelyScheduled: true },
+        { name: `${prefix}via chain`, effectivelyScheduled: true },
+      ],
+    });
+    expect(await listed({ scheduled: false })).toEqual(['failing', 'ok', 'paused']);
+    expect(await listed({ scheduled: true, kind: 'CHAIN_TASK' })).toEqual(['chain']);
+
+    expect(await list({ lastRunStatus: 'SUCCESS' })).toMatchObject({ totalCount: 1, nodes: [{ name: `${prefix}ok`, lastRunStatus: 'SUCCESS' }] });
+    expect(await listed({ lastRunStatus: 'FAILED' })).toEqual(['failing']);
+    expect(await listed({ lastRunStatus: 'SUCCESS', scheduled: false })).toEqual(['ok']);
+    expect(await list({ lastRunStatus: 'SUCCESS', scheduled: true })).toMatchObject({ totalCount: 0, nodes: [] });
+
+    // Pages keep the filter: the total counts every match, the cursor moves on.
+    const first = await list({ scheduled: false, first: 2 });
+    expect(first).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: true } });
+    expect(names(first.nodes)).toEqual([`${prefix}failing`, `${prefix}ok`]);
+    const second = await list({ scheduled: false, first: 2, after: first.pageInfo.endCursor });
+    expect(second).toMatchObject({ totalCount: 3, nodes: [{ name: `${prefix}paused` }], pageInfo: { hasNextPage: false } });
+
+    // The filter follows schedule changes as effectivelyScheduled does.
+    await t.ok(`mutation($id: ID!) { clearSchedule(automationId: $id) { id } }`, { id: chain.id });
+    expect(await listed({ scheduled: true })).toEqual(['own']);
+    expect(await listed({ scheduled: false })).toEqual(['chain', 'failing', 'ok', 'paused', 'via chain']);
+
+    // Over the whole workspace, the filter splits the automations exactly as the field does.
+    const ALL = `query($scheduled: Boolean) { automations(first: 500, scheduled: $scheduled) { totalCount nodes { id effectivelyScheduled } } }`;
+    const all = (await t.ok(ALL)).automations;
+    expect(all.totalCount).toBeLessThanOrEqual(500);
+    for (const scheduled of [true, false]) {
+      const { automations } = await t.ok(ALL, { scheduled });
+      const expected = all.nodes.filter((n: { effectivelyScheduled: boolean }) => n.effectivelyScheduled === scheduled);
+      expect(automations).toEqual({ totalCount: expected.length, nodes: expected });
+    }
+  });
+
+  it('refuses bad list arguments with BAD_USER_INPUT', async () => {
+    const LIST = `query($scheduled: Boolean, $lastRunStatus: RunStatus, $first: Int, $after: String) {
+      automations(scheduled: $scheduled, lastRunStatus: $lastRunStatus, first: $first, after: $after) { totalCount } }`;
+    expect((await t.fail(LIST, { scheduled: true, first: -1 })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    expect((await t.fail(LIST, { lastRunStatus: 'SUCCESS', after: 'not-a-cursor' })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    // Types are checked before any resolver runs; the message names the variable and the value.
+    const status = await t.fail(LIST, { lastRunStatus: 'DONE' });
+    expect(status.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(status.message).toMatch(/\$lastRunStatus.*DONE/);
+    const scheduled = await t.fail(LIST, { scheduled: 'yes' });
+    expect(scheduled.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(scheduled.message).toMatch(/\$scheduled.*yes/);
   });
 });

@@ -78,3 +78,39 @@ describe('previewAutomation of an SFTP import', () => {
     }
   });
 });
+
+describe('previewAutomation with a draft (unsaved edits)', () => {
+  const DRAFT = `query($id: ID!, $draft: PreviewDraftInput) { previewAutomation(id: $id, sampleSize: 5, draft: $draft) {
+    outputs { columns rows } log } }`;
+  const SAVED = `query($id: ID!) { automation(id: $id) { ... on EtlStep { transform } ... on Script { code } } }`;
+
+  it('previews an ETL step with an unsaved transform, checked as saving would, and keeps the saved one', async () => {
+    const path = join(t.dataDir, 'draft-scores.csv');
+    writeFileSync(path, 'name,score\nann,3\nbob,9\ncy,5\n');
+    const input = await f.file({ path, columns: [{ name: 'name', type: 'TEXT' }, { name: 'score', type: 'INTEGER' }] });
+    const etl = await f.etl(input, await f.storage());
+    const transform = { steps: [{ op: 'filter', where: 'score > 4' }, { op: 'select', columns: ['name'] }] };
+    const { previewAutomation } = await t.ok(DRAFT, { id: etl.id, draft: { transform } });
+    expect(previewAutomation.outputs).toEqual([{ columns: ['name'], rows: [{ name: 'bob' }, { name: 'cy' }] }]);
+    expect((await t.ok(SAVED, { id: etl.id })).automation.transform).toEqual({});
+
+    const bad = await t.fail(DRAFT, { id: etl.id, draft: { transform: { steps: [{ op: 'select', columns: ['nope'] }] } } });
+    expect(bad.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(String(bad.extensions?.field)).toMatch(/^draft\.transform\.steps\[0\]/);
+    expect(bad.message).toMatch(/nope/);
+  });
+
+  it('previews a script with unsaved code and variables, and refuses a draft field its kind does not have', async () => {
+    const output = await f.storage();
+    const script = await f.script({ language: 'JAVASCRIPT', code: `console.log('saved')`, outputIds: [output.id] });
+    const code = `console.log('draft', JSON.stringify(tributary.kwargs));`;
+    const { previewAutomation } = await t.ok(DRAFT, { id: script.id, draft: { code, variables: { kwargs: { city: 'Lyon' } } } });
+    expect(previewAutomation.log.join('\n')).toMatch(/draft .*Lyon/);
+    expect((await t.ok(SAVED, { id: script.id })).automation.code).toBe(`console.log('saved')`);
+
+    const wrongKind = await t.fail(DRAFT, { id: script.id, draft: { transform: { steps: [] } } });
+    expect(wrongKind.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'draft.transform' });
+    const badVars = await t.fail(DRAFT, { id: script.id, draft: { variables: { args: 'x' } } });
+    expect(badVars.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'draft.variables.args' });
+  });
+});

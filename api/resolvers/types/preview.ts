@@ -1,4 +1,4 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 
 @ObjectType('DataSample', { description: 'Rows of one datasource in a preview' })
@@ -16,4 +16,11 @@ export class PreviewObject {
   @Field(() => [String], { description: 'The first error messages' }) errors!: string[];
   @Field(() => [String], { description: 'What the automation logged (scripts: their output)' }) log!: string[];
   @Field(() => String, { nullable: true, description: 'SFTP imports: the remote file previewed' }) file!: string | null;
+}
+
+@InputType('PreviewDraftInput', { description: 'Unsaved edits to preview with, checked as saving would check them' })
+export class PreviewDraftInput {
+  @Field(() => GraphQLJSON, { nullable: true, description: 'ETL steps: the transform to preview instead of the saved one' }) transform?: Record<string, unknown> | null;
+  @Field(() => String, { nullable: true, description: 'Scripts: the code to preview instead of the saved code' }) code?: string | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Scripts: the runtime variables to preview with' }) variables?: Record<string, unknown> | null;
 }

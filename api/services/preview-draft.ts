@@ -1,0 +1,49 @@
+import type { EntityManager } from '@mikro-orm/sqlite';
+import { AutomationKind, Datasource } from '../entities/index.js';
+import { BadUserInputError } from '../errors/index.js';
+import { parseTransform } from '../../jobs/transform/pipeline.js';
+import type { AutomationPlan } from '../../jobs/runners/runner.js';
+import { checkCode, checkVariables } from './automation.service.js';
+import { checkJsonObject } from './validation.js';
+
+/** Unsaved edits to preview: what an edit form holds before it is saved. */
+export interface PreviewDraft {
+  transform?: Record<string, unknown> | null;
+  code?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+/**
+ * The plan with the draft's edits in place, checked as saving would check them; a problem is a
+ * BAD_USER_INPUT whose field is under `draft.` (e.g. `draft.transform.steps[0].filter`).
+ */
+export async function applyDraft(em: EntityManager, plan: AutomationPlan, draft: PreviewDraft | null | undefined): Promise<AutomationPlan> {
+  if (!draft) return plan;
+  try {
+    return await checkedDraft(em, plan, draft);
+  } catch (error) {
+    if (error instanceof BadUserInputError) throw new BadUserInputError(`draft.${error.field}`, error.message);
+    throw error;
+  }
+}
+
+async function checkedDraft(em: EntityManager, plan: AutomationPlan, draft: PreviewDraft): Promise<AutomationPlan> {
+  const next = { ...plan };
+  if (draft.transform != null) {
+    if (plan.kind !== AutomationKind.ETL_STEP) throw new BadUserInputError('transform', `a ${plan.kind} has no transform`);
+    const transform = checkJsonObject(draft.transform, 'transform');
+    const input = plan.inputs[0] ? await em.findOne(Datasource, { id: plan.inputs[0].id }, { fields: ['columns'] }) : null;
+    const columns = input?.columns.map((c) => c.name) ?? [];
+    parseTransform(transform, columns.length > 0 ? columns : undefined);
+    next.transform = transform;
+  }
+  if (draft.code != null || draft.variables !== undefined) {
+    if (plan.kind !== AutomationKind.SCRIPT || !plan.script) throw new BadUserInputError(draft.code != null ? 'code' : 'variables', `a ${plan.kind} has no code`);
+    next.script = {
+      ...plan.script,
+      code: draft.code != null ? checkCode(draft.code) : plan.script.code,
+      variables: draft.variables !== undefined ? checkVariables(draft.variables) : plan.script.variables,
+    };
+  }
+  return next;
+}
