@@ -12,8 +12,7 @@ const automationId = async (name: string): Promise<string> => (await t.ok(`query
 const browser = demoInBrowser({ env: { SCHEDULER_POLL_MS: '200' }, ready: (server) => void (t = server) });
 
 async function openPage(path: string): Promise<Page> {
-  page = await browser.newPage();
-  await page.goto(`${t.url}${path}`);
+  page = await browser.open(path);
   return page;
 }
 
@@ -60,5 +59,23 @@ describe('Automation and run pages', () => {
     await page.getByTestId('start').click();
     await page.getByTestId('automation-state').getByText('ACTIVE').waitFor();
     expect(await page.getByTestId('schedule').textContent()).toMatch(/next run/);
+  });
+
+  it('a refused delete lists the chain tasks that trigger it and deletes nothing; a free automation is deleted with its runs', async () => {
+    const id = await automationId('load users');
+    await openPage(`/automations/${id}`);
+    await page.getByTestId('delete-automation').click();
+    const refused = page.getByTestId('delete-refused');
+    await refused.waitFor();
+    expect(await refused.textContent()).toMatch(/Not deleted\.[\s\S]*nightly refresh/);
+    expect(await refused.getByRole('link', { name: 'nightly refresh' }).getAttribute('href')).toBe(`/automations/${await automationId('nightly refresh')}`);
+    expect(await automationId('load users')).toBe(id);
+    await page.close();
+
+    const churn = await automationId('churn model');
+    await openPage(`/automations/${churn}`);
+    await page.getByTestId('delete-automation').click();
+    await page.waitForURL((url) => url.pathname === '/automations');
+    expect((await t.ok(`{ automation(name: "churn model") { id } }`)).automation).toBeNull();
   });
 });

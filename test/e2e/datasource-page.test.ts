@@ -27,9 +27,7 @@ const browser = demoInBrowser({
 });
 
 async function openPage(path: string): Promise<Page> {
-  page = await browser.newPage();
-  page.on('dialog', (dialog) => void dialog.accept());
-  await page.goto(`${t.url}${path}`);
+  page = await browser.open(path);
   return page;
 }
 
@@ -78,7 +76,7 @@ describe('Datasource page', () => {
     const legacy = await idOf('legacy-exports');
     await openPage(`/datasources/${legacy}`);
     await page.getByTestId('delete-datasource').click();
-    await page.waitForURL((url) => url.pathname === '/');
+    await page.waitForURL((url) => url.pathname === '/datasources');
     expect((await t.ok(`{ datasource(name: "legacy-exports") { id } }`)).datasource).toBeNull();
   });
 

@@ -8,6 +8,11 @@ import { TEST_SECRET_KEY, startTestServer, type TestServer } from '../helpers/se
 export interface DemoBrowser {
   /** A new 1280×800 page; after the test it is closed and must have logged no error. */
   newPage(): Promise<Page>;
+  /**
+   * A new page at `path` of the server that accepts confirmation dialogs and waits at most 10 s
+   * for an element, so a missing one fails at its own line rather than at the test's timeout.
+   */
+  open(path: string): Promise<Page>;
 }
 
 /**
@@ -40,11 +45,20 @@ export function demoInBrowser(options: { env?: Record<string, string>; ready: (s
     expect(pages.flatMap((p) => p.errors), 'the page logged errors').toEqual([]);
   });
 
+  async function newPage(): Promise<Page> {
+    const page = await chromium!.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    open.push({ page, errors: collectPageErrors(page) });
+    return page;
+  }
+
   return {
-    async newPage() {
-      const page = await chromium!.context.newPage();
-      await page.setViewportSize({ width: 1280, height: 800 });
-      open.push({ page, errors: collectPageErrors(page) });
+    newPage,
+    async open(path) {
+      const page = await newPage();
+      page.setDefaultTimeout(10_000);
+      page.on('dialog', (dialog) => void dialog.accept());
+      await page.goto(`${server!.url}${path}`);
       return page;
     },
   };

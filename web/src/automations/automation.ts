@@ -1,4 +1,6 @@
 import { gql } from '../lib/graphql.js';
+import { DEFAULT_PAGE_SIZE, pageSizeParam, type Connection } from '../lib/paged-list.svelte.js';
+import { booleanParam, oneOf, type QueryValue } from '../lib/url-query.js';
 
 export interface RunSummary {
   id: string;
@@ -62,4 +64,76 @@ export function duration(run: RunSummary, now = Date.now()): string {
   const ms = (run.finishedAt ? new Date(run.finishedAt).getTime() : now) - new Date(run.startedAt).getTime();
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+// --- The automation list ------------------------------------------------------------------
+
+export const AUTOMATION_KINDS = ['ETL_STEP', 'SFTP_IMPORT', 'SCRIPT', 'CHAIN_TASK'] as const;
+export const AUTOMATION_STATES = ['ACTIVE', 'PAUSED', 'STOPPED', 'DEACTIVATED'] as const;
+export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED'] as const;
+export type AutomationKind = (typeof AUTOMATION_KINDS)[number];
+export type AutomationState = (typeof AUTOMATION_STATES)[number];
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** What the automation list shows, as kept in its URL: `?kind=SCRIPT&scheduled=true&lastRunStatus=FAILED`. */
+export interface AutomationListFilters {
+  search: string;
+  kind: AutomationKind | null;
+  state: AutomationState | null;
+  /** Effectively scheduled (own schedule or through a scheduled chain task), or not; null = either. */
+  scheduled: boolean | null;
+  lastRunStatus: RunStatus | null;
+  /** Page size. */
+  first: number;
+}
+
+export interface AutomationListRow {
+  id: string;
+  name: string;
+  kind: AutomationKind;
+  state: AutomationState;
+  effectivelyScheduled: boolean;
+  schedule: { cron: string; timezone: string; nextRunAt: string | null } | null;
+  lastRunStatus: RunStatus | null;
+  lastRun: { id: string } | null;
+}
+
+export function automationFiltersFromSearch(search: string): AutomationListFilters {
+  const params = new URLSearchParams(search);
+  return {
+    search: params.get('search') ?? '',
+    kind: oneOf(params.get('kind'), AUTOMATION_KINDS),
+    state: oneOf(params.get('state'), AUTOMATION_STATES),
+    scheduled: booleanParam(params.get('scheduled')),
+    lastRunStatus: oneOf(params.get('lastRunStatus'), RUN_STATUSES),
+    first: pageSizeParam(params.get('first')),
+  };
+}
+
+/** The URL's query values: only what differs from the defaults. */
+export function automationFiltersToQuery(filters: AutomationListFilters): Record<string, QueryValue> {
+  return {
+    search: filters.search.trim(),
+    kind: filters.kind,
+    state: filters.state,
+    scheduled: filters.scheduled,
+    lastRunStatus: filters.lastRunStatus,
+    first: filters.first === DEFAULT_PAGE_SIZE ? null : filters.first,
+  };
+}
+
+const LIST = `query ($first: Int, $after: String, $search: String, $kind: AutomationKind, $state: AutomationState, $scheduled: Boolean, $lastRunStatus: RunStatus) {
+  automations(first: $first, after: $after, search: $search, kind: $kind, state: $state, scheduled: $scheduled, lastRunStatus: $lastRunStatus) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes { id name kind state effectivelyScheduled schedule { cron timezone nextRunAt } lastRunStatus lastRun { id } } } }`;
+
+/** One page of automations by name. */
+export async function listAutomations(filters: AutomationListFilters, after: string | null, signal?: AbortSignal): Promise<Connection<AutomationListRow>> {
+  const { first, kind, state, scheduled, lastRunStatus } = filters;
+  const variables = { first, after, search: filters.search.trim() || null, kind, state, scheduled, lastRunStatus };
+  return (await gql<{ automations: Connection<AutomationListRow> }>(LIST, variables, signal)).automations;
+}
+
+export async function deleteAutomation(id: string): Promise<void> {
+  await gql(`mutation ($id: ID!) { deleteAutomation(id: $id) }`, { id });
 }

@@ -1,4 +1,6 @@
 import { gql } from '../lib/graphql.js';
+import { DEFAULT_PAGE_SIZE, pageSizeParam, type Connection } from '../lib/paged-list.svelte.js';
+import { oneOf, type QueryValue } from '../lib/url-query.js';
 
 export interface Ref {
   id: string;
@@ -26,12 +28,6 @@ export interface RowPage {
   totalCount: number | null;
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
-export interface Dependent {
-  id: string;
-  name: string;
-  type: string;
-  reason: string;
-}
 
 const DETAIL = `query ($id: ID!) { datasource(id: $id) {
   id name kind description tags path columns { name type } rowCount updatedAt
@@ -55,4 +51,49 @@ export async function deleteDatasource(id: string): Promise<void> {
 /** The dataflow page's URL for everything upstream of a datasource (scheduled or not). */
 export function leadingToHref(id: string): string {
   return `/?${new URLSearchParams({ scheduledOnly: 'false', leadingTo: id }).toString()}`;
+}
+
+// --- The datasource list ------------------------------------------------------------------
+
+export const DATASOURCE_KINDS = ['STORAGE', 'FILE', 'JOIN'] as const;
+export type DatasourceKind = (typeof DATASOURCE_KINDS)[number];
+
+/** What the datasource list shows, as kept in its URL: `?search=orders&kind=FILE&first=25`. */
+export interface DatasourceListFilters {
+  search: string;
+  kind: DatasourceKind | null;
+  /** Page size. */
+  first: number;
+}
+
+export interface DatasourceListRow extends Ref {
+  kind: DatasourceKind;
+  tags: string[];
+  rowCount: number | null;
+  updatedAt: string | null;
+  columns: { name: string }[];
+}
+
+export function datasourceFiltersFromSearch(search: string): DatasourceListFilters {
+  const params = new URLSearchParams(search);
+  return {
+    search: params.get('search') ?? '',
+    kind: oneOf(params.get('kind'), DATASOURCE_KINDS),
+    first: pageSizeParam(params.get('first')),
+  };
+}
+
+/** The URL's query values: only what differs from the defaults. */
+export function datasourceFiltersToQuery(filters: DatasourceListFilters): Record<string, QueryValue> {
+  return { search: filters.search.trim(), kind: filters.kind, first: filters.first === DEFAULT_PAGE_SIZE ? null : filters.first };
+}
+
+const LIST = `query ($first: Int, $after: String, $search: String, $kind: DatasourceKind) {
+  datasources(first: $first, after: $after, search: $search, kind: $kind) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { id name kind tags rowCount updatedAt columns { name } } } }`;
+
+/** One page of datasources by name. */
+export async function listDatasources(filters: DatasourceListFilters, after: string | null, signal?: AbortSignal): Promise<Connection<DatasourceListRow>> {
+  const variables = { first: filters.first, after, search: filters.search.trim() || null, kind: filters.kind };
+  return (await gql<{ datasources: Connection<DatasourceListRow> }>(LIST, variables, signal)).datasources;
 }

@@ -1,0 +1,241 @@
+import type { AutomationKind } from './automation.js';
+import { gql } from '../lib/graphql.js';
+import { jsonProblem, parseJson, splitList, type FormState } from '../forms/form.svelte.js';
+import type { Ref } from '../forms/options.js';
+import { scheduleDraft, scheduleInput, type ScheduleDraft } from '../forms/schedule.js';
+
+export const KINDS: { kind: AutomationKind; label: string; what: string }[] = [
+  { kind: 'ETL_STEP', label: 'ETL step', what: 'reads one datasource, transforms it, writes another' },
+  { kind: 'SFTP_IMPORT', label: 'SFTP import', what: 'imports CSV or JSON-lines files from an SFTP server' },
+  { kind: 'SCRIPT', label: 'Script', what: 'JavaScript or Python reading and writing declared datasources' },
+  { kind: 'CHAIN_TASK', label: 'Chain task', what: 'runs other automations in order' },
+];
+export const isKind = (value: string | null): value is AutomationKind => KINDS.some((k) => k.kind === value);
+
+/** What the automation form holds: every kind's fields, as text where the user types. */
+export interface AutomationDraft {
+  kind: AutomationKind;
+  name: string;
+  description: string;
+  schedule: ScheduleDraft;
+  // ETL step
+  input: Ref | null;
+  transform: string;
+  // ETL step and SFTP import
+  output: Ref | null;
+  // SFTP import
+  host: string;
+  port: string;
+  username: string;
+  /** Write-only: blank keeps what is stored. */
+  password: string;
+  privateKey: string;
+  hasPassword: boolean;
+  hasPrivateKey: boolean;
+  remoteDir: string;
+  filePattern: string;
+  hostKeyFingerprint: string;
+  afterImport: 'KEEP' | 'DELETE' | 'MOVE';
+  moveToDir: string;
+  // Script
+  language: 'JAVASCRIPT' | 'PYTHON';
+  code: string;
+  inputs: Ref[];
+  outputs: Ref[];
+  variables: string;
+  timeoutSeconds: string;
+  memoryMb: string;
+  // Chain task
+  steps: Ref[];
+  continueOnFailure: boolean;
+  // Data options (not chain tasks)
+  writeMode: 'REPLACE' | 'APPEND' | 'UPSERT';
+  writeKeys: string;
+  errorPolicy: 'FAIL_RUN' | 'DISCARD' | 'TO_DATASOURCE';
+  errorRecordFormat: 'ORIGINAL_RECORD' | 'STAGE_RECORD';
+  errorDatasource: Ref | null;
+}
+
+export const CODE_TEMPLATES: Record<AutomationDraft['language'], string> = {
+  JAVASCRIPT: `// Read declared inputs and write declared outputs by name:
+// for await (const row of tributary.read('orders')) {
+//   await tributary.write('orders_copy', row);
+// }
+`,
+  PYTHON: `# Read declared inputs and write declared outputs by name:
+# for row in tributary.read("orders"):
+#     tributary.write("orders_copy", row)
+`,
+};
+
+export function emptyAutomation(kind: AutomationKind): AutomationDraft {
+  return {
+    kind,
+    name: '',
+    description: '',
+    schedule: scheduleDraft(null),
+    input: null,
+    transform: '{\n  "steps": []\n}\n',
+    output: null,
+    host: '',
+    port: '22',
+    username: '',
+    password: '',
+    privateKey: '',
+    hasPassword: false,
+    hasPrivateKey: false,
+    remoteDir: '.',
+    filePattern: '*',
+    hostKeyFingerprint: '',
+    afterImport: 'KEEP',
+    moveToDir: '',
+    language: 'JAVASCRIPT',
+    code: CODE_TEMPLATES.JAVASCRIPT,
+    inputs: [],
+    outputs: [],
+    variables: '',
+    timeoutSeconds: '600',
+    memoryMb: '512',
+    steps: [],
+    continueOnFailure: false,
+    writeMode: 'REPLACE',
+    writeKeys: '',
+    errorPolicy: 'FAIL_RUN',
+    errorRecordFormat: 'ORIGINAL_RECORD',
+    errorDatasource: null,
+  };
+}
+
+const SETTINGS = `id name kind description schedule { cron timezone } writeMode writeKeys errorPolicy errorRecordFormat errorDatasource { id name }
+  ... on EtlStep { input { id name } output { id name } transform }
+  ... on SftpImport { host port username hasPassword hasPrivateKey remoteDir filePattern hostKeyFingerprint afterImport moveToDir output { id name } }
+  ... on Script { language code variables timeoutSeconds memoryMb inputs { id name } outputs { id name } }
+  ... on ChainTask { steps { id name } continueOnFailure }`;
+
+type Settings = Partial<Record<string, unknown>> & { id: string; name: string; kind: AutomationKind };
+
+/** An automation's saved settings as a draft to edit; null when it does not exist. */
+export async function loadAutomationDraft(id: string): Promise<AutomationDraft | null> {
+  const { automation: a } = await gql<{ automation: Settings | null }>(`query ($id: ID!) { automation(id: $id) { ${SETTINGS} } }`, { id });
+  if (!a) return null;
+  const base = emptyAutomation(a.kind);
+  const text = (value: unknown, fallback: string) => (value == null ? fallback : String(value));
+  return {
+    ...base,
+    name: a.name,
+    description: text(a.description, ''),
+    schedule: scheduleDraft((a.schedule as { cron: string; timezone: string } | null) ?? null),
+    input: (a.input as Ref | undefined) ?? null,
+    output: (a.output as Ref | undefined) ?? null,
+    transform: a.transform !== undefined ? `${JSON.stringify(a.transform, null, 2)}\n` : base.transform,
+    host: text(a.host, ''),
+    port: text(a.port, base.port),
+    username: text(a.username, ''),
+    hasPassword: a.hasPassword === true,
+    hasPrivateKey: a.hasPrivateKey === true,
+    remoteDir: text(a.remoteDir, base.remoteDir),
+    filePattern: text(a.filePattern, base.filePattern),
+    hostKeyFingerprint: text(a.hostKeyFingerprint, ''),
+    afterImport: (a.afterImport as AutomationDraft['afterImport'] | undefined) ?? base.afterImport,
+    moveToDir: text(a.moveToDir, ''),
+    language: (a.language as AutomationDraft['language'] | undefined) ?? base.language,
+    code: text(a.code, base.code),
+    inputs: (a.inputs as Ref[] | undefined) ?? [],
+    outputs: (a.outputs as Ref[] | undefined) ?? [],
+    variables: a.variables != null ? `${JSON.stringify(a.variables, null, 2)}\n` : '',
+    timeoutSeconds: text(a.timeoutSeconds, base.timeoutSeconds),
+    memoryMb: text(a.memoryMb, base.memoryMb),
+    steps: (a.steps as Ref[] | undefined) ?? [],
+    continueOnFailure: a.continueOnFailure === true,
+    writeMode: (a.writeMode as AutomationDraft['writeMode'] | undefined) ?? base.writeMode,
+    writeKeys: ((a.writeKeys as string[] | undefined) ?? []).join(', '),
+    errorPolicy: (a.errorPolicy as AutomationDraft['errorPolicy'] | undefined) ?? base.errorPolicy,
+    errorRecordFormat: (a.errorRecordFormat as AutomationDraft['errorRecordFormat'] | undefined) ?? base.errorRecordFormat,
+    errorDatasource: (a.errorDatasource as Ref | null | undefined) ?? null,
+  };
+}
+
+/** What the form checks before sending: JSON syntax and whole numbers; false after blaming the field. */
+export function checkDraft(form: FormState, draft: AutomationDraft): boolean {
+  const json: [string, string][] = draft.kind === 'ETL_STEP' ? [['transform', draft.transform]] : draft.kind === 'SCRIPT' ? [['variables', draft.variables]] : [];
+  for (const [field, text] of json) {
+    const problem = jsonProblem(text) ?? (field === 'transform' && text.trim() === '' ? 'the transform must not be empty: use {"steps": []} to copy rows' : null);
+    if (problem) return blame(form, field, problem);
+  }
+  const numbers: [string, string][] =
+    draft.kind === 'SFTP_IMPORT' ? [['port', draft.port]] : draft.kind === 'SCRIPT' ? [['timeoutSeconds', draft.timeoutSeconds], ['memoryMb', draft.memoryMb]] : [];
+  for (const [field, text] of numbers) {
+    if (text.trim() !== '' && !/^\d+$/.test(text.trim())) return blame(form, field, `${field} must be a whole number, got ${JSON.stringify(text)}`);
+  }
+  return true;
+}
+
+function blame(form: FormState, field: string, message: string): false {
+  form.fail(field, message);
+  return false;
+}
+
+/** A number field's text as sent: blank is null; anything else goes as typed for the server to judge. */
+const number = (text: string): number | null => (text.trim() === '' ? null : Number(text));
+
+/** The create or update input of the draft's kind (secrets only when typed; schedule null removes it). */
+export function automationInput(draft: AutomationDraft, editing: boolean): Record<string, unknown> {
+  const input: Record<string, unknown> = { name: draft.name, description: draft.description.trim() || null, schedule: scheduleInput(draft.schedule) };
+  if (!editing && input.schedule === null) delete input.schedule;
+  const data = {
+    writeMode: draft.writeMode,
+    writeKeys: draft.writeMode === 'UPSERT' ? splitList(draft.writeKeys) : [],
+    errorPolicy: draft.errorPolicy,
+    errorRecordFormat: draft.errorRecordFormat,
+    errorDatasourceId: draft.errorPolicy === 'TO_DATASOURCE' ? (draft.errorDatasource?.id ?? null) : null,
+  };
+  switch (draft.kind) {
+    case 'ETL_STEP':
+      return { ...input, ...data, inputId: draft.input?.id ?? '', outputId: draft.output?.id ?? '', transform: parseJson(draft.transform) };
+    case 'SFTP_IMPORT': {
+      const sftp: Record<string, unknown> = {
+        ...input,
+        ...data,
+        host: draft.host,
+        port: number(draft.port),
+        username: draft.username,
+        remoteDir: draft.remoteDir,
+        filePattern: draft.filePattern,
+        hostKeyFingerprint: draft.hostKeyFingerprint.trim() || null,
+        afterImport: draft.afterImport,
+        moveToDir: draft.afterImport === 'MOVE' ? draft.moveToDir : null,
+        outputId: draft.output?.id ?? '',
+      };
+      if (draft.password !== '') sftp.password = draft.password;
+      if (draft.privateKey.trim() !== '') sftp.privateKey = draft.privateKey;
+      return sftp;
+    }
+    case 'SCRIPT':
+      return {
+        ...input,
+        ...data,
+        language: draft.language,
+        code: draft.code,
+        inputIds: draft.inputs.map((r) => r.id),
+        outputIds: draft.outputs.map((r) => r.id),
+        variables: parseJson(draft.variables),
+        timeoutSeconds: number(draft.timeoutSeconds),
+        memoryMb: number(draft.memoryMb),
+      };
+    case 'CHAIN_TASK':
+      return { ...input, stepIds: draft.steps.map((r) => r.id), continueOnFailure: draft.continueOnFailure };
+  }
+}
+
+const TYPE_NAME: Record<AutomationKind, string> = { ETL_STEP: 'EtlStep', SFTP_IMPORT: 'SftpImport', SCRIPT: 'Script', CHAIN_TASK: 'ChainTask' };
+
+/** Creates (no id) or updates the automation in one mutation; answers its id. */
+export async function saveAutomation(draft: AutomationDraft, id?: string): Promise<string> {
+  const type = TYPE_NAME[draft.kind];
+  const field = `${id ? 'update' : 'create'}${type}`;
+  const mutation = id
+    ? `mutation ($id: ID!, $input: Update${type}Input!) { ${field}(id: $id, input: $input) { id } }`
+    : `mutation ($input: Create${type}Input!) { ${field}(input: $input) { id } }`;
+  const data = await gql<Record<string, { id: string }>>(mutation, { id, input: automationInput(draft, id !== undefined) });
+  return data[field]!.id;
+}
