@@ -1,0 +1,41 @@
+import type { Component } from 'svelte';
+
+/** A page and the props it gets from the URL; pages load on demand, so the graph page's bundle stays small. */
+export interface Route {
+  load: () => Promise<{ default: Component<any> }>;
+  props: Record<string, string>;
+}
+
+const pages = {
+  datasourceList: () => import('./datasources/DatasourceList.svelte'),
+  automationList: () => import('./automations/AutomationList.svelte'),
+  datasourceCreate: () => import('./datasources/DatasourceCreatePage.svelte'),
+  automationCreate: () => import('./automations/AutomationCreatePage.svelte'),
+  datasourceEdit: () => import('./datasources/DatasourceEditPage.svelte'),
+  automationEdit: () => import('./automations/AutomationEditPage.svelte'),
+  datasource: () => import('./datasources/DatasourcePage.svelte'),
+  automation: () => import('./automations/AutomationPage.svelte'),
+  run: () => import('./automations/RunPage.svelte'),
+};
+
+/** Fixed paths first: "new" is not an id. */
+const table: [RegExp, keyof typeof pages][] = [
+  [/^\/datasources$/, 'datasourceList'],
+  [/^\/automations$/, 'automationList'],
+  [/^\/datasources\/new$/, 'datasourceCreate'],
+  [/^\/automations\/new$/, 'automationCreate'],
+  [/^\/datasources\/([^/]+)\/edit$/, 'datasourceEdit'],
+  [/^\/automations\/([^/]+)\/edit$/, 'automationEdit'],
+  [/^\/datasources\/([^/]+)$/, 'datasource'],
+  [/^\/automations\/([^/]+)$/, 'automation'],
+  [/^\/runs\/([^/]+)$/, 'run'],
+];
+
+/** The page for a path other than `/`; null when nothing lives there. */
+export function routeFor(path: string): Route | null {
+  for (const [pattern, page] of table) {
+    const match = pattern.exec(path);
+    if (match) return { load: pages[page], props: match[1] ? { id: decodeURIComponent(match[1]) } : {} };
+  }
+  return null;
+}
