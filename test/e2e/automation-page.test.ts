@@ -78,4 +78,20 @@ describe('Automation and run pages', () => {
     await page.waitForURL((url) => url.pathname === '/automations');
     expect((await t.ok(`{ automation(name: "churn model") { id } }`)).automation).toBeNull();
   });
+
+  it('shows what each kind does: the steps of a chain in order, an ETL transform, script code, an SFTP server without its password', async () => {
+    await openPage(`/automations/${await automationId('nightly refresh')}`);
+    const steps = page.getByTestId('definition-steps').locator('li a');
+    await steps.first().waitFor();
+    expect(await steps.allTextContents()).toEqual(['load users', 'load customers', 'load sample orders', 'reporting']);
+    await page.goto(`${t.url}/automations/${await automationId('load users')}`);
+    expect(JSON.parse((await page.getByTestId('definition-transform').textContent())!)).toEqual({
+      steps: [{ op: 'select', columns: ['id', 'email', 'country'] }, { op: 'filter', where: 'email is not null' }],
+    });
+    await page.goto(`${t.url}/automations/${await automationId('revenue report')}`);
+    expect(await page.getByTestId('definition-code').textContent()).toContain('tributary.read("daily-revenue")');
+    await page.goto(`${t.url}/automations/${await automationId('import orders')}`);
+    expect(await page.getByTestId('definition').textContent()).toMatch(/tributary@sftp\.example\.com:22 \(password stored\)/);
+    expect(await page.content()).not.toContain('demo-password');
+  });
 });

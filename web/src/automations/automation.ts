@@ -31,6 +31,24 @@ export interface AutomationDetail {
   inputs: { id: string; name: string }[];
   outputs: { id: string; name: string }[];
   runs: { totalCount: number; nodes: RunSummary[] };
+  writeMode: string;
+  errorPolicy: string;
+  // Per kind (absent on the others):
+  transform?: unknown;
+  language?: string;
+  code?: string;
+  variables?: unknown;
+  host?: string;
+  port?: number;
+  username?: string;
+  remoteDir?: string;
+  filePattern?: string;
+  afterImport?: string;
+  moveToDir?: string | null;
+  hasPassword?: boolean;
+  hasPrivateKey?: boolean;
+  steps?: { id: string; name: string; kind: string }[];
+  continueOnFailure?: boolean;
 }
 
 const RUN = 'id status trigger queuedAt startedAt finishedAt rowsRead rowsWritten error coalesced';
@@ -38,7 +56,10 @@ const RUN = 'id status trigger queuedAt startedAt finishedAt rowsRead rowsWritte
 export async function loadAutomation(id: string): Promise<AutomationDetail | null> {
   const query = `query ($id: ID!) { automation(id: $id) {
     id name kind description state effectivelyScheduled schedule { cron timezone nextRunAt }
-    inputs { id name } outputs { id name } runs(first: 25) { totalCount nodes { ${RUN} } } } }`;
+    inputs { id name } outputs { id name } runs(first: 25) { totalCount nodes { ${RUN} } } writeMode errorPolicy
+    ... on EtlStep { transform } ... on Script { language code variables }
+    ... on SftpImport { host port username remoteDir filePattern afterImport moveToDir hasPassword hasPrivateKey }
+    ... on ChainTask { steps { id name kind } continueOnFailure } } }`;
   return (await gql<{ automation: AutomationDetail | null }>(query, { id })).automation;
 }
 
