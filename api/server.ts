@@ -14,6 +14,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { coercionErrorField } from './errors/index.js';
 import { createContext, type Context } from './graphql/context.js';
 import { buildAppSchema } from './graphql/schema.js';
 import { LineageStore } from './lineage/store.js';
@@ -52,6 +53,11 @@ export const WEB_DIST = fileURLToPath(new URL('../web/dist', import.meta.url));
  */
 export function formatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    // GraphQL's own variable errors name the input field in their message only; give it as ours do.
+    if (formatted.extensions?.code === 'BAD_USER_INPUT' && formatted.extensions.field === undefined) {
+      const field = coercionErrorField(formatted.message);
+      return field ? { ...formatted, extensions: { ...formatted.extensions, field } } : formatted;
+    }
     // Apollo gives every error that does not carry its own code INTERNAL_SERVER_ERROR.
     if (formatted.extensions?.code !== 'INTERNAL_SERVER_ERROR') return formatted;
     logger.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected error while resolving a request');

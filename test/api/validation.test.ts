@@ -150,8 +150,17 @@ describe('validation', () => {
   it('rejects wrong types and missing arguments before any resolver runs', async () => {
     const before = await snapshotDatabase(t.server.orm);
     const error = await t.fail(CREATE_DS, { input: { name: 'x', kind: 'TABLE' } });
-    expect(error.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'kind' });
     expect(error.message).toMatch(/TABLE/);
     expect(await snapshotDatabase(t.server.orm)).toEqual(before);
+  });
+
+  it.each([
+    ['a nested wrong type', CREATE_DS, { input: { name: 'x', kind: 'JOIN', join: { leftId: 'a', rightId: 'b', leftKey: 1.5, rightKey: 'id' } } }, 'join.leftKey'],
+    ['a missing required field', CREATE_DS, { input: { kind: 'STORAGE' } }, 'name'],
+    ['a top-level argument', `query($lastRunStatus: RunStatus) { automations(lastRunStatus: $lastRunStatus) { totalCount } }`, { lastRunStatus: 'DONE' }, 'lastRunStatus'],
+  ])('names the field of %s that GraphQL itself refuses', async (_what, query, variables, field) => {
+    const error = await t.fail(query, variables);
+    expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
   });
 });
