@@ -207,6 +207,8 @@ describe('Dataflow page', () => {
     await expect.poll(async () => byName(await drawn(), 'revenue report').classes).toContain('highlighted');
     expect(byName(await drawn(), 'users.csv').classes).toContain('faded');
     expect(await page.getByTestId('node-details').innerText()).toContain('revenue report');
+    await page.getByTestId('edit-node').click(); // the panel leads to the node's edit form
+    await page.getByRole('heading', { name: 'Edit revenue report' }).waitFor();
 
     await page.goto(`${t.url}/?select=tag:legacy`);
     const empty = await rendered(0);
