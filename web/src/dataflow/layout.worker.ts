@@ -1,32 +1,28 @@
 /// <reference lib="webworker" />
-import cytoscape from 'cytoscape';
-import dagre from 'cytoscape-dagre';
-import { DAGRE_OPTIONS, LAYOUT_BOX, rankerFor, type LayoutRequest, type LayoutResponse } from './layout.js';
+import { layeredLayout, type LayoutEdge, type Positions } from './layered.js';
+import { LAYERED_OPTIONS, layoutAlgorithmFor, type LayoutRequest, type LayoutResponse } from './layout.js';
 
-cytoscape.use(dagre);
+/** Cytoscape and dagre load only once a small graph needs them; a big graph never waits for them. */
+let dagre: Promise<typeof import('./dagre-layout.js')> | null = null;
 
-/** Lays out node ids and edges with cytoscape-dagre in a headless Cytoscape; answers positions. */
-self.onmessage = (event: MessageEvent<LayoutRequest>) => {
-  const { id, nodes, edges } = event.data;
+async function positionsFor(algorithm: LayoutResponse['algorithm'], nodes: string[], edges: LayoutEdge[]): Promise<{ positions: Positions; ms: number }> {
+  if (algorithm === 'layered') {
+    const started = performance.now();
+    return { positions: layeredLayout(nodes, edges, LAYERED_OPTIONS), ms: performance.now() - started };
+  }
+  const { dagreLayout } = await (dagre ??= import('./dagre-layout.js'));
   const started = performance.now();
+  return { positions: dagreLayout(nodes, edges), ms: performance.now() - started };
+}
+
+/** Lays out node ids and edges; answers their positions. */
+self.onmessage = async (event: MessageEvent<LayoutRequest>) => {
+  const { id, nodes, edges } = event.data;
+  const algorithm = layoutAlgorithmFor(nodes.length);
   try {
-    const cy = cytoscape({
-      headless: true,
-      styleEnabled: true,
-      style: [{ selector: 'node', style: { width: LAYOUT_BOX.width, height: LAYOUT_BOX.height, shape: 'rectangle' } }],
-      elements: [
-        ...nodes.map((nodeId) => ({ group: 'nodes' as const, data: { id: nodeId } })),
-        ...edges.map((edge, index) => ({ group: 'edges' as const, data: { id: `e${index}`, source: edge.source, target: edge.target } })),
-      ],
-    });
-    cy.layout({ name: 'dagre', ...DAGRE_OPTIONS, ranker: rankerFor(nodes.length) } as cytoscape.LayoutOptions).run();
-    const positions: LayoutResponse['positions'] = {};
-    cy.nodes().forEach((node) => {
-      positions[node.id()] = node.position();
-    });
-    cy.destroy();
-    self.postMessage({ id, positions, ms: performance.now() - started } satisfies LayoutResponse);
+    const { positions, ms } = await positionsFor(algorithm, nodes, edges);
+    self.postMessage({ id, positions, algorithm, ms } satisfies LayoutResponse);
   } catch (error) {
-    self.postMessage({ id, positions: {}, ms: performance.now() - started, error: (error as Error).message } satisfies LayoutResponse);
+    self.postMessage({ id, positions: {}, algorithm, ms: 0, error: (error as Error).message } satisfies LayoutResponse);
   }
 };

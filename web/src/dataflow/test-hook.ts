@@ -7,7 +7,7 @@ export interface GraphTestHook {
   edges: { source: string; target: string; kind: LineageEdgeKind }[];
   total: number;
   truncated: boolean;
-  /** Time the dagre layout took in its worker, and the whole render (layout + draw), in ms. */
+  /** Time the layout took in its worker, and the whole render (layout + draw), in ms. */
   layoutMs: number;
   renderMs: number;
   /** Counts renders, so a test can wait for the next one. */

@@ -1,0 +1,97 @@
+import type { Core, CytoscapeOptions, ElementDefinition } from 'cytoscape';
+import type { Positions } from './layered.js';
+
+/**
+ * From this many nodes the canvas draws the graph the cheap way: one redraw of ~2,000 nodes
+ * takes about 100 ms here, so pan and zoom move a snapshot (edges hidden), and the elements go
+ * in by chunks, each its own task, so the page answers input while Cytoscape styles them.
+ */
+export const BIG_GRAPH_NODES = 1000;
+
+/**
+ * Elements added per task on a big graph. Adding the ~5,000 elements of a 2,000-node graph at
+ * once blocks the page for about 1 s; by 1,000 the longest task is 0.3–0.45 s here, for about the
+ * same time until the graph shows (measured with `npm run bench:web`).
+ */
+export const ELEMENTS_PER_TASK = 1000;
+
+export interface Viewport {
+  zoom: number;
+  pan: { x: number; y: number };
+}
+
+export interface FitOptions {
+  /** The box around each position that must stay visible (the node and its label). */
+  box: { width: number; height: number };
+  padding: number;
+  minZoom: number;
+  maxZoom: number;
+}
+
+/** Renderer options by graph size; small graphs keep Cytoscape's full-quality pan and zoom. */
+export function rendererOptions(big: boolean): Pick<CytoscapeOptions, 'textureOnViewport' | 'hideEdgesOnViewport'> {
+  return { textureOnViewport: big, hideEdgesOnViewport: big };
+}
+
+/**
+ * The viewport that fits every laid-out box into a `width` × `height` canvas, computed from the
+ * positions alone (`cy.fit()` would style and measure every element first).
+ */
+export function fitViewport(positions: Positions, width: number, height: number, options: FitOptions): Viewport {
+  let left = Infinity;
+  let top = Infinity;
+  let right = -Infinity;
+  let bottom = -Infinity;
+  for (const { x, y } of Object.values(positions)) {
+    left = Math.min(left, x - options.box.width / 2);
+    right = Math.max(right, x + options.box.width / 2);
+    top = Math.min(top, y - options.box.height / 2);
+    bottom = Math.max(bottom, y + options.box.height / 2);
+  }
+  if (left > right) return { zoom: 1, pan: { x: width / 2, y: height / 2 } };
+  const fitting = Math.min((width - 2 * options.padding) / (right - left), (height - 2 * options.padding) / (bottom - top));
+  const zoom = Math.min(options.maxZoom, Math.max(options.minZoom, fitting));
+  return { zoom, pan: { x: width / 2 - (zoom * (left + right)) / 2, y: height / 2 - (zoom * (top + bottom)) / 2 } };
+}
+
+/** The elements to add: nodes first, each at its laid-out position, then the edges between them. */
+export function placed(elements: ElementDefinition[], positions: Positions): ElementDefinition[] {
+  const nodes = elements.filter((element) => element.group === 'nodes').map((node) => ({ ...node, position: positions[node.data.id!] }));
+  return [...nodes, ...elements.filter((element) => element.group !== 'nodes')];
+}
+
+/** `list` cut into consecutive chunks of at most `size` (≥ 1) items. */
+export function inChunks<T>(list: T[], size: number): T[][] {
+  const step = Math.max(1, size);
+  const chunks: T[][] = [];
+  for (let start = 0; start < list.length; start += step) chunks.push(list.slice(start, start + step));
+  return chunks;
+}
+
+/** Resolves once the browser has drawn a frame and handled the input waiting. */
+export function nextFrame(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
+/** Far enough to the side that nothing drawn there is on screen. */
+const OFF_SCREEN = 1e6;
+
+/**
+ * Replaces the elements of `cy` by `elements`, ELEMENTS_PER_TASK at a time, yielding a frame after
+ * each chunk. Meanwhile the graph sits off screen, so Cytoscape styles each chunk in its frame
+ * without drawing the growing graph each time (that was slower); it shows at `viewport` once all
+ * are in. Answers false, leaving the graph half-built, as soon as `current()` turns false (a newer
+ * render began).
+ */
+export async function addInChunks(cy: Core, elements: ElementDefinition[], viewport: Viewport, current: () => boolean): Promise<boolean> {
+  cy.elements().remove();
+  cy.viewport({ zoom: viewport.zoom, pan: { x: viewport.pan.x + OFF_SCREEN, y: viewport.pan.y } });
+  for (const chunk of inChunks(elements, ELEMENTS_PER_TASK)) {
+    cy.batch(() => cy.add(chunk));
+    await nextFrame();
+    if (!current()) return false;
+  }
+  cy.viewport(viewport);
+  await nextFrame();
+  return current();
+}
