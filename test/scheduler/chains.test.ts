@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { factories, type Factories, type Ref } from '../factories/index.js';
+import type { Factories, Ref } from '../factories/index.js';
 import type { TestServer } from '../helpers/server.js';
-import { finished, runById, runNow, runsOf, setState, sleepyScript, schedulerServer } from './helpers.js';
+import { finished, runById, runNow, runsOf, setState, sleepyScript, schedulerWithFactories } from './helpers.js';
 
 let t: TestServer;
 let f: Factories;
 
-beforeAll(async () => {
-  t = await schedulerServer();
-  f = factories(t);
-});
+beforeAll(async () => ({ t, f } = await schedulerWithFactories()));
 afterAll(() => t?.close());
 
 /** A script that appends its own name to `trail` (so the order of steps is recorded in data), or fails. */

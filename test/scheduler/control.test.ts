@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { factories, type Factories } from '../factories/index.js';
+import type { Factories } from '../factories/index.js';
 import type { TestServer } from '../helpers/server.js';
-import { eventually, finished, runNow, runsOf, setState, sleepyScript, type RunShape, schedulerServer } from './helpers.js';
+import { eventually, finished, runNow, runsOf, setState, sleepyScript, type RunShape, schedulerWithFactories } from './helpers.js';
 
 let t: TestServer;
 let f: Factories;
 
-beforeAll(async () => {
-  t = await schedulerServer();
-  f = factories(t);
-});
+beforeAll(async () => ({ t, f } = await schedulerWithFactories()));
 afterAll(() => t?.close());
 
 async function rowCount(id: string): Promise<number | null> {

@@ -1,3 +1,4 @@
+import { serverWithFactories, type Factories } from '../factories/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 export const RUN_FIELDS = `id status trigger error rowsRead rowsWritten coalesced queuedAt startedAt finishedAt log parentRun { id } automation { id name }`;
@@ -63,6 +64,15 @@ export function sleepyScript(outputName: string, ms: number, rows = 3): string {
  * JOB_STORE_URL=postgres://… in the environment the suites run against PostgreSQL's job store.
  */
 export function schedulerServer(): Promise<TestServer> {
+  return startTestServer(schedulerEnv());
+}
+
+/** The same server with its factories, for suites that create their own objects. */
+export function schedulerWithFactories(): Promise<{ t: TestServer; f: Factories }> {
+  return serverWithFactories(schedulerEnv());
+}
+
+function schedulerEnv(): Record<string, string> {
   const store = process.env.JOB_STORE_URL;
-  return startTestServer({ SCHEDULER_POLL_MS: '200', ...(store ? { JOB_STORE_URL: store } : {}) });
+  return { SCHEDULER_POLL_MS: '200', ...(store ? { JOB_STORE_URL: store } : {}) };
 }

@@ -1,17 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { factories, uniqueName, type Factories } from '../factories/index.js';
+import { uniqueName, type Factories } from '../factories/index.js';
 import type { TestServer } from '../helpers/server.js';
-import { eventually, finished, runById, runNow, runsOf, setState, sleepyScript, schedulerServer } from './helpers.js';
+import { eventually, finished, runById, runNow, runsOf, setState, sleepyScript, schedulerWithFactories } from './helpers.js';
 
 let t: TestServer;
 let f: Factories;
 
-beforeAll(async () => {
-  t = await schedulerServer();
-  f = factories(t);
-});
+beforeAll(async () => ({ t, f } = await schedulerWithFactories()));
 afterAll(() => t?.close());
 
 async function csvSource(content: string) {
