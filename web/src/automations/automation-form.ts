@@ -1,4 +1,4 @@
-import type { AutomationKind } from './automation.js';
+import { SETTINGS, type AutomationKind } from './automation.js';
 import { gql } from '../lib/graphql.js';
 import { jsonProblem, parseJson, splitList, type FormState } from '../forms/form.svelte.js';
 import type { Ref } from '../forms/options.js';
@@ -106,17 +106,12 @@ export function emptyAutomation(kind: AutomationKind): AutomationDraft {
   };
 }
 
-const SETTINGS = `id name kind description schedule { cron timezone } writeMode writeKeys errorPolicy errorRecordFormat errorDatasource { id name }
-  ... on EtlStep { input { id name } output { id name } transform }
-  ... on SftpImport { host port username hasPassword hasPrivateKey remoteDir filePattern hostKeyFingerprint afterImport moveToDir output { id name } }
-  ... on Script { language code variables timeoutSeconds memoryMb inputs { id name } outputs { id name } }
-  ... on ChainTask { steps { id name } continueOnFailure }`;
 
 type Settings = Partial<Record<string, unknown>> & { id: string; name: string; kind: AutomationKind };
 
 /** An automation's saved settings as a draft to edit; null when it does not exist. */
 export async function loadAutomationDraft(id: string): Promise<AutomationDraft | null> {
-  const { automation: a } = await gql<{ automation: Settings | null }>(`query ($id: ID!) { automation(id: $id) { ${SETTINGS} } }`, { id });
+  const { automation: a } = await gql<{ automation: Settings | null }>(`query ($id: ID!) { automation(id: $id) { id name kind description schedule { cron timezone } inputs { id name } outputs { id name } ${SETTINGS} } }`, { id });
   if (!a) return null;
   const base = emptyAutomation(a.kind);
   const text = (value: unknown, fallback: string) => (value == null ? fallback : String(value));

@@ -51,15 +51,19 @@ export interface AutomationDetail {
   continueOnFailure?: boolean;
 }
 
+/** Every kind's own settings (never a secret: only whether one is stored); the page and the edit form read the same. */
+export const SETTINGS = `writeMode writeKeys errorPolicy errorRecordFormat errorDatasource { id name }
+  ... on EtlStep { input { id name } output { id name } transform }
+  ... on SftpImport { host port username hasPassword hasPrivateKey remoteDir filePattern hostKeyFingerprint afterImport moveToDir output { id name } }
+  ... on Script { language code variables timeoutSeconds memoryMb }
+  ... on ChainTask { steps { id name kind } continueOnFailure }`;
+
 const RUN = 'id status trigger queuedAt startedAt finishedAt rowsRead rowsWritten error coalesced';
 
 export async function loadAutomation(id: string): Promise<AutomationDetail | null> {
   const query = `query ($id: ID!) { automation(id: $id) {
     id name kind description state effectivelyScheduled schedule { cron timezone nextRunAt }
-    inputs { id name } outputs { id name } runs(first: 25) { totalCount nodes { ${RUN} } } writeMode errorPolicy
-    ... on EtlStep { transform } ... on Script { language code variables }
-    ... on SftpImport { host port username remoteDir filePattern afterImport moveToDir hasPassword hasPrivateKey }
-    ... on ChainTask { steps { id name kind } continueOnFailure } } }`;
+    inputs { id name } outputs { id name } runs(first: 25) { totalCount nodes { ${RUN} } } ${SETTINGS} } }`;
   return (await gql<{ automation: AutomationDetail | null }>(query, { id })).automation;
 }
 
