@@ -9,7 +9,7 @@ import type { LineageStore } from '../lineage/store.js';
 import { isDatasource, type GraphNode } from '../lineage/graph.js';
 import { pageByName, type PageArgs } from './paging.js';
 import { assertOwnTransaction, writeOne } from './transaction.js';
-import { LIMITS, checkName, checkRequiredText, checkTags, checkText, notNull } from './validation.js';
+import { LIMITS, checkLabel, checkName, checkRequiredText, checkTags, checkText, notNull } from './validation.js';
 
 export interface DatasourceListArgs extends PageArgs {
   kind?: DatasourceKind | null;
@@ -109,10 +109,10 @@ export class DatasourceService {
   }
 
   private async checkNameFree(em: EntityManager, name: string, exceptId?: string): Promise<string> {
-    checkName(name);
-    const clash = await em.findOne(Datasource, { name }, { fields: ['id'] });
-    if (clash && clash.id !== exceptId) throw new ConflictError('name', `a datasource named ${JSON.stringify(name)} already exists`);
-    return name;
+    const checked = checkName(name);
+    const clash = await em.findOne(Datasource, { name: checked }, { fields: ['id'] });
+    if (clash && clash.id !== exceptId) throw new ConflictError('name', `a datasource named ${JSON.stringify(checked)} already exists`);
+    return checked;
   }
 
   /** `path` belongs to FILE datasources and `join` to JOIN ones; each is required there and refused elsewhere. */
@@ -163,7 +163,7 @@ function checkColumns(columns: ColumnInput[] | null | undefined): Column[] {
   if (columns.length > LIMITS.columns) throw new BadUserInputError('columns', `at most ${LIMITS.columns} columns are allowed`);
   const seen = new Set<string>();
   return columns.map((column, i) => {
-    const name = checkRequiredText(column.name, `columns[${i}].name`, LIMITS.columnName);
+    const name = checkLabel(column.name, `columns[${i}].name`, LIMITS.columnName);
     const type = checkRequiredText(column.type, `columns[${i}].type`, LIMITS.columnType);
     if (seen.has(name)) throw new BadUserInputError(`columns[${i}].name`, `column ${JSON.stringify(name)} is listed twice`);
     seen.add(name);

@@ -60,7 +60,27 @@ const script = (input: Record<string, unknown>) => () => ({ input: { name: uniqu
 /** One cheap code body per quote so the token cap trips after the script and its declarations were written. */
 const tooManyLiterals = () => Array.from({ length: 140_000 }, (_, i) => `'${i.toString(36)}'`).join('');
 
+/** `{ "a": { "a": … } }` nested `depth` levels deep. */
+const nested = (depth: number): Record<string, unknown> => {
+  let value: Record<string, unknown> = {};
+  for (let i = 1; i < depth; i++) value = { a: value };
+  return value;
+};
+
 const CASES: Case[] = [
+  // names: nothing invisible, no control or direction-changing character
+  ['name with a right-to-left override', CREATE_DS, ds({ name: 'invoice\u202Efdp.exe' }), 'BAD_USER_INPUT', 'name', /U\+202E.*position 7/],
+  ['name with a C1 control', CREATE_DS, ds({ name: 'orders\u0085b' }), 'BAD_USER_INPUT', 'name', /U\+0085 \(a control character\)/],
+  ['name with a zero-width space, looking like an existing one', CREATE_DS, ds({ name: 'A\u200B' }), 'BAD_USER_INPUT', 'name', /U\+200B/],
+  ['name with a non-breaking space', CREATE_DS, ds({ name: 'users\u00A0storage' }), 'BAD_USER_INPUT', 'name', /U\+00A0/],
+  ['automation name with a zero-width joiner', CREATE_ETL, etl({ name: 'etl A\u200Dto B' }), 'BAD_USER_INPUT', 'name', /U\+200D/],
+  ['automation rename with a bidi isolate', UPDATE_SCRIPT, () => ({ id: w.script.id, input: { name: 'script\u2066one' } }), 'BAD_USER_INPUT', 'name', /U\+2066/],
+  ['tag with a byte order mark', CREATE_DS, ds({ tags: ['ok', 'fin\uFEFFance'] }), 'BAD_USER_INPUT', 'tags[1]', /U\+FEFF/],
+  ['column name with a left-to-right mark', CREATE_DS, ds({ columns: [{ name: 'id\u200E', type: 'int' }] }), 'BAD_USER_INPUT', 'columns[0].name', /U\+200E/],
+  // JSON nested deeper than anything legitimate: refused, never a stack overflow
+  ['transform nested 33 deep', CREATE_ETL, etl({ transform: nested(33) }), 'BAD_USER_INPUT', 'transform', /nested more than 32 levels/],
+  ['transform update nested 33 deep', UPDATE_ETL, () => ({ id: w.etl.id, input: { transform: nested(33) } }), 'BAD_USER_INPUT', 'transform', /nested more than 32/],
+  ['script variables nested 40 deep', CREATE_SCRIPT, script({ variables: { kwargs: nested(40) } }), 'BAD_USER_INPUT', 'variables', /nested more than 32/],
   // names
   ['empty name', CREATE_DS, ds({ name: '' }), 'BAD_USER_INPUT', 'name', /must not be empty/],
   ['name over 200 characters', CREATE_DS, ds({ name: 'x'.repeat(201) }), 'BAD_USER_INPUT', 'name', /201 characters.*limit is 200/],
@@ -145,6 +165,42 @@ describe('validation', () => {
     if (field) expect(error.extensions?.field).toBe(field);
     expect(error.message).toMatch(message);
     expect(await snapshotDatabase(t.server.orm)).toEqual(before);
+  });
+
+  it('stores names in NFC, so the same name typed with combining accents is one name', async () => {
+    const decomposed = `Cafe\u0301 ${uniqueName('menu')}`; // "é" as e + combining acute
+    const composed = decomposed.normalize('NFC');
+    const { createDatasource } = await t.ok(`mutation($input: CreateDatasourceInput!) { createDatasource(input: $input) { id name } }`, { input: { name: decomposed, kind: 'STORAGE' } });
+    expect(createDatasource.name).toBe(composed);
+    expect(createDatasource.name).not.toBe(decomposed);
+    const clash = await t.fail(CREATE_DS, { input: { name: composed, kind: 'STORAGE' } });
+    expect(clash.extensions).toMatchObject({ code: 'CONFLICT', field: 'name' });
+    expect((await t.ok(`query($n: String) { datasource(name: $n) { id } }`, { n: decomposed })).datasource).toEqual({ id: createDatasource.id });
+    const { createEtlStep } = await t.ok(`mutation($input: CreateEtlStepInput!) { createEtlStep(input: $input) { name } }`, { input: { name: `Re\u0301sume\u0301 ${uniqueName('e')}`, inputId: w.a.id, outputId: w.b.id } });
+    expect(createEtlStep.name).toBe(createEtlStep.name.normalize('NFC'));
+    expect(createEtlStep.name).toMatch(/^Résumé /);
+  });
+
+  it('refuses JSON nested 5,000 deep, as a variable or as a literal, with a coded error and no crash', async () => {
+    // Built as text: JSON.stringify itself overflows the stack on such a value.
+    const deep = `${'{"a":'.repeat(5_000)}{}${'}'.repeat(5_000)}`;
+    const post = async (body: string) => {
+      const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      return { status: response.status, body: (await response.json()) as { errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+    };
+    const before = await snapshotDatabase(t.server.orm);
+    const name = uniqueName('deep');
+    const asVariable = await post(`{"query":${JSON.stringify(CREATE_ETL)},"variables":{"input":{"name":"${name}","inputId":"${w.a.id}","outputId":"${w.typed.id}","transform":${deep}}}}`);
+    expect(asVariable.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'transform' });
+    expect(asVariable.body.errors?.[0]?.message).toMatch(/nested more than 32 levels/);
+    const variables = await post(`{"query":${JSON.stringify(CREATE_SCRIPT)},"variables":{"input":{"name":"${name}","language":"PYTHON","code":"1","variables":{"kwargs":${deep}}}}}`);
+    expect(variables.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'variables' });
+    const literal = `mutation { createEtlStep(input: { name: "${name}", inputId: "${w.a.id}", outputId: "${w.typed.id}", transform: ${'{a: '.repeat(5_000)}{}${'}'.repeat(5_000)} }) { id } }`;
+    const asLiteral = await post(JSON.stringify({ query: literal }));
+    expect(asLiteral.body.errors?.[0]?.extensions?.code).toMatch(/^(BAD_USER_INPUT|GRAPHQL_PARSE_FAILED|GRAPHQL_VALIDATION_FAILED)$/);
+    expect(asLiteral.body.errors?.[0]?.extensions?.code).not.toBe('INTERNAL_SERVER_ERROR');
+    expect(await snapshotDatabase(t.server.orm)).toEqual(before);
+    expect((await t.ok(`{ datasources(first: 1) { totalCount } }`)).datasources.totalCount).toBeGreaterThan(0); // still serving
   });
 
   it('rejects wrong types and missing arguments before any resolver runs', async () => {
