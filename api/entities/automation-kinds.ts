@@ -47,6 +47,17 @@ export class SftpImport extends Automation {
     return this.privateKeySealed != null;
   }
 
+  /** Set by the update that cleared the stored secrets; never stored (loaded entities skip initializers, hence optional). */
+  secretsCleared?: boolean;
+
+  @Field(() => Boolean, {
+    description:
+      'True in the answer to an update that changed host, port or username without giving a new password or key: the stored ones were cleared so that they never go to another server. Set one again before the next run.',
+  })
+  get credentialsDropped(): boolean {
+    return this.secretsCleared === true;
+  }
+
   @Property({ type: 'text', nullable: true })
   @Field(() => String)
   remoteDir: string = '.';

@@ -157,6 +157,7 @@ export class AutomationService {
   }
 
   private applySftpSettings(sftp: SftpImport, input: UpdateSftpImportInput): void {
+    const endpointBefore = sftp.host ? sftpEndpoint(sftp) : null; // null while creating
     const host = notNull(input.host, 'host');
     if (host !== undefined || !sftp.host) {
       sftp.host = checkRequiredText(host, 'host', LIMITS.host);
@@ -172,6 +173,13 @@ export class AutomationService {
     if (username !== undefined || !sftp.username) sftp.username = checkRequiredText(username, 'username', LIMITS.username);
     if (input.remoteDir !== undefined) sftp.remoteDir = checkText(input.remoteDir, 'remoteDir', LIMITS.path) ?? '.';
     if (input.filePattern !== undefined) sftp.filePattern = checkText(input.filePattern, 'filePattern', LIMITS.filePattern) ?? '*';
+    if (endpointBefore !== null && endpointBefore !== sftpEndpoint(sftp)) {
+      // A stored secret is bound to the server it was given for: one not given again goes.
+      const dropped = (input.password === undefined && sftp.passwordSealed != null) || (input.privateKey === undefined && sftp.privateKeySealed != null);
+      if (input.password === undefined) sftp.passwordSealed = null;
+      if (input.privateKey === undefined) sftp.privateKeySealed = null;
+      sftp.secretsCleared = dropped;
+    }
     if (input.password !== undefined) sftp.passwordSealed = this.sealSecret(input.password, 'password');
     if (input.privateKey !== undefined) {
       if (input.privateKey !== null && !/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(input.privateKey)) {
@@ -179,7 +187,7 @@ export class AutomationService {
       }
       sftp.privateKeySealed = this.sealSecret(input.privateKey, 'privateKey');
     }
-    if (!sftp.passwordSealed && !sftp.privateKeySealed) {
+    if (!sftp.passwordSealed && !sftp.privateKeySealed && !sftp.secretsCleared) {
       throw new BadUserInputError('password', 'an SFTP import needs a password or a private key');
     }
     if (input.hostKeyFingerprint !== undefined) {
@@ -553,4 +561,9 @@ async function checkNoChainCycle(em: EntityManager, chain: ChainTask, stepIds: s
       throw new BadUserInputError(`stepIds[${i}]`, `chain task ${JSON.stringify(steps.get(start)!.name)} already triggers ${JSON.stringify(chain.name)}; a chain cannot contain itself`);
     }
   }
+}
+
+/** Where an SFTP import's secrets go: the user at the host and port. */
+function sftpEndpoint(sftp: SftpImport): string {
+  return `${sftp.username}@${sftp.host}:${sftp.port}`;
 }

@@ -235,6 +235,10 @@ class SftpSession {
 
   static async open(settings: SftpSettings, expected: string | null, timeoutMs: number, signal: AbortSignal): Promise<SftpSession> {
     const { host, port, username } = settings;
+    if (!settings.password && !settings.privateKey) {
+      // Never try an anonymous login: the secrets were cleared when the import was pointed elsewhere.
+      throw new RunFailedError(`the import has no password or private key for ${username}@${host}:${port} (stored secrets are cleared when the host, port or user name changes): set one in its connection settings`);
+    }
     const quiet = () => undefined; // errors surface through the calls' rejections; the defaults print to the console
     const client = new SftpClient('tributary', { error: quiet, end: quiet, close: quiet });
     const raw = (client as unknown as { client: RawClient }).client;

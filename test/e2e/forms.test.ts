@@ -147,7 +147,7 @@ describe('Create and edit forms', () => {
     expect((await t.ok(`query($id: ID!) { automation(id: $id) { schedule { cron } } }`, { id })).automation.schedule).toBeNull();
   });
 
-  it('edits an SFTP import without ever showing its stored password, and keeps it when left blank', async () => {
+  it('edits an SFTP import without ever showing its stored password, and warns that a new host clears it', async () => {
     const id = await idOf('automation', 'import orders');
     await openPage(`/automations/${id}/edit`);
     await field('host').locator('input').waitFor();
@@ -162,9 +162,20 @@ describe('Create and edit forms', () => {
     await page.waitForFunction(() => /65535/.test((globalThis as any).document.querySelector('[data-testid="field-port"] [data-testid="field-error"]')?.textContent ?? ''));
     await field('port').locator('input').fill('2222');
     await field('host').locator('input').fill('sftp.internal.example');
+    // A stored password belongs to its server: the form says a new host clears it unless typed again.
+    await page.getByTestId('secrets-cleared-warning').waitFor();
+    await field('password').locator('input').fill('for-the-internal-host');
+    expect(await page.getByTestId('secrets-cleared-warning').count()).toBe(0);
     await submitAndLand(/^\/automations\/([^/]+)$/);
-    const saved = await t.ok(`query($id: ID!) { automation(id: $id) { ... on SftpImport { host port hasPassword } } }`, { id });
-    expect(saved.automation).toEqual({ host: 'sftp.internal.example', port: 2222, hasPassword: true });
+    const query = `query($id: ID!) { automation(id: $id) { ... on SftpImport { host port hasPassword } } }`;
+    expect((await t.ok(query, { id })).automation).toEqual({ host: 'sftp.internal.example', port: 2222, hasPassword: true });
+
+    // Left blank after a host change, the stored password is cleared, as the warning said.
+    await page.getByTestId('edit').click();
+    await field('host').locator('input').fill('sftp.elsewhere.example');
+    await page.getByTestId('secrets-cleared-warning').waitFor();
+    await submitAndLand(/^\/automations\/([^/]+)$/);
+    expect((await t.ok(query, { id })).automation).toEqual({ host: 'sftp.elsewhere.example', port: 2222, hasPassword: false });
   });
 
   it('creates a chain task with its steps added, reordered and removed', async () => {

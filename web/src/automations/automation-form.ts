@@ -32,6 +32,8 @@ export interface AutomationDraft {
   privateKey: string;
   hasPassword: boolean;
   hasPrivateKey: boolean;
+  /** `user@host:port` as saved; stored secrets are cleared when it changes without new ones. */
+  savedEndpoint: string;
   remoteDir: string;
   filePattern: string;
   hostKeyFingerprint: string;
@@ -84,6 +86,7 @@ export function emptyAutomation(kind: AutomationKind): AutomationDraft {
     privateKey: '',
     hasPassword: false,
     hasPrivateKey: false,
+    savedEndpoint: '',
     remoteDir: '.',
     filePattern: '*',
     hostKeyFingerprint: '',
@@ -128,6 +131,7 @@ export async function loadAutomationDraft(id: string): Promise<AutomationDraft |
     username: text(a.username, ''),
     hasPassword: a.hasPassword === true,
     hasPrivateKey: a.hasPrivateKey === true,
+    savedEndpoint: a.host != null ? sftpEndpoint(text(a.username, ''), text(a.host, ''), text(a.port, base.port)) : '',
     remoteDir: text(a.remoteDir, base.remoteDir),
     filePattern: text(a.filePattern, base.filePattern),
     hostKeyFingerprint: text(a.hostKeyFingerprint, ''),
@@ -233,4 +237,16 @@ export async function saveAutomation(draft: AutomationDraft, id?: string): Promi
     : `mutation ($input: Create${type}Input!) { ${field}(input: $input) { id } }`;
   const data = await gql<Record<string, { id: string }>>(mutation, { id, input: automationInput(draft, id !== undefined) });
   return data[field]!.id;
+}
+
+/** Where an SFTP import's secrets go, as the server compares it. */
+export function sftpEndpoint(username: string, host: string, port: string): string {
+  return `${username}@${host}:${Number(port)}`;
+}
+
+/** True when saving would clear stored secrets: the endpoint changed and none was typed again. */
+export function secretsWillBeCleared(draft: AutomationDraft): boolean {
+  if (!draft.savedEndpoint || !(draft.hasPassword || draft.hasPrivateKey)) return false;
+  if (draft.password !== '' || draft.privateKey.trim() !== '') return false;
+  return sftpEndpoint(draft.username, draft.host, draft.port) !== draft.savedEndpoint;
 }
