@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { coercionErrorField } from './errors/index.js';
 import { createContext, type Context } from './graphql/context.js';
+import { QUERY_LIMITS, formatQueryLimitError, queryCostPlugin, queryLimitRules } from './graphql/limits.js';
 import { buildAppSchema } from './graphql/schema.js';
 import { LineageStore } from './lineage/store.js';
 import type { SqliteWarehouse } from '../jobs/warehouse/sqlite-warehouse.js';
@@ -53,6 +54,8 @@ export const WEB_DIST = fileURLToPath(new URL('../web/dist', import.meta.url));
  */
 export function formatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const refused = formatQueryLimitError(formatted, error);
+    if (refused) return refused;
     // GraphQL's own variable errors name the input field in their message only; give it as ours do.
     if (formatted.extensions?.code === 'BAD_USER_INPUT' && formatted.extensions.field === undefined) {
       const field = coercionErrorField(formatted.message);
@@ -85,7 +88,17 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(logger),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    // Query limits (api/graphql/limits.ts): tokens while parsing, depth, aliases and directives
+    // while validating, cost once the variables are known; all before anything executes.
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
+    validationRules: queryLimitRules(),
+    // One operation per request: a JSON array of operations is refused (400), so the limits hold per request.
+    allowBatchedHttpRequests: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      queryCostPlugin<Context>({ lineageNodes: async () => (await lineage.current(orm.em.fork() as EntityManager)).size }),
+    ],
   });
   await apollo.start();
 

@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   lineage: async () => (await import('./lineage.bench.js')).run(),
   etl: async () => (await import('./etl.bench.js')).run(),
   scheduler: async () => (await import('./scheduler.bench.js')).run(),
+  abuse: async () => (await import('./abuse.bench.js')).run(),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
