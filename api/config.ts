@@ -1,5 +1,5 @@
-import { mkdirSync, accessSync, constants } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { mkdirSync, accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -15,6 +15,12 @@ export interface Config {
   /** Key sealing stored secrets; when absent, a key file in DATA_DIR is used (created on first start). */
   secretKey?: Buffer;
   scheduler: SchedulerConfig;
+  /** Directories FILE datasources may read from (absolute, real paths); default `DATA_DIR/files`. */
+  fileRoots: string[];
+  /** `on`: scripts run in the bubblewrap sandbox, or not at all; `off`: without it (an admin's explicit choice, warned at every start). */
+  scriptSandbox: 'on' | 'off';
+  /** Time limit (ms) for the SQL, previews and reads a request runs on the warehouse. */
+  queryTimeoutMs: number;
 }
 
 export interface SchedulerConfig {
@@ -64,12 +70,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   }
 
+  let dataDirUsable = true; // FILE_ROOTS are judged only when it is
   const dataDir = resolve(cwd, value('DATA_DIR') ?? './data');
   try {
     mkdirSync(dataDir, { recursive: true });
     accessSync(dataDir, constants.W_OK);
   } catch (error) {
     problems.push(`DATA_DIR ${JSON.stringify(dataDir)} cannot be created or written: ${(error as Error).message}`);
+    dataDirUsable = false;
   }
 
   let databaseFile = resolve(dataDir, 'tributary.db');
@@ -114,8 +122,67 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     problems.push(`JOB_STORE_URL must be a postgres:// URL, a sqlite: URL or an absolute file path, got ${JSON.stringify(scheduler.jobStoreUrl)}`);
   }
 
+  const fileRoots = dataDirUsable ? readFileRoots(value('FILE_ROOTS'), dataDir, cwd, problems) : [];
+
+  const sandbox = (value('SCRIPT_SANDBOX') ?? 'on').toLowerCase();
+  if (sandbox !== 'on' && sandbox !== 'off') problems.push(`SCRIPT_SANDBOX must be on or off, got ${JSON.stringify(sandbox)}`);
+  const queryTimeoutMs = integer('QUERY_TIMEOUT_MS', 10_000, 100, 3_600_000);
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return { host, port, dataDir, databaseFile, logLevel: logLevel as LogLevel, secretKey, scheduler };
+  return {
+    host,
+    port,
+    dataDir,
+    databaseFile,
+    logLevel: logLevel as LogLevel,
+    secretKey,
+    scheduler,
+    fileRoots,
+    scriptSandbox: sandbox === 'off' ? 'off' : 'on',
+    queryTimeoutMs,
+  };
+}
+
+/**
+ * FILE_ROOTS: directories separated by `:` like PATH, each resolved to its real path. The default,
+ * DATA_DIR/files, is created; a root given explicitly must exist. A root may not be DATA_DIR
+ * itself or hold it: FILE datasources never see Tributary's own databases or key.
+ */
+function readFileRoots(raw: string | undefined, dataDir: string, cwd: string, problems: string[]): string[] {
+  if (raw === undefined) {
+    const root = join(dataDir, 'files');
+    try {
+      mkdirSync(root, { recursive: true });
+      return [realpathSync(root)];
+    } catch (error) {
+      problems.push(`the default FILE_ROOTS directory ${JSON.stringify(root)} cannot be created: ${(error as Error).message}`);
+      return [];
+    }
+  }
+  let realData = dataDir;
+  try {
+    realData = realpathSync(dataDir);
+  } catch {
+    // DATA_DIR's own problem is reported above.
+  }
+  const roots: string[] = [];
+  for (const part of raw.split(':').map((p) => p.trim()).filter(Boolean)) {
+    let root: string;
+    try {
+      root = realpathSync(resolve(cwd, part));
+      if (!statSync(root).isDirectory()) throw new Error('not a directory');
+    } catch (error) {
+      problems.push(`FILE_ROOTS entry ${JSON.stringify(part)} must be an existing directory: ${(error as Error).message}`);
+      continue;
+    }
+    if (realData === root || realData.startsWith(root.endsWith(sep) ? root : root + sep)) {
+      problems.push(`FILE_ROOTS entry ${JSON.stringify(part)} holds DATA_DIR (${realData}); use a directory inside or beside it, such as ${join(realData, 'files')}`);
+      continue;
+    }
+    if (!roots.includes(root)) roots.push(root);
+  }
+  if (roots.length === 0 && !problems.some((p) => p.startsWith('FILE_ROOTS'))) problems.push('FILE_ROOTS must name at least one directory');
+  return roots;
 }
 
 /** `sqlite:///abs/file.db`, `sqlite://rel/file.db`, `sqlite:rel/file.db` or `file:…` → a path. */

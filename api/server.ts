@@ -15,7 +15,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { coercionErrorField } from './errors/index.js';
-import { createContext, type Context } from './graphql/context.js';
+import { createContext, requestSignal, type Context } from './graphql/context.js';
 import { QUERY_LIMITS, formatQueryLimitError, queryCostPlugin, queryLimitRules } from './graphql/limits.js';
 import { buildAppSchema } from './graphql/schema.js';
 import { LineageStore } from './lineage/store.js';
@@ -114,7 +114,7 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
   app.use(
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, { context: async () => createContext({ em: orm.em as never, secrets, lineage, warehouse, sftpState, scheduler, logger }) }),
+    expressMiddleware(apollo, { context: async ({ res }) => createContext({ em: orm.em as never, secrets, lineage, warehouse, sftpState, scheduler, logger, signal: requestSignal(res) }) }),
   );
   app.use(webApp(webDist));
   app.use(bodyErrors(logger));

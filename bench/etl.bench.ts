@@ -6,9 +6,9 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { AutomationKind, DatasourceKind, WriteMode } from '../api/entities/index.js';
 import { EtlRunner } from '../jobs/runners/etl.runner.js';
@@ -64,7 +64,7 @@ function plan(input: DatasourceSpec, output: DatasourceSpec, transform: Record<s
 }
 
 async function importOnce(dir: string, csv: string) {
-  const warehouse = await SqliteWarehouse.open(dir);
+  const warehouse = await SqliteWarehouse.open(dir, { fileRoots: [dirname(csv)] });
   const runner = new EtlRunner(warehouse);
   const file: DatasourceSpec = { id: randomUUID(), kind: DatasourceKind.FILE, path: csv };
   const table: DatasourceSpec = { id: randomUUID(), kind: DatasourceKind.STORAGE };
@@ -75,8 +75,10 @@ async function importOnce(dir: string, csv: string) {
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-etl-'));
   try {
-    const small = join(dir, 'small.csv');
-    const big = join(dir, 'big.csv');
+    // The CSV files sit in a FILE root of their own, beside the warehouses' data directories.
+    mkdirSync(join(dir, 'in'));
+    const small = join(dir, 'in', 'small.csv');
+    const big = join(dir, 'in', 'big.csv');
     await generateCsv(small, Math.round(ROWS / 10));
     await generateCsv(big, ROWS);
     const megabytes = Math.round(statSync(big).size / 1024 / 1024);

@@ -33,7 +33,7 @@ export async function openRuntime(
   const orm = await openOrm({ databaseFile: config.databaseFile, onQuery: options.onQuery });
   const secrets = SecretBox.open(config.dataDir, options.secretKey ?? config.secretKey);
   await options.beforeScheduler?.(orm);
-  const warehouse = await SqliteWarehouse.open(config.dataDir);
+  const warehouse = await SqliteWarehouse.open(config.dataDir, { fileRoots: config.fileRoots, queryTimeoutMs: config.queryTimeoutMs, protectedFiles: ownFiles(config) });
   const sftpState = await SftpState.open(join(config.dataDir, SFTP_STATE_FILE));
   const backend = await openJobStore(config.dataDir, config.scheduler.jobStoreUrl);
   const scheduler = new Scheduler({ orm, warehouse, sftpState, secrets, logger, dataDir: config.dataDir, ...config.scheduler, backend });
@@ -51,4 +51,10 @@ export async function openRuntime(
       await orm.close();
     },
   };
+}
+
+/** Tributary's files that may lie outside DATA_DIR (FILE datasources never read them): the metadata database and a SQLite job store. */
+function ownFiles(config: Config): string[] {
+  const jobStore = config.scheduler.jobStoreUrl;
+  return [config.databaseFile, ...(jobStore && !/^postgres(ql)?:\/\//i.test(jobStore) ? [jobStore.replace(/^sqlite:(\/\/)?/i, '')] : [])];
 }

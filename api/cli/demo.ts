@@ -17,7 +17,7 @@ try {
       console.error('Use another DATA_DIR, e.g. DATA_DIR=./demo-data npm run demo');
       process.exitCode = 1;
     } else {
-      const summary = await loadDemo(orm, config.dataDir, SecretBox.open(config.dataDir, config.secretKey));
+      const summary = await loadDemo(orm, config.dataDir, SecretBox.open(config.dataDir, config.secretKey), config.fileRoots);
       console.log(`Demo loaded into ${config.databaseFile}: ${summary.datasources} datasources, ${summary.automations} automations.`);
     }
   } finally {

@@ -8,6 +8,7 @@ import { AutomationService } from '../services/automation.service.js';
 import { DatasourceService } from '../services/datasource.service.js';
 import { LineageStore } from '../lineage/store.js';
 import { SecretBox } from '../services/secrets.js';
+import { FileRoots } from '../../jobs/warehouse/file-roots.js';
 
 const SAMPLE_FILES: Record<string, string> = {
   'users.csv': 'id,email,country,signed_up\n1,ada@example.com,FR,2026-01-04\n2,linus@example.com,FI,2026-02-11\n3,grace@example.com,US,2026-03-20\n',
@@ -25,17 +26,19 @@ export interface DemoSummary {
  * Loads the demo workspace of the dataflow seed through the service layer, in one transaction:
  * users.csv → "load users" → users-storage, ORDERS and CUSTOMERS with their join, SFTP imports,
  * Python scripts with and without declared usage, and a scheduled chain triggering an
- * unscheduled one. Sample CSV files go to DATA_DIR/demo.
+ * unscheduled one. Sample CSV files go to `demo/` in the first FILE_ROOTS directory (by default
+ * DATA_DIR/files/demo), where FILE datasources may read them.
  */
-export async function loadDemo(orm: MikroORM, dataDir: string, secrets: SecretBox): Promise<DemoSummary> {
-  const fileDir = join(dataDir, 'demo');
+export async function loadDemo(orm: MikroORM, dataDir: string, secrets: SecretBox, fileRoots?: string[]): Promise<DemoSummary> {
+  const files = new FileRoots({ roots: fileRoots, dataDir });
+  const fileDir = join(files.roots[0]!, 'demo');
   mkdirSync(fileDir, { recursive: true });
   for (const [name, content] of Object.entries(SAMPLE_FILES)) writeFileSync(join(fileDir, name), content);
 
   return orm.em.fork().transactional(async (tx) => {
     const em = tx as EntityManager;
     const lineage = new LineageStore(); // creates never consult the graph; servers catch up from the change log
-    const ds = new DatasourceService(em, lineage);
+    const ds = new DatasourceService(em, lineage, files);
     const auto = new AutomationService(em, secrets, lineage);
     const file = (name: string, description: string) =>
       ds.create({ name, kind: DatasourceKind.FILE, path: join(fileDir, name), description, tags: ['demo', 'raw'] });
@@ -143,6 +146,6 @@ export async function loadDemoIfEmpty(orm: MikroORM, logger: Logger, config: Con
     logger.info('workspace is not empty: demo not loaded');
     return;
   }
-  const summary = await loadDemo(orm, config.dataDir, SecretBox.open(config.dataDir, config.secretKey));
+  const summary = await loadDemo(orm, config.dataDir, SecretBox.open(config.dataDir, config.secretKey), config.fileRoots);
   logger.info(summary, 'demo workspace loaded');
 }

@@ -57,17 +57,25 @@ export class AutomationInUseError extends AppError {
   }
 }
 
-/** A datasource's data cannot be read now (its file is missing or unreadable). */
+/**
+ * Why a read or preview was stopped, in `extensions.reason`: `TIMEOUT` (it took longer than
+ * QUERY_TIMEOUT_MS), `BUSY` (no turn came in time; retry), `TOO_LARGE` (one row is more than an
+ * answer may carry), `FILE_REFUSED` (the FILE datasource's path is outside FILE_ROOTS, not a
+ * regular file, or one of Tributary's own files).
+ */
+export type StopReason = 'TIMEOUT' | 'BUSY' | 'TOO_LARGE' | 'FILE_REFUSED';
+
+/** A datasource's data cannot be read now (its file is missing or unreadable, the read took too long…). */
 export class DataUnavailableError extends AppError {
-  constructor(message: string) {
-    super(message, 'DATA_UNAVAILABLE');
+  constructor(message: string, reason?: StopReason) {
+    super(message, 'DATA_UNAVAILABLE', reason ? { reason } : {});
   }
 }
 
-/** A preview could not run: the message says why (missing input data, the script failed, …). */
+/** A preview could not run: the message says why (missing input data, the script failed, the time limit…). */
 export class PreviewFailedError extends AppError {
-  constructor(message: string) {
-    super(message, 'PREVIEW_FAILED');
+  constructor(message: string, reason?: StopReason) {
+    super(message, 'PREVIEW_FAILED', reason ? { reason } : {});
   }
 }
 

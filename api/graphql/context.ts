@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
 import type { Graph } from '../lineage/graph.js';
@@ -30,6 +31,8 @@ export interface Context {
   /** Forgets what this request has read: called after a mutation so later fields see the new state. */
   invalidate(): void;
   logger: Logger;
+  /** Aborts when the client goes away before the answer is sent: warehouse reads stop then. */
+  signal: AbortSignal;
 }
 
 export interface AppDependencies {
@@ -40,6 +43,17 @@ export interface AppDependencies {
   sftpState: SftpState;
   scheduler: RunControl;
   logger: Logger;
+  /** The request's {@link requestSignal}; none (never aborts) outside HTTP. */
+  signal?: AbortSignal;
+}
+
+/** A signal that aborts when the HTTP response closes before it was fully sent (the client left). */
+export function requestSignal(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
 
 /** One EntityManager fork per request, so identity maps and loader caches never leak between requests. */
@@ -50,7 +64,7 @@ export function createContext(deps: AppDependencies): Context {
   return {
     em,
     loaders,
-    datasources: new DatasourceService(em, deps.lineage),
+    datasources: new DatasourceService(em, deps.lineage, deps.warehouse.files),
     automations: new AutomationService(em, deps.secrets, deps.lineage, (id) => afterChange(deps, id)),
     data: new DataService(em, deps.warehouse),
     runs: new RunService(em),
@@ -64,6 +78,7 @@ export function createContext(deps: AppDependencies): Context {
       loaders.clearAll();
     },
     logger: deps.logger,
+    signal: deps.signal ?? new AbortController().signal,
   };
 }
 

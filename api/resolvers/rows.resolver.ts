@@ -12,7 +12,7 @@ export class RowsResolver {
     @Arg('first', () => Int, { nullable: true }) first?: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<RowConnectionObject> {
-    const page = await ctx.data.rows(datasourceId, checkPageSize(first), after);
+    const page = await ctx.data.rows(datasourceId, checkPageSize(first), after, ctx.signal);
     return {
       columns: page.columns,
       nodes: page.rows,

@@ -2,7 +2,9 @@ import type { EntityManager } from '@mikro-orm/sqlite';
 import { ChangedEntity, Datasource, DatasourceKind } from '../entities/index.js';
 import { BadUserInputError, DataUnavailableError, NotFoundError } from '../errors/index.js';
 import { MissingDataError } from '../../jobs/warehouse/sqlite-warehouse.js';
+import { FileAccessError } from '../../jobs/warehouse/file-roots.js';
 import { FileRowError } from '../../jobs/warehouse/files.js';
+import { AnswerTooLargeError, MAX_ANSWER_BYTES, MAX_VALUE_BYTES, QueryTimeoutError, WarehouseBusyError } from '../../jobs/warehouse/limits.js';
 import type { DataStats, DatasourceSpec, RowPage, Warehouse } from '../../jobs/warehouse/warehouse.js';
 import { writeOne } from './transaction.js';
 
@@ -34,13 +36,18 @@ export class DataService {
     };
   }
 
-  /** A page of rows; a datasource that holds no data yet answers an empty page. */
-  async rows(id: string, first: number, after?: string | null): Promise<RowPage & { totalCount: number | null }> {
+  /**
+   * A page of rows; a datasource that holds no data yet answers an empty page. The read takes a
+   * turn of the warehouse's request limiter (time limit QUERY_TIMEOUT_MS, a few at once) and stops
+   * when `signal` aborts (the client left); a page ends early where its rows would exceed
+   * MAX_ANSWER_BYTES of JSON (its cursor continues from there).
+   */
+  async rows(id: string, first: number, after?: string | null, signal?: AbortSignal): Promise<RowPage & { totalCount: number | null }> {
     const spec = await this.spec(id);
     if (after != null && !/^[A-Za-z0-9_-]{1,40}$/.test(after)) throw new BadUserInputError('after', 'this cursor was not issued by rows()');
     const datasource = await this.em.findOneOrFail(Datasource, { id });
     try {
-      const page = await this.warehouse.page(spec, first, after);
+      const page = await this.warehouse.requests.run(signal, (stop) => this.warehouse.page(spec, first, after, { signal: stop, maxBytes: MAX_ANSWER_BYTES }));
       return { ...page, totalCount: datasource.rowCount ?? null };
     } catch (error) {
       if (error instanceof MissingDataError) return { columns: [], rows: [], endCursor: null, totalCount: 0 };
@@ -60,8 +67,18 @@ export class DataService {
   }
 }
 
-/** File problems become clear errors for the user; anything else stays an internal error. */
+/** File problems and stopped reads become clear errors for the user; anything else stays an internal error. */
 export function explainReadError(error: unknown, datasource: { name: string; path?: string | null }): unknown {
+  const name = JSON.stringify(datasource.name);
+  if (error instanceof FileAccessError) {
+    if (error.reason === 'MISSING') return new DataUnavailableError(`the file of datasource ${name} does not exist: ${datasource.path}`);
+    if (error.reason === 'UNREADABLE') return new DataUnavailableError(`the file of datasource ${name} cannot be read: ${error.message}`);
+    return new DataUnavailableError(`the file of datasource ${name} is not read: ${error.message}`, 'FILE_REFUSED');
+  }
+  if (error instanceof QueryTimeoutError) return new DataUnavailableError(`reading datasource ${name} ${error.message}`, 'TIMEOUT');
+  if (error instanceof WarehouseBusyError) return new DataUnavailableError(`datasource ${name} was not read: ${error.message}`, 'BUSY');
+  if (error instanceof AnswerTooLargeError) return new DataUnavailableError(`datasource ${name} cannot be paged: ${error.message}`, 'TOO_LARGE');
+  if ((error as { code?: string }).code === 'SQLITE_TOOBIG') return new DataUnavailableError(`datasource ${name} cannot be paged: a value is larger than the ${MAX_VALUE_BYTES / 1024 / 1024} MB one answer may read`, 'TOO_LARGE');
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new DataUnavailableError(`the file of datasource ${JSON.stringify(datasource.name)} does not exist: ${datasource.path}`);
   if (code === 'EACCES') return new DataUnavailableError(`the file of datasource ${JSON.stringify(datasource.name)} cannot be read: ${datasource.path}`);

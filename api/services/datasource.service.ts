@@ -9,6 +9,7 @@ import type { LineageStore } from '../lineage/store.js';
 import { isDatasource, type GraphNode } from '../lineage/graph.js';
 import { pageByName, type PageArgs } from './paging.js';
 import { assertOwnTransaction, writeOne } from './transaction.js';
+import { FileAccessError, type FileRoots } from '../../jobs/warehouse/file-roots.js';
 import { LIMITS, checkLabel, checkName, checkRequiredText, checkTags, checkText, notNull } from './validation.js';
 
 export interface DatasourceListArgs extends PageArgs {
@@ -20,6 +21,8 @@ export class DatasourceService {
   constructor(
     private readonly em: EntityManager,
     private readonly lineage: LineageStore,
+    /** Where FILE datasources may read (FILE_ROOTS); without it no FILE path can be saved. */
+    private readonly files?: FileRoots,
   ) {}
 
   async findById(id: string): Promise<Datasource | null> {
@@ -44,6 +47,7 @@ export class DatasourceService {
       datasource.tags = checkTags(input.tags);
       datasource.columns = checkColumns(input.columns);
       this.applyKindFields(datasource, input.path, input.path !== undefined, input.join);
+      if (datasource.kind === DatasourceKind.FILE) datasource.path = await this.checkFilePath(datasource.path!);
       if (input.kind === DatasourceKind.JOIN) await this.applyJoin(em, datasource, input.join!);
       em.persist(datasource);
       return datasource;
@@ -61,6 +65,7 @@ export class DatasourceService {
       if (input.columns !== undefined) datasource.columns = checkColumns(notNull(input.columns, 'columns'));
       if (input.path !== undefined || input.join !== undefined) {
         this.applyKindFields(datasource, input.path, input.path !== undefined, input.join);
+        if (datasource.kind === DatasourceKind.FILE && input.path !== undefined) datasource.path = await this.checkFilePath(datasource.path!);
         if (input.join) await this.applyJoin(em, datasource, input.join);
       }
       return datasource;
@@ -113,6 +118,21 @@ export class DatasourceService {
     const clash = await em.findOne(Datasource, { name: checked }, { fields: ['id'] });
     if (clash && clash.id !== exceptId) throw new ConflictError('name', `a datasource named ${JSON.stringify(checked)} already exists`);
     return checked;
+  }
+
+  /**
+   * A FILE path must lead inside FILE_ROOTS (relative paths are taken from the first root) to a
+   * regular file, or to where one may appear, and never to Tributary's own files; the absolute
+   * path is stored. It is checked again each time the file is read.
+   */
+  private async checkFilePath(path: string): Promise<string> {
+    if (!this.files) throw new Error('FILE datasources cannot be saved without FILE_ROOTS (DatasourceService was built without them)');
+    try {
+      return await this.files.check(path);
+    } catch (error) {
+      if (error instanceof FileAccessError) throw new BadUserInputError('path', error.message);
+      throw error;
+    }
   }
 
   /** `path` belongs to FILE datasources and `join` to JOIN ones; each is required there and refused elsewhere. */

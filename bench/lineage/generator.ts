@@ -5,6 +5,8 @@
  * joins (and joins of joins), scripts whose code names datasources they do not declare, and
  * chain tasks nested two deep, a few of them scheduled.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import type { MikroORM } from '@mikro-orm/sqlite';
 import { DatasourceKind, JoinType, ScriptLanguage } from '../../api/entities/index.js';
@@ -12,6 +14,7 @@ import { LineageStore } from '../../api/lineage/store.js';
 import { AutomationService } from '../../api/services/automation.service.js';
 import { DatasourceService } from '../../api/services/datasource.service.js';
 import { SecretBox } from '../../api/services/secrets.js';
+import { FileRoots } from '../../jobs/warehouse/file-roots.js';
 
 export const LAYERS = 24;
 
@@ -43,9 +46,11 @@ export async function generateWorkspace(orm: MikroORM, target: number, seed = 42
   const started = performance.now();
   const lineage = new LineageStore();
   const secrets = SecretBox.fromKey(Buffer.alloc(32, 3));
+  // FILE paths must lie in a FILE root; these files are never read (relative paths land in it).
+  const files = new FileRoots({ dataDir: join(tmpdir(), 'tributary-bench-files') });
   // A fresh EntityManager every 200 writes keeps the identity map small, as per-request forks do.
   let em = orm.em.fork() as EntityManager;
-  let ds = new DatasourceService(em, lineage);
+  let ds = new DatasourceService(em, lineage, files);
   let auto = new AutomationService(em, secrets, lineage);
   let pending = 0;
 
@@ -67,7 +72,7 @@ export async function generateWorkspace(orm: MikroORM, target: number, seed = 42
   const flush = async () => {
     pending = 0;
     em = orm.em.fork() as EntityManager;
-    ds = new DatasourceService(em, lineage);
+    ds = new DatasourceService(em, lineage, files);
     auto = new AutomationService(em, secrets, lineage);
   };
   const step = async () => {
@@ -78,7 +83,7 @@ export async function generateWorkspace(orm: MikroORM, target: number, seed = 42
   layers.push([]);
   for (let i = 0; i < width; i++) {
     const isFile = i % 3 !== 0;
-    const raw = await ds.create({ name: name(isFile ? 'raw_file' : 'drop'), kind: isFile ? DatasourceKind.FILE : DatasourceKind.STORAGE, path: isFile ? `/srv/in/${counter}.csv` : undefined, tags: i % 5 === 0 ? ['finance'] : [] });
+    const raw = await ds.create({ name: name(isFile ? 'raw_file' : 'drop'), kind: isFile ? DatasourceKind.FILE : DatasourceKind.STORAGE, path: isFile ? `in/${counter}.csv` : undefined, tags: i % 5 === 0 ? ['finance'] : [] });
     layers[0]!.push(raw.id);
     if (!isFile) {
       const sftp = await auto.createSftpImport({

@@ -1,12 +1,20 @@
+import { FileAccessError } from '../warehouse/file-roots.js';
+import { MAX_VALUE_BYTES } from '../warehouse/limits.js';
+import { ReadScopeError } from '../warehouse/read-scope.js';
 import { MissingDataError } from '../warehouse/sqlite-warehouse.js';
 import type { QueryInputs, Row, Warehouse } from '../warehouse/warehouse.js';
 import { TransformError, compileTransform, parseTransform } from '../transform/pipeline.js';
+import { readScopeMessage } from '../transform/sql-check.js';
 import { ErrorRecords } from './error-records.js';
 import { RunCancelledError, RunFailedError, type AutomationPlan, type RunContext, type RunResult, type Runner } from './runner.js';
 
+/** Most output rows a preview shows, whatever the transform makes of its sample. */
+export const PREVIEW_OUTPUT_ROWS = 1_000;
+
 export interface EtlPreview {
-  input: { columns: string[]; rows: Row[] };
-  output: { columns: string[]; rows: Row[] };
+  /** `truncated`: rows were left out (the row cap or `maxBytes`). */
+  input: { columns: string[]; rows: Row[]; truncated: boolean };
+  output: { columns: string[]; rows: Row[]; truncated: boolean };
   /** Unreadable input rows the error policy skipped (FAIL_RUN fails the preview instead). */
   errorRecords: number;
   errorSamples: string[];
@@ -23,7 +31,7 @@ export class EtlRunner implements Runner {
     const [input, output] = [plan.inputs[0], plan.outputs[0]];
     if (!input || !output) throw new RunFailedError('an ETL step needs one input and one output');
     if (ctx.signal.aborted) throw new RunCancelledError();
-    const write = await this.warehouse.openWrite(output, plan.writeMode, plan.writeKeys);
+    const write = await this.warehouse.openWrite(output, plan.writeMode, plan.writeKeys, { signal: ctx.signal });
     const cancel = () => write.interrupt();
     ctx.signal.addEventListener('abort', cancel);
     let rowsRead = 0;
@@ -47,25 +55,28 @@ export class EtlRunner implements Runner {
     } catch (error) {
       await write.abort();
       if (ctx.signal.aborted) throw new RunCancelledError();
-      throw explain(error);
+      throw explain(error, plan);
     } finally {
       ctx.signal.removeEventListener('abort', cancel);
     }
   }
 
-  /** The first `sampleSize` input rows and what the transform makes of them; writes nothing. */
-  async preview(plan: AutomationPlan, sampleSize: number): Promise<EtlPreview> {
+  /**
+   * The first `sampleSize` input rows and what the transform makes of them (at most
+   * PREVIEW_OUTPUT_ROWS); writes nothing. `signal` stops it; `maxBytes` caps each of the two samples.
+   */
+  async preview(plan: AutomationPlan, sampleSize: number, options: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<EtlPreview> {
     const errors = new ErrorRecords(plan.errors ? { ...plan.errors, datasource: null } : undefined);
     try {
       const sample = (relation: string) => `(select * from ${relation} limit ${Math.max(0, Math.floor(sampleSize))})`;
-      const input = await this.warehouse.query(async (inputs) => ({ sql: `select * from ${(await this.resolveInput(plan, inputs, errors)).relation}`, params: [] }), sampleSize);
+      const input = await this.warehouse.query(async (inputs) => ({ sql: `select * from ${(await this.resolveInput(plan, inputs, errors)).relation}`, params: [] }), sampleSize, options);
       const output = await this.warehouse.query(async (inputs) => {
         const { relation, columns } = await this.resolveInput(plan, inputs, new ErrorRecords(plan.errors ? { ...plan.errors, datasource: null } : undefined));
         return compileTransform(parseTransform(plan.transform ?? {}, columns), sample(relation), columns);
-      }, Number.MAX_SAFE_INTEGER);
+      }, PREVIEW_OUTPUT_ROWS, options);
       return { input, output, errorRecords: errors.count, errorSamples: errors.samples };
     } catch (error) {
-      throw explain(error);
+      throw explain(error, plan);
     }
   }
 
@@ -76,12 +87,21 @@ export class EtlRunner implements Runner {
   }
 }
 
-/** Errors a user can act on become RunFailedError with a plain message; transform errors keep their path. */
-function explain(error: unknown): unknown {
+/**
+ * Errors a user can act on become RunFailedError with a plain message; transform errors keep their
+ * path, and a query reaching beyond the input is a TransformError at `transform.sql`.
+ */
+function explain(error: unknown, plan: AutomationPlan): unknown {
   if (error instanceof TransformError || error instanceof RunFailedError || error instanceof RunCancelledError) return error;
+  if (error instanceof ReadScopeError) {
+    const sql = typeof plan.transform?.sql === 'string';
+    return new TransformError(sql ? 'transform.sql' : 'transform', sql ? readScopeMessage(error) : error.message);
+  }
+  if (error instanceof FileAccessError) return new RunFailedError(`the input file ${error.message}`, { cause: error });
   if (error instanceof MissingDataError) return new RunFailedError('the input holds no data yet: run the automation that writes it first', { cause: error });
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new RunFailedError(`the input file does not exist: ${(error as NodeJS.ErrnoException).path}`, { cause: error });
+  if (code === 'SQLITE_TOOBIG') return new RunFailedError(`a value or row is larger than a preview may hold (${MAX_VALUE_BYTES / 1024 / 1024} MB): ${(error as Error).message}`, { cause: error });
   if (code === 'SQLITE_ERROR' || code === 'SQLITE_CONSTRAINT' || code === 'SQLITE_MISMATCH') return new RunFailedError(`the warehouse refused the query: ${(error as Error).message}`, { cause: error });
   if (error instanceof Error && /duplicate keys|no key column|UPSERT/.test(error.message)) return new RunFailedError(error.message, { cause: error });
   return error;

@@ -1,7 +1,6 @@
-import { constants, createReadStream } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { constants, createReadStream, type ReadStream } from 'node:fs';
+import { access, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import type { Row } from './warehouse.js';
 
@@ -38,9 +37,14 @@ export interface BadRecord {
   fields: Row | null;
 }
 
+/** Longest CSV record or JSON line read (bytes): a file without line breaks fails here instead of filling memory. */
+export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
+
 export interface ReadFileOptions {
   batchSize?: number;
   signal?: AbortSignal;
+  /** An already opened (and checked) file to read instead of opening `path`; `path` still gives the format. It is closed when reading ends. */
+  handle?: FileHandle;
   /** When given, bad records are reported here and skipped; otherwise the first one throws FileRowError. */
   onBadRecord?: (bad: BadRecord) => void;
 }
@@ -48,8 +52,9 @@ export interface ReadFileOptions {
 /** Streams a CSV or JSON-lines file as batches of row objects, never holding the whole file. */
 export async function* readFileRows(path: string, options: ReadFileOptions = {}): AsyncGenerator<Row[]> {
   const batchSize = options.batchSize ?? 1_000;
-  await access(path, constants.R_OK); // a missing or unreadable file fails here, with its errno code
-  const source = fileFormat(path) === 'csv' ? csvRows(path, options.signal, options.onBadRecord) : jsonLines(path, options.signal, options.onBadRecord);
+  if (!options.handle) await access(path, constants.R_OK); // a missing or unreadable file fails here, with its errno code
+  const open = (): ReadStream => (options.handle ? createReadStream('', { fd: options.handle, signal: options.signal }) : createReadStream(path, { signal: options.signal }));
+  const source = fileFormat(path) === 'csv' ? csvRows(open, options.onBadRecord) : jsonLines(open, options.onBadRecord);
   let batch: Row[] = [];
   for await (const row of source) {
     batch.push(row);
@@ -62,8 +67,8 @@ export async function* readFileRows(path: string, options: ReadFileOptions = {})
 }
 
 /** Records come as arrays (csv-parse's fast path) and are cast here: its own cast hook costs ~10x. */
-async function* csvRows(path: string, signal?: AbortSignal, onBad?: (bad: BadRecord) => void): AsyncGenerator<Row> {
-  const input = createReadStream(path, { signal });
+async function* csvRows(open: () => ReadStream, onBad?: (bad: BadRecord) => void): AsyncGenerator<Row> {
+  const input = open();
   // Without a handler csv-parse checks field counts itself (fast path, arrays). With one, lines keep
   // their number, raw text and fields (slower) so rejected rows can be reported and staged.
   const tolerant = onBad
@@ -76,7 +81,7 @@ async function* csvRows(path: string, signal?: AbortSignal, onBad?: (bad: BadRec
           void onBad({ line: error?.lines ?? 0, message: `line ${error?.lines ?? 0}: ${error?.message ?? 'unreadable record'}`, raw: (raw ?? '').replace(/\r?\n$/, ''), fields: null }),
       }
     : {};
-  const parser = input.pipe(parse({ bom: true, skip_empty_lines: true, ...tolerant }));
+  const parser = input.pipe(parse({ bom: true, skip_empty_lines: true, max_record_size: MAX_RECORD_BYTES, ...tolerant }));
   input.on('error', (error) => parser.destroy(error)); // pipe() does not forward read errors
   let header: string[] | null = null;
   try {
@@ -106,14 +111,11 @@ async function* csvRows(path: string, signal?: AbortSignal, onBad?: (bad: BadRec
   }
 }
 
-async function* jsonLines(path: string, signal?: AbortSignal, onBad?: (bad: BadRecord) => void): AsyncGenerator<Row> {
-  const input = createReadStream(path, { signal });
-  let readError: Error | null = null;
-  input.on('error', (error) => (readError = error));
-  const lines = createInterface({ input, crlfDelay: Infinity });
+async function* jsonLines(open: () => ReadStream, onBad?: (bad: BadRecord) => void): AsyncGenerator<Row> {
+  const input = open();
   let number = 0;
   try {
-    for await (const line of lines) {
+    for await (const line of splitLines(input, MAX_RECORD_BYTES, () => number + 1)) {
       number += 1;
       if (line.trim() === '') continue;
       let value: unknown;
@@ -132,8 +134,36 @@ async function* jsonLines(path: string, signal?: AbortSignal, onBad?: (bad: BadR
       onBad({ line: number, message: `line ${number}: ${problem}`, raw: line, fields: value === undefined ? null : { value: value as unknown } });
     }
   } finally {
-    lines.close();
     input.destroy(); // a reader that stops early must not leave the file open
   }
-  if (readError) throw readError; // readline ends quietly when its input fails
+}
+
+/**
+ * The lines of a byte stream (split at \n, a \r before it dropped), each decoded as UTF-8. A line
+ * longer than `max` bytes fails with a FileRowError rather than growing without end.
+ */
+async function* splitLines(input: AsyncIterable<Buffer>, max: number, lineNumber: () => number): AsyncGenerator<string> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  const take = (last: Buffer): string => {
+    const bytes = parts.length === 0 ? last : Buffer.concat([...parts, last]);
+    parts = [];
+    size = 0;
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
+    return bytes.toString('utf8', 0, end);
+  };
+  for await (const chunk of input) {
+    let start = 0;
+    for (let newline = chunk.indexOf(10, start); newline !== -1; newline = chunk.indexOf(10, start)) {
+      if (size + newline - start > max) throw new FileRowError(lineNumber(), `the line is longer than ${max} bytes`);
+      yield take(chunk.subarray(start, newline));
+      start = newline + 1;
+    }
+    if (start < chunk.length) {
+      size += chunk.length - start;
+      if (size > max) throw new FileRowError(lineNumber(), `the line is longer than ${max} bytes`);
+      parts.push(chunk.subarray(start));
+    }
+  }
+  if (size > 0) yield take(Buffer.alloc(0));
 }

@@ -2,12 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatasourceKind, JoinType, WriteMode } from '../../api/entities/index.js';
+import { FileRoots } from './file-roots.js';
 import { readFileRows, type BadRecord } from './files.js';
+import { AnswerTooLargeError, MAX_VALUE_BYTES, RequestLimiter, capRows, rowBytes } from './limits.js';
+import { assertReadsOnly, type ReadableTable } from './read-scope.js';
 import { PRAGMAS, SqliteDb, quoteIdent } from './sqlite-db.js';
-import type { DataStats, DatasourceSpec, QueryBuilder, QueryInputs, Row, RowPage, Warehouse, WarehouseWrite } from './warehouse.js';
+import type { DataStats, DatasourceSpec, QueryBuilder, QueryInputs, ReadOptions, Row, RowPage, Warehouse, WarehouseWrite } from './warehouse.js';
 
 /** Rows per INSERT statement (sent as one JSON text). */
 const INSERT_ROWS = 5_000;
+/** Characters of JSON text per INSERT statement, at most. */
+const INSERT_BYTES = 4 * 1024 * 1024;
 
 /** Table of a STORAGE datasource: named from its id, never from user text. */
 export const tableOf = (ds: { id: string }): string => `ds_${ds.id.replaceAll('-', '')}`;
@@ -28,6 +33,17 @@ export class MissingDataError extends Error {
   }
 }
 
+export interface SqliteWarehouseOptions {
+  /** FILE_ROOTS (real paths); default `DATA_DIR/files`. */
+  fileRoots?: string[];
+  /** Files outside DATA_DIR that FILE datasources must never read (the metadata database, the job store). */
+  protectedFiles?: string[];
+  /** QUERY_TIMEOUT_MS: the time limit of the work a request asks for (default 10 s). */
+  queryTimeoutMs?: number;
+  /** Requests whose warehouse work runs at once (default 3, of which 2 previews). */
+  requestConcurrency?: number;
+}
+
 /**
  * The embedded warehouse: `DATA_DIR/warehouse.db`. STORAGE datasources are tables, FILE ones are
  * read by streaming, JOIN ones are queries over their sources. Writes are staged in a private
@@ -39,55 +55,86 @@ export class SqliteWarehouse implements Warehouse {
     readonly file: string,
     private readonly stagingDir: string,
     private readonly reader: SqliteDb,
+    readonly files: FileRoots,
+    readonly requests: RequestLimiter,
   ) {}
 
-  static async open(dataDir: string): Promise<SqliteWarehouse> {
+  static async open(dataDir: string, options: SqliteWarehouseOptions = {}): Promise<SqliteWarehouse> {
     const file = join(dataDir, 'warehouse.db');
     const stagingDir = join(dataDir, 'staging');
     mkdirSync(stagingDir, { recursive: true });
+    const files = new FileRoots({ roots: options.fileRoots, dataDir, protectedFiles: options.protectedFiles });
+    const requests = new RequestLimiter(options.queryTimeoutMs ?? 10_000, options.requestConcurrency);
     const reader = await SqliteDb.open(file);
     await reader.exec(PRAGMAS);
-    return new SqliteWarehouse(file, stagingDir, reader);
+    return new SqliteWarehouse(file, stagingDir, reader, files, requests);
   }
 
-  async page(ds: DatasourceSpec, first: number, after?: string | null): Promise<RowPage> {
+  async page(ds: DatasourceSpec, first: number, after?: string | null, options: ReadOptions = {}): Promise<RowPage> {
+    const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
     if (ds.kind === DatasourceKind.STORAGE) {
-      if (!(await tableExists(this.reader, tableOf(ds)))) return { columns: [], rows: [], endCursor: null };
-      const from = after ? Number(Buffer.from(after, 'base64url').toString()) : 0;
-      const rows = await this.reader.all(`select rowid as "__rowid", * from ${quoteIdent(tableOf(ds))} where rowid > ? order by rowid limit ?`, [from, first + 1]);
-      const more = rows.length > first;
-      const kept = rows.slice(0, first);
-      const last = kept[kept.length - 1]?.__rowid;
-      const columns = (await columnsOf(this.reader, 'main', tableOf(ds))).map((c) => c.name);
-      return { columns, rows: kept.map(({ __rowid, ...row }) => row), endCursor: more && last !== undefined ? Buffer.from(String(last)).toString('base64url') : null };
+      // A bounded read gets its own connection, so interrupting it stops nothing else.
+      const db = options.signal ? await this.connect(options.signal, options.maxBytes !== undefined) : this.reader;
+      try {
+        if (!(await tableExists(db, tableOf(ds)))) return { columns: [], rows: [], endCursor: null };
+        const from = after ? Number(Buffer.from(after, 'base64url').toString()) : 0;
+        const select = `select rowid as "__rowid", * from main.${quoteIdent(tableOf(ds))} where rowid > ? order by rowid limit ?`;
+        const { rows, total, firstBytes } = await fetchCapped(db, select, [from, first + 1], maxBytes);
+        if (rows.length === 0 && total > 0 && first > 0) throw new AnswerTooLargeError(firstBytes, maxBytes);
+        const rowids = rows.map((r) => r.__rowid);
+        const { rows: kept } = capRows(rows.slice(0, first).map(({ __rowid, ...row }) => row), maxBytes, true);
+        const more = total > kept.length;
+        const last = rowids[kept.length - 1];
+        const columns = (await columnsOf(db, 'main', tableOf(ds))).map((c) => c.name);
+        return { columns, rows: kept, endCursor: more && last !== undefined ? Buffer.from(String(last)).toString('base64url') : null };
+      } finally {
+        if (db !== this.reader) await db.close().catch(() => undefined);
+      }
     }
     // FILE and JOIN: an offset cursor over a stable order (file order; the join's query order).
     const offset = after ? Number(Buffer.from(after, 'base64url').toString()) : 0;
     const rows: Row[] = [];
     let columns: string[] = [];
+    let total = 0;
+    let firstBytes = 0;
     if (ds.kind === DatasourceKind.FILE) {
-      let seen = 0;
-      for await (const batch of readFileRows(ds.path!)) {
-        if (columns.length === 0 && batch[0]) columns = Object.keys(batch[0]);
-        for (const row of batch) {
-          if (seen++ < offset) continue;
-          rows.push(row);
-          if (rows.length > first) break;
+      const handle = await this.files.open(ds.path!);
+      try {
+        let seen = 0;
+        let bytes = 0;
+        // Stops at first + 1 rows, or once the rows kept are over maxBytes: memory stays bounded.
+        const full = () => rows.length > first || bytes > maxBytes;
+        for await (const batch of readFileRows(ds.path!, { handle, signal: options.signal })) {
+          if (columns.length === 0 && batch[0]) columns = Object.keys(batch[0]);
+          for (const row of batch) {
+            if (seen++ < offset) continue;
+            rows.push(row);
+            if (Number.isFinite(maxBytes)) bytes += rowBytes(row) + 1;
+            if (full()) break;
+          }
+          if (full()) break;
         }
-        if (rows.length > first) break;
+      } finally {
+        await handle.close().catch(() => undefined);
       }
+      total = rows.length;
     } else {
-      const session = await this.session();
+      const session = await this.session(options.signal, options.maxBytes !== undefined);
       try {
         const relation = await session.relationOf(ds);
-        rows.push(...(await session.db.all(`select * from ${relation} limit ? offset ?`, [first + 1, offset])));
+        const fetched = await fetchCapped(session.db, `select * from ${relation} limit ? offset ?`, [first + 1, offset], maxBytes);
+        rows.push(...fetched.rows);
+        total = fetched.total;
+        firstBytes = fetched.firstBytes;
         columns = rows[0] ? Object.keys(rows[0]) : [];
       } finally {
         await session.close();
       }
     }
-    const more = rows.length > first;
-    return { columns, rows: rows.slice(0, first), endCursor: more ? Buffer.from(String(offset + first)).toString('base64url') : null };
+    const { rows: kept } = capRows(rows.slice(0, first), maxBytes, true);
+    if (kept.length === 0 && total > 0 && first > 0) throw new AnswerTooLargeError(rows[0] ? rowBytes(rows[0]) : firstBytes, maxBytes);
+    const more = total > kept.length;
+    return { columns, rows: kept, endCursor: more ? Buffer.from(String(offset + kept.length)).toString('base64url') : null };
   }
 
   async stats(ds: DatasourceSpec): Promise<DataStats | null> {
@@ -101,19 +148,25 @@ export class SqliteWarehouse implements Warehouse {
     }
   }
 
-  async openWrite(target: DatasourceSpec, mode: WriteMode, keys: string[] = []): Promise<WarehouseWrite> {
+  async openWrite(target: DatasourceSpec, mode: WriteMode, keys: string[] = [], options: { signal?: AbortSignal } = {}): Promise<WarehouseWrite> {
     if (target.kind !== DatasourceKind.STORAGE) throw new Error(`only STORAGE datasources can be written, not ${target.kind}`);
     if (mode === WriteMode.UPSERT && keys.length === 0) throw new Error('UPSERT needs key columns');
-    return new SqliteWrite(await this.session(), target, mode, keys);
+    return new SqliteWrite(await this.session(options.signal), target, mode, keys);
   }
 
-  async query(build: QueryBuilder, limit: number): Promise<{ columns: string[]; rows: Row[] }> {
-    const session = await this.session();
+  async query(build: QueryBuilder, limit: number, options: ReadOptions = {}): Promise<{ columns: string[]; rows: Row[]; truncated: boolean }> {
+    const session = await this.session(options.signal, options.maxBytes !== undefined);
     try {
       const { sql, params } = await build(inputsOf(session));
+      // The statement that runs is the one checked: one SELECT (a subquery cannot hold another statement).
+      const statement = `select * from (${sql}) limit ?`;
+      const bound = [...params, limit + 1];
+      await session.assertReadsOnly(statement, bound);
       const view = await session.columnsOf(`(${sql})`, params);
-      const rows = await session.db.all(`select * from (${sql}) limit ?`, [...params, limit]);
-      return { columns: view, rows };
+      const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+      const { rows, total } = await fetchCapped(session.db, statement, bound, maxBytes);
+      const capped = capRows(rows.slice(0, limit), maxBytes);
+      return { columns: view, rows: capped.rows, truncated: total > capped.rows.length };
     } finally {
       await session.close();
     }
@@ -127,32 +180,63 @@ export class SqliteWarehouse implements Warehouse {
     return this.reader.close();
   }
 
-  /** A private connection with its own staging file attached as `staging`. */
-  private async session(): Promise<Session> {
+  /**
+   * A private connection with its own staging file attached as `staging`. `signal` stops its
+   * statements and file reads; `capped` (the answer is size-capped): no value or row may exceed
+   * MAX_VALUE_BYTES either.
+   */
+  private async session(signal?: AbortSignal, capped = false): Promise<Session> {
     const stagingFile = join(this.stagingDir, `${randomUUID()}.db`);
     const db = await SqliteDb.open(this.file);
-    await db.exec(PRAGMAS);
-    await db.run(`attach database ? as staging`, [stagingFile]);
-    await db.exec('PRAGMA staging.journal_mode = OFF; PRAGMA staging.synchronous = OFF;');
-    return new Session(db, stagingFile);
+    const session = new Session(db, stagingFile, this.files, signal);
+    try {
+      if (signal) db.limit(signal);
+      if (capped) db.limitLength(MAX_VALUE_BYTES);
+      await db.exec(PRAGMAS);
+      await db.run(`attach database ? as staging`, [stagingFile]);
+      await db.exec('PRAGMA staging.journal_mode = OFF; PRAGMA staging.synchronous = OFF;');
+      return session;
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+  }
+
+  /** A connection of its own for one bounded read, interrupted when `signal` aborts. */
+  private async connect(signal: AbortSignal, capped: boolean): Promise<SqliteDb> {
+    const db = await SqliteDb.open(this.file);
+    try {
+      db.limit(signal);
+      if (capped) db.limitLength(MAX_VALUE_BYTES);
+      await db.exec('PRAGMA busy_timeout = 10000;');
+      return db;
+    } catch (error) {
+      await db.close().catch(() => undefined);
+      throw error;
+    }
   }
 }
 
-type ReadOptions = { onBadRecord?: (bad: BadRecord) => void };
+type FileReadOptions = { onBadRecord?: (bad: BadRecord) => void };
 
 /** A connection for one read or write: resolves datasources to SQL relations, loading files into staging. */
 class Session {
   private readonly loaded = new Map<string, string>();
+  /** The tables behind every relation handed out: what a query of this session may read. */
+  private readonly readable: ReadableTable[] = [];
 
   constructor(
     readonly db: SqliteDb,
     private readonly stagingFile: string,
+    private readonly files: FileRoots,
+    private readonly signal?: AbortSignal,
   ) {}
 
   /** A relation to select from: the STORAGE table, a staged copy of a FILE, or a JOIN subquery. */
-  async relationOf(ds: DatasourceSpec, options: ReadOptions = {}): Promise<string> {
+  async relationOf(ds: DatasourceSpec, options: FileReadOptions = {}): Promise<string> {
     if (ds.kind === DatasourceKind.STORAGE) {
       if (!(await tableExists(this.db, tableOf(ds)))) throw new MissingDataError(ds);
+      this.readable.push({ schema: 'main', table: tableOf(ds) });
       return `main.${quoteIdent(tableOf(ds))}`;
     }
     if (ds.kind === DatasourceKind.FILE) return this.loadFile(ds, options);
@@ -187,25 +271,37 @@ class Session {
     }
   }
 
-  private async loadFile(ds: DatasourceSpec, options: ReadOptions): Promise<string> {
-    const existing = this.loaded.get(ds.id);
-    if (existing) return existing;
+  /** Throws a ReadScopeError unless `sql` (the statement as it will run) reads only the relations handed out. */
+  assertReadsOnly(sql: string, params: unknown[]): Promise<void> {
+    return assertReadsOnly(this.db, sql, params, this.readable);
+  }
+
+  private async loadFile(ds: DatasourceSpec, options: FileReadOptions): Promise<string> {
     const table = `file_${ds.id.replaceAll('-', '')}`;
+    const existing = this.loaded.get(ds.id);
+    if (existing) {
+      this.readable.push({ schema: 'staging', table });
+      return existing;
+    }
     const stager = new RowStager(this.db, 'staging', table);
+    // Checked against FILE_ROOTS and opened now; the descriptor is what is read.
+    const handle = await this.files.open(ds.path!);
     // Parsing the next batch overlaps with SQLite inserting the last one (on its own thread).
     let pending: Promise<void> = Promise.resolve();
     try {
-      for await (const batch of readFileRows(ds.path!, { batchSize: INSERT_ROWS, onBadRecord: options.onBadRecord })) {
+      for await (const batch of readFileRows(ds.path!, { handle, signal: this.signal, batchSize: INSERT_ROWS, onBadRecord: options.onBadRecord })) {
         await pending;
         pending = stager.write(batch);
       }
     } finally {
       await pending.catch(() => undefined);
+      await handle.close().catch(() => undefined);
     }
     await pending;
     await stager.ensureTable([]);
     const relation = `staging.${quoteIdent(table)}`;
     this.loaded.set(ds.id, relation);
+    this.readable.push({ schema: 'staging', table });
     return relation;
   }
 
@@ -263,9 +359,18 @@ class RowStager {
     const values = columns.map((_, i) => `value ->> ${i}`).join(', ');
     await this.db.exec('BEGIN'); // deferred: locks only the staging file it writes
     try {
+      // A chunk whose JSON text is over INSERT_BYTES is halved: one value must stay under SQLITE_LIMIT_LENGTH.
+      const insert = async (chunk: unknown[][]): Promise<void> => {
+        const text = JSON.stringify(chunk);
+        if (text.length > INSERT_BYTES && chunk.length > 1) {
+          const half = Math.ceil(chunk.length / 2);
+          await insert(chunk.slice(0, half));
+          return insert(chunk.slice(half));
+        }
+        await this.db.run(`insert into ${this.relation} (${list}) select ${values} from json_each(?)`, [text]);
+      };
       for (let i = 0; i < rows.length; i += INSERT_ROWS) {
-        const chunk = rows.slice(i, i + INSERT_ROWS).map((row) => columns.map((c) => toSqlValue(row[c])));
-        await this.db.run(`insert into ${this.relation} (${list}) select ${values} from json_each(?)`, [JSON.stringify(chunk)]);
+        await insert(rows.slice(i, i + INSERT_ROWS).map((row) => columns.map((c) => toSqlValue(row[c]))));
       }
       await this.db.exec('COMMIT');
     } catch (error) {
@@ -299,7 +404,10 @@ class SqliteWrite implements WarehouseWrite {
 
   async writeQuery(build: QueryBuilder): Promise<void> {
     const { sql, params } = await build(inputsOf(this.session));
-    await this.session.db.run(`create table staging."rows" as ${sql}`, params);
+    // The SELECT that runs is the one checked: one SELECT (a subquery cannot hold another statement).
+    const select = `select * from (${sql})`;
+    await this.session.assertReadsOnly(select, params);
+    await this.session.db.run(`create table staging."rows" as ${select}`, params);
     const count = await this.session.db.get<{ n: number }>(`select count(*) as n from staging."rows"`);
     this.stager.adopt((await columnsOf(this.session.db, 'staging', 'rows')).map((c) => c.name), count?.n ?? 0);
   }
@@ -359,6 +467,37 @@ class SqliteWrite implements WarehouseWrite {
 
   interrupt(): void {
     if (!this.done) this.session.db.interrupt(); // after commit or abort the connection is closed
+  }
+}
+
+/**
+ * The rows of `select`, of which only the leading ones that fit in `maxBytes` reach JavaScript.
+ * With a finite cap the SELECT runs once into a private temp table (on disk, not in memory), the
+ * size of each row is judged there (values as text or bytes, plus column names: close to their
+ * JSON) and only the rows that fit are fetched; `total` is how many rows the SELECT gave.
+ */
+async function fetchCapped(db: SqliteDb, select: string, params: unknown[], maxBytes: number): Promise<{ rows: Row[]; total: number; firstBytes: number }> {
+  if (!Number.isFinite(maxBytes)) {
+    const rows = await db.all(select, params);
+    return { rows, total: rows.length, firstBytes: 0 };
+  }
+  const name = `answer_${randomUUID().replaceAll('-', '')}`;
+  await db.run(`create table temp.${quoteIdent(name)} as ${select}`, params);
+  try {
+    const names = (await db.all<{ name: string }>(`select name from pragma_table_info(?, 'temp')`, [name])).map((r) => r.name);
+    const size = names.map((n) => `coalesce(length(cast(${quoteIdent(n)} as blob)), 4) + ${Buffer.byteLength(JSON.stringify(n)) + 2}`).join(' + ') || '2';
+    const sizes = await db.all<{ size: number }>(`select ${size} as size from temp.${quoteIdent(name)} order by rowid`);
+    let used = 0;
+    let fit = 0;
+    for (const row of sizes) {
+      if (used + row.size + 2 > maxBytes) break;
+      used += row.size + 2;
+      fit += 1;
+    }
+    const rows = fit > 0 ? await db.all(`select * from temp.${quoteIdent(name)} order by rowid limit ?`, [fit]) : [];
+    return { rows, total: sizes.length, firstBytes: sizes[0]?.size ?? 0 };
+  } finally {
+    await db.run(`drop table temp.${quoteIdent(name)}`).catch(() => undefined);
   }
 }
 

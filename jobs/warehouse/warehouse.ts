@@ -1,5 +1,7 @@
 import type { DatasourceKind, JoinType, WriteMode } from '../../api/entities/index.js';
 import type { BadRecord } from './files.js';
+import type { FileRoots } from './file-roots.js';
+import type { RequestLimiter } from './limits.js';
 
 export type Row = Record<string, unknown>;
 
@@ -43,19 +45,36 @@ export interface QueryInputs {
 
 export type QueryBuilder = (inputs: QueryInputs) => Promise<{ sql: string; params: unknown[] }>;
 
+/** Bounds on one read: `signal` stops it (statements are interrupted, file reads end); `maxBytes` caps the rows' JSON size. */
+export interface ReadOptions {
+  signal?: AbortSignal;
+  maxBytes?: number;
+}
+
 /**
  * Where datasources keep their data. The SQLite implementation embeds it in DATA_DIR; another
  * database can plug in behind the same interface.
  */
 export interface Warehouse {
-  /** A page of a datasource's rows, in a stable order. */
-  page(ds: DatasourceSpec, first: number, after?: string | null): Promise<RowPage>;
+  /** Where FILE datasources may read (FILE_ROOTS): checked when a path is saved and whenever a file is read. */
+  readonly files: FileRoots;
+  /** Time limit and turns for the warehouse work API requests ask for (previews, rows). */
+  readonly requests: RequestLimiter;
+  /**
+   * A page of a datasource's rows, in a stable order. With `maxBytes`, the page ends early (its
+   * cursor continuing after the last row kept) where the rows would exceed it.
+   */
+  page(ds: DatasourceSpec, first: number, after?: string | null, options?: ReadOptions): Promise<RowPage>;
   /** Columns and row count as they are now (null when the datasource holds no data yet). */
   stats(ds: DatasourceSpec): Promise<DataStats | null>;
-  /** Starts a write to a STORAGE datasource: nothing is visible to readers before `commit`. */
-  openWrite(target: DatasourceSpec, mode: WriteMode, keys?: string[]): Promise<WarehouseWrite>;
-  /** Runs a read-only query over datasources and returns at most `limit` rows (previews). */
-  query(build: QueryBuilder, limit: number): Promise<{ columns: string[]; rows: Row[] }>;
+  /** Starts a write to a STORAGE datasource: nothing is visible to readers before `commit`. `signal` stops its statements and file reads. */
+  openWrite(target: DatasourceSpec, mode: WriteMode, keys?: string[], options?: { signal?: AbortSignal }): Promise<WarehouseWrite>;
+  /**
+   * Runs a read-only query over datasources and returns at most `limit` rows (previews), fewer
+   * when `maxBytes` cuts them; `truncated` when rows were left out. The query may read only the
+   * relations its builder asked for (relationOf): anything else is a ReadScopeError.
+   */
+  query(build: QueryBuilder, limit: number, options?: ReadOptions): Promise<{ columns: string[]; rows: Row[]; truncated: boolean }>;
   /** Removes a STORAGE datasource's table (when the datasource is deleted). */
   drop(ds: DatasourceSpec): Promise<void>;
   close(): Promise<void>;
@@ -65,7 +84,7 @@ export interface Warehouse {
 export interface WarehouseWrite {
   /** Adds rows (objects with the same or growing set of keys). */
   write(rows: Row[]): Promise<void>;
-  /** Runs a SELECT over the inputs (SQL text from the transform compiler) straight into the staging area. */
+  /** Runs a SELECT over the inputs (SQL text from the transform compiler) straight into the staging area; it may read only the relations its builder asked for. */
   writeQuery(build: QueryBuilder): Promise<void>;
   /** Rows staged so far. */
   readonly rowsWritten: number;

@@ -25,7 +25,7 @@ describe('foundation acceptance: create, validate, refuse an unsafe delete, dele
   const ids: Record<string, string> = {};
 
   it('creates the seed dataflow: users.csv → "load users" → users-storage, scheduled', async () => {
-    ids.csv = (await t.ok(CREATE_DS, { input: { name: 'users.csv', kind: 'FILE', path: '/srv/in/users.csv' } })).createDatasource.id;
+    ids.csv = (await t.ok(CREATE_DS, { input: { name: 'users.csv', kind: 'FILE', path: 'in/users.csv' } })).createDatasource.id;
     ids.storage = (await t.ok(CREATE_DS, { input: { name: 'users-storage', kind: 'STORAGE' } })).createDatasource.id;
     const etl = (
       await t.ok(CREATE_ETL, {

@@ -1,3 +1,4 @@
+import { join as joinPath } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasourceService } from '../../api/services/datasource.service.js';
 import { serverWithFactories, type Factories, uniqueName } from '../factories/index.js';
@@ -19,7 +20,7 @@ describe(DatasourceService.name, () => {
     expect(orders).toMatchObject({ name: 'ORDERS', kind: 'STORAGE', description: 'Shop orders', tags: ['finance', 'core'], path: null, join: null, rowCount: null });
     expect(orders.columns).toEqual([{ name: 'customer_id', type: 'integer' }]);
 
-    const file = await f.file({ name: 'users.csv', path: '/data/users.csv' });
+    const file = await f.file({ name: 'users.csv', path: 'data/users.csv' }); // relative: taken from the first FILE_ROOTS directory
     const customers = await f.storage({ name: 'CUSTOMERS' });
     const { createDatasource: join } = await t.ok(`mutation($i: CreateDatasourceInput!) { createDatasource(input: $i) { ${FIELDS} } }`, {
       i: { name: 'ORDERS <> CUSTOMERS', kind: 'JOIN', join: { leftId: orders.id, rightId: customers.id, leftKey: 'customer_id', rightKey: 'id', type: 'LEFT' } },
@@ -27,7 +28,7 @@ describe(DatasourceService.name, () => {
     expect(join.join).toEqual({ left: { name: 'ORDERS' }, right: { name: 'CUSTOMERS' }, leftKey: 'customer_id', rightKey: 'id', type: 'LEFT' });
 
     const byId = await t.ok(`query($id: ID) { datasource(id: $id) { name path kind } }`, { id: file.id });
-    expect(byId.datasource).toEqual({ name: 'users.csv', path: '/data/users.csv', kind: 'FILE' });
+    expect(byId.datasource).toEqual({ name: 'users.csv', path: joinPath(t.filesDir, 'data/users.csv'), kind: 'FILE' });
     const byName = await t.ok(`query { datasource(name: "ORDERS <> CUSTOMERS") { id kind } }`);
     expect(byName.datasource).toEqual({ id: join.id, kind: 'JOIN' });
     expect((await t.ok(`query { datasource(name: "no such thing") { id } }`)).datasource).toBeNull();
@@ -48,9 +49,9 @@ describe(DatasourceService.name, () => {
     const renamed = uniqueName('renamed');
     const { updateDatasource: updatedFile } = await t.ok(
       `mutation($id: ID!, $i: UpdateDatasourceInput!) { updateDatasource(id: $id, input: $i) { name path description } }`,
-      { id: file.id, i: { name: renamed, path: '/new/place.csv', description: null } },
+      { id: file.id, i: { name: renamed, path: joinPath(t.filesDir, 'new/place.csv'), description: null } },
     );
-    expect(updatedFile).toEqual({ name: renamed, path: '/new/place.csv', description: null });
+    expect(updatedFile).toEqual({ name: renamed, path: joinPath(t.filesDir, 'new/place.csv'), description: null });
   });
 
   it('keeps modifiedAt when only other objects referring to it change', async () => {

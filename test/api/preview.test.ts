@@ -15,7 +15,7 @@ afterAll(() => t.close());
 
 describe('previewAutomation', () => {
   it('runs a script on a sample of its inputs in a child process and writes nothing', async () => {
-    const path = join(t.dataDir, 'scores.csv');
+    const path = join(t.filesDir, 'scores.csv');
     writeFileSync(path, 'name,score\nann,3\nbob,9\ncy,5\n');
     const input = await f.file({ path });
     const output = await f.storage();
@@ -85,7 +85,7 @@ describe('previewAutomation with a draft (unsaved edits)', () => {
   const SAVED = `query($id: ID!) { automation(id: $id) { ... on EtlStep { transform } ... on Script { code } } }`;
 
   it('previews an ETL step with an unsaved transform, checked as saving would, and keeps the saved one', async () => {
-    const path = join(t.dataDir, 'draft-scores.csv');
+    const path = join(t.filesDir, 'draft-scores.csv');
     writeFileSync(path, 'name,score\nann,3\nbob,9\ncy,5\n');
     const input = await f.file({ path, columns: [{ name: 'name', type: 'TEXT' }, { name: 'score', type: 'INTEGER' }] });
     const etl = await f.etl(input, await f.storage());

@@ -17,7 +17,7 @@ afterAll(() => t.close());
 
 describe(DataService.name, () => {
   it('pages through a CSV file datasource', async () => {
-    const path = join(t.dataDir, 'people.csv');
+    const path = join(t.filesDir, 'people.csv');
     writeFileSync(path, 'id,name\n1,Ann\n2,Bob\n3,Cy\n');
     const csv = await f.file({ path });
     const first = (await t.ok(ROWS, { id: csv.id, first: 2 })).rows;
@@ -42,12 +42,12 @@ describe(DataService.name, () => {
   });
 
   it('says clearly when a file is missing, an id unknown or a cursor forged', async () => {
-    const missing = await f.file({ path: join(t.dataDir, 'nope.csv') });
+    const missing = await f.file({ path: join(t.filesDir, 'nope.csv') });
     const error = await t.fail(ROWS, { id: missing.id });
     expect(error.extensions?.code).toBe('DATA_UNAVAILABLE');
     expect(error.message).toMatch(/does not exist: .*nope\.csv/);
     expect((await t.fail(ROWS, { id: '00000000-0000-4000-8000-000000000000' })).extensions?.code).toBe('NOT_FOUND');
-    const csv = await f.file({ path: join(t.dataDir, 'people.csv') });
+    const csv = await f.file({ path: join(t.filesDir, 'people.csv') });
     expect((await t.fail(ROWS, { id: csv.id, after: 'not a cursor!' })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
     expect((await t.fail(ROWS, { id: csv.id, first: 501 })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
   });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,10 @@ describe(loadConfig.name, () => {
     [{ SCHEDULER_POLL_MS: '10' }, /SCHEDULER_POLL_MS must be an integer from 100 to 600000/],
     [{ HOST: 'my host' }, /HOST/],
     [{ TRIBUTARY_SECRET_KEY: 'short' }, /TRIBUTARY_SECRET_KEY must be 32 bytes/],
+    [{ SCRIPT_SANDBOX: 'maybe' }, /SCRIPT_SANDBOX must be on or off, got "maybe"/],
+    [{ QUERY_TIMEOUT_MS: '5' }, /QUERY_TIMEOUT_MS must be an integer from 100 to 3600000/],
+    [{ FILE_ROOTS: '/nonexistent/imports' }, /FILE_ROOTS entry "\/nonexistent\/imports" must be an existing directory/],
+    [{ FILE_ROOTS: '/' }, /FILE_ROOTS entry "\/" holds DATA_DIR/],
   ])('names the bad variable %o', (env, message) => {
     const found = problems(env as Record<string, string>);
     expect(found).toHaveLength(1);
@@ -60,5 +64,16 @@ describe(loadConfig.name, () => {
     expect(found).toHaveLength(3);
     expect(found.join('\n')).toMatch(/PORT[\s\S]*LOG_LEVEL[\s\S]*DATA_DIR .* cannot be created/);
     expect(() => loadConfig({ PORT: '-1' }, cwd)).toThrow(/Invalid configuration:\n {2}- PORT/);
+  });
+
+  it('confines FILE datasources to DATA_DIR/files by default, and to FILE_ROOTS (real paths) when set', () => {
+    const config = loadConfig({ DATA_DIR: 'roots-data' }, cwd);
+    expect(config.fileRoots).toEqual([realpathSync(join(cwd, 'roots-data', 'files'))]);
+    expect(config).toMatchObject({ scriptSandbox: 'on', queryTimeoutMs: 10_000 });
+    mkdirSync(join(cwd, 'in'), { recursive: true });
+    mkdirSync(join(cwd, 'exports'), { recursive: true });
+    const set = loadConfig({ DATA_DIR: 'roots-data', FILE_ROOTS: `in:${join(cwd, 'exports')}::in`, SCRIPT_SANDBOX: 'OFF', QUERY_TIMEOUT_MS: '2500' }, cwd);
+    expect(set.fileRoots).toEqual([realpathSync(join(cwd, 'in')), realpathSync(join(cwd, 'exports'))]);
+    expect(set).toMatchObject({ scriptSandbox: 'off', queryTimeoutMs: 2500 });
   });
 });

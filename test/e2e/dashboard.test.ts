@@ -234,7 +234,7 @@ describe('Dataflow page after runs', () => {
     expect(await runToEnd(loadUsers.id)).toBe('SUCCESS');
     // An ETL step reading a file that does not exist fails its run.
     const { datasources } = await t.ok(`{ datasources(search: "users-storage") { nodes { id name } } }`);
-    const { createDatasource: missing } = await t.ok(`mutation { createDatasource(input: { name: "missing.csv", kind: FILE, path: "/nonexistent/missing.csv" }) { id } }`);
+    const { createDatasource: missing } = await t.ok(`mutation { createDatasource(input: { name: "missing.csv", kind: FILE, path: "nonexistent/missing.csv" }) { id } }`);
     const { createEtlStep: broken } = await t.ok(`mutation ($in: ID!, $out: ID!) { createEtlStep(input: { name: "load missing file", inputId: $in, outputId: $out }) { id } }`, {
       in: missing.id,
       out: datasources.nodes.find((d: { name: string }) => d.name === 'users-storage').id,

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let counter = 0;
@@ -23,7 +24,7 @@ export function factories(t: TestServer) {
 
   return {
     storage,
-    file: (overrides: Record<string, unknown> = {}) => storage({ kind: 'FILE', path: '/srv/data/input.csv', ...overrides }),
+    file: (overrides: Record<string, unknown> = {}) => storage({ kind: 'FILE', path: join(t.filesDir, 'input.csv'), ...overrides }),
     async join(left: Ref, right: Ref, overrides: Record<string, unknown> = {}): Promise<Ref> {
       return storage({ kind: 'JOIN', join: { leftId: left.id, rightId: right.id, leftKey: 'id', rightKey: 'id', type: 'INNER' }, ...overrides });
     },

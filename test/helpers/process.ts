@@ -6,7 +6,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface Spawned {
   child: ChildProcess;
   output: () => string;
-  exited: Promise<number | null>;
+  exited: Promise<number | string | null>;
   /** Resolves with the first output line matching `pattern`. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
@@ -22,7 +22,8 @@ export function spawnTsx(script: string, env: Record<string, string>, args: stri
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // The exit code, or the signal's name when a signal ended it (so a failed check says which).
+  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
   return {
     child,
     output: () => output,
@@ -42,4 +43,28 @@ export function spawnTsx(script: string, env: Record<string, string>, args: stri
       });
     },
   };
+}
+
+/** The environment the process tests start servers with: any port, quick polling, a fixed key. */
+export const PROCESS_ENV = { PORT: '0', LOG_LEVEL: 'info', SCHEDULER_POLL_MS: '200', TRIBUTARY_SECRET_KEY: '07'.repeat(32) };
+
+/** A server started as `npm start` does, with a GraphQL client whose `ok` throws on any error. */
+export interface ServerProcess {
+  proc: Spawned;
+  pid: number;
+  ok(query: string, variables?: Record<string, unknown>): Promise<any>;
+}
+
+/** Starts `api/main.ts` in a child process (PROCESS_ENV plus `env`) and resolves once it listens. */
+export async function startServerProcess(env: Record<string, string>, track?: Spawned[]): Promise<ServerProcess> {
+  const proc = spawnTsx('api/main.ts', { ...PROCESS_ENV, ...env });
+  track?.push(proc);
+  const url = JSON.parse(await proc.waitFor(/Tributary is listening/, 60_000)).url as string;
+  const ok = async (query: string, variables?: Record<string, unknown>) => {
+    const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const body = (await response.json()) as { data?: any; errors?: unknown[] };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  };
+  return { proc, pid: proc.child.pid!, ok };
 }

@@ -20,6 +20,8 @@ export interface GraphQLResponse<T = any> {
 export interface TestServer {
   url: string;
   dataDir: string;
+  /** The first FILE_ROOTS directory (default DATA_DIR/files): where FILE datasources may read. */
+  filesDir: string;
   server: RunningServer;
   /** Every SQL statement sent since the last reset. */
   queries: string[];
@@ -61,6 +63,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   return {
     url: server.url,
     dataDir,
+    filesDir: config.fileRoots[0]!,
     server,
     queries,
     logs,

@@ -29,7 +29,7 @@ async function run(etl: Ref) {
 
 /** A CSV with a line of too many fields (line 3) and an unterminated quote (line 5). */
 async function brokenCsv(name: string) {
-  const path = join(t.dataDir, name);
+  const path = join(t.filesDir, name);
   writeFileSync(path, 'id,name\n1,ann\n2,bob,extra\n3,cy\n4,"dan\n');
   return f.file({ path });
 }

@@ -35,7 +35,7 @@ async function run(etl: Ref, signal?: AbortSignal) {
 }
 
 function csv(name: string, content: string) {
-  const path = join(t.dataDir, name);
+  const path = join(t.filesDir, name);
   writeFileSync(path, content);
   return f.file({ path });
 }
@@ -78,7 +78,7 @@ describe(EtlRunner.name, () => {
     const upserted = await f.storage();
     const upsert = await f.etl(input, upserted, { transform: { sql: 'SELECT id, qty FROM input' }, writeMode: 'UPSERT', writeKeys: ['id'] });
     await run(upsert);
-    writeFileSync(join(t.dataDir, 'sales2.csv'), 'id,country,price,qty\n1,FR,10,9\n6,IT,1,1\n');
+    writeFileSync(join(t.filesDir, 'sales2.csv'), 'id,country,price,qty\n1,FR,10,9\n6,IT,1,1\n');
     await run(upsert);
     expect((await t.ok(ROWS, { id: upserted.id })).rows.nodes).toEqual([
       { id: 1, qty: 9 },
@@ -100,7 +100,7 @@ describe(EtlRunner.name, () => {
 
     // Row 1,500 of 2,000 is malformed: the load fails after staging a thousand rows.
     const lines = Array.from({ length: 2000 }, (_, i) => (i === 1500 ? `${i},"broken` : `${i},XX,1,1`));
-    writeFileSync(join(t.dataDir, 'good.csv'), `id,country,price,qty\n${lines.join('\n')}\n`);
+    writeFileSync(join(t.filesDir, 'good.csv'), `id,country,price,qty\n${lines.join('\n')}\n`);
     await expect(run(etl)).rejects.toThrow();
     expect((await t.ok(ROWS, { id: output.id })).rows.nodes).toEqual(before);
 

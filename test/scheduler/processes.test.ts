@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/sqlite';
@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openOrm } from '../../api/db/orm.js';
 import { RunTrigger } from '../../api/entities/index.js';
 import { RunService } from '../../api/services/run.service.js';
-import { spawnTsx, type Spawned } from '../helpers/process.js';
+import { PROCESS_ENV, spawnTsx, startServerProcess, type Spawned } from '../helpers/process.js';
 import { eventually, sleepyScript } from './helpers.js';
 
 const dirs: string[] = [];
@@ -22,21 +22,8 @@ function dataDir(): string {
   return dir;
 }
 
-const ENV = { PORT: '0', LOG_LEVEL: 'info', SCHEDULER_POLL_MS: '200', TRIBUTARY_SECRET_KEY: '07'.repeat(32) };
-
 /** `npm start` in a child process; resolves once it listens, with a GraphQL client. */
-async function server(dir: string) {
-  const proc = spawnTsx('api/main.ts', { ...ENV, DATA_DIR: dir });
-  procs.push(proc);
-  const url = JSON.parse(await proc.waitFor(/Tributary is listening/, 60_000)).url as string;
-  const ok = async (query: string, variables?: Record<string, unknown>) => {
-    const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-    const body = (await response.json()) as { data?: any; errors?: unknown[] };
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data;
-  };
-  return { proc, ok };
-}
+const server = (dir: string) => startServerProcess({ DATA_DIR: dir }, procs);
 
 const RUNS = `runs(first: 50) { nodes { id status trigger error startedAt log } }`;
 
@@ -110,7 +97,8 @@ describe('crash safety', () => {
 describe('worker processes', () => {
   it('two `npm run worker` processes share the queue: 200 runs, each run exactly once', { timeout: 180_000 }, async () => {
     const dir = dataDir();
-    const input = join(dir, 'in.csv');
+    const input = join(dir, 'files', 'in.csv'); // the default FILE_ROOTS directory
+    mkdirSync(join(dir, 'files'), { recursive: true });
     writeFileSync(input, 'id,v\n1,a\n2,b\n');
     const api = await server(dir);
     const source = (await api.ok(`mutation($path: String!) { createDatasource(input: { name: "in", kind: FILE, path: $path }) { id } }`, { path: input })).createDatasource;
@@ -129,7 +117,7 @@ describe('worker processes', () => {
     const orm = await openOrm({ databaseFile: join(dir, 'tributary.db') });
     const runs = new RunService(orm.em.fork() as EntityManager);
     for (const id of ids) await runs.enqueue({ automationId: id, trigger: RunTrigger.MANUAL });
-    const workers = [spawnTsx('jobs/worker.ts', { ...ENV, DATA_DIR: dir }), spawnTsx('jobs/worker.ts', { ...ENV, DATA_DIR: dir })];
+    const workers = [spawnTsx('jobs/worker.ts', { ...PROCESS_ENV, DATA_DIR: dir }), spawnTsx('jobs/worker.ts', { ...PROCESS_ENV, DATA_DIR: dir })];
     procs.push(...workers);
     await Promise.all(workers.map((w) => w.waitFor(/worker is running jobs/, 60_000)));
 

@@ -12,7 +12,7 @@ beforeAll(async () => ({ t, f } = await schedulerWithFactories()));
 afterAll(() => t?.close());
 
 async function csvSource(content: string) {
-  const path = join(t.dataDir, `${uniqueName('in')}.csv`);
+  const path = join(t.filesDir, `${uniqueName('in')}.csv`);
   writeFileSync(path, content);
   return f.file({ path });
 }

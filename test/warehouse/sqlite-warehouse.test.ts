@@ -20,7 +20,7 @@ afterAll(async () => {
 
 const storage = (): DatasourceSpec => ({ id: randomUUID(), kind: DatasourceKind.STORAGE });
 const file = (name: string, content: string): DatasourceSpec => {
-  const path = join(dir, name);
+  const path = join(dir, 'files', name); // the default FILE_ROOTS directory, created by open()
   writeFileSync(path, content);
   return { id: randomUUID(), kind: DatasourceKind.FILE, path };
 };

@@ -6,6 +6,8 @@ export class DataSampleObject {
   datasourceId!: string;
   @Field(() => [String]) columns!: string[];
   @Field(() => [GraphQLJSON]) rows!: Record<string, unknown>[];
+  @Field(() => Boolean, { description: 'True when rows were left out to keep the answer within its caps (1,000 output rows; 4 MB of row data per preview)' })
+  truncated!: boolean;
 }
 
 @ObjectType('Preview', { description: 'What an automation would do with a sample of its input; nothing is written' })
