@@ -114,7 +114,7 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
   app.use(
     '/graphql',
     express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, { context: async ({ res }) => createContext({ em: orm.em as never, secrets, lineage, warehouse, sftpState, scheduler, logger, signal: requestSignal(res) }) }),
+    expressMiddleware(apollo, { context: async ({ res }) => createContext({ em: orm.em as never, secrets, lineage, warehouse, sftpState, scheduler, scripts: runtime.scripts, logger, signal: requestSignal(res) }) }),
   );
   app.use(webApp(webDist));
   app.use(bodyErrors(logger));

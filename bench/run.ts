@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   etl: async () => (await import('./etl.bench.js')).run(),
   scheduler: async () => (await import('./scheduler.bench.js')).run(),
   abuse: async () => (await import('./abuse.bench.js')).run(),
+  sandbox: async () => (await import('./sandbox.bench.js')).run(),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

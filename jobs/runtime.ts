@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../api/config.js';
 import { openOrm } from '../api/db/orm.js';
 import { SecretBox } from '../api/services/secrets.js';
+import type { ScriptRunner } from './runners/script.runner.js';
 import { SFTP_STATE_FILE, SftpState } from './runners/sftp-state.js';
+import { openScripts } from './sandbox/setup.js';
 import { openJobStore } from './scheduler/job-store.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { SqliteWarehouse } from './warehouse/sqlite-warehouse.js';
@@ -16,6 +18,8 @@ export interface Runtime {
   warehouse: SqliteWarehouse;
   sftpState: SftpState;
   scheduler: Scheduler;
+  /** The one ScriptRunner of this process (runs and previews), sandboxed per SCRIPT_SANDBOX. */
+  scripts: ScriptRunner;
   /** Cancels the runs in flight (they roll back), then closes everything. */
   close(): Promise<void>;
 }
@@ -35,8 +39,9 @@ export async function openRuntime(
   await options.beforeScheduler?.(orm);
   const warehouse = await SqliteWarehouse.open(config.dataDir, { fileRoots: config.fileRoots, queryTimeoutMs: config.queryTimeoutMs, protectedFiles: ownFiles(config) });
   const sftpState = await SftpState.open(join(config.dataDir, SFTP_STATE_FILE));
+  const scripts = await openScripts(config, warehouse, logger); // first kills and removes what a dead process left
   const backend = await openJobStore(config.dataDir, config.scheduler.jobStoreUrl);
-  const scheduler = new Scheduler({ orm, warehouse, sftpState, secrets, logger, dataDir: config.dataDir, ...config.scheduler, backend });
+  const scheduler = new Scheduler({ orm, warehouse, sftpState, secrets, logger, dataDir: config.dataDir, ...config.scheduler, backend, scripts });
   await scheduler.start();
   return {
     orm,
@@ -44,6 +49,7 @@ export async function openRuntime(
     warehouse,
     sftpState,
     scheduler,
+    scripts,
     async close() {
       await scheduler.stop();
       await warehouse.close();

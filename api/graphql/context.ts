@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Graph } from '../lineage/graph.js';
 import type { LineageStore } from '../lineage/store.js';
 import type { Warehouse } from '../../jobs/warehouse/warehouse.js';
+import type { ScriptRunner } from '../../jobs/runners/script.runner.js';
 import type { SftpState } from '../../jobs/runners/sftp-state.js';
 import { AutomationService } from '../services/automation.service.js';
 import { DataService } from '../services/data.service.js';
@@ -26,6 +27,8 @@ export interface Context {
   warehouse: Warehouse;
   secrets: SecretBox;
   sftpState: SftpState;
+  /** The process's one ScriptRunner (sandboxed per SCRIPT_SANDBOX): script previews run there. */
+  scripts: ScriptRunner;
   /** The lineage graph, brought up to date once per request (and again after a mutation). */
   graph(): Promise<Graph>;
   /** Forgets what this request has read: called after a mutation so later fields see the new state. */
@@ -42,6 +45,7 @@ export interface AppDependencies {
   warehouse: Warehouse;
   sftpState: SftpState;
   scheduler: RunControl;
+  scripts: ScriptRunner;
   logger: Logger;
   /** The request's {@link requestSignal}; none (never aborts) outside HTTP. */
   signal?: AbortSignal;
@@ -72,6 +76,7 @@ export function createContext(deps: AppDependencies): Context {
     warehouse: deps.warehouse,
     secrets: deps.secrets,
     sftpState: deps.sftpState,
+    scripts: deps.scripts,
     graph: () => (graph ??= deps.lineage.current(em)),
     invalidate() {
       graph = undefined;

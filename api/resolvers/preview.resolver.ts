@@ -7,7 +7,6 @@ import type { Context } from '../graphql/context.js';
 import { buildPlan } from '../services/run-plan.js';
 import { EtlRunner } from '../../jobs/runners/etl.runner.js';
 import { RunFailedError, type AutomationPlan } from '../../jobs/runners/runner.js';
-import { ScriptRunner } from '../../jobs/runners/script.runner.js';
 import { SftpImportRunner } from '../../jobs/runners/sftp.runner.js';
 import { applyDraft } from '../services/preview-draft.js';
 import { DataSampleObject, PreviewDraftInput, PreviewObject } from './types/preview.js';
@@ -55,7 +54,7 @@ async function previewOf(ctx: Context, plan: AutomationPlan, size: number, fileP
       return { ...empty, errorRecords: preview.errorRecords, errors: preview.errorSamples, inputs: [sample(plan.inputs[0]!.id, preview.input)], outputs: [sample(plan.outputs[0]!.id, preview.output)] };
     }
     case AutomationKind.SCRIPT: {
-      const preview = await new ScriptRunner(ctx.warehouse).preview(plan, size, signal);
+      const preview = await ctx.scripts.preview(plan, size, signal);
       return { ...empty, inputs: preview.inputs.map((s) => sample(s.datasourceId, s)), outputs: preview.outputs.map((s) => sample(s.datasourceId, s)), log: preview.log };
     }
     case AutomationKind.SFTP_IMPORT: {

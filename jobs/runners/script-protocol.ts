@@ -214,6 +214,8 @@ function ioFailure(error: unknown, message: Record<string, unknown>): RunFailedE
 /** Bounds on what the script prints that reaches the run log. */
 export const LOG_LIMITS = { lines: 1000, bytes: 256 * 1024 };
 const TAIL_LINES = 10;
+/** What V8, Node and Python print when an allocation fails (the heap cap, or the sandbox's memory limit). */
+const OUT_OF_MEMORY = /heap out of memory|Fatal process out of memory|Array buffer allocation failed|std::bad_alloc|^MemoryError\b/;
 const TAIL_LINE_CHARS = 500;
 
 /**
@@ -259,7 +261,7 @@ export class LogCapture {
   /** One line from the script (`tributary.log` lines come as stdout). */
   line(stream: 'stdout' | 'stderr', text: string): void {
     if (stream === 'stderr') {
-      if (/heap out of memory|^MemoryError\b/.test(text)) this.outOfMemory = true;
+      if (OUT_OF_MEMORY.test(text)) this.outOfMemory = true;
       this.tail.push(text.length > TAIL_LINE_CHARS ? `${text.slice(0, TAIL_LINE_CHARS)}…` : text);
       if (this.tail.length > TAIL_LINES) this.tail.shift();
     }

@@ -1,14 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { realpathSync } from 'node:fs';
-import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { ScriptLanguage } from '../../api/entities/index.js';
+import { explainBwrapFailure } from '../sandbox/bwrap.js';
+import { ScriptRecords, type RecordedProcess } from '../sandbox/leftovers.js';
+import { processStart } from '../sandbox/owner.js';
+import { MAX_ANSWER_BYTES } from '../warehouse/limits.js';
 import { MissingDataError } from '../warehouse/sqlite-warehouse.js';
 import type { DataStats, Row, RowPage, Warehouse, WarehouseWrite } from '../warehouse/warehouse.js';
 import { RunCancelledError, RunFailedError, type AutomationPlan, type RunContext, type RunResult, type Runner } from './runner.js';
+import { ScriptLauncher, type Launch } from './script-launch.js';
 import { DatasourceRefs, LogCapture, PAGE_ROWS, ScriptChannel, scriptVariables, type ScriptIo } from './script-protocol.js';
 
 /** A script's plan with the names its code may use for its datasources (id → name); ids always work. */
@@ -17,10 +18,16 @@ export interface ScriptPlan extends AutomationPlan {
 }
 
 export interface ScriptRunnerOptions {
-  /** Python interpreter (default `python3` on the PATH). */
+  /** Python interpreter (default /usr/bin/python3 in the sandbox, `python3` on the PATH without it). */
   python?: string;
-  /** Node binary for JavaScript scripts (default: the server's own). */
+  /** Node binary for JavaScript scripts (default: the server's own; /usr/bin/node when the sandbox cannot read that). */
   node?: string;
+  /** SCRIPT_SANDBOX: `on` (default) runs scripts in bubblewrap or not at all; `off` runs them as the server's children. */
+  sandbox?: 'on' | 'off';
+  /** The bubblewrap binary (default /usr/bin/bwrap). */
+  bwrap?: string;
+  /** DATA_DIR: running scripts' processes are recorded there, for the next start to kill if this process dies first. */
+  dataDir?: string;
 }
 
 /** One datasource's rows in a preview. */
@@ -41,28 +48,30 @@ export interface ScriptPreview {
 export const PREVIEW_OUTPUT_ROWS = 1000;
 /** After the child exits, how long a grandchild may hold its pipes open before they are closed. */
 const CLOSE_GRACE_MS = 2000;
-const HOST_DIR = fileURLToPath(new URL('./script-host/', import.meta.url));
-const NO_PYTHON = 'python3 is not installed on this server; install it or write the script in JavaScript';
 
 /**
  * Runs a SCRIPT automation in a child process (Node for JavaScript, python3 for Python), never in
- * the server. The child streams its declared inputs and sends rows for its declared outputs over
+ * the server, inside the bubblewrap sandbox unless SCRIPT_SANDBOX=off. The child streams its declared inputs and sends rows for its declared outputs over
  * fd 3 (see script-protocol.ts); the runner owns the warehouse, so the child never sees a
  * database file, the secret key or the server's environment. Writes are staged per output and
  * committed only when the script ends successfully.
  */
 export class ScriptRunner implements Runner {
+  private readonly launcher: ScriptLauncher;
+
   constructor(
     private readonly warehouse: Warehouse,
     private readonly options: ScriptRunnerOptions = {},
-  ) {}
+  ) {
+    this.launcher = new ScriptLauncher({ python: options.python, node: options.node, sandbox: options.sandbox ?? 'on', bwrap: options.bwrap });
+  }
 
   async run(plan: AutomationPlan, ctx: RunContext): Promise<RunResult> {
     const writes = new Map<string, WarehouseWrite>();
     const staged = () => [...writes.values()].reduce((sum, w) => sum + w.rowsWritten, 0);
     const io: ScriptIo = {
       read: async (ds, cursor) => {
-        const page = await this.warehouse.page(ds, PAGE_ROWS, cursor);
+        const page = await this.warehouse.page(ds, PAGE_ROWS, cursor, { signal: ctx.signal });
         return { rows: page.rows, cursor: page.endCursor };
       },
       write: async (ds, rows) => {
@@ -102,7 +111,9 @@ export class ScriptRunner implements Runner {
     const size = Math.max(0, Math.floor(sampleSize));
     const samples = new Map<string, RowPage>();
     try {
-      for (const ds of plan.inputs) samples.set(ds.id, await this.warehouse.page(ds, size));
+      // The samples share the preview's byte budget; the signal stops a read when the client leaves or time runs out.
+      const maxBytes = Math.floor(MAX_ANSWER_BYTES / 2 / Math.max(1, plan.inputs.length));
+      for (const ds of plan.inputs) samples.set(ds.id, await this.warehouse.page(ds, size, null, { signal, maxBytes }));
     } catch (error) {
       throw explain(error);
     }
@@ -134,7 +145,22 @@ export class ScriptRunner implements Runner {
     };
   }
 
-  /** Runs the script to its end in a private temp directory; throws unless it finished cleanly. */
+  /** Why scripts cannot run now (SCRIPT_SANDBOX=on and the sandbox cannot start), or null. */
+  problem(): Promise<string | null> {
+    return this.launcher.problem();
+  }
+
+  /** Whether scripts run in the OS sandbox. */
+  get sandboxed(): boolean {
+    return this.launcher.sandboxed;
+  }
+
+  /** The sandbox and interpreters scripts use, in words (for the start-up log). */
+  describe(): Promise<string> {
+    return this.launcher.describe();
+  }
+
+  /** Runs the script to its end (in the sandbox, or a private temp directory); throws unless it finished cleanly. */
   private async execute(plan: AutomationPlan, io: ScriptIo, log: (line: string) => void, signal: AbortSignal): Promise<{ rowsRead: number; refs: DatasourceRefs }> {
     const settings = plan.script;
     if (!settings) throw new RunFailedError('the automation has no script settings');
@@ -143,33 +169,39 @@ export class ScriptRunner implements Runner {
     const refs = new DatasourceRefs(plan.inputs, plan.outputs, (plan as Partial<ScriptPlan>).datasourceNames ?? {});
     const timeoutSeconds = Math.max(1, settings.timeoutSeconds);
     const memoryMb = Math.max(16, Math.floor(settings.memoryMb));
-    const language = settings.language === ScriptLanguage.PYTHON ? 'Python' : 'JavaScript';
-    // Resolved before the temp dir exists: a missing interpreter fails without leaving anything behind.
-    const launch = settings.language === ScriptLanguage.PYTHON ? await this.pythonLaunch() : await this.nodeLaunch();
-    const dir = await realpath(await mkdtemp(join(tmpdir(), 'tributary-script-')));
+    const python = settings.language === ScriptLanguage.PYTHON;
+    const launch = await this.launcher.prepare({ python, code: settings.code, memoryMb, timeoutSeconds });
     try {
-      const scriptFile = join(dir, settings.language === ScriptLanguage.PYTHON ? 'script.py' : 'script.js');
-      await writeFile(scriptFile, settings.code, { mode: 0o600 });
-      log(`running the ${language} script (timeout ${timeoutSeconds} s, memory ${memoryMb} MB)`);
-      const child = spawn(launch.command, launch.args(dir, scriptFile, memoryMb), {
-        cwd: dir,
-        env: childEnv(dir, memoryMb),
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      log(`running the ${python ? 'Python' : 'JavaScript'} script (timeout ${timeoutSeconds} s, memory ${memoryMb} MB)`);
+      const extra = Math.max(0, ...launch.feeds.keys(), launch.infoFd ?? 0) - 3;
+      const child = spawn(launch.command, launch.args, {
+        cwd: launch.cwd,
+        env: launch.env,
+        uid: launch.uid,
+        gid: launch.gid,
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...Array.from({ length: extra }, () => 'pipe' as const)],
         // Its own process group, so a timeout or cancel kills whatever the script started too.
         detached: process.platform !== 'win32',
       });
-      return await this.supervise(child, { refs, variables, io, log, signal, timeoutSeconds, memoryMb });
+      for (const [fd, text] of launch.feeds) {
+        const pipe = child.stdio[fd] as Writable | null;
+        pipe?.on('error', () => undefined); // bwrap failed before reading it: its exit tells why
+        pipe?.end(text);
+      }
+      return await this.supervise(child, launch, { refs, variables, io, log, signal, timeoutSeconds, memoryMb });
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await launch.cleanup();
     }
   }
 
   /** Serves the child's protocol, captures its output, enforces timeout and cancel, and judges its exit. */
   private async supervise(
     child: ChildProcess,
+    launch: Launch,
     run: { refs: DatasourceRefs; variables: ReturnType<typeof scriptVariables>; io: ScriptIo; log: (line: string) => void; signal: AbortSignal; timeoutSeconds: number; memoryMb: number },
   ): Promise<{ rowsRead: number; refs: DatasourceRefs }> {
-    live.add(child);
+    const running = new RunningScript(child, this.options.dataDir);
+    if (launch.infoFd !== undefined) running.readInfo(child.stdio[launch.infoFd] as Readable);
     const capture = new LogCapture(run.log);
     let [timedOut, cancelled] = [false, false];
     const channel = new ScriptChannel(child.stdio[3] as Readable, child.stdio[3] as Writable, {
@@ -177,18 +209,18 @@ export class ScriptRunner implements Runner {
       refs: run.refs,
       io: run.io,
       log: (message) => capture.line('stdout', message),
-      onFailure: () => killTree(child),
+      onFailure: () => running.kill(),
     });
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => capture.feed('stdout', chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => capture.feed('stderr', chunk));
-    const timer = setTimeout(() => ((timedOut = true), killTree(child)), run.timeoutSeconds * 1000);
-    const cancel = () => ((cancelled = true), killTree(child));
+    const timer = setTimeout(() => ((timedOut = true), running.kill()), run.timeoutSeconds * 1000);
+    const cancel = () => ((cancelled = true), running.kill());
     run.signal.addEventListener('abort', cancel);
     try {
       const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
         child.once('error', reject);
         child.once('exit', () => {
-          killTree(child); // leftovers of the script's process group
+          running.kill(); // leftovers of the script's process group (and of its sandbox)
           // A grandchild outside the group may hold the pipes: stop waiting for it after a grace period.
           setTimeout(() => child.stdio.forEach((s) => s?.destroy()), CLOSE_GRACE_MS).unref();
         });
@@ -200,135 +232,126 @@ export class ScriptRunner implements Runner {
       if (channel.failure) throw channel.failure;
       if (timedOut) throw new RunFailedError(`the script ran longer than its timeout of ${run.timeoutSeconds} s`);
       if (capture.outOfMemory) throw new RunFailedError(`the script ran out of memory: it may use at most ${run.memoryMb} MB`);
+      // bwrap exits with 128 + the signal that killed the script.
+      const signal = exit.signal ?? (launch.sandboxed && exit.code !== null && exit.code > 128 ? signalName(exit.code - 128) : null);
       if (exit.code !== 0) {
-        const how = exit.signal ? `was killed by ${exit.signal}` : `failed (exit code ${exit.code})`;
         const tail = capture.stderrTail();
+        const setup = launch.sandboxed ? tail.split('\n').find((line) => line.startsWith('bwrap: ')) : undefined;
+        if (setup) throw new RunFailedError(`the script sandbox could not start: ${explainBwrapFailure(tail, launch.command)}`);
+        const how = signal ? `was killed by ${signal}` : `failed (exit code ${exit.code})`;
         // The permission model's error names no rule: say which one the script broke.
-        const hint = tail.includes('ERR_ACCESS_DENIED') ? ' because it tried to reach a file outside its temporary directory or to start a process' : '';
+        const hint =
+          signal === 'SIGXCPU'
+            ? ' because it used more CPU time than its limit (twice its timeout, plus 10 s)'
+            : tail.includes('ERR_ACCESS_DENIED')
+              ? ' because it tried to reach a file outside its temporary directory or to start a process'
+              : '';
         throw new RunFailedError(`the script ${how}${hint}${tail ? `:\n${tail}` : ''}`);
       }
       if (!channel.done) throw new RunFailedError('the script exited before it finished (do not call process.exit() or os._exit(); end the script normally)');
       return { rowsRead: channel.rowsRead, refs: run.refs };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (error as NodeJS.ErrnoException).syscall?.startsWith('spawn')) {
-        throw new RunFailedError(`cannot start the script's interpreter: ${(error as Error).message}`, { cause: error });
+        const what = launch.sandboxed ? `the script sandbox (${launch.command})` : "the script's interpreter";
+        throw new RunFailedError(`cannot start ${what}: ${(error as Error).message}`, { cause: error });
       }
       throw error;
     } finally {
       clearTimeout(timer);
       run.signal.removeEventListener('abort', cancel);
-      killTree(child);
-      live.delete(child);
+      running.end();
     }
   }
-
-  private async nodeLaunch(): Promise<Launch> {
-    const node = this.options.node ?? process.execPath;
-    const permission = await permissionFlags(node);
-    if (!permission) {
-      throw new RunFailedError(`this server's Node.js (${node}) has no permission model, so JavaScript scripts cannot be isolated; run the server on Node 20 or later`);
-    }
-    const host = realpathSync(join(HOST_DIR, 'host.mjs'));
-    return {
-      command: node,
-      // No --allow-child-process, --allow-worker or --allow-addons: the script can do none of those.
-      args: (dir, scriptFile, memoryMb) => [
-        ...permission,
-        `--allow-fs-read=${host}`,
-        `--allow-fs-read=${dir}`,
-        `--allow-fs-write=${dir}`,
-        `--max-old-space-size=${memoryMb}`,
-        host,
-        scriptFile,
-      ],
-    };
-  }
-
-  private async pythonLaunch(): Promise<Launch> {
-    const python = await resolvePython(this.options.python ?? 'python3');
-    if (!python) throw new RunFailedError(NO_PYTHON);
-    const host = realpathSync(join(HOST_DIR, 'host.py'));
-    // -I: no PYTHON* variables, no user site-packages, no script directory on sys.path; -u: unbuffered prints.
-    return { command: python, args: (_dir, scriptFile) => ['-I', '-u', host, scriptFile] };
-  }
 }
-
-interface Launch {
-  command: string;
-  args(dir: string, scriptFile: string, memoryMb: number): string[];
-}
-
-/** The child's whole environment: nothing of the server's (no secret key, database URL or data dir). */
-function childEnv(dir: string, memoryMb: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: dir,
-    TMPDIR: dir,
-    LANG: process.env.LANG || 'C.UTF-8',
-    TRIBUTARY_FD: '3',
-    TRIBUTARY_MEMORY_MB: String(memoryMb),
-  };
-  if (process.env.TZ) env.TZ = process.env.TZ;
-  return env;
-}
-
-/** Children alive now: killed if the server exits, so no script outlives it. */
-const live = new Set<ChildProcess>();
-process.once('exit', () => live.forEach(killTree));
-
-/** SIGKILL to the child's process group (the child and anything it started). */
-function killTree(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    if (process.platform === 'win32') child.kill('SIGKILL');
-    else process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}
-
-/** Runs a short command and returns its exit code and stdout (null when it cannot start). */
-function probe(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string } | null> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.once('error', () => resolve(null));
-    child.once('close', (code) => resolve({ code, stdout }));
-  });
-}
-
-const permissionCache = new Map<string, Promise<string[] | null>>();
 
 /**
- * The flags that turn on this Node's permission model, probed once per binary: `--permission`
- * (Node 22.13+/23.5+), else `--experimental-permission` (Node 20–22); null when neither works.
+ * A started script: its process group (the interpreter, or the outer bwrap), the sandbox's PID 1
+ * once bwrap reports it, and the record under DATA_DIR that lets the next start kill them all if
+ * this process dies without doing it.
  */
-function permissionFlags(node: string): Promise<string[] | null> {
-  let cached = permissionCache.get(node);
-  if (!cached) {
-    cached = (async () => {
-      const env = { PATH: process.env.PATH };
-      for (const flags of [['--permission'], ['--experimental-permission', '--disable-warning=ExperimentalWarning'], ['--experimental-permission']]) {
-        if ((await probe(node, [...flags, '-e', 'process.exit(process.permission?.has("fs.read", "/") === false ? 0 : 1)'], env))?.code === 0) return flags;
-      }
-      return null;
-    })();
-    permissionCache.set(node, cached);
+class RunningScript {
+  private init: RecordedProcess | undefined;
+  private pidNamespace: number | undefined;
+  private record: string | undefined;
+  private readonly records: ScriptRecords | undefined;
+
+  constructor(
+    private readonly child: ChildProcess,
+    dataDir: string | undefined,
+  ) {
+    live.add(this);
+    this.records = dataDir ? new ScriptRecords(dataDir) : undefined;
+    this.save();
   }
-  return cached;
+
+  /** bwrap's JSON report on the info fd: the sandbox's PID 1 (on the host) and its PID namespace. */
+  readInfo(stream: Readable): void {
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('error', () => undefined);
+    stream.on('data', (chunk: string) => {
+      if (this.init || text.length > 4096) return;
+      text += chunk;
+      try {
+        const info = JSON.parse(text) as { 'child-pid'?: number; 'pid-namespace'?: number };
+        const pid = Number(info['child-pid']);
+        const start = processStart(pid);
+        if (!Number.isInteger(pid) || start === null) return;
+        this.init = { pid, start };
+        this.pidNamespace = Number(info['pid-namespace']) || undefined;
+        this.save();
+      } catch {
+        // Not all of it yet.
+      }
+    });
+  }
+
+  /** SIGKILL to the process group, and to the sandbox's PID 1 (which ends every process in the sandbox). */
+  kill(): void {
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    try {
+      if (process.platform === 'win32') this.child.kill('SIGKILL');
+      else process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+    if (this.init && processStart(this.init.pid) === this.init.start) {
+      try {
+        process.kill(this.init.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  /** The script is over: kill what is left and forget it. */
+  end(): void {
+    this.kill();
+    live.delete(this);
+    if (this.record) this.records?.remove(this.record);
+  }
+
+  private save(): void {
+    const pid = this.child.pid;
+    if (!this.records || pid === undefined) return;
+    const start = processStart(pid);
+    const processes: RecordedProcess[] = [...(start !== null ? [{ pid, start, group: true }] : []), ...(this.init ? [this.init] : [])];
+    try {
+      this.record = this.records.write(pid, { processes, pidNamespace: this.pidNamespace }, this.record);
+    } catch {
+      // DATA_DIR not writable: the sandbox still dies with this process.
+    }
+  }
 }
 
-const pythonCache = new Map<string, Promise<string | null>>();
+/** Scripts running now: killed if the server exits, so no script outlives it. */
+const live = new Set<RunningScript>();
+process.once('exit', () => live.forEach((script) => script.kill()));
 
-/** The real interpreter behind `python3` (skipping shims such as pyenv's), or null when there is none. */
-function resolvePython(command: string): Promise<string | null> {
-  let cached = pythonCache.get(command);
-  if (!cached) {
-    cached = probe(command, ['-I', '-c', 'import sys; print(sys.executable)'], process.env).then((r) => (r?.code === 0 && r.stdout.trim() ? r.stdout.trim() : null));
-    pythonCache.set(command, cached);
-  }
-  return cached;
+function signalName(number: number): NodeJS.Signals | null {
+  const entry = Object.entries(constants.signals).find(([, value]) => value === number);
+  return entry ? (entry[0] as NodeJS.Signals) : null;
 }
 
 /** Warehouse errors the user can act on become RunFailedError; cancellation and run failures pass through. */

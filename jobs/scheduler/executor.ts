@@ -26,6 +26,8 @@ export interface ExecutorDeps {
   dispatch(runId: string): Promise<void>;
   /** How often running runs report they are alive and look for cancel requests (ms). */
   heartbeatMs?: number;
+  /** The process's ScriptRunner (sandboxed per SCRIPT_SANDBOX); a default one without it. */
+  scripts?: Runner;
 }
 
 /** Why a run was cancelled, as the abort reason. */
@@ -47,7 +49,7 @@ export class RunExecutor {
     this.runners = {
       [AutomationKind.ETL_STEP]: new EtlRunner(deps.warehouse),
       [AutomationKind.SFTP_IMPORT]: new SftpImportRunner(deps.warehouse, deps.sftpState),
-      [AutomationKind.SCRIPT]: new ScriptRunner(deps.warehouse),
+      [AutomationKind.SCRIPT]: deps.scripts ?? new ScriptRunner(deps.warehouse),
     };
   }
 

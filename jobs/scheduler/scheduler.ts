@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Automation, AutomationState, RunTrigger, type Run } from '../../api/entities/index.js';
 import { RunService } from '../../api/services/run.service.js';
 import type { SecretBox } from '../../api/services/secrets.js';
+import type { Runner } from '../runners/runner.js';
 import type { SftpState } from '../runners/sftp-state.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { RunExecutor } from './executor.js';
@@ -30,6 +31,8 @@ export interface SchedulerOptions {
   dataDir: string;
   /** Job store (see openJobStore). */
   backend: AgendaBackend;
+  /** The process's ScriptRunner (see openScripts); a default one without it. */
+  scripts?: Runner;
   /** How often the job store is polled for due jobs (ms). Jobs queued in this process start at once regardless. */
   processEveryMs?: number;
   /** Runs this process runs at the same time. */
@@ -78,6 +81,7 @@ export class Scheduler {
       logger: options.logger,
       worker: this.worker,
       heartbeatMs: options.heartbeatMs,
+      scripts: options.scripts,
       dispatch: (runId) => this.dispatch(runId),
     });
     this.define();

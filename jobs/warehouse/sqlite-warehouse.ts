@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatasourceKind, JoinType, WriteMode } from '../../api/entities/index.js';
+import { ownerTag } from '../sandbox/owner.js';
 import { FileRoots } from './file-roots.js';
 import { readFileRows, type BadRecord } from './files.js';
 import { AnswerTooLargeError, MAX_VALUE_BYTES, RequestLimiter, capRows, rowBytes } from './limits.js';
@@ -186,7 +187,7 @@ export class SqliteWarehouse implements Warehouse {
    * MAX_VALUE_BYTES either.
    */
   private async session(signal?: AbortSignal, capped = false): Promise<Session> {
-    const stagingFile = join(this.stagingDir, `${randomUUID()}.db`);
+    const stagingFile = join(this.stagingDir, `${ownerTag()}-${randomUUID()}.db`); // the owner in the name: a later start removes it only if the owner died
     const db = await SqliteDb.open(this.file);
     const session = new Session(db, stagingFile, this.files, signal);
     try {

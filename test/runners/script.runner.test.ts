@@ -4,11 +4,13 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AutomationKind, DatasourceKind, ScriptLanguage, WriteMode } from '../../api/entities/index.js';
-import { RunCancelledError, RunFailedError, type RunContext } from '../../jobs/runners/runner.js';
-import { ScriptRunner, type ScriptPlan } from '../../jobs/runners/script.runner.js';
+import { DatasourceKind, ScriptLanguage, WriteMode } from '../../api/entities/index.js';
+import { RunCancelledError, RunFailedError } from '../../jobs/runners/runner.js';
+import { ScriptRunner } from '../../jobs/runners/script.runner.js';
 import { SqliteWarehouse } from '../../jobs/warehouse/sqlite-warehouse.js';
 import type { DatasourceSpec, Row } from '../../jobs/warehouse/warehouse.js';
+import { processesWith, running } from '../helpers/procs.js';
+import { context, plan as sharedPlan } from './sandbox-helpers.js';
 
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 if (!hasPython) console.warn('python3 is not installed on this machine: the Python script tests are skipped');
@@ -41,48 +43,8 @@ async function rowsOf(ds: DatasourceSpec): Promise<Row[]> {
   return (await warehouse.page(ds, 100_000)).rows;
 }
 
-function plan(
-  code: string,
-  io: { inputs?: (DatasourceSpec & { name: string })[]; outputs?: (DatasourceSpec & { name: string })[] },
-  script: Partial<ScriptPlan['script'] & object> = {},
-): ScriptPlan {
-  const [inputs, outputs] = [io.inputs ?? [], io.outputs ?? []];
-  return {
-    id: randomUUID(),
-    name: 'script',
-    kind: AutomationKind.SCRIPT,
-    inputs: inputs.map(({ id, kind }) => ({ id, kind })),
-    outputs: outputs.map(({ id, kind }) => ({ id, kind })),
-    writeMode: WriteMode.REPLACE,
-    writeKeys: [],
-    script: { language: ScriptLanguage.JAVASCRIPT, code, variables: null, timeoutSeconds: 20, memoryMb: 256, ...script },
-    datasourceNames: Object.fromEntries([...inputs, ...outputs].map((ds) => [ds.id, ds.name])),
-  };
-}
-
-function context(onLog?: (line: string) => void, signal = new AbortController().signal) {
-  const log: string[] = [];
-  const progress: number[] = [];
-  const ctx: RunContext = {
-    signal,
-    log: (line) => {
-      log.push(line);
-      onLog?.(line);
-    },
-    progress: (n) => progress.push(n),
-  };
-  return { ctx, log, progress };
-}
-
-/** True while a process with this pid exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** The shared plan, with room for the tests' larger inputs (256 MB). */
+const plan: typeof sharedPlan = (code, io, script = {}) => sharedPlan(code, io, { memoryMb: 256, ...script });
 
 describe(`${ScriptRunner.name} (JavaScript)`, () => {
   it('reads two inputs and writes two outputs, by name and by id, with args, kwargs and job_config', async () => {
@@ -188,32 +150,35 @@ describe(`${ScriptRunner.name} (JavaScript)`, () => {
   });
 
   it('kills a script that runs past its timeout', async () => {
-    let pid = 0;
-    const { ctx } = context((line) => (pid = Number(line.match(/^pid (\d+)$/)?.[1] ?? pid)));
+    // In the sandbox's PID namespace process.pid means nothing on the host: the test finds the script by its title.
+    const marker = `tributary-timeout-${randomUUID()}`;
+    let seen: number[] = [];
+    const { ctx } = context((line) => line === 'titled' && (seen = processesWith(marker)));
     const started = Date.now();
-    await expect(runner.run(plan(`console.log('pid ' + process.pid); while (true) {}`, {}, { timeoutSeconds: 1 }), ctx)).rejects.toThrow(
+    await expect(runner.run(plan(`process.title = '${marker}'; console.log('titled'); while (true) {}`, {}, { timeoutSeconds: 1 }), ctx)).rejects.toThrow(
       'the script ran longer than its timeout of 1 s',
     );
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(pid).toBeGreaterThan(0);
-    expect(alive(pid)).toBe(false);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter(running)).toEqual([]);
   });
 
   it('cancels mid-run: kills the child, writes nothing, throws RunCancelledError', async () => {
     const output = storage('cancelled');
     await seed(output, [{ v: 'old' }]);
     const controller = new AbortController();
-    let pid = 0;
+    const marker = `tributary-cancel-${randomUUID()}`;
+    let seen: number[] = [];
     const { ctx } = context((line) => {
-      const match = line.match(/^started (\d+)$/);
-      if (match) {
-        pid = Number(match[1]);
+      if (line === 'started') {
+        seen = processesWith(marker);
         controller.abort();
       }
     }, controller.signal);
-    const code = `await tributary.write('cancelled', { v: 'new' }); console.log('started ' + process.pid); await new Promise((r) => setTimeout(r, 60000));`;
+    const code = `process.title = '${marker}'; await tributary.write('cancelled', { v: 'new' }); console.log('started'); await new Promise((r) => setTimeout(r, 60000));`;
     await expect(runner.run(plan(code, { outputs: [output] }), ctx)).rejects.toBeInstanceOf(RunCancelledError);
-    expect(alive(pid)).toBe(false);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter(running)).toEqual([]);
     expect(await rowsOf(output)).toEqual([{ v: 'old' }]);
   });
 

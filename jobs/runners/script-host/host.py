@@ -226,6 +226,8 @@ def confine(workdir):
 
 def main():
     limit_memory()
+    # Only fd 3 leads out: no descriptor the server itself inherited without close-on-exec.
+    os.closerange(4, min(resource.getrlimit(resource.RLIMIT_NOFILE)[0], 1 << 16))
     channel = Channel(int(os.environ.get("TRIBUTARY_FD", "3")))
     module = make_module(channel, channel.request({"op": "hello"}))
     sys.modules["tributary"] = module
