@@ -69,9 +69,9 @@ export class EtlRunner implements Runner {
     const errors = new ErrorRecords(plan.errors ? { ...plan.errors, datasource: null } : undefined);
     try {
       const sample = (relation: string) => `(select * from ${relation} limit ${Math.max(0, Math.floor(sampleSize))})`;
-      const input = await this.warehouse.query(async (inputs) => ({ sql: `select * from ${(await this.resolveInput(plan, inputs, errors)).relation}`, params: [] }), sampleSize, options);
+      const input = await this.warehouse.query(async (inputs) => ({ sql: `select * from ${(await this.resolveInput(plan, inputs, errors, sampleSize)).relation}`, params: [] }), sampleSize, options);
       const output = await this.warehouse.query(async (inputs) => {
-        const { relation, columns } = await this.resolveInput(plan, inputs, new ErrorRecords(plan.errors ? { ...plan.errors, datasource: null } : undefined));
+        const { relation, columns } = await this.resolveInput(plan, inputs, new ErrorRecords(plan.errors ? { ...plan.errors, datasource: null } : undefined), sampleSize);
         return compileTransform(parseTransform(plan.transform ?? {}, columns), sample(relation), columns);
       }, PREVIEW_OUTPUT_ROWS, options);
       return { input, output, errorRecords: errors.count, errorSamples: errors.samples };
@@ -80,9 +80,10 @@ export class EtlRunner implements Runner {
     }
   }
 
-  private async resolveInput(plan: AutomationPlan, inputs: QueryInputs, errors: ErrorRecords): Promise<{ relation: string; columns: string[] }> {
+  /** The input as a relation; `firstRows` (previews) reads a FILE input only as far as the sample goes. */
+  private async resolveInput(plan: AutomationPlan, inputs: QueryInputs, errors: ErrorRecords, firstRows?: number): Promise<{ relation: string; columns: string[] }> {
     const input = plan.inputs[0]!;
-    const relation = await inputs.relationOf(input, { onBadRecord: errors.handler(input.path ?? input.id) });
+    const relation = await inputs.relationOf(input, { onBadRecord: errors.handler(input.path ?? input.id), firstRows });
     return { relation, columns: await inputs.columnsOf(relation) };
   }
 }

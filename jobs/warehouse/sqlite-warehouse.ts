@@ -218,7 +218,7 @@ export class SqliteWarehouse implements Warehouse {
   }
 }
 
-type FileReadOptions = { onBadRecord?: (bad: BadRecord) => void };
+type FileReadOptions = { onBadRecord?: (bad: BadRecord) => void; firstRows?: number };
 
 /** A connection for one read or write: resolves datasources to SQL relations, loading files into staging. */
 class Session {
@@ -242,7 +242,9 @@ class Session {
     }
     if (ds.kind === DatasourceKind.FILE) return this.loadFile(ds, options);
     const join = ds.join!;
-    const [left, right] = [await this.relationOf(join.left, options), await this.relationOf(join.right, options)];
+    // A join's sample needs its sources whole: the first rows of each need not match each other.
+    const sources = { onBadRecord: options.onBadRecord };
+    const [left, right] = [await this.relationOf(join.left, sources), await this.relationOf(join.right, sources)];
     const leftColumns = await this.columnsOf(left);
     const rightColumns = await this.columnsOf(right);
     const taken = new Set(leftColumns);
@@ -290,9 +292,12 @@ class Session {
     // Parsing the next batch overlaps with SQLite inserting the last one (on its own thread).
     let pending: Promise<void> = Promise.resolve();
     try {
-      for await (const batch of readFileRows(ds.path!, { handle, signal: this.signal, batchSize: INSERT_ROWS, onBadRecord: options.onBadRecord })) {
+      let left = options.firstRows ?? Infinity;
+      for await (const batch of readFileRows(ds.path!, { handle, signal: this.signal, batchSize: Math.min(INSERT_ROWS, Math.max(1, left)), onBadRecord: options.onBadRecord })) {
         await pending;
-        pending = stager.write(batch);
+        pending = stager.write(batch.length > left ? batch.slice(0, left) : batch);
+        left -= batch.length;
+        if (left <= 0) break; // a preview's sample: the rest of the file is never read
       }
     } finally {
       await pending.catch(() => undefined);

@@ -100,6 +100,25 @@ describe('previewAutomation with a draft (unsaved edits)', () => {
     expect(bad.message).toMatch(/nope/);
   });
 
+  it('reads a FILE input of an ETL step only as far as its sample, so a huge file previews at once', async () => {
+    const path = join(t.filesDir, 'long-with-a-bad-tail.csv');
+    // 50,000 rows, then a line FAIL_RUN would stop at: a preview of 3 rows never gets there.
+    writeFileSync(path, `id,label\n${Array.from({ length: 50_000 }, (_, i) => `${i},row ${i}`).join('\n')}\n"broken,line\n`);
+    const etl = await f.etl(await f.file({ path }), await f.storage());
+    const { previewAutomation } = await t.ok(PREVIEW, { id: etl.id, size: 3 });
+    expect(previewAutomation.inputs[0].rows).toEqual([{ id: 0, label: 'row 0' }, { id: 1, label: 'row 1' }, { id: 2, label: 'row 2' }]);
+    expect(previewAutomation.errorRecords).toBe(0);
+    // A run reads it all and meets the broken line: the same file was really read to its end there.
+    const { runAutomation } = await t.ok(`mutation($id: ID!) { runAutomation(id: $id) { id } }`, { id: etl.id });
+    let run = { status: 'QUEUED', error: '' };
+    for (let i = 0; i < 200 && ['QUEUED', 'RUNNING'].includes(run.status); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      run = (await t.ok(`query($id: ID!) { run(id: $id) { status error } }`, { id: runAutomation.id })).run;
+    }
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toMatch(/line 50002/);
+  });
+
   it('previews a script with unsaved code and variables, and refuses a draft field its kind does not have', async () => {
     const output = await f.storage();
     const script = await f.script({ language: 'JAVASCRIPT', code: `console.log('saved')`, outputIds: [output.id] });
