@@ -35,9 +35,13 @@ export function demoInBrowser(options: { env?: Record<string, string>; ready: (s
   }, 240_000);
 
   afterAll(async () => {
+    const started = Date.now();
     await chromium?.close();
+    const closedBrowser = Date.now();
     await server?.close();
-  });
+    // Slow teardowns once timed out this hook: say which half was slow when it happens.
+    if (Date.now() - started > 20_000) console.warn(`e2e teardown took ${closedBrowser - started} ms for Chromium and ${Date.now() - closedBrowser} ms for the server`);
+  }, 90_000);
 
   afterEach(async () => {
     const pages = open.splice(0);

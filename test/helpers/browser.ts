@@ -59,8 +59,12 @@ export async function launchChromium(): Promise<RunningBrowser> {
       context,
       async close() {
         // Browser.close lets Chromium shut down cleanly; a CDP-connected browser.close() only disconnects.
-        const session = await browser.newBrowserCDPSession().catch(() => null);
-        await session?.send('Browser.close').catch(() => {});
+        // Bounded: a busy or wedged DevTools connection must not hold the suite; stop() kills it anyway.
+        const politely = (async () => {
+          const session = await browser.newBrowserCDPSession().catch(() => null);
+          await session?.send('Browser.close').catch(() => {});
+        })();
+        await Promise.race([politely, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
         await stop(child);
         removeProfile();
       },
