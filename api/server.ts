@@ -15,6 +15,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { coercionErrorField } from './errors/index.js';
+import { refuseDeepBodies } from './graphql/body-depth.js';
 import { createContext, requestSignal, type Context } from './graphql/context.js';
 import { QUERY_LIMITS, formatQueryLimitError, queryCostPlugin, queryLimitRules } from './graphql/limits.js';
 import { buildAppSchema } from './graphql/schema.js';
@@ -113,7 +114,7 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
   });
   app.use(
     '/graphql',
-    express.json({ limit: BODY_LIMIT }),
+    express.json({ limit: BODY_LIMIT, verify: refuseDeepBodies }),
     expressMiddleware(apollo, { context: async ({ res }) => createContext({ em: orm.em as never, secrets, lineage, warehouse, sftpState, scheduler, scripts: runtime.scripts, logger, signal: requestSignal(res) }) }),
   );
   app.use(webApp(webDist));
@@ -150,7 +151,10 @@ function bodyErrors(logger: Logger): ErrorRequestHandler {
     const status = typeof error?.status === 'number' ? error.status : 500;
     let message = 'Internal server error';
     let code = 'INTERNAL_SERVER_ERROR';
-    if (error?.type === 'entity.too.large') {
+    if (error?.type === 'entity.too.deep') {
+      message = error.message;
+      code = 'BAD_USER_INPUT';
+    } else if (error?.type === 'entity.too.large') {
       message = `request body is larger than the ${BODY_LIMIT} limit`;
       code = 'BAD_USER_INPUT';
     } else if (status >= 400 && status < 500) {
