@@ -92,6 +92,7 @@ export class FileRoots {
       throw new FileAccessError('UNREADABLE', path, `${path} cannot be read (${code ?? (error as Error).message})`);
     }
     if (!info.isFile()) throw notAFile(path);
+    if (await this.isProtectedInode(info.dev, info.ino)) throw protectedFile(path);
     return absolute;
   }
 
@@ -156,13 +157,15 @@ export class FileRoots {
     return this.protectedFiles.some((file) => real === file || (dirname(real) === dirname(file) && basename(real).startsWith(`${basename(file)}-`)));
   }
 
-  /** A hard link to one of Tributary's own files (the files directly in DATA_DIR and the extra protected files). */
+  /** A hard link to one of Tributary's own files (those in DATA_DIR, its staging and sandbox records, and the extra protected files). */
   private async isProtectedInode(dev: number, ino: number): Promise<boolean> {
     const candidates = [...this.protectedFiles];
-    try {
-      for (const name of await readdir(this.dataDir)) candidates.push(join(this.dataDir, name));
-    } catch {
-      // an unreadable DATA_DIR has nothing to compare with
+    for (const dir of [this.dataDir, join(this.dataDir, 'staging'), join(this.dataDir, 'sandboxes')]) {
+      try {
+        for (const name of await readdir(dir)) candidates.push(join(dir, name));
+      } catch {
+        // missing or unreadable: nothing to compare with
+      }
     }
     for (const file of candidates) {
       const info = await stat(file).catch(() => null);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,9 +62,13 @@ describe('FILE datasources are confined to FILE_ROOTS when saved', () => {
     execFileSync('mkfifo', [fifo]);
     const dbLink = join(t.filesDir, `${uniqueName('db')}.csv`);
     symlinkSync(join(t.dataDir, 'tributary.db'), dbLink);
+    // A hard link is the same file under another name: the database's inode is refused when saved too.
+    const keyLink = join(t.filesDir, `${uniqueName('key')}.csv`);
+    linkSync(join(t.dataDir, 'tributary.db'), keyLink);
     for (const [path, reason] of [
       [link, /resolves to \/etc\/passwd.*outside/],
       [dbLink, /Tributary's own files|outside/],
+      [keyLink, /Tributary's own files/],
       [dir, /not a regular file/],
       [fifo, /not a regular file/],
     ] as const) {
