@@ -6,6 +6,9 @@ export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 /** Largest value (string, blob) or row a read whose answer is capped may make or read (SQLITE_LIMIT_LENGTH): memory stays bounded before the rows are cut. */
 export const MAX_VALUE_BYTES = 16 * 1024 * 1024;
 
+/** Largest value or row any warehouse connection makes, runs included: a transform cannot build a 1 GB string in the server's memory. */
+export const MAX_RUN_VALUE_BYTES = 64 * 1024 * 1024;
+
 /**
  * Warehouse requests from the API that run at once (the rest wait, within their time limit), of
  * which heavy ones (previews, which run user SQL) at most HEAVY: a page of `rows` finds a turn

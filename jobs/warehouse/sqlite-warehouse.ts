@@ -5,7 +5,7 @@ import { DatasourceKind, JoinType, WriteMode } from '../../api/entities/index.js
 import { ownerTag } from '../sandbox/owner.js';
 import { FileRoots } from './file-roots.js';
 import { readFileRows, type BadRecord } from './files.js';
-import { AnswerTooLargeError, MAX_VALUE_BYTES, RequestLimiter, capRows, rowBytes } from './limits.js';
+import { AnswerTooLargeError, MAX_VALUE_BYTES, RequestLimiter, capRows, rowBytes, MAX_RUN_VALUE_BYTES } from './limits.js';
 import { assertReadsOnly, type ReadableTable } from './read-scope.js';
 import { PRAGMAS, SqliteDb, quoteIdent } from './sqlite-db.js';
 import type { DataStats, DatasourceSpec, QueryBuilder, QueryInputs, ReadOptions, Row, RowPage, Warehouse, WarehouseWrite } from './warehouse.js';
@@ -192,7 +192,7 @@ export class SqliteWarehouse implements Warehouse {
     const session = new Session(db, stagingFile, this.files, signal);
     try {
       if (signal) db.limit(signal);
-      if (capped) db.limitLength(MAX_VALUE_BYTES);
+      db.limitLength(capped ? MAX_VALUE_BYTES : MAX_RUN_VALUE_BYTES);
       await db.exec(PRAGMAS);
       await db.run(`attach database ? as staging`, [stagingFile]);
       await db.exec('PRAGMA staging.journal_mode = OFF; PRAGMA staging.synchronous = OFF;');

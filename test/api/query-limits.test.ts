@@ -1,7 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverWithFactories, type Factories, type Ref } from '../factories/index.js';
+import { serverWithFactories, uniqueName, type Factories, type Ref } from '../factories/index.js';
 import type { GraphQLResponse, TestServer } from '../helpers/server.js';
 import { eventually } from '../scheduler/helpers.js';
 
@@ -145,5 +145,31 @@ describe('caps on what one answer carries', () => {
     expect(page.pageInfo.hasNextPage).toBe(true);
     const next = (await t.ok(ROWS, { id: wide.id, first: 300, after: page.pageInfo.endCursor })).rows;
     expect(next.nodes[0].i).toBe(page.nodes.length);
+  });
+
+  it('caps, in a run too, values at 64 MB, so no transform builds a huge string in the server\'s memory', async () => {
+    // printf builds the string inside SQLite, in this process: 900 MB of it once took 2 GB of RSS.
+    const output = await f.storage();
+    const etl = await f.etl(input, output, { transform: { sql: `SELECT length(printf('%.*c', 70000000, 'x')) AS n FROM input LIMIT 1` } });
+    const { runAutomation } = await t.ok(`mutation($id: ID!) { runAutomation(id: $id) { id } }`, { id: etl.id });
+    const run = await eventually(
+      async () => (await t.ok(`query($id: ID!) { run(id: $id) { status error } }`, { id: runAutomation.id })).run,
+      (r: { status: string; error: string | null }) => !['QUEUED', 'RUNNING'].includes(r.status),
+      20_000,
+    );
+    // SQLite's printf answers NULL rather than build a string over the connection's length limit.
+    expect(run).toMatchObject({ status: 'SUCCESS' });
+    expect((await t.ok(ROWS, { id: output.id, first: 5 })).rows.nodes).toEqual([{ n: null }]);
+
+    const blob = await f.etl(input, output, { name: uniqueName('blob'), transform: { sql: 'SELECT zeroblob(70000000) AS b FROM input LIMIT 1' } });
+    const second = (await t.ok(`mutation($id: ID!) { runAutomation(id: $id) { id } }`, { id: blob.id })).runAutomation;
+    const failed = await eventually(
+      async () => (await t.ok(`query($id: ID!) { run(id: $id) { status error } }`, { id: second.id })).run,
+      (r: { status: string; error: string | null }) => !['QUEUED', 'RUNNING'].includes(r.status),
+      20_000,
+    );
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toMatch(/too big|larger than/i);
+    expect((await t.ok(ROWS, { id: output.id, first: 5 })).rows.nodes).toEqual([{ n: null }]); // the failed run wrote nothing
   });
 });
