@@ -20,7 +20,7 @@ export async function openScripts(
   const scripts = new ScriptRunner(warehouse, { ...options, sandbox: config.scriptSandbox, dataDir: config.dataDir });
   if (config.scriptSandbox === 'off') {
     logger.warn(
-      'SCRIPT_SANDBOX=off: scripts run WITHOUT the OS sandbox, as children of this process with its user, its network and its view of the file system; only in-process guards (Node permission model, Python audit hook) stand between a script and DATA_DIR. Set SCRIPT_SANDBOX=on (and install bubblewrap) to isolate them',
+      'SCRIPT_SANDBOX=off: scripts run WITHOUT the OS sandbox, as children of this process with its user, its network and its view of the file system; only in-process guards (Node permission model, Python audit hook) stand between a script and DATA_DIR, and a script can switch them off. Set SCRIPT_SANDBOX=on (and install bubblewrap) to isolate them',
     );
     return scripts;
   }
