@@ -4,6 +4,7 @@ import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bwrapArgs, DEFAULT_BWRAP, probeSandbox, sandboxCredentials, type SandboxLimits } from '../sandbox/bwrap.js';
+import { seccompFilter } from '../sandbox/seccomp.js';
 import { scriptTempPrefix } from '../sandbox/leftovers.js';
 import { RunFailedError } from './runner.js';
 
@@ -41,7 +42,7 @@ export interface Launch {
   uid?: number;
   gid?: number;
   /** Texts written (then closed) into the child's fds beyond 3, by fd number. */
-  feeds: Map<number, string>;
+  feeds: Map<number, string | Buffer>;
   /** The fd bwrap reports the sandbox's PID 1 and PID namespace on. */
   infoFd?: number;
   sandboxed: boolean;
@@ -54,7 +55,7 @@ const NO_PYTHON = 'python3 is not installed on this server; install it or write 
 /** Inside the sandbox: the bootstrap (read-only) and the script's private directory. */
 const SANDBOX_HOST_DIR = '/run/tributary';
 const SANDBOX_WORK_DIR = '/tmp/tributary-script-sandbox';
-const [INFO_FD, HOST_FD, CODE_FD] = [4, 5, 6];
+const [INFO_FD, HOST_FD, CODE_FD, SECCOMP_FD] = [4, 5, 6, 7];
 /** Memory a runtime needs before the script allocates anything (Node: thread stacks and heap reservations). */
 const NODE_BASE_MB = 96;
 const PYTHON_BASE_MB = 64;
@@ -124,6 +125,7 @@ export class ScriptLauncher {
       cpuSeconds: timeoutSeconds * 2 + 10,
       fileSize: workBytes,
     };
+    const filter = seccompFilter();
     const args = bwrapArgs({
       workDir: SANDBOX_WORK_DIR,
       workBytes,
@@ -136,6 +138,7 @@ export class ScriptLauncher {
       command,
       limits,
       infoFd: INFO_FD,
+      seccompFd: filter ? SECCOMP_FD : undefined,
     });
     return {
       command: this.bwrap,
@@ -143,9 +146,10 @@ export class ScriptLauncher {
       env: {},
       cwd: '/',
       ...sandboxCredentials(),
-      feeds: new Map([
+      feeds: new Map<number, string | Buffer>([
         [HOST_FD, readFileSync(join(HOST_DIR, bootstrap), 'utf8')],
         [CODE_FD, request.code],
+        ...(filter ? [[SECCOMP_FD, filter] as [number, Buffer]] : []),
       ]),
       infoFd: INFO_FD,
       sandboxed: true,

@@ -55,6 +55,8 @@ export interface SandboxSpec {
   limits: SandboxLimits;
   /** bwrap writes `{"child-pid": …, "pid-namespace": …}` here once the sandbox runs. */
   infoFd?: number;
+  /** bwrap loads the seccomp filter (jobs/sandbox/seccomp.ts) from this fd. */
+  seccompFd?: number;
 }
 
 /** The uid/gid to start bwrap as: nobody when the server is root (never run a script as root). */
@@ -112,6 +114,7 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
     '--clearenv',
     ...Object.entries(spec.env).flatMap(([name, value]) => ['--setenv', name, value]),
     ...(spec.infoFd !== undefined ? ['--info-fd', String(spec.infoFd)] : []),
+    ...(spec.seccompFd !== undefined ? ['--seccomp', String(spec.seccompFd)] : []),
     '--',
     PRLIMIT,
     ...(limits.addressSpace !== null ? [`--as=${limits.addressSpace}`] : []),

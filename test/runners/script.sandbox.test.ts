@@ -196,6 +196,31 @@ print(shell("/usr/bin/python3 -I -c 'import mmap; m = mmap.mmap(-1, 1 << 30); pr
     expect(text).not.toMatch(/got 1 GB|got a shared 1 GB map|raised the limit/);
   });
 
+  it('memory outside every mapping limit is refused: memfd_create and System V shared memory answer EPERM', async () => {
+    // An attacker's pass held 2.1 GB of host memory from one 512 MB script with five memfds.
+    const code = `${PY_ESCAPE}
+import os
+try:
+    fd = os.memfd_create("hold")
+    os.write(fd, b"x" * (1 << 20))
+    print("got a memfd")
+except OSError as error:
+    print("memfd refused, errno", error.errno)
+print(shell("/usr/bin/python3 -I -c 'import ctypes; libc = ctypes.CDLL(None, use_errno=True); print(\\"shmget\\", libc.shmget(0, 1 << 20, 0o1600), ctypes.get_errno())' 2>&1 | tail -1"))`;
+    const { ctx, log } = context();
+    await runner.run(python(code, { memoryMb: 64 }), ctx);
+    const text = log.join('\n');
+    expect(text).toMatch(/memfd refused, errno 1\b/);
+    expect(text).toMatch(/shmget -1 1\b/);
+    expect(text).not.toMatch(/got a memfd/);
+
+    // The same code without the sandbox gets its memfd: the refusal is the filter's doing.
+    const unsandboxed = new ScriptRunner(warehouse, { dataDir, sandbox: 'off' });
+    const direct = context();
+    await unsandboxed.run(python(`import os\nfd = os.memfd_create("hold")\nos.write(fd, b"x" * 1024)\nprint("got a memfd")`, { memoryMb: 64 }), direct.ctx);
+    expect(direct.log.join('\n')).toMatch(/got a memfd/);
+  });
+
   it('a fork bomb stays within the sandbox\'s process limit, and other scripts still run meanwhile', async () => {
     const marker = sleepMarker();
     let during: number[] = [];
