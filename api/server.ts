@@ -15,7 +15,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { coercionErrorField } from './errors/index.js';
-import { refuseDeepBodies } from './graphql/body-depth.js';
+import { refuseDeepBodies, refuseLongOperationNames } from './graphql/body-depth.js';
 import { createContext, requestSignal, type Context } from './graphql/context.js';
 import { QUERY_LIMITS, formatQueryLimitError, queryCostPlugin, queryLimitRules } from './graphql/limits.js';
 import { buildAppSchema } from './graphql/schema.js';
@@ -115,6 +115,7 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
   app.use(
     '/graphql',
     express.json({ limit: BODY_LIMIT, verify: refuseDeepBodies }),
+    refuseLongOperationNames,
     expressMiddleware(apollo, { context: async ({ res }) => createContext({ em: orm.em as never, secrets, lineage, warehouse, sftpState, scheduler, scripts: runtime.scripts, logger, signal: requestSignal(res) }) }),
   );
   app.use(webApp(webDist));

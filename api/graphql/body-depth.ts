@@ -35,3 +35,16 @@ export function refuseDeepBodies(_req: unknown, _res: unknown, body: Buffer): vo
     }
   }
 }
+
+/** Longest operationName accepted: Apollo repeats an unknown one in its error, so a 3 MB name made a 3 MB answer. */
+export const MAX_OPERATION_NAME = 256;
+
+/** Express middleware after the JSON parser: refuses an oversized operationName with BAD_USER_INPUT. */
+export function refuseLongOperationNames(req: { body?: unknown }, res: { status(code: number): { json(body: unknown): void } }, next: () => void): void {
+  const name = (req.body as { operationName?: unknown } | undefined)?.operationName;
+  if (typeof name === 'string' && name.length > MAX_OPERATION_NAME) {
+    res.status(400).json({ errors: [{ message: `operationName is ${name.length} characters long; the limit is ${MAX_OPERATION_NAME}`, extensions: { code: 'BAD_USER_INPUT', field: 'operationName' } }] });
+    return;
+  }
+  next();
+}

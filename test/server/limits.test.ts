@@ -216,6 +216,16 @@ describe('GraphQL query limits', () => {
     expect((await t.ok(`query($name: String) { datasource(name: $name) { id } }`, { name })).datasource).toBeNull();
   });
 
+  it('refuses an operationName over 256 characters instead of echoing it back', async () => {
+    const long = 'x'.repeat(1_000_000);
+    const { status, body } = await post({ query: 'query Small { __typename }', operationName: long });
+    expect(status).toBe(400);
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'operationName' });
+    expect(JSON.stringify(body).length).toBeLessThan(1_000);
+    expect((await post({ query: 'query Small { __typename }', operationName: 'Small' })).body.data).toEqual({ __typename: 'Query' });
+    await stillServing();
+  });
+
   it('still refuses a body over 4 MB', async () => {
     const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ ${'__typename '.repeat(500_000)}}` }) });
     expect(response.status).toBe(413);
