@@ -1,5 +1,5 @@
 import { FileAccessError } from '../warehouse/file-roots.js';
-import { MAX_VALUE_BYTES } from '../warehouse/limits.js';
+import { MAX_RUN_VALUE_BYTES, MAX_VALUE_BYTES, PREVIEW_OUTPUT_ROWS } from '../warehouse/limits.js';
 import { ReadScopeError } from '../warehouse/read-scope.js';
 import { MissingDataError } from '../warehouse/sqlite-warehouse.js';
 import type { QueryInputs, Row, Warehouse } from '../warehouse/warehouse.js';
@@ -7,9 +7,6 @@ import { TransformError, compileTransform, parseTransform } from '../transform/p
 import { readScopeMessage } from '../transform/sql-check.js';
 import { ErrorRecords } from './error-records.js';
 import { RunCancelledError, RunFailedError, type AutomationPlan, type RunContext, type RunResult, type Runner } from './runner.js';
-
-/** Most output rows a preview shows, whatever the transform makes of its sample. */
-export const PREVIEW_OUTPUT_ROWS = 1_000;
 
 export interface EtlPreview {
   /** `truncated`: rows were left out (the row cap or `maxBytes`). */
@@ -55,7 +52,7 @@ export class EtlRunner implements Runner {
     } catch (error) {
       await write.abort();
       if (ctx.signal.aborted) throw new RunCancelledError();
-      throw explain(error, plan);
+      throw explain(error, plan, 'run');
     } finally {
       ctx.signal.removeEventListener('abort', cancel);
     }
@@ -76,7 +73,7 @@ export class EtlRunner implements Runner {
       }, PREVIEW_OUTPUT_ROWS, options);
       return { input, output, errorRecords: errors.count, errorSamples: errors.samples };
     } catch (error) {
-      throw explain(error, plan);
+      throw explain(error, plan, 'preview');
     }
   }
 
@@ -90,9 +87,10 @@ export class EtlRunner implements Runner {
 
 /**
  * Errors a user can act on become RunFailedError with a plain message; transform errors keep their
- * path, and a query reaching beyond the input is a TransformError at `transform.sql`.
+ * path, and a query reaching beyond the input is a TransformError at `transform.sql`. `mode` names
+ * whose value cap (a preview's or a run's) a too-big value broke.
  */
-function explain(error: unknown, plan: AutomationPlan): unknown {
+function explain(error: unknown, plan: AutomationPlan, mode: 'run' | 'preview'): unknown {
   if (error instanceof TransformError || error instanceof RunFailedError || error instanceof RunCancelledError) return error;
   if (error instanceof ReadScopeError) {
     const sql = typeof plan.transform?.sql === 'string';
@@ -102,7 +100,10 @@ function explain(error: unknown, plan: AutomationPlan): unknown {
   if (error instanceof MissingDataError) return new RunFailedError('the input holds no data yet: run the automation that writes it first', { cause: error });
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new RunFailedError(`the input file does not exist: ${(error as NodeJS.ErrnoException).path}`, { cause: error });
-  if (code === 'SQLITE_TOOBIG') return new RunFailedError(`a value or row is larger than a preview may hold (${MAX_VALUE_BYTES / 1024 / 1024} MB): ${(error as Error).message}`, { cause: error });
+  if (code === 'SQLITE_TOOBIG') {
+    const cap = mode === 'preview' ? MAX_VALUE_BYTES : MAX_RUN_VALUE_BYTES;
+    return new RunFailedError(`a value or row is larger than a ${mode} may hold (${cap / 1024 / 1024} MB): ${(error as Error).message}`, { cause: error });
+  }
   if (code === 'SQLITE_ERROR' || code === 'SQLITE_CONSTRAINT' || code === 'SQLITE_MISMATCH') return new RunFailedError(`the warehouse refused the query: ${(error as Error).message}`, { cause: error });
   if (error instanceof Error && /duplicate keys|no key column|UPSERT/.test(error.message)) return new RunFailedError(error.message, { cause: error });
   return error;

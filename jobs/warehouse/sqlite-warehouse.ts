@@ -66,7 +66,7 @@ export class SqliteWarehouse implements Warehouse {
     mkdirSync(stagingDir, { recursive: true });
     const files = new FileRoots({ roots: options.fileRoots, dataDir, protectedFiles: options.protectedFiles });
     const requests = new RequestLimiter(options.queryTimeoutMs ?? 10_000, options.requestConcurrency);
-    const reader = await SqliteDb.open(file);
+    const reader = await openConnection(file, false);
     await reader.exec(PRAGMAS);
     return new SqliteWarehouse(file, stagingDir, reader, files, requests);
   }
@@ -188,11 +188,10 @@ export class SqliteWarehouse implements Warehouse {
    */
   private async session(signal?: AbortSignal, capped = false): Promise<Session> {
     const stagingFile = join(this.stagingDir, `${ownerTag()}-${randomUUID()}.db`); // the owner in the name: a later start removes it only if the owner died
-    const db = await SqliteDb.open(this.file);
+    const db = await openConnection(this.file, capped);
     const session = new Session(db, stagingFile, this.files, signal);
     try {
       if (signal) db.limit(signal);
-      db.limitLength(capped ? MAX_VALUE_BYTES : MAX_RUN_VALUE_BYTES);
       await db.exec(PRAGMAS);
       await db.run(`attach database ? as staging`, [stagingFile]);
       await db.exec('PRAGMA staging.journal_mode = OFF; PRAGMA staging.synchronous = OFF;');
@@ -205,10 +204,9 @@ export class SqliteWarehouse implements Warehouse {
 
   /** A connection of its own for one bounded read, interrupted when `signal` aborts. */
   private async connect(signal: AbortSignal, capped: boolean): Promise<SqliteDb> {
-    const db = await SqliteDb.open(this.file);
+    const db = await openConnection(this.file, capped);
     try {
       db.limit(signal);
-      if (capped) db.limitLength(MAX_VALUE_BYTES);
       await db.exec('PRAGMA busy_timeout = 10000;');
       return db;
     } catch (error) {
@@ -216,6 +214,17 @@ export class SqliteWarehouse implements Warehouse {
       throw error;
     }
   }
+}
+
+/**
+ * Every connection to the warehouse caps the size of any one value or row it makes or reads:
+ * MAX_VALUE_BYTES for answers whose size is capped (previews, rows pages), MAX_RUN_VALUE_BYTES
+ * otherwise, so no transform builds a huge string in the server's memory.
+ */
+async function openConnection(file: string, capped: boolean): Promise<SqliteDb> {
+  const db = await SqliteDb.open(file);
+  db.limitLength(capped ? MAX_VALUE_BYTES : MAX_RUN_VALUE_BYTES);
+  return db;
 }
 
 type FileReadOptions = { onBadRecord?: (bad: BadRecord) => void; firstRows?: number };
