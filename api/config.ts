@@ -1,5 +1,6 @@
 import { mkdirSync, accessSync, constants, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve, sep } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { defaultFileRoot, isInside } from '../jobs/warehouse/file-roots.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -150,12 +151,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
  */
 function readFileRoots(raw: string | undefined, dataDir: string, cwd: string, problems: string[]): string[] {
   if (raw === undefined) {
-    const root = join(dataDir, 'files');
     try {
-      mkdirSync(root, { recursive: true });
-      return [realpathSync(root)];
+      return [defaultFileRoot(dataDir)];
     } catch (error) {
-      problems.push(`the default FILE_ROOTS directory ${JSON.stringify(root)} cannot be created: ${(error as Error).message}`);
+      problems.push(`the default FILE_ROOTS directory ${JSON.stringify(join(dataDir, 'files'))} cannot be created: ${(error as Error).message}`);
       return [];
     }
   }
@@ -175,7 +174,7 @@ function readFileRoots(raw: string | undefined, dataDir: string, cwd: string, pr
       problems.push(`FILE_ROOTS entry ${JSON.stringify(part)} must be an existing directory: ${(error as Error).message}`);
       continue;
     }
-    if (realData === root || realData.startsWith(root.endsWith(sep) ? root : root + sep)) {
+    if (isInside(realData, root)) {
       problems.push(`FILE_ROOTS entry ${JSON.stringify(part)} holds DATA_DIR (${realData}); use a directory inside or beside it, such as ${join(realData, 'files')}`);
       continue;
     }

@@ -36,8 +36,7 @@ import type {
   UpdateScriptInput,
   UpdateSftpImportInput,
 } from '../resolvers/types/automation.input.js';
-import { parseTransform } from '../../jobs/transform/pipeline.js';
-import { checkSqlTransform } from '../../jobs/transform/sql-check.js';
+import { checkTransform } from '../../jobs/transform/sql-check.js';
 import { isDatasource, type Graph, type GraphNode } from '../lineage/graph.js';
 import { automationDependents } from '../lineage/impact.js';
 import type { LineageStore } from '../lineage/store.js';
@@ -524,14 +523,13 @@ export function checkVariables(variables: Record<string, unknown> | null | undef
 /** Refuses steps that contain `chain` through other chains (a chain never contains itself). */
 /**
  * Validates the transform when saved, against the input's columns when they are known; an SQL
- * transform must compile and read only its input (checked by SQLite's own compiler, see checkSqlTransform).
+ * transform must compile and read only its input (checked by SQLite's own compiler, see checkTransform).
  */
 async function checkEtlTransform(em: EntityManager, step: EtlStep): Promise<void> {
   await em.flush();
   const io = await em.findOne(AutomationIo, { automation: step.id, direction: IoDirection.INPUT }, { populate: ['datasource'] });
   const columns = io?.datasource.getEntity().columns.map((c) => c.name) ?? [];
-  const transform = parseTransform(step.transform, columns.length > 0 ? columns : undefined);
-  await checkSqlTransform(transform, columns);
+  await checkTransform(step.transform, columns);
 }
 
 /** Write mode and keys: UPSERT needs 1–20 distinct key columns; other modes take none. */

@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/sqlite';
 import { AutomationKind, Datasource } from '../entities/index.js';
 import { BadUserInputError } from '../errors/index.js';
-import { parseTransform } from '../../jobs/transform/pipeline.js';
-import { checkSqlTransform } from '../../jobs/transform/sql-check.js';
+import { checkTransform } from '../../jobs/transform/sql-check.js';
 import type { AutomationPlan } from '../../jobs/runners/runner.js';
 import { checkCode, checkVariables } from './automation.service.js';
 import { checkJsonObject } from './validation.js';
@@ -35,7 +34,7 @@ async function checkedDraft(em: EntityManager, plan: AutomationPlan, draft: Prev
     const transform = checkJsonObject(draft.transform, 'transform');
     const input = plan.inputs[0] ? await em.findOne(Datasource, { id: plan.inputs[0].id }, { fields: ['columns'] }) : null;
     const columns = input?.columns.map((c) => c.name) ?? [];
-    await checkSqlTransform(parseTransform(transform, columns.length > 0 ? columns : undefined), columns);
+    await checkTransform(transform, columns);
     next.transform = transform;
   }
   if (draft.code != null || draft.variables !== undefined) {

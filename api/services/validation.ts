@@ -51,7 +51,7 @@ function checkVisible(value: string, field: string): void {
  */
 export function checkName(value: string | null | undefined, field = 'name'): string {
   if (value === null || value === undefined) throw new BadUserInputError(field, `${field} is required`);
-  const name = value.normalize('NFC');
+  const name = normalizeName(value);
   if (name.length === 0) throw new BadUserInputError(field, `${field} must not be empty`);
   if (name.length > LIMITS.name) {
     throw new BadUserInputError(field, `${field} is ${name.length} characters long; the limit is ${LIMITS.name}`);
@@ -61,7 +61,7 @@ export function checkName(value: string | null | undefined, field = 'name'): str
   return name;
 }
 
-/** The form names are stored in, for looking one up: NFC, as {@link checkName} stores them. */
+/** The form names (and tags and column names) are stored in, and looked up in: Unicode NFC. */
 export function normalizeName(value: string): string {
   return value.normalize('NFC');
 }
@@ -83,7 +83,7 @@ export function checkRequiredText(value: string | null | undefined, field: strin
 
 /** A tag or column name: required text of 1..max characters in NFC, nothing invisible or direction-changing. */
 export function checkLabel(value: string | null | undefined, field: string, max: number): string {
-  const text = checkRequiredText(value === null || value === undefined ? value : value.normalize('NFC'), field, max);
+  const text = checkRequiredText(value === null || value === undefined ? value : normalizeName(value), field, max);
   checkVisible(text, field);
   return text;
 }

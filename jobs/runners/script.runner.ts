@@ -5,7 +5,7 @@ import { ScriptLanguage } from '../../api/entities/index.js';
 import { explainBwrapFailure } from '../sandbox/bwrap.js';
 import { ScriptRecords, type RecordedProcess } from '../sandbox/leftovers.js';
 import { processStart } from '../sandbox/owner.js';
-import { MAX_ANSWER_BYTES } from '../warehouse/limits.js';
+import { MAX_ANSWER_BYTES, PREVIEW_OUTPUT_ROWS } from '../warehouse/limits.js';
 import { MissingDataError } from '../warehouse/sqlite-warehouse.js';
 import type { DataStats, Row, RowPage, Warehouse, WarehouseWrite } from '../warehouse/warehouse.js';
 import { RunCancelledError, RunFailedError, type AutomationPlan, type RunContext, type RunResult, type Runner } from './runner.js';
@@ -44,15 +44,14 @@ export interface ScriptPreview {
   log: string[];
 }
 
-/** Rows of each output a preview keeps. */
-export const PREVIEW_OUTPUT_ROWS = 1000;
 /** After the child exits, how long a grandchild may hold its pipes open before they are closed. */
 const CLOSE_GRACE_MS = 2000;
 
 /**
  * Runs a SCRIPT automation in a child process (Node for JavaScript, python3 for Python), never in
- * the server, inside the bubblewrap sandbox unless SCRIPT_SANDBOX=off. The child streams its declared inputs and sends rows for its declared outputs over
- * fd 3 (see script-protocol.ts); the runner owns the warehouse, so the child never sees a
+ * the server, inside the bubblewrap sandbox unless SCRIPT_SANDBOX=off. The child streams its
+ * declared inputs and sends rows for its declared outputs over fd 3 (see script-protocol.ts);
+ * the runner owns the warehouse, so the child never sees a
  * database file, the secret key or the server's environment. Writes are staged per output and
  * committed only when the script ends successfully.
  */

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ownerAlive, ownerTag, parseTag, processStart, TAG_PATTERN, type Owner } from './owner.js';
+import { ownerAlive, ownerOf, ownerTag, processStart, TAG_PATTERN } from './owner.js';
 
 /**
  * What a Tributary process leaves behind when it dies without cleaning up (kill -9, a crash, a
@@ -82,9 +82,7 @@ export function cleanLeftovers(dataDir: string, logger: Logger, tmp = tmpdir()):
   const report: LeftoverReport = { killed: 0, tempDirs: 0, stagingFiles: 0 };
   const dead = (name: string, pattern: RegExp): boolean => {
     const match = pattern.exec(name);
-    if (!match) return false;
-    const owner: Owner = { pid: Number(match[1]), start: Number(match[2]), host: match[3]! };
-    return !ownerAlive(owner);
+    return match !== null && !ownerAlive(ownerOf(match));
   };
   const old = (path: string): boolean => {
     try {
@@ -105,7 +103,7 @@ export function cleanLeftovers(dataDir: string, logger: Logger, tmp = tmpdir()):
 
   const records = join(dataDir, RECORD_DIR);
   for (const name of list(records)) {
-    if (!RECORD_FILE.test(name) || !dead(name, RECORD_FILE)) continue;
+    if (!dead(name, RECORD_FILE)) continue;
     const path = join(records, name);
     try {
       const record = JSON.parse(readFileSync(path, 'utf8')) as ScriptRecord;

@@ -60,9 +60,9 @@ export function ownerTag(owner: Owner = SELF): string {
 /** The tag at the start of a leftover's name (a pattern source, three groups: pid, start, host). */
 export const TAG_PATTERN = '(\\d+)\\.(\\d+)@([A-Za-z0-9._-]+?)';
 
-export function parseTag(tag: string): Owner | null {
-  const match = new RegExp(`^${TAG_PATTERN}$`).exec(tag);
-  return match ? { pid: Number(match[1]), start: Number(match[2]), host: match[3]! } : null;
+/** The owner a match of a pattern built on {@link TAG_PATTERN} names (its first three groups). */
+export function ownerOf(match: RegExpExecArray): Owner {
+  return { pid: Number(match[1]), start: Number(match[2]), host: match[3]! };
 }
 
 /**

@@ -1,9 +1,20 @@
 import { assertReadsOnly, ReadScopeError } from '../warehouse/read-scope.js';
 import { SqliteDb } from '../warehouse/sqlite-db.js';
-import { compileTransform, quoteIdent, TransformError, type Transform } from './pipeline.js';
+import { compileTransform, parseTransform, quoteIdent, TransformError, type Transform } from './pipeline.js';
 
 /** Name of the stand-in for the input in the scratch database of {@link checkSqlTransform}. */
 const STAND_IN = 'input_source';
+
+/**
+ * An ETL transform as it is checked when saved (and for a draft preview): parsed, against the
+ * input's columns when they are known (`columns` empty: not known), and for SQL, compiled by SQLite
+ * and held to reading only its input ({@link checkSqlTransform}).
+ */
+export async function checkTransform(json: unknown, columns: string[]): Promise<Transform> {
+  const transform = parseTransform(json, columns.length > 0 ? columns : undefined);
+  await checkSqlTransform(transform, columns);
+  return transform;
+}
 
 /** The message of a ReadScopeError for an SQL transform (field `transform.sql`). */
 export function readScopeMessage(error: ReadScopeError): string {

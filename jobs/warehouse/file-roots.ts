@@ -31,6 +31,13 @@ export function isInside(child: string, parent: string): boolean {
   return child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 }
 
+/** The default FILE_ROOTS directory, `DATA_DIR/files`, created when missing: its real path. */
+export function defaultFileRoot(dataDir: string): string {
+  const root = join(dataDir, 'files');
+  mkdirSync(root, { recursive: true });
+  return realpathSync(root);
+}
+
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (constants.O_NOCTTY ?? 0);
 
 /**
@@ -51,9 +58,7 @@ export class FileRoots {
     if (options.roots && options.roots.length > 0) {
       this.roots = options.roots.map(realOrResolved);
     } else {
-      const root = join(this.dataDir, 'files');
-      mkdirSync(root, { recursive: true });
-      this.roots = [realpathSync(root)];
+      this.roots = [defaultFileRoot(this.dataDir)];
     }
     for (const root of this.roots) {
       if (isInside(this.dataDir, root)) throw new Error(`the FILE root ${root} holds DATA_DIR (${this.dataDir}); FILE datasources must never see Tributary's own files`);

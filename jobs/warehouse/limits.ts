@@ -3,6 +3,9 @@ import type { Row } from './warehouse.js';
 /** Most bytes of row data (as JSON) one answer carries: a page of `rows`, or all the samples of a preview together. */
 export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
+/** Most output rows a preview shows (ETL steps and scripts), whatever the transform or code makes of its sample. */
+export const PREVIEW_OUTPUT_ROWS = 1_000;
+
 /** Largest value (string, blob) or row a read whose answer is capped may make or read (SQLITE_LIMIT_LENGTH): memory stays bounded before the rows are cut. */
 export const MAX_VALUE_BYTES = 16 * 1024 * 1024;
 

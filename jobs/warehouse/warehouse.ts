@@ -37,8 +37,10 @@ export interface RowPage {
 
 /** How a query reaches its inputs: a SQL relation per datasource, and the columns of a relation. */
 export interface QueryInputs {
-  /** `onBadRecord`: FILE sources skip unreadable records and report them (default: they fail the query). */
-  /** `firstRows`: a FILE is read only that far (a preview's sample), not to its end. */
+  /**
+   * `onBadRecord`: FILE sources skip unreadable records and report them (default: they fail the
+   * query). `firstRows`: a FILE is read only that far (a preview's sample), not to its end.
+   */
   relationOf(ds: DatasourceSpec, options?: { onBadRecord?: (bad: BadRecord) => void; firstRows?: number }): Promise<string>;
   columnsOf(relation: string): Promise<string[]>;
   countOf(relation: string): Promise<number>;
