@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { exitOnSignals, loadConfigOrExit } from './lifecycle.js';
-import { createLogger } from './logger.js';
+import { exitOnSignals, loadConfigOrExit } from '../core/lifecycle.js';
+import { createLogger } from '../core/logger.js';
 import { startServer } from './server.js';
 import { loadDemoIfEmpty } from './demo/workspace.js';
 

@@ -13,8 +13,8 @@ import { expressMiddleware } from '@as-integrations/express5';
 import type { GraphQLFormattedError } from 'graphql';
 import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
-import { coercionErrorField } from './errors/index.js';
+import type { Config } from '../core/config.js';
+import { coercionErrorField, domainErrorOf, domainExtensions } from './graphql/errors.js';
 import { refuseDeepBodies, refuseLongOperationNames } from './graphql/body-depth.js';
 import { createContext, requestSignal, type Context } from './graphql/context.js';
 import { QUERY_LIMITS, formatQueryLimitError, queryCostPlugin, queryLimitRules } from './graphql/limits.js';
@@ -57,6 +57,8 @@ export function formatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const refused = formatQueryLimitError(formatted, error);
     if (refused) return refused;
+    const domain = domainErrorOf(error);
+    if (domain) return { message: domain.message, locations: formatted.locations, path: formatted.path, extensions: domainExtensions(domain) };
     // GraphQL's own variable errors name the input field in their message only; give it as ours do.
     if (formatted.extensions?.code === 'BAD_USER_INPUT' && formatted.extensions.field === undefined) {
       const field = coercionErrorField(formatted.message);

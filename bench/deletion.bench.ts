@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { openOrm } from '../api/db/orm.js';
-import { DatasourceKind, ScriptLanguage } from '../api/entities/index.js';
+import { openOrm } from '../core/db/orm.js';
+import { DatasourceKind, ScriptLanguage } from '../core/db/entities/index.js';
 import { AutomationService } from '../api/services/automation.service.js';
 import { DatasourceService } from '../api/services/datasource.service.js';
-import { SecretBox } from '../api/services/secrets.js';
+import { SecretBox } from '../core/secrets.js';
 import { LineageStore } from '../api/lineage/store.js';
 import { measure, writeResult } from './stats.js';
 

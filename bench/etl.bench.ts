@@ -10,7 +10,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
-import { AutomationKind, DatasourceKind, WriteMode } from '../api/entities/index.js';
+import { AutomationKind, DatasourceKind, WriteMode } from '../core/db/entities/index.js';
 import { EtlRunner } from '../jobs/runners/etl.runner.js';
 import type { AutomationPlan, RunContext } from '../jobs/runners/runner.js';
 import { SqliteWarehouse } from '../jobs/warehouse/sqlite-warehouse.js';

@@ -6,7 +6,7 @@
  */
 import type { EntityManager } from '@mikro-orm/sqlite';
 import { pino } from 'pino';
-import { loadConfig } from '../api/config.js';
+import { loadConfig } from '../core/config.js';
 import type { Graph, GraphNode } from '../api/lineage/graph.js';
 import { queryLineage } from '../api/lineage/query.js';
 import { LineageStore } from '../api/lineage/store.js';

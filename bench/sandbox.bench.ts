@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AutomationKind, ScriptLanguage, WriteMode } from '../api/entities/index.js';
+import { AutomationKind, ScriptLanguage, WriteMode } from '../core/db/entities/index.js';
 import type { RunContext } from '../jobs/runners/runner.js';
 import { ScriptRunner, type ScriptPlan } from '../jobs/runners/script.runner.js';
 import { bareSpec, bwrapArgs, DEFAULT_BWRAP, probeSandbox, sandboxCredentials } from '../jobs/sandbox/bwrap.js';

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
-import type { Config } from '../api/config.js';
-import { openOrm } from '../api/db/orm.js';
-import { SecretBox } from '../api/services/secrets.js';
+import type { Config } from '../core/config.js';
+import { openOrm } from '../core/db/orm.js';
+import { SecretBox } from '../core/secrets.js';
 import type { ScriptRunner } from './runners/script.runner.js';
 import { SFTP_STATE_FILE, SftpState } from './runners/sftp-state.js';
 import { openScripts } from './sandbox/setup.js';

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { exitOnSignals, loadConfigOrExit } from '../api/lifecycle.js';
-import { createLogger } from '../api/logger.js';
+import { exitOnSignals, loadConfigOrExit } from '../core/lifecycle.js';
+import { createLogger } from '../core/logger.js';
 import { openRuntime } from './runtime.js';
 
 /**

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '../config.js';
-import { openOrm } from '../db/orm.js';
+import { ConfigError, loadConfig } from '../../core/config.js';
+import { openOrm } from '../../core/db/orm.js';
 import { loadDemo } from '../demo/workspace.js';
-import { Automation, Datasource } from '../entities/index.js';
-import { SecretBox } from '../services/secrets.js';
+import { Automation, Datasource } from '../../core/db/entities/index.js';
+import { SecretBox } from '../../core/secrets.js';
 
 /** `npm run demo`: loads the demo workspace into DATA_DIR's database, which must be empty. */
 try {

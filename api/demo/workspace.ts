@@ -2,12 +2,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
-import { Automation, AutomationState, Datasource, DatasourceKind, JoinType, ScriptLanguage } from '../entities/index.js';
+import type { Config } from '../../core/config.js';
+import { Automation, AutomationState, Datasource, DatasourceKind, JoinType, ScriptLanguage } from '../../core/db/entities/index.js';
 import { AutomationService } from '../services/automation.service.js';
 import { DatasourceService } from '../services/datasource.service.js';
 import { LineageStore } from '../lineage/store.js';
-import { SecretBox } from '../services/secrets.js';
+import { SecretBox } from '../../core/secrets.js';
 import { FileRoots } from '../../jobs/warehouse/file-roots.js';
 
 const SAMPLE_FILES: Record<string, string> = {

@@ -7,11 +7,11 @@ import type { Warehouse } from '../../jobs/warehouse/warehouse.js';
 import type { ScriptRunner } from '../../jobs/runners/script.runner.js';
 import type { SftpState } from '../../jobs/runners/sftp-state.js';
 import { AutomationService } from '../services/automation.service.js';
-import { DataService } from '../services/data.service.js';
+import { DataService } from '../../jobs/warehouse/data.service.js';
 import { DatasourceService } from '../services/datasource.service.js';
-import type { SecretBox } from '../services/secrets.js';
-import { RunService } from '../services/run.service.js';
-import type { RunControl } from '../services/run-control.js';
+import type { SecretBox } from '../../core/secrets.js';
+import { RunService } from '../../jobs/runs/run.service.js';
+import type { RunControl } from '../../jobs/runs/run-control.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
 /** What every resolver gets: a request-scoped EntityManager, its loaders, the services and the lineage graph. */

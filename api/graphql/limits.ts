@@ -51,10 +51,9 @@ import {
   type ValidationRule,
   type ValueNode,
 } from 'graphql';
-import { AppError } from '../errors/index.js';
 import { DEFAULT_MAX_NODES, MAX_MAX_NODES } from '../lineage/query.js';
-import { LIMITS } from '../services/validation.js';
-import { DEFAULT_PAGE_SIZE } from './connection.js';
+import { LIMITS } from '../../core/validation.js';
+import { DEFAULT_PAGE_SIZE } from '../../core/paging.js';
 
 export interface QueryLimits {
   /** Fields nested in one operation, through fragments (a leaf under `datasource { consumedBy { … } }` is at depth 3). */
@@ -93,9 +92,9 @@ export type QueryLimitName = 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxT
 const MAX_INTROSPECTION_LISTS_DEPTH = 3;
 
 /** A request refused by one of the {@link QueryLimits}, before execution. */
-export class QueryTooComplexError extends AppError {
+export class QueryTooComplexError extends GraphQLError {
   constructor(message: string, readonly limit: QueryLimitName, readonly max: number, readonly found?: number) {
-    super(message, 'QUERY_TOO_COMPLEX', { limit, max, ...(found === undefined ? {} : { found }), http: { status: 400 } });
+    super(message, { extensions: { code: 'QUERY_TOO_COMPLEX', limit, max, ...(found === undefined ? {} : { found }), http: { status: 400 } } });
   }
 }
 

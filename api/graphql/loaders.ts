@@ -1,10 +1,10 @@
 import DataLoader from 'dataloader';
 import type { EntityName, FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { Automation, AutomationIo, ChainStep, Datasource, IoDirection, Run } from '../entities/index.js';
+import { Automation, AutomationIo, ChainStep, Datasource, IoDirection, Run } from '../../core/db/entities/index.js';
 import type { Graph, GraphNode } from '../lineage/graph.js';
-import { RunService } from '../services/run.service.js';
-import type { RunControl } from '../services/run-control.js';
+import { RunService } from '../../jobs/runs/run.service.js';
+import type { RunControl } from '../../jobs/runs/run-control.js';
 
 function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();

@@ -9,7 +9,8 @@ import { RowsResolver } from '../resolvers/rows.resolver.js';
 import { RunResolver } from '../resolvers/run.resolver.js';
 import { DataSampleResolver, PreviewResolver } from '../resolvers/preview.resolver.js';
 import { ScheduleResolver } from '../resolvers/schedule.resolver.js';
-import { ChainTask, EtlStep, Script, SftpImport } from '../entities/index.js';
+import { ChainTask, EtlStep, Script, SftpImport } from '../../core/db/entities/index.js';
+import { ChainTaskObject, EtlStepObject, ScriptObject, SftpImportObject } from '../resolvers/types/entities.js';
 
 /** Builds the executable GraphQL schema from the resolvers. */
 export function buildAppSchema(): Promise<GraphQLSchema> {
@@ -31,7 +32,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       DataSampleResolver,
       ScheduleResolver,
     ],
-    orphanedTypes: [EtlStep, SftpImport, Script, ChainTask],
+    orphanedTypes: [EtlStepObject, SftpImportObject, ScriptObject, ChainTaskObject],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     validate: false,
   });

@@ -1,4 +1,4 @@
-import { AutomationKind, AutomationState, DatasourceKind, IoDirection, LineageNodeType, RunStatus, ScriptLanguage, type ScriptTokenKind } from '../entities/index.js';
+import { AutomationKind, AutomationState, DatasourceKind, IoDirection, LineageNodeType, RunStatus, ScriptLanguage, type ScriptTokenKind } from '../../core/db/entities/index.js';
 
 /** How a script's code refers to a datasource: by its id (a UUID) or by its name in quotes. */
 export type CodeMatch = ScriptTokenKind;

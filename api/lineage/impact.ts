@@ -1,5 +1,5 @@
-import { ScriptTokenKind } from '../entities/index.js';
-import type { DependentInfo } from '../errors/index.js';
+import { ScriptTokenKind } from '../../core/db/entities/index.js';
+import type { DependentInfo } from '../../core/errors.js';
 import { isDataNode, isDatasource, type CodeMatch, type Graph, type GraphNode } from './graph.js';
 import { closure } from './traverse.js';
 

@@ -1,5 +1,5 @@
-import { LineageNodeType } from '../entities/index.js';
-import { BadUserInputError } from '../errors/index.js';
+import { LineageNodeType } from '../../core/db/entities/index.js';
+import { BadUserInputError } from '../../core/errors.js';
 import { isDataNode, isDatasource, type Graph, type GraphNode } from './graph.js';
 import { evaluateSelection } from './select.js';
 import { closure, distancesFrom, triggeringChains } from './traverse.js';

@@ -1,4 +1,4 @@
-import { LineageNodeType } from '../entities/index.js';
+import { LineageNodeType } from '../../core/db/entities/index.js';
 import { isDatasource, type Graph, type GraphNode } from './graph.js';
 import { SelectorError, parseSelector, type SelectorAtom, type SelectorTerm } from './selector.js';
 import { closure } from './traverse.js';

@@ -1,5 +1,5 @@
-import { LineageNodeType, RunStatus } from '../entities/enums.js';
-import { BadUserInputError } from '../errors/index.js';
+import { LineageNodeType, RunStatus } from '../../core/enums.js';
+import { BadUserInputError } from '../../core/errors.js';
 
 /** What a selector part matches before its graph operators are applied. */
 export type SelectorAtom =

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { type RunStatus, ScriptTokenKind } from '../entities/index.js';
+import { type RunStatus, ScriptTokenKind } from '../../core/db/entities/index.js';
 import type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, RefRow, StepRow } from './graph.js';
 
 /** SQLite accepts 32,766 bound values; chunks stay far below and keep statements cacheable. */

@@ -1,13 +1,14 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Automation, AutomationKind, AutomationState, Datasource, IoDirection, Run, RunStatus } from '../entities/index.js';
+import { Automation, AutomationKind, AutomationState, Datasource, IoDirection, Run, RunStatus } from '../../core/db/entities/index.js';
 import type { Context } from '../graphql/context.js';
 import { AutomationConnection, Dependent, RunConnection, Schedule } from './types/objects.js';
 import { lookup, written } from './util.js';
+import { AutomationObject, DatasourceObject, RunObject } from './types/entities.js';
 
 /** Queries and mutations common to every automation kind, and the fields of the Automation interface. */
-@Resolver(() => Automation)
+@Resolver(() => AutomationObject)
 export class AutomationResolver {
-  @Query(() => Automation, { nullable: true, description: 'An automation by id or by exact name; null when there is none' })
+  @Query(() => AutomationObject, { nullable: true, description: 'An automation by id or by exact name; null when there is none' })
   automation(
     @Ctx() ctx: Context,
     @Arg('id', () => ID, { nullable: true }) id?: string | null,
@@ -40,7 +41,7 @@ export class AutomationResolver {
     return written(ctx, await ctx.automations.delete(id));
   }
 
-  @Mutation(() => Automation, { description: 'Sets the own schedule; the time zone defaults to UTC' })
+  @Mutation(() => AutomationObject, { description: 'Sets the own schedule; the time zone defaults to UTC' })
   async setSchedule(
     @Ctx() ctx: Context,
     @Arg('automationId', () => ID) automationId: string,
@@ -50,32 +51,32 @@ export class AutomationResolver {
     return written(ctx, await ctx.automations.setSchedule(automationId, cron, timezone));
   }
 
-  @Mutation(() => Automation)
+  @Mutation(() => AutomationObject)
   async clearSchedule(@Ctx() ctx: Context, @Arg('automationId', () => ID) automationId: string) {
     return written(ctx, await ctx.automations.clearSchedule(automationId));
   }
 
-  @Mutation(() => Run, { description: 'Queues a run now and returns it at once. Refused (CONFLICT) unless the automation is ACTIVE; a request that comes while a run of it is already queued is folded into that run, which is returned' })
+  @Mutation(() => RunObject, { description: 'Queues a run now and returns it at once. Refused (CONFLICT) unless the automation is ACTIVE; a request that comes while a run of it is already queued is folded into that run, which is returned' })
   async runAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
     return written(ctx, await ctx.scheduler.runNow(id));
   }
 
-  @Mutation(() => Automation, { description: 'No new runs; a run in flight finishes' })
+  @Mutation(() => AutomationObject, { description: 'No new runs; a run in flight finishes' })
   async pauseAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
     return written(ctx, await ctx.automations.setState(id, AutomationState.PAUSED));
   }
 
-  @Mutation(() => Automation, { description: 'No new runs; a run in flight is cancelled' })
+  @Mutation(() => AutomationObject, { description: 'No new runs; a run in flight is cancelled' })
   async stopAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
     return written(ctx, await ctx.automations.setState(id, AutomationState.STOPPED));
   }
 
-  @Mutation(() => Automation, { description: 'Back to ACTIVE from PAUSED, STOPPED or DEACTIVATED' })
+  @Mutation(() => AutomationObject, { description: 'Back to ACTIVE from PAUSED, STOPPED or DEACTIVATED' })
   async startAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
     return written(ctx, await ctx.automations.setState(id, AutomationState.ACTIVE));
   }
 
-  @Mutation(() => Automation, { description: 'Switches the automation off until it is started again' })
+  @Mutation(() => AutomationObject, { description: 'Switches the automation off until it is started again' })
   async deactivateAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
     return written(ctx, await ctx.automations.setState(id, AutomationState.DEACTIVATED));
   }
@@ -96,22 +97,22 @@ export class AutomationResolver {
     return ctx.loaders.effectivelyScheduled.load(automation.id);
   }
 
-  @FieldResolver(() => [Datasource], { description: 'Declared input datasources' })
+  @FieldResolver(() => [DatasourceObject], { description: 'Declared input datasources' })
   inputs(@Root() automation: Automation, @Ctx() ctx: Context) {
     return declared(ctx, automation, IoDirection.INPUT);
   }
 
-  @FieldResolver(() => [Datasource], { description: 'Declared output datasources' })
+  @FieldResolver(() => [DatasourceObject], { description: 'Declared output datasources' })
   outputs(@Root() automation: Automation, @Ctx() ctx: Context) {
     return declared(ctx, automation, IoDirection.OUTPUT);
   }
 
-  @FieldResolver(() => Datasource, { nullable: true, description: 'Error policy TO_DATASOURCE: where rejected rows go' })
+  @FieldResolver(() => DatasourceObject, { nullable: true, description: 'Error policy TO_DATASOURCE: where rejected rows go' })
   async errorDatasource(@Root() automation: Automation, @Ctx() ctx: Context) {
     return (await declared(ctx, automation, IoDirection.ERRORS))[0] ?? null;
   }
 
-  @FieldResolver(() => Run, { nullable: true, description: 'The most recently queued run' })
+  @FieldResolver(() => RunObject, { nullable: true, description: 'The most recently queued run' })
   lastRun(@Root() automation: Automation, @Ctx() ctx: Context) {
     return ctx.loaders.lastRun.load(automation.id);
   }

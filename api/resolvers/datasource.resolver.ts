@@ -1,14 +1,15 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Automation, Datasource, DatasourceKind, IoDirection } from '../entities/index.js';
+import { Automation, Datasource, DatasourceKind, IoDirection } from '../../core/db/entities/index.js';
 import type { Context } from '../graphql/context.js';
 import { automationsDeclaring } from '../graphql/loaders.js';
 import { CreateDatasourceInput, UpdateDatasourceInput } from './types/datasource.input.js';
 import { DatasourceConnection, Dependent, JoinSpec } from './types/objects.js';
 import { lookup, written } from './util.js';
+import { AutomationObject, DatasourceObject } from './types/entities.js';
 
-@Resolver(() => Datasource)
+@Resolver(() => DatasourceObject)
 export class DatasourceResolver {
-  @Query(() => Datasource, { nullable: true, description: 'A datasource by id or by exact name; null when there is none' })
+  @Query(() => DatasourceObject, { nullable: true, description: 'A datasource by id or by exact name; null when there is none' })
   datasource(
     @Ctx() ctx: Context,
     @Arg('id', () => ID, { nullable: true }) id?: string | null,
@@ -33,12 +34,12 @@ export class DatasourceResolver {
     return ctx.datasources.dependents(datasourceId);
   }
 
-  @Mutation(() => Datasource)
+  @Mutation(() => DatasourceObject)
   async createDatasource(@Ctx() ctx: Context, @Arg('input', () => CreateDatasourceInput) input: CreateDatasourceInput) {
     return written(ctx, await ctx.datasources.create(input));
   }
 
-  @Mutation(() => Datasource)
+  @Mutation(() => DatasourceObject)
   async updateDatasource(
     @Ctx() ctx: Context,
     @Arg('id', () => ID) id: string,
@@ -64,12 +65,12 @@ export class DatasourceResolver {
     });
   }
 
-  @FieldResolver(() => [Automation], { description: 'Automations declaring it as output (or as where their rejected rows go)' })
+  @FieldResolver(() => [AutomationObject], { description: 'Automations declaring it as output (or as where their rejected rows go)' })
   producedBy(@Root() datasource: Datasource, @Ctx() ctx: Context) {
     return automationsDeclaring(ctx.loaders, [datasource.id], [IoDirection.OUTPUT, IoDirection.ERRORS]);
   }
 
-  @FieldResolver(() => [Automation], {
+  @FieldResolver(() => [AutomationObject], {
     description: 'Automations declaring it as input, and those reading a join datasource built on it (through joins of joins)',
   })
   async consumedBy(@Root() datasource: Datasource, @Ctx() ctx: Context) {
@@ -77,7 +78,7 @@ export class DatasourceResolver {
     return automationsDeclaring(ctx.loaders, [datasource.id, ...joins], [IoDirection.INPUT]);
   }
 
-  @FieldResolver(() => [Datasource], { description: 'Join datasources using it directly as a source' })
+  @FieldResolver(() => [DatasourceObject], { description: 'Join datasources using it directly as a source' })
   async usedInJoins(@Root() datasource: Datasource, @Ctx() ctx: Context) {
     const ids = await ctx.loaders.joinsUsing.load(datasource.id);
     return (await ctx.loaders.datasource.loadMany(ids)).filter((d) => d && !(d instanceof Error));
@@ -86,12 +87,12 @@ export class DatasourceResolver {
 
 @Resolver(() => JoinSpec)
 export class JoinSpecResolver {
-  @FieldResolver(() => Datasource)
+  @FieldResolver(() => DatasourceObject)
   left(@Root() spec: JoinSpec, @Ctx() ctx: Context) {
     return ctx.loaders.datasource.load(spec.leftId);
   }
 
-  @FieldResolver(() => Datasource)
+  @FieldResolver(() => DatasourceObject)
   right(@Root() spec: JoinSpec, @Ctx() ctx: Context) {
     return ctx.loaders.datasource.load(spec.rightId);
   }

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { Datasource, Script, ScriptTokenKind } from '../entities/index.js';
-import { NotFoundError } from '../errors/index.js';
+import { Datasource, Script, ScriptTokenKind } from '../../core/db/entities/index.js';
+import { NotFoundError } from '../../core/errors.js';
 import type { Context } from '../graphql/context.js';
 import type { GraphNode } from '../lineage/graph.js';
 import { downstreamImpact, undeclaredScripts } from '../lineage/impact.js';
@@ -14,6 +14,7 @@ import {
   LineageNodeObject,
   UndeclaredScriptObject,
 } from './types/lineage.js';
+import { DatasourceObject, ScriptObject } from './types/entities.js';
 
 function toNode(node: GraphNode): LineageNodeObject {
   const { id, type, name, scheduled, lastRunStatus, state, language, tags } = node;
@@ -53,7 +54,7 @@ export class LineageResolver {
 
 @Resolver(() => UndeclaredScriptObject)
 export class UndeclaredScriptResolver {
-  @FieldResolver(() => Script, { description: 'The script' })
+  @FieldResolver(() => ScriptObject, { description: 'The script' })
   script(@Root() root: UndeclaredScriptObject, @Ctx() ctx: Context) {
     return ctx.loaders.automation.load(root.scriptId);
   }
@@ -61,7 +62,7 @@ export class UndeclaredScriptResolver {
 
 @Resolver(() => CodeReferenceObject)
 export class CodeReferenceResolver {
-  @FieldResolver(() => Datasource)
+  @FieldResolver(() => DatasourceObject)
   datasource(@Root() root: CodeReferenceObject, @Ctx() ctx: Context) {
     return ctx.loaders.datasource.load(root.datasourceId);
   }

@@ -1,15 +1,16 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { AutomationKind, Datasource } from '../entities/index.js';
-import { BadUserInputError, PreviewFailedError } from '../errors/index.js';
+import { AutomationKind, Datasource } from '../../core/db/entities/index.js';
+import { BadUserInputError, PreviewFailedError } from '../../core/errors.js';
 import { FileAccessError } from '../../jobs/warehouse/file-roots.js';
 import { MAX_ANSWER_BYTES, QueryTimeoutError, WarehouseBusyError, capRows } from '../../jobs/warehouse/limits.js';
 import type { Context } from '../graphql/context.js';
-import { buildPlan } from '../services/run-plan.js';
+import { buildPlan } from '../../jobs/runs/run-plan.js';
 import { EtlRunner } from '../../jobs/runners/etl.runner.js';
 import { RunFailedError, type AutomationPlan } from '../../jobs/runners/runner.js';
 import { SftpImportRunner } from '../../jobs/runners/sftp.runner.js';
 import { applyDraft } from '../services/preview-draft.js';
 import { DataSampleObject, PreviewDraftInput, PreviewObject } from './types/preview.js';
+import { DatasourceObject } from './types/entities.js';
 
 const MAX_SAMPLE = 1_000;
 
@@ -80,7 +81,7 @@ function capSamples(preview: PreviewObject): PreviewObject {
 
 @Resolver(() => DataSampleObject)
 export class DataSampleResolver {
-  @FieldResolver(() => Datasource)
+  @FieldResolver(() => DatasourceObject)
   datasource(@Root() sample: DataSampleObject, @Ctx() ctx: Context) {
     return ctx.loaders.datasource.load(sample.datasourceId);
   }

@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
-import { checkPageSize } from '../graphql/connection.js';
+import { checkPageSize } from '../../core/paging.js';
 import type { Context } from '../graphql/context.js';
 import { RowConnectionObject } from './types/rows.js';
 

@@ -1,5 +1,5 @@
 import { Arg, Int, Query, Resolver } from 'type-graphql';
-import { BadUserInputError } from '../errors/index.js';
+import { BadUserInputError } from '../../core/errors.js';
 import { DEFAULT_TIMEZONE, upcomingRuns } from '../services/schedule.js';
 
 const MAX_TIMES = 50;

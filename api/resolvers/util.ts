@@ -1,6 +1,6 @@
-import { BadUserInputError } from '../errors/index.js';
+import { BadUserInputError } from '../../core/errors.js';
 import type { Context } from '../graphql/context.js';
-import { normalizeName } from '../services/validation.js';
+import { normalizeName } from '../../core/validation.js';
 
 /** Finds an object by id or by name (exactly one of them); unknown ones are null, never an error. */
 export async function lookup<T>(

@@ -21,9 +21,9 @@ import {
   WriteMode,
   Run,
   RunStatus,
-} from '../entities/index.js';
-import { AutomationInUseError, BadUserInputError, ConflictError, NotFoundError, type DependentInfo } from '../errors/index.js';
-import type { Page } from '../graphql/connection.js';
+} from '../../core/db/entities/index.js';
+import { AutomationInUseError, BadUserInputError, ConflictError, NotFoundError, type DependentInfo } from '../../core/errors.js';
+import type { Page } from '../../core/paging.js';
 import type {
   CommonAutomationInput,
   CreateChainTaskInput,
@@ -35,7 +35,7 @@ import type {
   UpdateEtlStepInput,
   UpdateScriptInput,
   UpdateSftpImportInput,
-} from '../resolvers/types/automation.input.js';
+} from './inputs.js';
 import { checkTransform } from '../../jobs/transform/sql-check.js';
 import { isDatasource, type Graph, type GraphNode } from '../lineage/graph.js';
 import { automationDependents } from '../lineage/impact.js';
@@ -43,9 +43,9 @@ import type { LineageStore } from '../lineage/store.js';
 import { pageByName, type PageArgs } from './paging.js';
 import { DEFAULT_TIMEZONE, checkCron, checkTimezone } from './schedule.js';
 import { MAX_SCRIPT_TOKENS, extractScriptTokens } from './script-tokens.js';
-import type { SecretBox } from './secrets.js';
-import { assertOwnTransaction, writeOne } from './transaction.js';
-import { LIMITS, checkIdList, checkJsonObject, checkName, checkRequiredText, checkText, notNull } from './validation.js';
+import type { SecretBox } from '../../core/secrets.js';
+import { assertOwnTransaction, writeOne } from '../../core/db/transaction.js';
+import { LIMITS, checkIdList, checkJsonObject, checkName, checkRequiredText, checkText, notNull } from '../../core/validation.js';
 
 export interface AutomationListArgs extends PageArgs {
   kind?: AutomationKind | null;

@@ -1,16 +1,16 @@
 import { ForeignKeyConstraintViolationException, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { ChangedEntity, Column, Datasource, DatasourceKind, JoinType } from '../entities/index.js';
-import { BadUserInputError, ConflictError, DatasourceInUseError, NotFoundError, type DependentInfo } from '../errors/index.js';
-import type { Page } from '../graphql/connection.js';
-import type { ColumnInput, CreateDatasourceInput, JoinInput, UpdateDatasourceInput } from '../resolvers/types/datasource.input.js';
+import { ChangedEntity, Column, Datasource, DatasourceKind, JoinType } from '../../core/db/entities/index.js';
+import { BadUserInputError, ConflictError, DatasourceInUseError, NotFoundError, type DependentInfo } from '../../core/errors.js';
+import type { Page } from '../../core/paging.js';
+import type { ColumnInput, CreateDatasourceInput, JoinInput, UpdateDatasourceInput } from './inputs.js';
 import { datasourceDependents } from '../lineage/impact.js';
 import type { LineageStore } from '../lineage/store.js';
 import { isDatasource, type GraphNode } from '../lineage/graph.js';
 import { pageByName, type PageArgs } from './paging.js';
-import { assertOwnTransaction, writeOne } from './transaction.js';
+import { assertOwnTransaction, writeOne } from '../../core/db/transaction.js';
 import { FileAccessError, type FileRoots } from '../../jobs/warehouse/file-roots.js';
-import { LIMITS, checkLabel, checkName, checkRequiredText, checkTags, checkText, notNull } from './validation.js';
+import { LIMITS, checkLabel, checkName, checkRequiredText, checkTags, checkText, notNull } from '../../core/validation.js';
 
 export interface DatasourceListArgs extends PageArgs {
   kind?: DatasourceKind | null;

@@ -1,8 +1,8 @@
 import { raw, type EntityName, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { checkPageSize, decodeCursor, toPage, type NameCursor, type Page } from '../graphql/connection.js';
-import { LIMITS } from './validation.js';
-import { BadUserInputError } from '../errors/index.js';
+import { checkPageSize, decodeCursor, toPage, type NameCursor, type Page } from '../../core/paging.js';
+import { LIMITS } from '../../core/validation.js';
+import { BadUserInputError } from '../../core/errors.js';
 
 export interface PageArgs {
   first?: number | null;

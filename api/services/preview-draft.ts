@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { AutomationKind, Datasource } from '../entities/index.js';
-import { BadUserInputError } from '../errors/index.js';
+import { AutomationKind, Datasource } from '../../core/db/entities/index.js';
+import { BadUserInputError } from '../../core/errors.js';
 import { checkTransform } from '../../jobs/transform/sql-check.js';
 import type { AutomationPlan } from '../../jobs/runners/runner.js';
 import { checkCode, checkVariables } from './automation.service.js';
-import { checkJsonObject } from './validation.js';
+import { checkJsonObject } from '../../core/validation.js';
 
 /** Unsaved edits to preview: what an edit form holds before it is saved. */
 export interface PreviewDraft {

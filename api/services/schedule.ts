@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import { BadUserInputError } from '../errors/index.js';
+import { BadUserInputError } from '../../core/errors.js';
 
 export const DEFAULT_TIMEZONE = 'UTC';
 

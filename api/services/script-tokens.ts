@@ -1,4 +1,4 @@
-import { LIMITS } from './validation.js';
+import { LIMITS } from '../../core/validation.js';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const QUOTES = ["'", '"', '`'] as const;

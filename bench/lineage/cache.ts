@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/sqlite';
-import { openOrm } from '../../api/db/orm.js';
+import { openOrm } from '../../core/db/orm.js';
 import { generateWorkspace, type GeneratedWorkspace } from './generator.js';
 
 /** Generated databases are kept here between runs (loading 100k nodes through the services takes minutes). */

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import type { MikroORM } from '@mikro-orm/sqlite';
-import { DatasourceKind, JoinType, ScriptLanguage } from '../../api/entities/index.js';
+import { DatasourceKind, JoinType, ScriptLanguage } from '../../core/db/entities/index.js';
 import { LineageStore } from '../../api/lineage/store.js';
 import { AutomationService } from '../../api/services/automation.service.js';
 import { DatasourceService } from '../../api/services/datasource.service.js';
-import { SecretBox } from '../../api/services/secrets.js';
+import { SecretBox } from '../../core/secrets.js';
 import { FileRoots } from '../../jobs/warehouse/file-roots.js';
 
 export const LAYERS = 24;

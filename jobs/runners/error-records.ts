@@ -1,4 +1,4 @@
-import { ErrorPolicy, ErrorRecordFormat, WriteMode } from '../../api/entities/index.js';
+import { ErrorPolicy, ErrorRecordFormat, WriteMode } from '../../core/db/entities/index.js';
 import type { BadRecord } from '../warehouse/files.js';
 import type { DataStats, Row, Warehouse } from '../warehouse/warehouse.js';
 import { RunFailedError, type ErrorHandling } from './runner.js';

@@ -1,4 +1,4 @@
-import type { AutomationKind, ErrorPolicy, ErrorRecordFormat, ScriptLanguage, WriteMode } from '../../api/entities/index.js';
+import type { AutomationKind, ErrorPolicy, ErrorRecordFormat, ScriptLanguage, WriteMode } from '../../core/enums.js';
 import type { DataStats, DatasourceSpec } from '../warehouse/warehouse.js';
 
 /** Everything a runner needs about an automation, resolved from the metadata database beforehand. */

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { ScriptLanguage } from '../../api/entities/index.js';
+import { ScriptLanguage } from '../../core/db/entities/index.js';
 import { explainBwrapFailure } from '../sandbox/bwrap.js';
 import { ScriptRecords, type RecordedProcess } from '../sandbox/leftovers.js';
 import { processStart } from '../sandbox/owner.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config } from '../../api/config.js';
+import type { Config } from '../../core/config.js';
 import { sandboxUnavailable } from '../runners/script-launch.js';
 import { ScriptRunner, type ScriptRunnerOptions } from '../runners/script.runner.js';
 import type { Warehouse } from '../warehouse/warehouse.js';

@@ -1,7 +1,17 @@
-import { Automation, AutomationState, ChainStep, RunStatus, RunTrigger, type ChainTask, type Run } from '../../api/entities/index.js';
+import { Automation, AutomationState, ChainStep, RunStatus, RunTrigger, type ChainTask, type Run } from '../../core/db/entities/index.js';
 import { RunCancelledError, RunFailedError } from '../runners/runner.js';
-import { sleep, type RunExecutor } from './executor.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EntityManager } from '@mikro-orm/core';
+import type { RunService } from '../runs/run.service.js';
 import type { RunLogBuffer } from './run-log.js';
+
+/** What a chain needs of the executor running it (the executor implements it). */
+export interface ChainHost {
+  fork(): EntityManager;
+  runs(): RunService;
+  readonly worker: { id: string };
+  runClaimed(run: Run, signal: AbortSignal): Promise<Run>;
+}
 
 /** How often a step waits to claim its automation while another run of it is going on (ms). */
 const CLAIM_RETRY_MS = 200;
@@ -12,7 +22,7 @@ const CLAIM_RETRY_MS = 200;
  * child run saying so). A failed or cancelled step stops the chain unless continueOnFailure;
  * either way the chain run fails when any step did.
  */
-export async function runChain(executor: RunExecutor, chainRun: Run, chain: Automation, signal: AbortSignal, log: RunLogBuffer): Promise<{ rowsRead: number; rowsWritten: number }> {
+export async function runChain(executor: ChainHost, chainRun: Run, chain: Automation, signal: AbortSignal, log: RunLogBuffer): Promise<{ rowsRead: number; rowsWritten: number }> {
   const em = executor.fork();
   const stepIds = (await em.find(ChainStep, { chain: chain.id }, { orderBy: { position: 'asc' } })).map((s) => s.step.id);
   const continueOnFailure = (chain as ChainTask).continueOnFailure;
@@ -58,7 +68,7 @@ export async function runChain(executor: RunExecutor, chainRun: Run, chain: Auto
  * when the wait ends otherwise: the chain is cancelled (the child is then cancelled too) or
  * the step's automation is no longer ACTIVE.
  */
-async function claimWhenFree(executor: RunExecutor, child: Run, stepId: string, signal: AbortSignal): Promise<Run | null> {
+async function claimWhenFree(executor: ChainHost, child: Run, stepId: string, signal: AbortSignal): Promise<Run | null> {
   let announced = false;
   for (;;) {
     const runs = executor.runs();

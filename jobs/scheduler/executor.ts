@@ -1,10 +1,11 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { Automation, AutomationKind, Run, RunStatus } from '../../api/entities/index.js';
-import { DataService } from '../../api/services/data.service.js';
-import { buildPlan } from '../../api/services/run-plan.js';
-import { RunService, type RunOutcome } from '../../api/services/run.service.js';
-import type { SecretBox } from '../../api/services/secrets.js';
+import { Automation, AutomationKind, Run, RunStatus } from '../../core/db/entities/index.js';
+import { DataService } from '../warehouse/data.service.js';
+import { buildPlan } from '../runs/run-plan.js';
+import { RunService, type RunOutcome } from '../runs/run.service.js';
+import type { SecretBox } from '../../core/secrets.js';
 import { EtlRunner } from '../runners/etl.runner.js';
 import { RunCancelledError, RunFailedError, type Runner } from '../runners/runner.js';
 import { ScriptRunner } from '../runners/script.runner.js';
@@ -207,4 +208,3 @@ export class RunExecutor {
   }
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

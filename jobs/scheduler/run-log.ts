@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RunService } from '../../api/services/run.service.js';
+import type { RunService } from '../runs/run.service.js';
 
 /** How often buffered log lines are written while a run goes on (ms): the run page shows them as they come. */
 const FLUSH_MS = 500;

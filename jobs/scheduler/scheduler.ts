@@ -1,9 +1,9 @@
 import { Agenda, type AgendaBackend, type Job } from 'agenda';
 import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
 import type { Logger } from 'pino';
-import { Automation, AutomationState, RunTrigger, type Run } from '../../api/entities/index.js';
-import { RunService } from '../../api/services/run.service.js';
-import type { SecretBox } from '../../api/services/secrets.js';
+import { Automation, AutomationState, RunTrigger, type Run } from '../../core/db/entities/index.js';
+import { RunService } from '../runs/run.service.js';
+import type { SecretBox } from '../../core/secrets.js';
 import type { Runner } from '../runners/runner.js';
 import type { SftpState } from '../runners/sftp-state.js';
 import type { Warehouse } from '../warehouse/warehouse.js';

@@ -1,4 +1,4 @@
-import { BadUserInputError } from '../../api/errors/index.js';
+import { BadUserInputError } from '../../core/errors.js';
 
 /**
  * An invalid transform. `path` is the JSON path of the problem, prefixed by `transform`

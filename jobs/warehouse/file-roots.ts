@@ -1,6 +1,7 @@
 import { constants, mkdirSync, realpathSync } from 'node:fs';
 import { open, readdir, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { defaultFileRoot, isInside } from '../../core/paths.js';
 
 /** Why a FILE datasource's path is refused. */
 export type FileRefusal = 'OUTSIDE_ROOTS' | 'PROTECTED' | 'NOT_A_FILE' | 'MISSING' | 'UNREADABLE' | 'CHANGED';
@@ -24,18 +25,6 @@ export interface FileRootsOptions {
   dataDir: string;
   /** More files never to read, wherever they are (the metadata database, the job store). */
   protectedFiles?: string[];
-}
-
-/** `child` is `parent` or lies under it (both absolute and normalized). */
-export function isInside(child: string, parent: string): boolean {
-  return child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
-}
-
-/** The default FILE_ROOTS directory, `DATA_DIR/files`, created when missing: its real path. */
-export function defaultFileRoot(dataDir: string): string {
-  const root = join(dataDir, 'files');
-  mkdirSync(root, { recursive: true });
-  return realpathSync(root);
 }
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (constants.O_NOCTTY ?? 0);

@@ -2,7 +2,9 @@ import { constants, createReadStream, type ReadStream } from 'node:fs';
 import { access, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse } from 'csv-parse';
-import type { Row } from './warehouse.js';
+import type { BadRecord, Row } from '../../core/rows.js';
+
+export type { BadRecord };
 
 export type FileFormat = 'csv' | 'jsonl';
 
@@ -29,13 +31,6 @@ export class FileRowError extends Error {
   }
 }
 
-/** A record that could not be read: where, why, the raw text and the fields parsed so far. */
-export interface BadRecord {
-  line: number;
-  message: string;
-  raw: string;
-  fields: Row | null;
-}
 
 /** Longest CSV record or JSON line read (bytes): a file without line breaks fails here instead of filling memory. */
 export const MAX_RECORD_BYTES = 32 * 1024 * 1024;

@@ -1,4 +1,4 @@
-import type { Row } from './warehouse.js';
+import type { Row } from '../../core/rows.js';
 
 /** Most bytes of row data (as JSON) one answer carries: a page of `rows`, or all the samples of a preview together. */
 export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatasourceKind, JoinType, WriteMode } from '../../api/entities/index.js';
+import { DatasourceKind, JoinType, WriteMode } from '../../core/db/entities/index.js';
 import { ownerTag } from '../sandbox/owner.js';
 import { FileRoots } from './file-roots.js';
 import { readFileRows, type BadRecord } from './files.js';

@@ -1,11 +1,11 @@
-import type { DatasourceKind, JoinType, WriteMode } from '../../api/entities/index.js';
-import type { BadRecord } from './files.js';
+import type { DatasourceKind, JoinType, WriteMode } from '../../core/db/entities/index.js';
+import type { BadRecord, Row } from '../../core/rows.js';
 import type { FileRoots } from './file-roots.js';
 import type { RequestLimiter } from './limits.js';
 
-export type Row = Record<string, unknown>;
+export type { Row };
 
-export { WriteMode } from '../../api/entities/index.js';
+export { WriteMode } from '../../core/db/entities/index.js';
 
 /** What the warehouse needs to know about a datasource (never its user-given name: tables are named by id). */
 export interface DatasourceSpec {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDemo } from '../../api/demo/workspace.js';
-import { SecretBox } from '../../api/services/secrets.js';
+import { SecretBox } from '../../core/secrets.js';
 import { TEST_SECRET_KEY, type TestServer } from '../helpers/server.js';
 import { eventually, RUN_FIELDS, schedulerServer } from '../scheduler/helpers.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutomationService } from '../../api/services/automation.service.js';
-import { SecretBox } from '../../api/services/secrets.js';
+import { SecretBox } from '../../core/secrets.js';
 import { serverWithFactories, type Factories, uniqueName, type Ref } from '../factories/index.js';
 import { TEST_SECRET_KEY, type TestServer } from '../helpers/server.js';
 import { finished, runNow } from '../scheduler/helpers.js';

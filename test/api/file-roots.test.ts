@@ -3,7 +3,7 @@ import { linkSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } 
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Datasource } from '../../api/entities/index.js';
+import { Datasource } from '../../core/db/entities/index.js';
 import { uniqueName, type Factories, type Ref } from '../factories/index.js';
 import type { TestServer } from '../helpers/server.js';
 import { finished, runNow, schedulerWithFactories } from '../scheduler/helpers.js';

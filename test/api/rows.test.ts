@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WriteMode } from '../../api/entities/index.js';
-import { DataService } from '../../api/services/data.service.js';
+import { WriteMode } from '../../core/db/entities/index.js';
+import { DataService } from '../../jobs/warehouse/data.service.js';
 import { serverWithFactories, type Factories } from '../factories/index.js';
 import type { TestServer } from '../helpers/server.js';
 

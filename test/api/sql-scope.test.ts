@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EtlStep } from '../../api/entities/index.js';
+import { EtlStep } from '../../core/db/entities/index.js';
 import { tableOf } from '../../jobs/warehouse/sqlite-warehouse.js';
 import { uniqueName, type Factories, type Ref } from '../factories/index.js';
 import type { TestServer } from '../helpers/server.js';

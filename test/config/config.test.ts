@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../api/config.js';
+import { ConfigError, loadConfig } from '../../core/config.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'tributary-config-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openOrm, ormConfig } from '../../api/db/orm.js';
-import { MIGRATIONS } from '../../api/db/migrations/index.js';
-import { Datasource, DatasourceKind } from '../../api/entities/index.js';
+import { openOrm, ormConfig } from '../../core/db/orm.js';
+import { MIGRATIONS } from '../../core/db/migrations/index.js';
+import { Datasource, DatasourceKind } from '../../core/db/entities/index.js';
 import { DatasourceService } from '../../api/services/datasource.service.js';
 import { LineageStore } from '../../api/lineage/store.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDemo } from '../../api/demo/workspace.js';
-import { SecretBox } from '../../api/services/secrets.js';
+import { SecretBox } from '../../core/secrets.js';
 import { TEST_SECRET_KEY, startTestServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;

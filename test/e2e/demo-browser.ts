@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { Page } from 'playwright-core';
 import { loadDemo } from '../../api/demo/workspace.js';
-import { SecretBox } from '../../api/services/secrets.js';
+import { SecretBox } from '../../core/secrets.js';
 import { buildWebIfStale, collectPageErrors, launchChromium, type RunningBrowser } from '../helpers/browser.js';
 import { TEST_SECRET_KEY, startTestServer, type TestServer } from '../helpers/server.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { loadConfig } from '../../api/config.js';
+import { loadConfig } from '../../core/config.js';
 import { startServer, type RunningServer } from '../../api/server.js';
 import { TEST_SECRET_KEY } from '../helpers/server.js';
 

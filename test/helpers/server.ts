@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { loadConfig } from '../../api/config.js';
+import { loadConfig } from '../../core/config.js';
 import { startServer, type RunningServer } from '../../api/server.js';
 
 export interface GraphQLErrorShape {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AutomationKind, AutomationState, ScriptTokenKind } from '../../api/entities/index.js';
+import { AutomationKind, AutomationState, ScriptTokenKind } from '../../core/db/entities/index.js';
 import { Graph, type AutomationRow } from '../../api/lineage/graph.js';
 
 const automation = (id: string, state = AutomationState.ACTIVE, schedule_cron: string | null = null): AutomationRow => ({

@@ -154,7 +154,7 @@ describe(SelectorError.name, () => {
     expect(error).toBeInstanceOf(SelectorError);
     const selectorError = error as SelectorError;
     expect(selectorError.position).toBe(position);
-    expect(selectorError.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.select' });
+    expect([selectorError.code, selectorError.details.field]).toEqual(['BAD_USER_INPUT', 'filter.select']);
     expect(selectorError.message).toMatch(message);
     expect(selectorError.message).toMatch(new RegExp(` at position ${position}$`));
   });

@@ -2,13 +2,13 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataService } from '../../api/services/data.service.js';
-import { buildPlan } from '../../api/services/run-plan.js';
+import { DataService } from '../../jobs/warehouse/data.service.js';
+import { buildPlan } from '../../jobs/runs/run-plan.js';
 import { EtlRunner } from '../../jobs/runners/etl.runner.js';
 import { RunCancelledError, RunFailedError, type RunContext } from '../../jobs/runners/runner.js';
 import { serverWithFactories, type Factories, type Ref } from '../factories/index.js';
 import { TEST_SECRET_KEY, type TestServer } from '../helpers/server.js';
-import { SecretBox } from '../../api/services/secrets.js';
+import { SecretBox } from '../../core/secrets.js';
 
 const ROWS = `query($id: ID!) { rows(datasourceId: $id, first: 100) { nodes } }`;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AutomationKind, DatasourceKind, ScriptLanguage, WriteMode } from '../../api/entities/index.js';
+import { AutomationKind, DatasourceKind, ScriptLanguage, WriteMode } from '../../core/db/entities/index.js';
 import type { RunContext } from '../../jobs/runners/runner.js';
 import type { ScriptPlan } from '../../jobs/runners/script.runner.js';
 import type { DatasourceSpec } from '../../jobs/warehouse/warehouse.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasourceKind, ScriptLanguage, WriteMode } from '../../api/entities/index.js';
+import { DatasourceKind, ScriptLanguage, WriteMode } from '../../core/db/entities/index.js';
 import { RunCancelledError, RunFailedError } from '../../jobs/runners/runner.js';
 import { ScriptRunner } from '../../jobs/runners/script.runner.js';
 import { SqliteWarehouse } from '../../jobs/warehouse/sqlite-warehouse.js';

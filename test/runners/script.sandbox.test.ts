@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScriptLanguage } from '../../api/entities/index.js';
+import { ScriptLanguage } from '../../core/db/entities/index.js';
 import { RunCancelledError } from '../../jobs/runners/runner.js';
 import { ScriptRunner } from '../../jobs/runners/script.runner.js';
 import { openScripts } from '../../jobs/sandbox/setup.js';

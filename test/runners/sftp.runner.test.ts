@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AutomationKind, DatasourceKind, WriteMode } from '../../api/entities/index.js';
+import { AutomationKind, DatasourceKind, WriteMode } from '../../core/db/entities/index.js';
 import { RunCancelledError, RunFailedError, type AutomationPlan, type RunContext, type SftpSettings } from '../../jobs/runners/runner.js';
 import { SftpState } from '../../jobs/runners/sftp-state.js';
 import { SftpImportRunner } from '../../jobs/runners/sftp.runner.js';

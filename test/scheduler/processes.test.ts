@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openOrm } from '../../api/db/orm.js';
-import { RunTrigger } from '../../api/entities/index.js';
-import { RunService } from '../../api/services/run.service.js';
+import { openOrm } from '../../core/db/orm.js';
+import { RunTrigger } from '../../core/db/entities/index.js';
+import { RunService } from '../../jobs/runs/run.service.js';
 import { PROCESS_ENV, spawnTsx, startServerProcess, type Spawned } from '../helpers/process.js';
 import { eventually, sleepyScript } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BadUserInputError } from '../../api/errors/index.js';
+import { BadUserInputError } from '../../core/errors.js';
 import { compileExpression, parseExpression, referencedColumns, TransformError } from '../../jobs/transform/expression.js';
 
 const db = new sqlite3.Database(':memory:');
@@ -235,14 +235,14 @@ describe('errors', () => {
   ])('%s', (text, message) => {
     const err = errorOf(() => parseExpression(text, 'transform.steps[2].where'));
     expect(err.message).toBe(message);
-    expect(err.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'transform.steps[2].where' });
+    expect([err.code, err.details]).toEqual(['BAD_USER_INPUT', { field: 'transform.steps[2].where' }]);
   });
 
   it('refuses an empty expression', () => {
     for (const text of ['', '   ', '\n']) {
       const err = errorOf(() => parseExpression(text, 'transform.steps[0].where'));
       expect(err.message).toBe('the expression is empty');
-      expect(err.extensions.field).toBe('transform.steps[0].where');
+      expect(err.details.field).toBe('transform.steps[0].where');
     }
   });
 

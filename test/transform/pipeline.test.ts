@@ -1,6 +1,6 @@
 import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BadUserInputError } from '../../api/errors/index.js';
+import { BadUserInputError } from '../../core/errors.js';
 import { compileTransform, parseTransform, quoteIdent, TransformError, type Transform } from '../../jobs/transform/pipeline.js';
 
 type Row = Record<string, unknown>;
@@ -47,7 +47,7 @@ function errorOf(fn: () => unknown): TransformError {
   } catch (err) {
     expect(err).toBeInstanceOf(TransformError);
     expect(err).toBeInstanceOf(BadUserInputError);
-    expect((err as TransformError).extensions.code).toBe('BAD_USER_INPUT');
+    expect((err as TransformError).code).toBe('BAD_USER_INPUT');
     return err as TransformError;
   }
   throw new Error('expected a TransformError');
@@ -204,7 +204,7 @@ describe('compiled pipelines on SQLite', () => {
     expect(ids(await all(compiled.sql, compiled.params))).toEqual([8, 1]);
     expect(compileTransform(parseTransform(steps({ op: 'select', columns: ['id'] })), '"t"').columns).toEqual(['id']);
     const rename = errorOf(() => compileTransform(parseTransform(steps({ op: 'rename', columns: { a: 'b' } })), '"t"'));
-    expect(rename.extensions.field).toBe('transform.steps[0]');
+    expect(rename.details.field).toBe('transform.steps[0]');
     expect(rename.message).toBe('a rename step needs the input columns to be known; pass them to compileTransform');
     // Once a select makes the columns known, derive works.
     const derive = parseTransform(steps({ op: 'select', columns: ['id'] }, { op: 'derive', columns: { twice: 'id * 2' } }, { op: 'limit', count: 1 }));
@@ -312,7 +312,7 @@ describe('validation errors', () => {
     ['sql that is too long', { sql: `SELECT * FROM input WHERE 1 ${' '.repeat(100_000)}` }, 'transform.sql', /^the SQL query is too long \(100028 characters; at most 100000\)$/],
   ])('%s', (_name, json, field, message) => {
     const err = errorOf(() => parseTransform(json, COLUMNS));
-    expect(err.extensions.field).toBe(field);
+    expect(err.details.field).toBe(field);
     if (typeof message === 'string') expect(err.message).toBe(message);
     else expect(err.message).toMatch(message);
   });
@@ -320,7 +320,7 @@ describe('validation errors', () => {
   it('checks columns only when they are known', () => {
     const transform = steps({ op: 'select', columns: ['nope'] }, { op: 'filter', where: 'nope > 1' });
     expect(parseTransform(transform)).toMatchObject({ kind: 'pipeline', steps: [{ op: 'select', columns: ['nope'] }, { op: 'filter', source: 'nope > 1' }] });
-    expect(errorOf(() => compileTransform(parseTransform(transform), '"t"', COLUMNS)).extensions.field).toBe('transform.steps[0].columns[0]');
+    expect(errorOf(() => compileTransform(parseTransform(transform), '"t"', COLUMNS)).details.field).toBe('transform.steps[0].columns[0]');
   });
 
   it('reports the example with a distinct that drops the sort column', () => {
@@ -332,7 +332,7 @@ describe('validation errors', () => {
       { op: 'sort', by: [{ column: 'revenue', desc: true }] },
     );
     const err = errorOf(() => parseTransform(json, COLUMNS));
-    expect(err.extensions.field).toBe('transform.steps[7].by[0].column');
+    expect(err.details.field).toBe('transform.steps[7].by[0].column');
     expect(err.message).toBe('unknown column "revenue"; available columns: "country"');
   });
 

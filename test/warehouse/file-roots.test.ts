@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasourceKind } from '../../api/entities/index.js';
+import { DatasourceKind } from '../../core/db/entities/index.js';
 import { FileAccessError, FileRoots } from '../../jobs/warehouse/file-roots.js';
 import { readFileRows } from '../../jobs/warehouse/files.js';
 import { SqliteWarehouse } from '../../jobs/warehouse/sqlite-warehouse.js';

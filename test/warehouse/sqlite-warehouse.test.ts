@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasourceKind, JoinType, WriteMode } from '../../api/entities/index.js';
+import { DatasourceKind, JoinType, WriteMode } from '../../core/db/entities/index.js';
 import { SqliteWarehouse, MissingDataError } from '../../jobs/warehouse/sqlite-warehouse.js';
 import type { DatasourceSpec, Row } from '../../jobs/warehouse/warehouse.js';
 

@@ -1,28 +1,17 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { AfterImport, ErrorPolicy, ErrorRecordFormat, ScriptLanguage, WriteMode } from '../../entities/enums.js';
+import { AfterImport, ErrorPolicy, ErrorRecordFormat, ScriptLanguage, WriteMode } from '../../../core/enums.js';
+import type * as In from '../../services/inputs.js';
 
 @InputType('ScheduleInput')
-export class ScheduleInput {
+export class ScheduleInput implements In.ScheduleInput {
   @Field(() => String, { description: 'Cron expression, 5 fields or 6 with seconds first' }) cron!: string;
   @Field(() => String, { nullable: true, description: 'IANA time zone; defaults to UTC' }) timezone?: string | null;
 }
 
-/** Fields every automation kind shares. */
-export interface CommonAutomationInput {
-  name?: string | null;
-  description?: string | null;
-  schedule?: ScheduleInput | null;
-  /** Data automations only (not chain tasks). */
-  writeMode?: WriteMode | null;
-  writeKeys?: string[] | null;
-  errorPolicy?: ErrorPolicy | null;
-  errorDatasourceId?: string | null;
-  errorRecordFormat?: ErrorRecordFormat | null;
-}
 
 @InputType('CreateEtlStepInput')
-export class CreateEtlStepInput implements CommonAutomationInput {
+export class CreateEtlStepInput implements In.CreateEtlStepInput {
   @Field(() => String) name!: string;
   @Field(() => String, { nullable: true }) description?: string | null;
   @Field(() => ID) inputId!: string;
@@ -37,7 +26,7 @@ export class CreateEtlStepInput implements CommonAutomationInput {
 }
 
 @InputType('UpdateEtlStepInput')
-export class UpdateEtlStepInput implements CommonAutomationInput {
+export class UpdateEtlStepInput implements In.UpdateEtlStepInput {
   @Field(() => String, { nullable: true }) name?: string | null;
   @Field(() => String, { nullable: true }) description?: string | null;
   @Field(() => ID, { nullable: true }) inputId?: string | null;
@@ -52,7 +41,7 @@ export class UpdateEtlStepInput implements CommonAutomationInput {
 }
 
 @InputType('CreateSftpImportInput')
-export class CreateSftpImportInput implements CommonAutomationInput {
+export class CreateSftpImportInput implements In.CreateSftpImportInput {
   @Field(() => String) name!: string;
   @Field(() => String, { nullable: true }) description?: string | null;
   @Field(() => String) host!: string;
@@ -75,7 +64,7 @@ export class CreateSftpImportInput implements CommonAutomationInput {
 }
 
 @InputType('UpdateSftpImportInput')
-export class UpdateSftpImportInput implements CommonAutomationInput {
+export class UpdateSftpImportInput implements In.UpdateSftpImportInput {
   @Field(() => String, { nullable: true }) name?: string | null;
   @Field(() => String, { nullable: true }) description?: string | null;
   @Field(() => String, { nullable: true }) host?: string | null;
@@ -98,7 +87,7 @@ export class UpdateSftpImportInput implements CommonAutomationInput {
 }
 
 @InputType('CreateScriptInput')
-export class CreateScriptInput implements CommonAutomationInput {
+export class CreateScriptInput implements In.CreateScriptInput {
   @Field(() => String) name!: string;
   @Field(() => String, { nullable: true }) description?: string | null;
   @Field(() => ScriptLanguage) language!: ScriptLanguage;
@@ -118,7 +107,7 @@ export class CreateScriptInput implements CommonAutomationInput {
 }
 
 @InputType('UpdateScriptInput')
-export class UpdateScriptInput implements CommonAutomationInput {
+export class UpdateScriptInput implements In.UpdateScriptInput {
   @Field(() => String, { nullable: true }) name?: string | null;
   @Field(() => String, { nullable: true }) description?: string | null;
   @Field(() => ScriptLanguage, { nullable: true }) language?: ScriptLanguage | null;
@@ -137,7 +126,7 @@ export class UpdateScriptInput implements CommonAutomationInput {
 }
 
 @InputType('CreateChainTaskInput')
-export class CreateChainTaskInput implements CommonAutomationInput {
+export class CreateChainTaskInput implements In.CreateChainTaskInput {
   @Field(() => String) name!: string;
   @Field(() => String, { nullable: true }) description?: string | null;
   @Field(() => [ID], { description: 'Automations to trigger, in order' }) stepIds!: string[];
@@ -146,7 +135,7 @@ export class CreateChainTaskInput implements CommonAutomationInput {
 }
 
 @InputType('UpdateChainTaskInput')
-export class UpdateChainTaskInput implements CommonAutomationInput {
+export class UpdateChainTaskInput implements In.UpdateChainTaskInput {
   @Field(() => String, { nullable: true }) name?: string | null;
   @Field(() => String, { nullable: true }) description?: string | null;
   @Field(() => [ID], { nullable: true }) stepIds?: string[] | null;

@@ -1,14 +1,15 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { DatasourceKind, JoinType } from '../../entities/enums.js';
+import { DatasourceKind, JoinType } from '../../../core/enums.js';
+import type * as In from '../../services/inputs.js';
 
 @InputType('ColumnInput')
-export class ColumnInput {
+export class ColumnInput implements In.ColumnInput {
   @Field(() => String) name!: string;
   @Field(() => String) type!: string;
 }
 
 @InputType('JoinInput', { description: 'How a JOIN datasource joins its two sources' })
-export class JoinInput {
+export class JoinInput implements In.JoinInput {
   @Field(() => ID) leftId!: string;
   @Field(() => ID) rightId!: string;
   @Field(() => String) leftKey!: string;
@@ -17,7 +18,7 @@ export class JoinInput {
 }
 
 @InputType('CreateDatasourceInput')
-export class CreateDatasourceInput {
+export class CreateDatasourceInput implements In.CreateDatasourceInput {
   @Field(() => String) name!: string;
   @Field(() => DatasourceKind) kind!: DatasourceKind;
   @Field(() => String, { nullable: true }) description?: string | null;
@@ -28,7 +29,7 @@ export class CreateDatasourceInput {
 }
 
 @InputType('UpdateDatasourceInput', { description: 'Only the fields given change; the kind cannot change' })
-export class UpdateDatasourceInput {
+export class UpdateDatasourceInput implements In.UpdateDatasourceInput {
   @Field(() => String, { nullable: true }) name?: string | null;
   @Field(() => String, { nullable: true }) description?: string | null;
   @Field(() => [String], { nullable: true }) tags?: string[] | null;

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { AutomationState, LineageNodeType, RunStatus, ScriptLanguage } from '../../entities/index.js';
+import { AutomationState, LineageNodeType, RunStatus, ScriptLanguage } from '../../../core/db/entities/index.js';
 import { LineageEdgeKind } from '../../lineage/query.js';
 
 registerEnumType(LineageEdgeKind, {

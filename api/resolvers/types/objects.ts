@@ -1,6 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { Automation, Datasource, JoinType, LineageNodeType, Run } from '../../entities/index.js';
+import { Automation, Datasource, JoinType, LineageNodeType, Run } from '../../../core/db/entities/index.js';
 import { connectionType } from '../../graphql/connection.js';
+import { AutomationObject, DatasourceObject, RunObject } from './entities.js';
 
 @ObjectType('JoinSpec', { description: 'How a JOIN datasource joins its two sources' })
 export class JoinSpec {
@@ -27,6 +28,6 @@ export class Dependent {
   @Field(() => String, { description: 'Why it depends on it, e.g. "declares it as input"' }) reason!: string;
 }
 
-export const DatasourceConnection = connectionType('Datasource', Datasource);
-export const AutomationConnection = connectionType('Automation', Automation);
-export const RunConnection = connectionType('Run', Run);
+export const DatasourceConnection = connectionType('Datasource', DatasourceObject);
+export const AutomationConnection = connectionType('Automation', AutomationObject);
+export const RunConnection = connectionType('Run', RunObject);

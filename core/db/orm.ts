@@ -1,6 +1,6 @@
 import { MikroORM, type Options } from '@mikro-orm/sqlite';
 import { Migrator } from '@mikro-orm/migrations';
-import { ENTITIES } from '../entities/index.js';
+import { ENTITIES } from './entities/index.js';
 import { MIGRATIONS } from './migrations/index.js';
 
 export interface OrmOptions {

@@ -1,4 +1,4 @@
-import type { Run } from '../entities/index.js';
+import type { Run } from '../../core/db/entities/index.js';
 
 /**
  * What the API asks of the scheduler (jobs/scheduler implements it): queue runs, keep the job

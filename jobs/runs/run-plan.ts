@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { Automation, AutomationIo, Datasource, EtlStep, IoDirection, Script, SftpImport } from '../entities/index.js';
-import { NotFoundError } from '../errors/index.js';
-import type { AutomationPlan, SftpSettings } from '../../jobs/runners/runner.js';
-import type { DataService } from './data.service.js';
-import type { SecretBox } from './secrets.js';
+import { Automation, AutomationIo, Datasource, EtlStep, IoDirection, Script, SftpImport } from '../../core/db/entities/index.js';
+import { NotFoundError } from '../../core/errors.js';
+import type { AutomationPlan, SftpSettings } from '../runners/runner.js';
+import type { DataService } from '../warehouse/data.service.js';
+import type { SecretBox } from '../../core/secrets.js';
 
 /**
  * Resolves an automation, its declared datasources and its settings into the plain plan a

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DateTimeType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Opt, type Ref } from '@mikro-orm/core';
-import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Automation } from './automation.js';
-import { RunStatus, RunTrigger } from './enums.js';
+import { RunStatus, RunTrigger } from '../../enums.js';
 
 /**
  * One execution of an automation. A chain task's run has a child run per step (`parentRun`).
@@ -12,56 +11,44 @@ import { RunStatus, RunTrigger } from './enums.js';
 @Index({ properties: ['automation', 'queuedAt'] })
 @Index({ properties: ['status', 'automation'] })
 @Index({ properties: ['finishedAt'] })
-@ObjectType('Run', { description: 'One execution of an automation' })
 export class Run {
   @PrimaryKey({ type: 'uuid' })
-  @Field(() => ID)
   id: string = randomUUID();
 
   @ManyToOne({ entity: () => Automation, ref: true, deleteRule: 'cascade' })
   automation!: Ref<Automation>;
 
   @Enum({ items: () => RunStatus, type: 'string' })
-  @Field(() => RunStatus)
   status: RunStatus & Opt = RunStatus.QUEUED;
 
   @Enum({ items: () => RunTrigger, type: 'string' })
-  @Field(() => String, { description: 'SCHEDULE, MANUAL or CHAIN' })
   trigger!: RunTrigger;
 
   @ManyToOne({ entity: () => Run, ref: true, nullable: true, deleteRule: 'cascade' })
   parentRun?: Ref<Run> | null;
 
   @Property({ type: DateTimeType })
-  @Field(() => Date)
   queuedAt: Date & Opt = new Date();
 
   @Property({ type: DateTimeType, nullable: true })
-  @Field(() => Date, { nullable: true })
   startedAt?: Date | null;
 
   @Property({ type: DateTimeType, nullable: true })
-  @Field(() => Date, { nullable: true })
   finishedAt?: Date | null;
 
   @Property({ type: 'integer', nullable: true })
-  @Field(() => Int, { nullable: true })
   rowsRead?: number | null;
 
   @Property({ type: 'integer', nullable: true })
-  @Field(() => Int, { nullable: true })
   rowsWritten?: number | null;
 
   @Property({ type: 'integer', nullable: true })
-  @Field(() => Int, { nullable: true, description: 'Rows the error policy discarded or set aside' })
   errorRecords?: number | null;
 
   @Property({ type: 'text', nullable: true })
-  @Field(() => String, { nullable: true })
   error?: string | null;
 
   @Property({ type: 'integer', default: 0 })
-  @Field(() => Int, { description: 'Schedule ticks or manual requests that came while this run was queued and were folded into it' })
   coalesced: number & Opt = 0;
 
   /** Process running it ("host:pid:start"), for telling a dead worker's run from a live one's. */

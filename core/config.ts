@@ -1,6 +1,6 @@
 import { mkdirSync, accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { defaultFileRoot, isInside } from '../jobs/warehouse/file-roots.js';
+import { defaultFileRoot, isInside } from './paths.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

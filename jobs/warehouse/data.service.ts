@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { ChangedEntity, Datasource, DatasourceKind } from '../entities/index.js';
-import { BadUserInputError, DataUnavailableError, NotFoundError } from '../errors/index.js';
-import { MissingDataError } from '../../jobs/warehouse/sqlite-warehouse.js';
-import { FileAccessError } from '../../jobs/warehouse/file-roots.js';
-import { FileRowError } from '../../jobs/warehouse/files.js';
-import { AnswerTooLargeError, MAX_ANSWER_BYTES, MAX_VALUE_BYTES, QueryTimeoutError, WarehouseBusyError } from '../../jobs/warehouse/limits.js';
-import type { DataStats, DatasourceSpec, RowPage, Warehouse } from '../../jobs/warehouse/warehouse.js';
-import { writeOne } from './transaction.js';
+import { ChangedEntity, Datasource, DatasourceKind } from '../../core/db/entities/index.js';
+import { BadUserInputError, DataUnavailableError, NotFoundError } from '../../core/errors.js';
+import { MissingDataError } from './sqlite-warehouse.js';
+import { FileAccessError } from './file-roots.js';
+import { FileRowError } from './files.js';
+import { AnswerTooLargeError, MAX_ANSWER_BYTES, MAX_VALUE_BYTES, QueryTimeoutError, WarehouseBusyError } from './limits.js';
+import type { DataStats, DatasourceSpec, RowPage, Warehouse } from './warehouse.js';
+import { writeOne } from '../../core/db/transaction.js';
 
 /** Joins of joins deeper than this are refused when read (cycles are refused when saved). */
 const MAX_JOIN_DEPTH = 64;

@@ -1,4 +1,3 @@
-import { registerEnumType } from 'type-graphql';
 
 export enum DatasourceKind {
   STORAGE = 'STORAGE',
@@ -80,44 +79,3 @@ export enum ErrorRecordFormat {
   /** The record as far as it was parsed: its fields by column name. */
   STAGE_RECORD = 'STAGE_RECORD',
 }
-
-registerEnumType(DatasourceKind, { name: 'DatasourceKind' });
-registerEnumType(JoinType, { name: 'JoinType' });
-registerEnumType(AutomationKind, { name: 'AutomationKind' });
-registerEnumType(ScriptLanguage, { name: 'ScriptLanguage' });
-registerEnumType(RunStatus, { name: 'RunStatus' });
-registerEnumType(AutomationState, {
-  name: 'AutomationState',
-  valuesConfig: {
-    ACTIVE: { description: 'Runs on its schedule and when triggered' },
-    PAUSED: { description: 'No new runs; a run in flight finishes' },
-    STOPPED: { description: 'No new runs; a run in flight is cancelled' },
-    DEACTIVATED: { description: 'Switched off until started again' },
-  },
-});
-registerEnumType(LineageNodeType, { name: 'LineageNodeType' });
-registerEnumType(WriteMode, {
-  name: 'WriteMode',
-  valuesConfig: {
-    REPLACE: { description: 'The output becomes exactly the new rows, swapped in when the run succeeds' },
-    APPEND: { description: 'New rows are added to the output' },
-    UPSERT: { description: 'Rows matching on writeKeys are updated, others inserted' },
-  },
-});
-registerEnumType(AfterImport, {
-  name: 'AfterImport',
-  valuesConfig: {
-    KEEP: { description: 'Leave the file; it is remembered (name, size, mtime) and not imported again' },
-    DELETE: { description: 'Delete the file from the server' },
-    MOVE: { description: 'Move the file to moveToDir on the server' },
-  },
-});
-registerEnumType(ErrorPolicy, {
-  name: 'ErrorPolicy',
-  valuesConfig: {
-    FAIL_RUN: { description: 'The first bad row fails the run (default)' },
-    DISCARD: { description: 'Bad rows are skipped and counted' },
-    TO_DATASOURCE: { description: 'Bad rows are written to errorDatasource' },
-  },
-});
-registerEnumType(ErrorRecordFormat, { name: 'ErrorRecordFormat' });

@@ -5,8 +5,8 @@ import { LineageChange, LineageVersion } from './lineage-change.js';
 import { AutomationIo, ChainStep, ScriptToken } from './links.js';
 import { Run, RunLog } from './run.js';
 
-export * from './enums.js';
-export { Automation, AUTOMATION_TYPE_NAMES } from './automation.js';
+export * from '../../enums.js';
+export { Automation } from './automation.js';
 export { ChainTask, EtlStep, Script, SftpImport } from './automation-kinds.js';
 export { Column, Datasource } from './datasource.js';
 export { AutomationIo, ChainStep, ScriptToken, ScriptTokenKind } from './links.js';

@@ -1,4 +1,4 @@
-import { BadUserInputError } from '../errors/index.js';
+import { BadUserInputError } from './errors.js';
 
 /** Size limits on user input; anything larger is refused with BAD_USER_INPUT. */
 export const LIMITS = {

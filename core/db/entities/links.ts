@@ -1,7 +1,7 @@
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, type Ref } from '@mikro-orm/core';
 import { Automation } from './automation.js';
 import { Datasource } from './datasource.js';
-import { IoDirection } from './enums.js';
+import { IoDirection } from '../../enums.js';
 
 /** A datasource an automation declares as input or output. The FK forbids deleting a declared datasource. */
 @Entity({ tableName: 'automation_io' })

@@ -1,8 +1,8 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { ChangedEntity } from '../entities/index.js';
-import { ConflictError } from '../errors/index.js';
-import { ChangeSet, beginWrite, recordChanges } from '../lineage/changes.js';
+import { ChangedEntity } from './entities/index.js';
+import { ConflictError } from '../errors.js';
+import { ChangeSet, beginWrite, recordChanges } from './change-log.js';
 
 /**
  * Runs a mutation in one transaction: it all commits or nothing does. The mutation names the

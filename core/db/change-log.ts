@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { ChangedEntity } from '../entities/index.js';
+import { ChangedEntity } from './entities/index.js';
 
 /** Changes older than this many versions are pruned; a process further behind rebuilds its graph. */
 const KEEP_VERSIONS = 10_000;

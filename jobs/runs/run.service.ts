@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { Automation, AutomationState, ChangedEntity, Run, RunLog, RunStatus, RunTrigger } from '../entities/index.js';
+import { Automation, AutomationState, ChangedEntity, Run, RunLog, RunStatus, RunTrigger } from '../../core/db/entities/index.js';
 import type { FilterQuery } from '@mikro-orm/core';
-import { BadUserInputError, ConflictError, NotFoundError } from '../errors/index.js';
-import { checkPageSize, decodeCursor, toPage, type Page } from '../graphql/connection.js';
-import type { ChangeSet } from '../lineage/changes.js';
-import { writeTransaction } from './transaction.js';
+import { BadUserInputError, ConflictError, NotFoundError } from '../../core/errors.js';
+import { checkPageSize, decodeCursor, toPage, type Page } from '../../core/paging.js';
+import type { ChangeSet } from '../../core/db/change-log.js';
+import { writeTransaction } from '../../core/db/transaction.js';
 
 /** A run's log keeps this many lines; later ones are counted, and the last line says how many were dropped. */
 export const MAX_LOG_LINES = 5_000;

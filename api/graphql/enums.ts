@@ -1,0 +1,56 @@
+import { registerEnumType } from 'type-graphql';
+import {
+  AfterImport,
+  AutomationKind,
+  AutomationState,
+  DatasourceKind,
+  ErrorPolicy,
+  ErrorRecordFormat,
+  JoinType,
+  LineageNodeType,
+  RunStatus,
+  ScriptLanguage,
+  WriteMode,
+} from '../../core/enums.js';
+
+// The domain's enums (core/enums.ts) as GraphQL enums: names and value descriptions of the API.
+registerEnumType(DatasourceKind, { name: 'DatasourceKind' });
+registerEnumType(JoinType, { name: 'JoinType' });
+registerEnumType(AutomationKind, { name: 'AutomationKind' });
+registerEnumType(ScriptLanguage, { name: 'ScriptLanguage' });
+registerEnumType(RunStatus, { name: 'RunStatus' });
+registerEnumType(AutomationState, {
+  name: 'AutomationState',
+  valuesConfig: {
+    ACTIVE: { description: 'Runs on its schedule and when triggered' },
+    PAUSED: { description: 'No new runs; a run in flight finishes' },
+    STOPPED: { description: 'No new runs; a run in flight is cancelled' },
+    DEACTIVATED: { description: 'Switched off until started again' },
+  },
+});
+registerEnumType(LineageNodeType, { name: 'LineageNodeType' });
+registerEnumType(WriteMode, {
+  name: 'WriteMode',
+  valuesConfig: {
+    REPLACE: { description: 'The output becomes exactly the new rows, swapped in when the run succeeds' },
+    APPEND: { description: 'New rows are added to the output' },
+    UPSERT: { description: 'Rows matching on writeKeys are updated, others inserted' },
+  },
+});
+registerEnumType(AfterImport, {
+  name: 'AfterImport',
+  valuesConfig: {
+    KEEP: { description: 'Leave the file; it is remembered (name, size, mtime) and not imported again' },
+    DELETE: { description: 'Delete the file from the server' },
+    MOVE: { description: 'Move the file to moveToDir on the server' },
+  },
+});
+registerEnumType(ErrorPolicy, {
+  name: 'ErrorPolicy',
+  valuesConfig: {
+    FAIL_RUN: { description: 'The first bad row fails the run (default)' },
+    DISCARD: { description: 'Bad rows are skipped and counted' },
+    TO_DATASOURCE: { description: 'Bad rows are written to errorDatasource' },
+  },
+});
+registerEnumType(ErrorRecordFormat, { name: 'ErrorRecordFormat' });

@@ -1,0 +1,53 @@
+import pg from 'pg';
+import { quoteIdent } from './sql.js';
+
+/** How one of our stores connects to PostgreSQL. */
+export interface PostgresPoolOptions {
+  /** Shown in pg_stat_activity, e.g. `tributary-warehouse`. */
+  applicationName: string;
+  /** The schema the store keeps its tables in: created when missing, and first on the search path. */
+  schema?: string;
+  /** Most connections the pool opens (default 10). */
+  max?: number;
+  /** Called when an idle connection fails (the server restarted, the network dropped): logged, never fatal. */
+  onIdleError?: (error: Error) => void;
+}
+
+/** int8 (counts, sums) as a JavaScript number when it fits, as text otherwise: never silently rounded. */
+function parseInt8(text: string): number | string {
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : text;
+}
+
+const TYPES = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === pg.types.builtins.INT8 && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * A connection pool for one store: its application name, its schema (created if missing) first on
+ * the search path of every connection, int8 parsed as numbers, and idle-connection errors handed
+ * to `onIdleError` instead of crashing the process.
+ */
+export async function openPostgresPool(url: string, options: PostgresPoolOptions): Promise<pg.Pool> {
+  const { schema } = options;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`schema name ${JSON.stringify(schema)} must be lower-case letters, digits and _`);
+  if (schema !== undefined) {
+    const setup = new pg.Client({ connectionString: url, application_name: options.applicationName });
+    await setup.connect();
+    try {
+      await setup.query(`create schema if not exists ${quoteIdent(schema)}`);
+    } finally {
+      await setup.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    application_name: options.applicationName,
+    max: options.max ?? 10,
+    types: TYPES,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema},public` }),
+  });
+  pool.on('error', (error) => options.onIdleError?.(error));
+  return pool;
+}
