@@ -1,14 +1,19 @@
 import 'reflect-metadata';
 import { exitOnSignals, loadConfigOrExit } from '../core/lifecycle.js';
 import { createLogger } from '../core/logger.js';
+import { SecretKeyMismatchError } from '../core/db/key-check.js';
 import { startServer } from './server.js';
 import { loadDemoIfEmpty } from './demo/workspace.js';
 
-/** `npm start`: API on HOST:PORT with data under DATA_DIR; `npm start -- --demo` loads the demo into an empty workspace. */
+/**
+ * `npm start`: API, UI and jobs on HOST:PORT with data under DATA_DIR; `npm start -- --demo` loads the
+ * demo into an empty workspace; `npm start -- --no-jobs` serves the API and UI only (runs go to
+ * `npm run worker` processes sharing the databases).
+ */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
-  const server = await startServer({ config, logger, secretKey: config.secretKey });
+  const server = await startServer({ config, logger, secretKey: config.secretKey, runJobs: !process.argv.includes('--no-jobs') });
   if (process.argv.includes('--demo')) {
     await loadDemoIfEmpty(server.orm, logger, config);
     await server.scheduler.reconcile(); // the demo's schedules, loaded behind the scheduler's back
@@ -17,6 +22,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error('Tributary failed to start:', error);
+  console.error('Tributary failed to start:', error instanceof SecretKeyMismatchError ? error.message : error);
   process.exit(1);
 });

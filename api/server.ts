@@ -11,7 +11,8 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { unwrapResolverError } from '@apollo/server/errors';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { GraphQLFormattedError } from 'graphql';
-import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Orm } from '../core/db/orm.js';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
 import { coercionErrorField, domainErrorOf, domainExtensions } from './graphql/errors.js';
@@ -20,7 +21,8 @@ import { createContext, requestSignal, type Context } from './graphql/context.js
 import { QUERY_LIMITS, formatQueryLimitError, queryCostPlugin, queryLimitRules } from './graphql/limits.js';
 import { buildAppSchema } from './graphql/schema.js';
 import { LineageStore } from './lineage/store.js';
-import type { SqliteWarehouse } from '../jobs/warehouse/sqlite-warehouse.js';
+import { describeLocation } from '../core/db/sql.js';
+import type { Warehouse } from '../jobs/warehouse/warehouse.js';
 import type { Scheduler } from '../jobs/scheduler/scheduler.js';
 import { openRuntime } from '../jobs/runtime.js';
 
@@ -30,8 +32,8 @@ const BODY_LIMIT = '4mb';
 export interface RunningServer {
   url: string;
   port: number;
-  orm: MikroORM;
-  warehouse: SqliteWarehouse;
+  orm: Orm;
+  warehouse: Warehouse;
   scheduler: Scheduler;
   close(): Promise<void>;
 }
@@ -44,6 +46,8 @@ export interface ServerOptions {
   onQuery?: (sql: string) => void;
   /** The built web UI (Vite's output); defaults to `web/dist` in this package. */
   webDist?: string;
+  /** False: API only (`--no-jobs`), stateless; runs go to the workers (`npm run worker`). Default true. */
+  runJobs?: boolean;
 }
 
 /** Where `npm run build:web` writes the web UI. */
@@ -72,12 +76,22 @@ export function formatError(logger: Logger) {
 }
 
 /** Opens the database (applying migrations), then serves `/graphql`, `/healthz` and the web UI. */
-export async function startServer({ config, logger, secretKey, onQuery, webDist = WEB_DIST }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ config, logger, secretKey, onQuery, webDist = WEB_DIST, runJobs = true }: ServerOptions): Promise<RunningServer> {
   const lineage = new LineageStore();
+  let ormForEvents: Orm | undefined;
   const runtime = await openRuntime(config, logger, {
     secretKey,
     onQuery,
-    beforeScheduler: async (orm) => void (await lineage.current(orm.em.fork() as EntityManager)), // the graph before the first request
+    runJobs,
+    beforeScheduler: async (orm) => {
+      ormForEvents = orm;
+      await lineage.current(orm.em.fork() as EntityManager); // the graph before the first request
+    },
+    // Another process changed the lineage (PostgreSQL): catch up now rather than at the next request.
+    onLineageChanged: () => {
+      if (!ormForEvents) return;
+      lineage.current(ormForEvents.em.fork() as EntityManager).catch((error: unknown) => logger.warn({ err: error }, 'could not catch the lineage graph up'));
+    },
   });
   const { orm, secrets, warehouse, sftpState, scheduler } = runtime;
   const app = express();
@@ -130,7 +144,7 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  logger.info({ url, dataDir: config.dataDir, database: config.databaseFile }, 'Tributary is listening');
+  logger.info({ url, dataDir: config.dataDir, database: describeLocation(config.database), warehouse: describeLocation(config.warehouse), runsJobs: runJobs }, 'Tributary is listening');
 
   let closing: Promise<void> | undefined;
   return {

@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EntityManager } from '@mikro-orm/sqlite';
-import { openOrm } from '../core/db/orm.js';
+import type { EntityManager } from '@mikro-orm/knex';
+import { openOrm, sqliteDatabase } from '../core/db/orm.js';
 import { DatasourceKind, ScriptLanguage } from '../core/db/entities/index.js';
 import { AutomationService } from '../api/services/automation.service.js';
 import { DatasourceService } from '../api/services/datasource.service.js';
@@ -48,7 +48,7 @@ async function scanScripts(em: EntityManager, id: string, name: string): Promise
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
-  const orm = await openOrm({ databaseFile: join(dir, 'tributary.db') });
+  const orm = await openOrm({ database: sqliteDatabase(join(dir, 'tributary.db')) });
   try {
     const secrets = SecretBox.fromKey(Buffer.alloc(32, 1));
     const lineage = new LineageStore();

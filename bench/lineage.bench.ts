@@ -4,7 +4,7 @@
  * over the whole graph, a selector, the HTTP round trip of a ~1,000-node lineage query, and,
  * in the same run over the same database, the same upstream closure as a recursive SQL CTE.
  */
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
 import { pino } from 'pino';
 import { loadConfig } from '../core/config.js';
 import type { Graph, GraphNode } from '../api/lineage/graph.js';

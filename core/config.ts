@@ -1,5 +1,6 @@
 import { mkdirSync, accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { parseStoreUrl, type StoreLocation } from './db/sql.js';
 import { defaultFileRoot, isInside } from './paths.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -10,8 +11,10 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
-  /** Absolute path of the SQLite metadata database file. */
-  databaseFile: string;
+  /** The metadata database (DATABASE_URL): a SQLite file (default DATA_DIR/tributary.db, absolute) or a PostgreSQL database. */
+  database: StoreLocation;
+  /** Where datasources keep their data (WAREHOUSE_URL): DATA_DIR/warehouse.db (SQLite, the default) or a PostgreSQL database. */
+  warehouse: StoreLocation;
   logLevel: LogLevel;
   /** Key sealing stored secrets; when absent, a key file in DATA_DIR is used (created on first start). */
   secretKey?: Buffer;
@@ -81,17 +84,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dataDirUsable = false;
   }
 
-  let databaseFile = resolve(dataDir, 'tributary.db');
-  const rawUrl = value('DATABASE_URL');
-  if (rawUrl !== undefined) {
-    const parsed = parseSqliteUrl(rawUrl);
-    if (parsed === undefined) {
-      problems.push(
-        `DATABASE_URL must be a SQLite URL such as sqlite:///var/lib/tributary/tributary.db or sqlite:./data/tributary.db, got ${JSON.stringify(rawUrl)}`,
-      );
-    } else {
-      databaseFile = isAbsolute(parsed) ? parsed : resolve(cwd, parsed);
+  const store = (name: string, defaultFile: string): StoreLocation => {
+    const raw = value(name);
+    const location = parseStoreUrl(raw, defaultFile);
+    if (location === undefined) {
+      problems.push(`${name} must be a postgres:// URL or a SQLite URL such as sqlite:///var/lib/tributary/${defaultFile.split('/').pop()} or sqlite:./data/${defaultFile.split('/').pop()}, got ${JSON.stringify(raw)}`);
+      return { dialect: 'sqlite', file: defaultFile };
     }
+    return location.dialect === 'sqlite' ? { dialect: 'sqlite', file: resolve(cwd, location.file) } : location;
+  };
+  const database = store('DATABASE_URL', resolve(dataDir, 'tributary.db'));
+  const warehouse = store('WAREHOUSE_URL', resolve(dataDir, 'warehouse.db'));
+  if (warehouse.dialect === 'sqlite' && warehouse.file !== resolve(dataDir, 'warehouse.db')) {
+    problems.push(`WAREHOUSE_URL must be a postgres:// URL: the embedded warehouse always lives in DATA_DIR/warehouse.db (leave WAREHOUSE_URL unset for it)`);
   }
 
   let secretKey: Buffer | undefined;
@@ -134,7 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     host,
     port,
     dataDir,
-    databaseFile,
+    database,
+    warehouse,
     logLevel: logLevel as LogLevel,
     secretKey,
     scheduler,
@@ -182,12 +188,4 @@ function readFileRoots(raw: string | undefined, dataDir: string, cwd: string, pr
   }
   if (roots.length === 0 && !problems.some((p) => p.startsWith('FILE_ROOTS'))) problems.push('FILE_ROOTS must name at least one directory');
   return roots;
-}
-
-/** `sqlite:///abs/file.db`, `sqlite://rel/file.db`, `sqlite:rel/file.db` or `file:…` → a path. */
-function parseSqliteUrl(url: string): string | undefined {
-  const match = /^(?:sqlite|file):(?:\/\/)?(.+)$/i.exec(url);
-  if (!match) return undefined;
-  const path = decodeURIComponent(match[1]!);
-  return path === ':memory:' ? undefined : path;
 }

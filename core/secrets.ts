@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -25,6 +25,14 @@ export class SecretBox {
     }
     chmodSync(file, 0o600);
     return SecretBox.fromKey(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'));
+  }
+
+  /**
+   * A value that tells keys apart without revealing them (an HMAC of a fixed text): the database
+   * keeps the first process's, and a process with another key refuses to start.
+   */
+  checkValue(): string {
+    return 'hmac-sha256:' + createHmac('sha256', this.key).update('tributary secret key check v1').digest('base64url');
   }
 
   seal(plain: string): string {

@@ -1,21 +1,24 @@
 import { join } from 'node:path';
-import type { MikroORM } from '@mikro-orm/sqlite';
+import type { Orm } from '../core/db/orm.js';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
+import { listenForEvents } from '../core/db/events.js';
+import { verifySecretKey } from '../core/db/key-check.js';
 import { openOrm } from '../core/db/orm.js';
 import { SecretBox } from '../core/secrets.js';
 import type { ScriptRunner } from './runners/script.runner.js';
-import { SFTP_STATE_FILE, SftpState } from './runners/sftp-state.js';
+import { SFTP_STATE_FILE, openSftpState, type SftpState } from './runners/sftp-state.js';
 import { openScripts } from './sandbox/setup.js';
 import { openJobStore } from './scheduler/job-store.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { SqliteWarehouse } from './warehouse/sqlite-warehouse.js';
+import { openWarehouse } from './warehouse/open.js';
+import type { Warehouse } from './warehouse/warehouse.js';
 
 /** What every Tributary process (server or worker) runs on: the databases, the secrets and the scheduler. */
 export interface Runtime {
-  orm: MikroORM;
+  orm: Orm;
   secrets: SecretBox;
-  warehouse: SqliteWarehouse;
+  warehouse: Warehouse;
   sftpState: SftpState;
   scheduler: Scheduler;
   /** The one ScriptRunner of this process (runs and previews), sandboxed per SCRIPT_SANDBOX. */
@@ -27,22 +30,48 @@ export interface Runtime {
 /**
  * Opens the metadata database (applying migrations), the secrets, the warehouse, the SFTP state
  * and the job store, and starts the scheduler. `beforeScheduler` runs once the databases are
- * open and before any job does (the server builds its lineage graph there).
+ * open and before any job does (the server builds its lineage graph there). `runJobs: false`
+ * (an API-only process) queues runs and schedules but runs none.
  */
 export async function openRuntime(
   config: Config,
   logger: Logger,
-  options: { secretKey?: Buffer; onQuery?: (sql: string) => void; beforeScheduler?: (orm: MikroORM) => Promise<void> } = {},
+  options: {
+    secretKey?: Buffer;
+    onQuery?: (sql: string) => void;
+    beforeScheduler?: (orm: Orm) => Promise<void>;
+    runJobs?: boolean;
+    /** Lineage changes announced by any process sharing the database (PostgreSQL); `missed` after a reconnect. */
+    onLineageChanged?: (missed: boolean) => void;
+  } = {},
 ): Promise<Runtime> {
-  const orm = await openOrm({ databaseFile: config.databaseFile, onQuery: options.onQuery });
-  const secrets = SecretBox.open(config.dataDir, options.secretKey ?? config.secretKey);
+  const orm = await openOrm({ database: config.database, onQuery: options.onQuery });
+  const key = options.secretKey ?? config.secretKey;
+  const secrets = SecretBox.open(config.dataDir, key);
+  try {
+    await verifySecretKey(orm.em.fork(), secrets, key ? 'TRIBUTARY_SECRET_KEY' : `the key file ${join(config.dataDir, 'secret.key')}`);
+  } catch (error) {
+    await orm.close();
+    throw error;
+  }
   await options.beforeScheduler?.(orm);
-  const warehouse = await SqliteWarehouse.open(config.dataDir, { fileRoots: config.fileRoots, queryTimeoutMs: config.queryTimeoutMs, protectedFiles: ownFiles(config) });
-  const sftpState = await SftpState.open(join(config.dataDir, SFTP_STATE_FILE));
+  const warehouse = await openWarehouse(config.warehouse, { dataDir: config.dataDir, fileRoots: config.fileRoots, queryTimeoutMs: config.queryTimeoutMs, protectedFiles: ownFiles(config) });
+  // The SFTP state lives with the metadata: its own file in DATA_DIR, or its own schema in the shared database.
+  const sftpState = await openSftpState(config.database.dialect === 'postgresql' ? config.database : { dialect: 'sqlite', file: join(config.dataDir, SFTP_STATE_FILE) }, {
+    onIdleError: (error) => logger.warn({ err: error }, 'an idle SFTP state connection failed; it is replaced on next use'),
+  });
   const scripts = await openScripts(config, warehouse, logger); // first kills and removes what a dead process left
   const backend = await openJobStore(config.dataDir, config.scheduler.jobStoreUrl);
-  const scheduler = new Scheduler({ orm, warehouse, sftpState, secrets, logger, dataDir: config.dataDir, ...config.scheduler, backend, scripts });
+  const scheduler = new Scheduler({ orm, warehouse, sftpState, secrets, logger, dataDir: config.dataDir, ...config.scheduler, backend, scripts, processJobs: options.runJobs ?? true });
   await scheduler.start();
+  const events = await listenForEvents(config.database, {
+    onEvent: (event) => {
+      if (event.type === 'cancel') scheduler.executor.cancelLocal(event.runIds, 'the automation was stopped');
+      else options.onLineageChanged?.(false);
+    },
+    onReconnect: () => options.onLineageChanged?.(true),
+    onError: (error) => logger.warn({ err: error }, 'the connection that hears other processes failed; reconnecting'),
+  });
   return {
     orm,
     secrets,
@@ -51,6 +80,7 @@ export async function openRuntime(
     scheduler,
     scripts,
     async close() {
+      await events?.close();
       await scheduler.stop();
       await warehouse.close();
       await sftpState.close();
@@ -59,8 +89,9 @@ export async function openRuntime(
   };
 }
 
-/** Tributary's files that may lie outside DATA_DIR (FILE datasources never read them): the metadata database and a SQLite job store. */
+/** Tributary's files that may lie outside DATA_DIR (FILE datasources never read them): the metadata database, the warehouse and a SQLite job store. */
 function ownFiles(config: Config): string[] {
   const jobStore = config.scheduler.jobStoreUrl;
-  return [config.databaseFile, ...(jobStore && !/^postgres(ql)?:\/\//i.test(jobStore) ? [jobStore.replace(/^sqlite:(\/\/)?/i, '')] : [])];
+  const files = [config.database, config.warehouse].flatMap((location) => (location.dialect === 'sqlite' ? [location.file] : []));
+  return [...files, ...(jobStore && !/^postgres(ql)?:\/\//i.test(jobStore) ? [jobStore.replace(/^sqlite:(\/\/)?/i, '')] : [])];
 }

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { exitOnSignals, loadConfigOrExit } from '../core/lifecycle.js';
 import { createLogger } from '../core/logger.js';
+import { SecretKeyMismatchError } from '../core/db/key-check.js';
 import { openRuntime } from './runtime.js';
 
 /**
@@ -17,6 +18,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error('Tributary worker failed to start:', error);
+  console.error('Tributary worker failed to start:', error instanceof SecretKeyMismatchError ? error.message : error);
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Orm } from '../../core/db/orm.js';
 import type { Logger } from 'pino';
 import type { Config } from '../../core/config.js';
 import { Automation, AutomationState, Datasource, DatasourceKind, JoinType, ScriptLanguage } from '../../core/db/entities/index.js';
@@ -29,7 +30,7 @@ export interface DemoSummary {
  * unscheduled one. Sample CSV files go to `demo/` in the first FILE_ROOTS directory (by default
  * DATA_DIR/files/demo), where FILE datasources may read them.
  */
-export async function loadDemo(orm: MikroORM, dataDir: string, secrets: SecretBox, fileRoots?: string[]): Promise<DemoSummary> {
+export async function loadDemo(orm: Orm, dataDir: string, secrets: SecretBox, fileRoots?: string[]): Promise<DemoSummary> {
   const files = new FileRoots({ roots: fileRoots, dataDir });
   const fileDir = join(files.roots[0]!, 'demo');
   mkdirSync(fileDir, { recursive: true });
@@ -140,7 +141,7 @@ export async function loadDemo(orm: MikroORM, dataDir: string, secrets: SecretBo
 }
 
 /** `npm start -- --demo`: loads the demo only into an empty workspace. */
-export async function loadDemoIfEmpty(orm: MikroORM, logger: Logger, config: Config): Promise<void> {
+export async function loadDemoIfEmpty(orm: Orm, logger: Logger, config: Config): Promise<void> {
   const em = orm.em.fork();
   if ((await em.count(Datasource)) + (await em.count(Automation)) > 0) {
     logger.info('workspace is not empty: demo not loaded');

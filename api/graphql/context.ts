@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
 import type { Logger } from 'pino';
 import type { Graph } from '../lineage/graph.js';
 import type { LineageStore } from '../lineage/store.js';
@@ -69,7 +69,7 @@ export function createContext(deps: AppDependencies): Context {
     em,
     loaders,
     datasources: new DatasourceService(em, deps.lineage, deps.warehouse.files),
-    automations: new AutomationService(em, deps.secrets, deps.lineage, (id) => afterChange(deps, id)),
+    automations: new AutomationService(em, deps.secrets, deps.lineage, (id) => afterChange(deps, id), deps.warehouse.dialect),
     data: new DataService(em, deps.warehouse),
     runs: new RunService(em),
     scheduler: deps.scheduler,

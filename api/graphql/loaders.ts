@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { EntityName, FilterQuery } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
 import { Automation, AutomationIo, ChainStep, Datasource, IoDirection, Run } from '../../core/db/entities/index.js';
 import type { Graph, GraphNode } from '../lineage/graph.js';
 import { RunService } from '../../jobs/runs/run.service.js';

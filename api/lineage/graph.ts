@@ -1,4 +1,7 @@
 import { AutomationKind, AutomationState, DatasourceKind, IoDirection, LineageNodeType, RunStatus, ScriptLanguage, type ScriptTokenKind } from '../../core/db/entities/index.js';
+import type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, RefRow, StepRow } from '../../core/db/repositories/lineage.repository.js';
+
+export type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, RefRow, StepRow };
 
 /** How a script's code refers to a datasource: by its id (a UUID) or by its name in quotes. */
 export type CodeMatch = ScriptTokenKind;
@@ -38,56 +41,6 @@ export interface GraphNode {
 
   /** Traversal stamp (see {@link Graph.newMark}); traversals are synchronous, so one field serves all. */
   mark: number;
-}
-
-export interface DatasourceRow {
-  id: string;
-  name: string;
-  kind: DatasourceKind;
-  tags: string;
-  join_left_id: string | null;
-  join_right_id: string | null;
-}
-
-export interface AutomationRow {
-  id: string;
-  name: string;
-  kind: AutomationKind;
-  state: AutomationState;
-  schedule_cron: string | null;
-  language: ScriptLanguage | null;
-  last_run_status?: RunStatus | null;
-}
-
-export interface IoRow {
-  automation_id: string;
-  datasource_id: string;
-  direction: IoDirection;
-}
-
-export interface StepRow {
-  chain_id: string;
-  step_id: string;
-}
-
-export interface RefRow {
-  script_id: string;
-  datasource_id: string;
-  kind: CodeMatch;
-}
-
-/** Everything read for a set of changed objects; `null` rows mean the object was deleted. */
-export interface ChangeBatch {
-  datasources: Map<string, DatasourceRow | null>;
-  automations: Map<string, AutomationRow | null>;
-  /** For the changed automations: their declarations, steps and code references. */
-  io: IoRow[];
-  steps: StepRow[];
-  scriptRefs: RefRow[];
-  /** For the changed datasources: the scripts whose code refers to them (by current id or name). */
-  datasourceRefs: RefRow[];
-  /** Automations whose only change is their last run status. */
-  runStatuses?: Map<string, RunStatus | null>;
 }
 
 export const isDatasource = (node: GraphNode): boolean => node.type === LineageNodeType.DATASOURCE || node.type === LineageNodeType.JOIN_DATASOURCE;
@@ -209,7 +162,7 @@ export class Graph {
     const node = this.nodes.get(row.id) ?? this.newNode(row.id);
     this.rename(node, row.name, this.datasourcesByName);
     node.type = row.kind === DatasourceKind.JOIN ? LineageNodeType.JOIN_DATASOURCE : LineageNodeType.DATASOURCE;
-    node.tags = JSON.parse(row.tags) as string[];
+    node.tags = row.tags;
     return node;
   }
 

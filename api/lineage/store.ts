@@ -1,6 +1,6 @@
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
 import { Graph } from './graph.js';
-import { readAll, readChangeLogState, readChanged, readChangedIds } from './source.js';
+import { readAll, readChangeLogState, readChanged, readChangedIds, snapshotRead } from '../../core/db/repositories/lineage.repository.js';
 
 /** Above this many changed objects (or this share of the graph) a rebuild beats reloading each one. */
 const REBUILD_OVER_CHANGES = 5_000;
@@ -41,6 +41,7 @@ export class LineageStore {
       const base = this.version;
       const started = performance.now();
       // One read transaction: the rows and the version they belong to come from the same snapshot.
+      // (PostgreSQL: REPEATABLE READ, so every statement sees the same snapshot, as SQLite's does.)
       const update = await em.transactional(async (tx) => {
         const txEm = tx as EntityManager;
         const state = await readChangeLogState(txEm);
@@ -50,7 +51,7 @@ export class LineageStore {
         const count = ids.datasourceIds.length + ids.automationIds.length;
         if (count > REBUILD_OVER_CHANGES || count > this.graph.size * REBUILD_OVER_SHARE) return { head: state.head, all: await readAll(txEm) };
         return { head: state.head, batch: await readChanged(txEm, ids.datasourceIds, ids.automationIds, ids.runStatusIds) };
-      });
+      }, snapshotRead(em));
       if (!update) return this.graph;
       // Another request of this process may have caught up while we read: apply only onto the base we read from.
       if (this.version !== base) {

@@ -1,5 +1,5 @@
 import { raw, type FilterQuery } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
 import {
   Automation,
   ChangedEntity,
@@ -37,9 +37,11 @@ import type {
   UpdateSftpImportInput,
 } from './inputs.js';
 import { checkTransform } from '../../jobs/transform/sql-check.js';
+import type { Dialect } from '../../core/db/sql.js';
 import { isDatasource, type Graph, type GraphNode } from '../lineage/graph.js';
 import { automationDependents } from '../lineage/impact.js';
 import type { LineageStore } from '../lineage/store.js';
+import { AutomationRepository } from '../../core/db/repositories/automation.repository.js';
 import { pageByName, type PageArgs } from './paging.js';
 import { DEFAULT_TIMEZONE, checkCron, checkTimezone } from './schedule.js';
 import { MAX_SCRIPT_TOKENS, extractScriptTokens } from './script-tokens.js';
@@ -66,6 +68,8 @@ export class AutomationService {
     private readonly lineage: LineageStore,
     /** Told after each committed change, so the job store follows (schedules, held runs). */
     private readonly onChanged?: (automationId: string) => Promise<void>,
+    /** The warehouse's SQL dialect: an SQL transform is checked in it when saved. */
+    private readonly warehouseDialect: Dialect = 'sqlite',
   ) {}
 
   async findById(id: string): Promise<Automation | null> {
@@ -84,11 +88,9 @@ export class AutomationService {
     if (args.scheduled === null || args.scheduled === undefined) return pageByName(this.em, Automation, filter, args);
 
     // The graph's `scheduled` flag is what `effectivelyScheduled` answers; its ids travel as one JSON value, whatever their number.
-    const scheduledIds = JSON.stringify(effectivelyScheduledIds(await this.lineage.current(this.em)));
-    const operator = args.scheduled ? 'in' : 'not in';
-    return pageByName(this.em, Automation, () => ({
-      $and: [filter, { [raw((alias) => `${alias}.id ${operator} (select value from json_each(?))`, [scheduledIds])]: [] }],
-    }) as FilterQuery<Automation>, args);
+    const scheduledIds = effectivelyScheduledIds(await this.lineage.current(this.em));
+    const automations = new AutomationRepository(this.em);
+    return pageByName(this.em, Automation, () => ({ $and: [filter, automations.idAmong(scheduledIds, !args.scheduled)] }) as FilterQuery<Automation>, args);
   }
 
   // --- ETL steps -------------------------------------------------------------------------
@@ -98,7 +100,7 @@ export class AutomationService {
       const step = await this.createCommon(em, EtlStep, AutomationKind.ETL_STEP, input);
       step.transform = checkJsonObject(input.transform ?? {}, 'transform');
       await this.setEtlEnds(em, step, input.inputId, input.outputId);
-      await checkEtlTransform(em, step);
+      await checkEtlTransform(em, step, this.warehouseDialect);
       await this.applyErrorPolicy(em, step, input);
       return step;
     });
@@ -115,7 +117,7 @@ export class AutomationService {
         const current = await this.declaredIds(em, step.id);
         await this.setEtlEnds(em, step, inputId ?? current.inputs[0]!, outputId ?? current.outputs[0]!);
       }
-      await checkEtlTransform(em, step);
+      await checkEtlTransform(em, step, this.warehouseDialect);
       await this.applyErrorPolicy(em, step, input);
       return step;
     });
@@ -520,16 +522,15 @@ export function checkVariables(variables: Record<string, unknown> | null | undef
   return checked;
 }
 
-/** Refuses steps that contain `chain` through other chains (a chain never contains itself). */
 /**
  * Validates the transform when saved, against the input's columns when they are known; an SQL
  * transform must compile and read only its input (checked by SQLite's own compiler, see checkTransform).
  */
-async function checkEtlTransform(em: EntityManager, step: EtlStep): Promise<void> {
+async function checkEtlTransform(em: EntityManager, step: EtlStep, dialect: Dialect): Promise<void> {
   await em.flush();
   const io = await em.findOne(AutomationIo, { automation: step.id, direction: IoDirection.INPUT }, { populate: ['datasource'] });
   const columns = io?.datasource.getEntity().columns.map((c) => c.name) ?? [];
-  await checkTransform(step.transform, columns);
+  await checkTransform(step.transform, columns, dialect);
 }
 
 /** Write mode and keys: UPSERT needs 1–20 distinct key columns; other modes take none. */
@@ -555,12 +556,7 @@ function applyWriteMode(automation: Automation, input: CommonAutomationInput): v
 async function checkNoChainCycle(em: EntityManager, chain: ChainTask, stepIds: string[], steps: Map<string, Automation>): Promise<void> {
   for (const [i, start] of stepIds.entries()) {
     if (steps.get(start)?.kind !== AutomationKind.CHAIN_TASK) continue;
-    const rows = await em.execute(
-      `with recursive down(id) as (select ? union select s.step_id from chain_step s join down on s.chain_id = down.id)
-       select 1 as found from down where id = ? limit 1`,
-      [start, chain.id],
-    );
-    if (rows.length > 0) {
+    if (await new AutomationRepository(em).chainReaches(start, chain.id)) {
       throw new BadUserInputError(`stepIds[${i}]`, `chain task ${JSON.stringify(steps.get(start)!.name)} already triggers ${JSON.stringify(chain.name)}; a chain cannot contain itself`);
     }
   }

@@ -1,5 +1,5 @@
 import { ForeignKeyConstraintViolationException, type FilterQuery } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
 import { ChangedEntity, Column, Datasource, DatasourceKind, JoinType } from '../../core/db/entities/index.js';
 import { BadUserInputError, ConflictError, DatasourceInUseError, NotFoundError, type DependentInfo } from '../../core/errors.js';
 import type { Page } from '../../core/paging.js';
@@ -7,6 +7,7 @@ import type { ColumnInput, CreateDatasourceInput, JoinInput, UpdateDatasourceInp
 import { datasourceDependents } from '../lineage/impact.js';
 import type { LineageStore } from '../lineage/store.js';
 import { isDatasource, type GraphNode } from '../lineage/graph.js';
+import { DatasourceRepository } from '../../core/db/repositories/datasource.repository.js';
 import { pageByName, type PageArgs } from './paging.js';
 import { assertOwnTransaction, writeOne } from '../../core/db/transaction.js';
 import { FileAccessError, type FileRoots } from '../../jobs/warehouse/file-roots.js';
@@ -206,14 +207,5 @@ function checkKeyColumn(source: Datasource, key: string, field: string): void {
  * recursive query walks up from the new sources only, inside the transaction.
  */
 async function checkNoJoinCycle(em: EntityManager, datasource: Datasource, sourceIds: string[]): Promise<void> {
-  const rows = await em.execute(
-    `with recursive up(id) as (
-       select value from json_each(?)
-       union
-       select j.value from datasource d join up on d.id = up.id, json_each(json_array(d.join_left_id, d.join_right_id)) j where j.value is not null
-     )
-     select 1 as found from up where id = ? limit 1`,
-    [JSON.stringify(sourceIds), datasource.id],
-  );
-  if (rows.length > 0) throw new BadUserInputError('join', `joining these sources would make ${JSON.stringify(datasource.name)} depend on itself`);
+  if (await new DatasourceRepository(em).joinsReach(sourceIds, datasource.id)) throw new BadUserInputError('join', `joining these sources would make ${JSON.stringify(datasource.name)} depend on itself`);
 }

@@ -1,7 +1,8 @@
 import { raw, type EntityName, type FilterQuery } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
 import { checkPageSize, decodeCursor, toPage, type NameCursor, type Page } from '../../core/paging.js';
 import { LIMITS } from '../../core/validation.js';
+import { sqlOf } from '../../core/db/dialect.js';
 import { BadUserInputError } from '../../core/errors.js';
 
 export interface PageArgs {
@@ -28,8 +29,9 @@ export async function pageByName<T extends NameCursor & object>(
   const where = (): FilterQuery<T> => {
     const filter = typeof filterOrFactory === 'function' ? (filterOrFactory as () => FilterQuery<T>)() : filterOrFactory;
     if (!search) return filter;
-    // instr() rather than LIKE: "%" and "_" in a search are plain characters.
-    const matches = { [raw((alias) => `instr(lower(${alias}.name), lower(?))`, [search])]: { $gt: 0 } };
+    // A plain substring rather than LIKE: "%" and "_" in a search are plain characters.
+    const contains = sqlOf(em).containsText;
+    const matches = { [raw((alias) => contains(`${alias}.name`), [search])]: [] };
     return { $and: [filter, matches] } as FilterQuery<T>;
   };
   const totalCount = await em.count(entity, where());

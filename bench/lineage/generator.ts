@@ -7,8 +7,8 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EntityManager } from '@mikro-orm/sqlite';
-import type { MikroORM } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Orm } from '../../core/db/orm.js';
 import { DatasourceKind, JoinType, ScriptLanguage } from '../../core/db/entities/index.js';
 import { LineageStore } from '../../api/lineage/store.js';
 import { AutomationService } from '../../api/services/automation.service.js';
@@ -40,7 +40,7 @@ function random(seed: number): () => number {
 }
 
 /** Loads a workspace of about `target` nodes (datasources + automations) into the ORM's database. */
-export async function generateWorkspace(orm: MikroORM, target: number, seed = 42): Promise<GeneratedWorkspace> {
+export async function generateWorkspace(orm: Orm, target: number, seed = 42): Promise<GeneratedWorkspace> {
   const rand = random(seed);
   const pick = <T>(list: T[]) => list[Math.floor(rand() * list.length)]!;
   const started = performance.now();

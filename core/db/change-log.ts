@@ -1,5 +1,6 @@
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
 import { ChangedEntity } from './entities/index.js';
+import { notifyInTransaction } from './events.js';
 
 /** Changes older than this many versions are pruned; a process further behind rebuilds its graph. */
 const KEEP_VERSIONS = 10_000;
@@ -29,7 +30,7 @@ export class ChangeSet {
 export async function beginWrite(em: EntityManager): Promise<number> {
   const [row] = (await em.execute(
     `insert into lineage_version (id, version, pruned_below) values (1, 1, 0)
-     on conflict (id) do update set version = version + 1 returning version`,
+     on conflict (id) do update set version = lineage_version.version + 1 returning version`,
   )) as { version: number }[];
   return row!.version;
 }
@@ -44,6 +45,7 @@ export async function recordChanges(em: EntityManager, version: number, changes:
       chunk.flatMap(([id, entity]) => [version, entity, id]),
     );
   }
+  if (entries.length > 0) await notifyInTransaction(em, { type: 'lineage', version });
   if (version % PRUNE_EVERY === 0 && version > KEEP_VERSIONS) {
     const below = version - KEEP_VERSIONS;
     await em.execute(`delete from lineage_change where version < ?`, [below]);

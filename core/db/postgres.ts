@@ -37,6 +37,9 @@ export async function openPostgresPool(url: string, options: PostgresPoolOptions
     await setup.connect();
     try {
       await setup.query(`create schema if not exists ${quoteIdent(schema)}`);
+    } catch (error) {
+      // Two processes creating it at once: the loser fails on pg_namespace's unique index, and the schema exists.
+      if ((error as { code?: string }).code !== '23505') throw error;
     } finally {
       await setup.end();
     }

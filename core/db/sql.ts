@@ -29,11 +29,17 @@ export function parseStoreUrl(url: string | undefined, defaultFile: string): Sto
   return file === undefined ? undefined : { dialect: 'sqlite', file };
 }
 
-/** The file of a `sqlite:` URL or an absolute path; undefined for anything else. */
+/**
+ * The file of `sqlite:///abs/file.db`, `sqlite://rel/file.db`, `sqlite:rel/file.db`, `file:…` or an
+ * absolute path (relative ones are left for the caller to resolve); undefined for anything else,
+ * `:memory:` included (a store must outlive its connection).
+ */
 export function sqliteFileOf(url: string): string | undefined {
   if (url.startsWith('/')) return url;
-  const match = /^sqlite:(?:\/\/)?(.+)$/i.exec(url);
-  return match?.[1] || undefined;
+  const match = /^(?:sqlite|file):(?:\/\/)?(.+)$/i.exec(url);
+  if (!match) return undefined;
+  const path = decodeURIComponent(match[1]!);
+  return path === ':memory:' ? undefined : path;
 }
 
 /** A double-quoted SQL identifier: the same rule in SQLite and PostgreSQL. */
@@ -79,5 +85,17 @@ export async function retrying<T>(attempt: () => Promise<T>, options: { isRetrya
       if (!options.isRetryable(error) || left <= 0) throw error;
       await sleep(Math.min(left, 5 * retry + Math.random() * 20));
     }
+  }
+}
+
+/** A location as logs and messages show it: the file, or the URL without its password. */
+export function describeLocation(location: StoreLocation): string {
+  if (location.dialect === 'sqlite') return location.file;
+  try {
+    const url = new URL(location.url);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
   }
 }

@@ -1,5 +1,5 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
 import { ChangedEntity } from './entities/index.js';
 import { ConflictError } from '../errors.js';
 import { ChangeSet, beginWrite, recordChanges } from './change-log.js';

@@ -38,7 +38,7 @@ export class EtlRunner implements Runner {
         const { relation, columns } = await this.resolveInput(plan, inputs, errors);
         rowsRead = await inputs.countOf(relation);
         ctx.log(`reading ${rowsRead} row(s) from the input`);
-        return compileTransform(parseTransform(plan.transform ?? {}, columns), relation, columns);
+        return compileTransform(parseTransform(plan.transform ?? {}, columns), relation, columns, inputs.dialect);
       });
       if (ctx.signal.aborted) throw new RunCancelledError();
       ctx.progress(write.rowsWritten);
@@ -69,7 +69,7 @@ export class EtlRunner implements Runner {
       const input = await this.warehouse.query(async (inputs) => ({ sql: `select * from ${(await this.resolveInput(plan, inputs, errors, sampleSize)).relation}`, params: [] }), sampleSize, options);
       const output = await this.warehouse.query(async (inputs) => {
         const { relation, columns } = await this.resolveInput(plan, inputs, new ErrorRecords(plan.errors ? { ...plan.errors, datasource: null } : undefined), sampleSize);
-        return compileTransform(parseTransform(plan.transform ?? {}, columns), sample(relation), columns);
+        return compileTransform(parseTransform(plan.transform ?? {}, columns), sample(relation), columns, inputs.dialect);
       }, PREVIEW_OUTPUT_ROWS, options);
       return { input, output, errorRecords: errors.count, errorSamples: errors.samples };
     } catch (error) {
@@ -105,6 +105,8 @@ function explain(error: unknown, plan: AutomationPlan, mode: 'run' | 'preview'):
     return new RunFailedError(`a value or row is larger than a ${mode} may hold (${cap / 1024 / 1024} MB): ${(error as Error).message}`, { cause: error });
   }
   if (code === 'SQLITE_ERROR' || code === 'SQLITE_CONSTRAINT' || code === 'SQLITE_MISMATCH') return new RunFailedError(`the warehouse refused the query: ${(error as Error).message}`, { cause: error });
+  // PostgreSQL: syntax or access rule violations (42…) and data exceptions (22…) are the query's fault, not ours.
+  if (typeof code === 'string' && /^(42|22)/.test(code)) return new RunFailedError(`the warehouse refused the query: ${(error as Error).message}`, { cause: error });
   if (error instanceof Error && /duplicate keys|no key column|UPSERT/.test(error.message)) return new RunFailedError(error.message, { cause: error });
   return error;
 }

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
 import { Automation, AutomationIo, Datasource, EtlStep, IoDirection, Script, SftpImport } from '../../core/db/entities/index.js';
 import { NotFoundError } from '../../core/errors.js';
 import type { AutomationPlan, SftpSettings } from '../runners/runner.js';

@@ -1,10 +1,12 @@
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
 import { Automation, AutomationState, ChangedEntity, Run, RunLog, RunStatus, RunTrigger } from '../../core/db/entities/index.js';
 import type { FilterQuery } from '@mikro-orm/core';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../core/errors.js';
 import { checkPageSize, decodeCursor, toPage, type Page } from '../../core/paging.js';
 import type { ChangeSet } from '../../core/db/change-log.js';
 import { writeTransaction } from '../../core/db/transaction.js';
+import { RunRepository } from '../../core/db/repositories/run.repository.js';
+import { notifyInTransaction } from '../../core/db/events.js';
 
 /** A run's log keeps this many lines; later ones are counted, and the last line says how many were dropped. */
 export const MAX_LOG_LINES = 5_000;
@@ -69,12 +71,8 @@ export class RunService {
   /** Each automation's most recently queued run (one statement for any number of automations). */
   async latest(automationIds: readonly string[]): Promise<Map<string, Run>> {
     if (automationIds.length === 0) return new Map();
-    const rows = (await this.em.execute(
-      `select id from (select id, row_number() over (partition by automation_id order by queued_at desc, rowid desc) as n
-         from run where automation_id in (${automationIds.map(() => '?').join(', ')})) where n = 1`,
-      [...automationIds],
-    )) as { id: string }[];
-    const runs = await this.em.find(Run, { id: { $in: rows.map((r) => r.id) } });
+    const ids = await new RunRepository(this.em).latestIds(automationIds);
+    const runs = await this.em.find(Run, { id: { $in: ids } });
     return new Map(runs.map((run) => [run.automation.id, run]));
   }
 
@@ -98,12 +96,16 @@ export class RunService {
           return { run: queued, created: false };
         }
       }
+      // Queue times of one automation are distinct and increasing (runs are queued one at a time,
+      // under the write lock), so "its latest run" means the same on every database.
+      const last = await new RunRepository(em).lastQueuedAt(automation.id);
+      const now = new Date();
       const run = em.create(Run, {
         automation: automation.id,
         trigger: request.trigger,
         parentRun: request.parentRunId ?? null,
         status: RunStatus.QUEUED,
-        queuedAt: new Date(),
+        queuedAt: last && last >= now ? new Date(last.getTime() + 1) : now,
       });
       await em.flush();
       await this.refreshLastStatus(em, changes, automation.id);
@@ -117,16 +119,9 @@ export class RunService {
    */
   claim(runId: string, worker: string): Promise<Run | null> {
     return this.write(async (em, changes) => {
-      const now = Date.now();
-      const rows = await returning<{ automation_id: string }>(em,
-        `update run set status = 'RUNNING', started_at = ?, worker = ?, heartbeat_at = ?
-          where id = ? and status = 'QUEUED'
-            and not exists (select 1 from run other where other.automation_id = run.automation_id and other.status = 'RUNNING')
-          returning automation_id`,
-        [now, worker, now, runId],
-      );
-      if (rows.length === 0) return null;
-      await this.refreshLastStatus(em, changes, rows[0]!.automation_id);
+      const automationId = await new RunRepository(em).claim(runId, worker, new Date());
+      if (automationId === null) return null;
+      await this.refreshLastStatus(em, changes, automationId);
       return em.findOneOrFail(Run, { id: runId }, { refresh: true });
     });
   }
@@ -167,17 +162,12 @@ export class RunService {
 
   /** The process running these runs is alive. */
   async heartbeat(runIds: string[]): Promise<void> {
-    if (runIds.length === 0) return;
-    await this.em.execute(`update run set heartbeat_at = ? where id in (${runIds.map(() => '?').join(', ')}) and status = 'RUNNING'`, [Date.now(), ...runIds]);
+    await new RunRepository(this.em).heartbeat(runIds, new Date());
   }
 
   /** Which of these runs someone asked to cancel (stopAutomation, possibly in another process). */
   async cancelRequested(runIds: string[]): Promise<string[]> {
-    if (runIds.length === 0) return [];
-    const rows = (await this.em.execute(`select id from run where id in (${runIds.map(() => '?').join(', ')}) and (cancel_requested = 1 or status != 'RUNNING')`, runIds)) as {
-      id: string;
-    }[];
-    return rows.map((r) => r.id);
+    return new RunRepository(this.em).cancelRequested(runIds);
   }
 
   /**
@@ -186,16 +176,11 @@ export class RunService {
    */
   holdRuns(automationId: string, reason: string, cancelRunning: boolean): Promise<string[]> {
     return this.write(async (em, changes) => {
-      const now = Date.now();
-      await em.execute(
-        `update run set status = 'CANCELLED', finished_at = ?, error = ? where automation_id = ? and status = 'QUEUED' and trigger != 'CHAIN'`,
-        [now, reason, automationId],
-      );
-      let flagged: string[] = [];
-      if (cancelRunning) {
-        const rows = await returning<{ id: string }>(em, `update run set cancel_requested = 1 where automation_id = ? and status = 'RUNNING' returning id`, [automationId]);
-        flagged = rows.map((r) => r.id);
-      }
+      const runs = new RunRepository(em);
+      await runs.cancelQueued(automationId, reason, new Date());
+      const flagged = cancelRunning ? await runs.flagRunning(automationId) : [];
+      // The process running them hears it at commit (PostgreSQL), or at its next heartbeat.
+      if (flagged.length > 0) await notifyInTransaction(em, { type: 'cancel', runIds: flagged });
       await this.refreshLastStatus(em, changes, automationId);
       return flagged;
     });
@@ -233,12 +218,9 @@ export class RunService {
   /** Deletes finished top-level runs that ended before `before` (their step runs and logs go with them), in batches. */
   async prune(before: Date, batch = 500): Promise<number> {
     let total = 0;
+    const runs = new RunRepository(this.em);
     for (;;) {
-      const result: unknown = await this.em.execute(
-        `delete from run where id in (select id from run where parent_run_id is null and finished_at is not null and finished_at < ? limit ?)`,
-        [before.getTime(), batch],
-      );
-      const deleted = (result as { changes?: number }).changes ?? 0;
+      const deleted = await runs.deleteFinished(before, batch);
       total += deleted;
       if (deleted < batch) return total;
     }
@@ -250,18 +232,9 @@ export class RunService {
 
   /** The automation's last run status is the status of its most recently queued run. */
   private async refreshLastStatus(em: EntityManager, changes: ChangeSet, automationId: string): Promise<void> {
-    await em.execute(
-      `update automation set last_run_status = (select status from run where automation_id = ? order by queued_at desc, rowid desc limit 1) where id = ?`,
-      [automationId, automationId],
-    );
+    await new RunRepository(em).refreshLastStatus(automationId);
     changes.add(ChangedEntity.RUN_STATUS, automationId);
   }
-}
-
-/** Rows of an INSERT/UPDATE/DELETE … RETURNING: the SQLite driver answers a statement summary, not [], when none match. */
-async function returning<T = unknown>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  const result: unknown = await em.execute(sql, params);
-  return Array.isArray(result) ? (result as T[]) : [];
 }
 
 /**
@@ -272,14 +245,11 @@ async function returning<T = unknown>(em: EntityManager, sql: string, params: un
  */
 async function appendLines(em: EntityManager, runId: string, lines: string[]): Promise<void> {
   if (lines.length === 0) return;
-  const [row] = await returning<{ log_lines: number }>(em, `update run set log_lines = log_lines + ? where id = ? returning log_lines`, [lines.length, runId]);
-  if (!row) return;
-  const room = Math.max(0, MAX_LOG_LINES - (row.log_lines - lines.length));
-  const kept = lines.slice(0, room).map(cutLine);
-  for (let i = 0; i < kept.length; i += 400) {
-    const chunk = kept.slice(i, i + 400);
-    await em.execute(`insert into run_log (run_id, line) values ${chunk.map(() => '(?, ?)').join(', ')}`, chunk.flatMap((line) => [runId, line]));
-  }
+  const runs = new RunRepository(em);
+  const total = await runs.countLogLines(runId, lines.length);
+  if (total === null) return;
+  const room = Math.max(0, MAX_LOG_LINES - (total - lines.length));
+  await runs.insertLogLines(runId, lines.slice(0, room).map(cutLine));
 }
 
 function cutLine(line: string): string {

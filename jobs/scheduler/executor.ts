@@ -1,4 +1,5 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Orm } from '../../core/db/orm.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Automation, AutomationKind, Run, RunStatus } from '../../core/db/entities/index.js';
@@ -17,7 +18,7 @@ import { RunLogBuffer } from './run-log.js';
 import type { WorkerIdentity } from './worker-id.js';
 
 export interface ExecutorDeps {
-  orm: MikroORM;
+  orm: Orm;
   warehouse: Warehouse;
   sftpState: SftpState;
   secrets: SecretBox;

@@ -1,5 +1,6 @@
 import { Agenda, type AgendaBackend, type Job } from 'agenda';
-import type { EntityManager, MikroORM } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Orm } from '../../core/db/orm.js';
 import type { Logger } from 'pino';
 import { Automation, AutomationState, RunTrigger, type Run } from '../../core/db/entities/index.js';
 import { RunService } from '../runs/run.service.js';
@@ -23,7 +24,7 @@ export const JOBS = {
 } as const;
 
 export interface SchedulerOptions {
-  orm: MikroORM;
+  orm: Orm;
   warehouse: Warehouse;
   sftpState: SftpState;
   secrets: SecretBox;
@@ -44,6 +45,11 @@ export interface SchedulerOptions {
   heartbeatMs?: number;
   /** How often runs of dead workers are looked for (Agenda interval). */
   maintainEvery?: string;
+  /**
+   * False for an API-only process (`npm start -- --no-jobs`): it queues runs, keeps schedules in
+   * step and asks for cancellations, but takes no job: workers run them. Default true.
+   */
+  processJobs?: boolean;
 }
 
 interface TickJobData {
@@ -84,7 +90,12 @@ export class Scheduler {
       scripts: options.scripts,
       dispatch: (runId) => this.dispatch(runId),
     });
-    this.define();
+    if (this.processesJobs) this.define();
+  }
+
+  /** Whether this process runs jobs (false: API only). */
+  get processesJobs(): boolean {
+    return this.options.processJobs ?? true;
   }
 
   private define(): void {
@@ -119,9 +130,12 @@ export class Scheduler {
 
   /** Starts processing; fails runs left by dead processes, reconciles the schedules, dispatches the backlog. */
   async start(): Promise<void> {
+    // Started even without jobs: that connects the notification channel, so the runs this process
+    // queues reach the workers at once; with no job defined, it never takes one.
     await this.agenda.start();
-    this.executor.start();
     this.started = true;
+    if (!this.processesJobs) return;
+    this.executor.start();
     await this.executor.failDead();
     const { added, removed } = await this.reconcile();
     if (added + removed > 0) this.options.logger.info({ added, removed }, 'schedules reconciled with the job store');

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import sqlite3 from 'sqlite3';
+import { isSqliteBusy, retrying, sqliteSetup } from '../../core/db/sql.js';
 
 /** A value bound to a statement parameter. */
 export type SqlValue = string | number | null;
@@ -36,12 +37,6 @@ export class NotConnectedError extends Error {
   }
 }
 
-function isBusy(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 interface Waiter {
   exclusive: boolean;
   admit: () => void;
@@ -74,7 +69,7 @@ export class SqliteConnection implements SqlExecutor {
     private readonly busyTimeoutMs: number,
   ) {}
 
-  /** Opens (creating) the file in WAL mode with the busy timeout set. */
+  /** Opens (creating) the file with our SQLite setup (core/db/sql.ts): busy timeout, WAL, NORMAL sync. */
   static async open(options: SqliteConnectionOptions): Promise<SqliteConnection> {
     if (options.path !== ':memory:' && !options.path.startsWith('file:')) mkdirSync(dirname(options.path), { recursive: true });
     const db = await new Promise<sqlite3.Database>((resolve, reject) => {
@@ -85,10 +80,7 @@ export class SqliteConnection implements SqlExecutor {
     const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs));
     const connection = new SqliteConnection(db, options.path, busyTimeoutMs);
     try {
-      // The busy timeout first: switching to WAL needs a lock another process may hold.
-      await connection.all(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-      await connection.all('PRAGMA journal_mode = WAL');
-      await connection.all('PRAGMA synchronous = NORMAL');
+      for (const statement of sqliteSetup(busyTimeoutMs)) await connection.all(statement);
     } catch (error) {
       await connection.close().catch(() => undefined);
       throw error;
@@ -219,21 +211,12 @@ export class SqliteConnection implements SqlExecutor {
   }
 
   /**
-   * Runs `attempt` again while it fails with SQLITE_BUSY, for up to the busy timeout in all.
-   * SQLite's own busy handler already waits that long for a lock; these retries cover the BUSY
-   * answers it gives at once (a WAL snapshot gone stale, recovery by another process).
+   * Runs `attempt` again while SQLite answers busy, for up to the busy timeout in all. SQLite's
+   * own busy handler already waits that long for a lock; these retries cover the BUSY answers it
+   * gives at once (a WAL snapshot gone stale, recovery by another process).
    */
-  private async retryBusy<T>(attempt: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.busyTimeoutMs;
-    for (let retry = 1; ; retry += 1) {
-      try {
-        return await attempt();
-      } catch (error) {
-        const left = deadline - Date.now();
-        if (!isBusy(error) || left <= 0) throw error;
-        await sleep(Math.min(left, 5 * retry + Math.random() * 20));
-      }
-    }
+  private retryBusy<T>(attempt: () => Promise<T>): Promise<T> {
+    return retrying(attempt, { isRetryable: isSqliteBusy, timeoutMs: this.busyTimeoutMs });
   }
 
   private prepared(sql: string): Promise<sqlite3.Statement> | undefined {

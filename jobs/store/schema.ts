@@ -3,14 +3,13 @@
  * JSON text, booleans 0/1. Every statement is idempotent, so any number of processes may run
  * them on connect.
  */
+import { quoteIdent } from '../../core/db/sql.js';
+
+/** Quotes an SQL identifier (a table or index name from configuration): core/db/sql.ts's rule. */
+export { quoteIdent };
 
 export const DEFAULT_JOBS_TABLE = 'agenda_jobs';
 export const DEFAULT_LOGS_TABLE = 'agenda_logs';
-
-/** Quotes an SQL identifier (a table or index name from configuration). */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 export function jobsTableSql(table: string): string {
   // AUTOINCREMENT: an id is never handed out twice, so a late write by the runner of a removed job

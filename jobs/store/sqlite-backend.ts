@@ -1,4 +1,5 @@
-import { InMemoryNotificationChannel, type AgendaBackend, type NotificationChannel } from 'agenda';
+import type { AgendaBackend, NotificationChannel } from 'agenda';
+import { LocalNotificationChannel } from './local-notification-channel.js';
 import { SqliteJobLogger } from './sqlite-job-logger.js';
 import { SqliteJobRepository } from './sqlite-job-repository.js';
 
@@ -12,9 +13,9 @@ export interface SqliteBackendOptions {
   /** How long a statement waits for another process's write lock before failing (ms, default 5000). */
   busyTimeoutMs?: number;
   /**
-   * Where Agenda hears of saved jobs so they start without waiting for the next poll. Default: an
-   * in-process channel (a job saved by this process starts at once; other processes find it on
-   * their next poll). `false`: polling only.
+   * Where Agenda hears of saved jobs so they start without waiting for the next poll. Default: a
+   * LocalNotificationChannel (a job saved by this process starts at once; other processes find it
+   * on their next poll). `false`: polling only.
    */
   notificationChannel?: NotificationChannel | false;
 }
@@ -28,7 +29,10 @@ export interface SqliteBackendOptions {
  */
 export class SqliteBackend implements AgendaBackend {
   readonly name = 'SQLite';
-  /** The backend opens and closes its own file: agenda.stop() disconnects it. */
+  /**
+   * The backend opens and closes its own file: agenda.stop() disconnects it. Jobs still running
+   * then (Agenda 6.2.6 lets them finish, keeping their locks) reopen it to record their outcome.
+   */
   readonly ownsConnection = true;
   readonly repository: SqliteJobRepository;
   readonly logger: SqliteJobLogger;
@@ -37,7 +41,7 @@ export class SqliteBackend implements AgendaBackend {
   constructor(options: SqliteBackendOptions) {
     this.repository = new SqliteJobRepository({ path: options.path, tableName: options.tableName, busyTimeoutMs: options.busyTimeoutMs });
     this.logger = new SqliteJobLogger({ tableName: options.logTableName });
-    this.notificationChannel = options.notificationChannel === false ? undefined : (options.notificationChannel ?? new InMemoryNotificationChannel());
+    this.notificationChannel = options.notificationChannel === false ? undefined : (options.notificationChannel ?? new LocalNotificationChannel());
   }
 
   /** Opens the file and creates the schema if missing; a no-op when already connected. */
@@ -46,7 +50,7 @@ export class SqliteBackend implements AgendaBackend {
     this.logger.setConnection(this.repository.getConnection());
   }
 
-  /** Closes the file once running statements finish. connect() opens it again. */
+  /** Closes the file once running statements finish; connect(), or any later call of the repository, opens it again. */
   async disconnect(): Promise<void> {
     this.logger.setConnection(undefined);
     await this.repository.disconnect();

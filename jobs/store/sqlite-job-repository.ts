@@ -56,6 +56,13 @@ export class SqliteJobRepository implements JobRepository {
   private readonly table: string;
   private connection: SqliteConnection | undefined;
   private connecting: Promise<SqliteConnection> | undefined;
+  /** connect() has succeeded once: from then on a call reopens the file when it is closed. */
+  private connected = false;
+  /** Single statements on the connection, reopened first if it was closed. */
+  private readonly sql: SqlExecutor = {
+    all: <T>(sql: string, params?: readonly SqlValue[]) => this.onConnection((db) => db.all<T>(sql, params)),
+    run: (sql: string, params?: readonly SqlValue[]) => this.onConnection((db) => db.run(sql, params)),
+  };
 
   constructor(options: SqliteJobRepositoryOptions) {
     this.path = options.path;
@@ -67,8 +74,14 @@ export class SqliteJobRepository implements JobRepository {
   /** Opens the file and creates the table and indexes if missing; a no-op when connected. */
   async connect(): Promise<void> {
     await this.open();
+    this.connected = true;
   }
 
+  /**
+   * Closes the file once the statements already running finish. A call made afterwards opens it
+   * again: Agenda's stop() disconnects the backend while the jobs it was running go on, and
+   * their outcome (and the release of their lock) must still reach the file.
+   */
   async disconnect(): Promise<void> {
     const connection = this.connection ?? (await this.connecting?.catch(() => undefined));
     this.connection = undefined;
@@ -96,13 +109,29 @@ export class SqliteJobRepository implements JobRepository {
     return this.connecting;
   }
 
-  private db(): SqliteConnection {
-    if (!this.connection) throw new NotConnectedError(this.path);
-    return this.connection;
+  /** The open connection; reopens the file after a disconnect(). Never connected: NotConnectedError. */
+  private async db(): Promise<SqliteConnection> {
+    if (this.connection) return this.connection;
+    if (!this.connected) throw new NotConnectedError(this.path);
+    return this.open();
+  }
+
+  /** Runs `use` on the connection; again on a reopened one if disconnect() closed it before `use` was admitted. */
+  private async onConnection<T>(use: (db: SqliteConnection) => Promise<T>): Promise<T> {
+    for (;;) {
+      const db = await this.db();
+      try {
+        return await use(db);
+      } catch (error) {
+        // A closing connection refuses new work before running any of it: safe to run elsewhere.
+        if (error instanceof NotConnectedError && db !== this.connection && this.connected) continue;
+        throw error;
+      }
+    }
   }
 
   async getJobById(id: string): Promise<JobParameters | null> {
-    const [row] = await this.db().all<JobRow>(`SELECT * FROM ${this.table} WHERE id = ?`, [String(id)]);
+    const [row] = await this.sql.all<JobRow>(`SELECT * FROM ${this.table} WHERE id = ?`, [String(id)]);
     return row ? rowToJob(row) : null;
   }
 
@@ -134,7 +163,7 @@ export class SqliteJobRepository implements JobRepository {
 
     if (!state && !data?.needsCheck) {
       // Paginate in SQL; the window count is the total before LIMIT.
-      const rows = await this.db().all<JobRow & { total: number }>(
+      const rows = await this.sql.all<JobRow & { total: number }>(
         `SELECT *, count(*) OVER () AS total ${from} LIMIT ? OFFSET ?`,
         [...where.params, limit > 0 ? limit : -1, Math.max(0, skip)],
       );
@@ -143,7 +172,7 @@ export class SqliteJobRepository implements JobRepository {
     }
 
     // The state is computed (and some data filters checked) here, so the page is cut here too.
-    const rows = await this.db().all<JobRow>(`SELECT * ${from}`, where.params);
+    const rows = await this.sql.all<JobRow>(`SELECT * ${from}`, where.params);
     let jobs = rows
       .filter((row) => !data?.needsCheck || jsonContains(row.data === null ? null : JSON.parse(row.data), data.expected))
       .map(withState)
@@ -155,13 +184,13 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   private async count(where: Where): Promise<number> {
-    const [row] = await this.db().all<{ total: number }>(`SELECT count(*) AS total FROM ${this.table} ${whereSql(where)}`, where.params);
+    const [row] = await this.sql.all<{ total: number }>(`SELECT count(*) AS total FROM ${this.table} ${whereSql(where)}`, where.params);
     return row?.total ?? 0;
   }
 
   async getJobsOverview(): Promise<JobsOverview[]> {
     const now = new Date();
-    const rows = await this.db().all<Pick<JobRow, 'name' | 'next_run_at' | 'locked_at' | 'last_finished_at' | 'failed_at' | 'repeat_interval' | 'disabled'>>(
+    const rows = await this.sql.all<Pick<JobRow, 'name' | 'next_run_at' | 'locked_at' | 'last_finished_at' | 'failed_at' | 'repeat_interval' | 'disabled'>>(
       `SELECT name, next_run_at, locked_at, last_finished_at, failed_at, repeat_interval, disabled FROM ${this.table} ORDER BY name`,
     );
     const overviews = new Map<string, JobsOverview>();
@@ -193,12 +222,12 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   async getDistinctJobNames(): Promise<string[]> {
-    const rows = await this.db().all<{ name: string }>(`SELECT DISTINCT name FROM ${this.table} ORDER BY name`);
+    const rows = await this.sql.all<{ name: string }>(`SELECT DISTINCT name FROM ${this.table} ORDER BY name`);
     return rows.map((row) => row.name);
   }
 
   async getQueueSize(): Promise<number> {
-    const [row] = await this.db().all<{ total: number }>(`SELECT count(*) AS total FROM ${this.table} WHERE next_run_at < ?`, [Date.now()]);
+    const [row] = await this.sql.all<{ total: number }>(`SELECT count(*) AS total FROM ${this.table} WHERE next_run_at < ?`, [Date.now()]);
     return row?.total ?? 0;
   }
 
@@ -219,34 +248,36 @@ export class SqliteJobRepository implements JobRepository {
     const selection = jobSelection(options);
     if (!selection) return 0;
     const filter = selection.data;
-    if (!filter?.needsCheck) return (await this.db().run(`${statement} ${whereSql(selection)}`, selection.params)).changes;
+    if (!filter?.needsCheck) return (await this.sql.run(`${statement} ${whereSql(selection)}`, selection.params)).changes;
     // A data filter SQL cannot decide alone: pick the ids in JavaScript, under the write lock.
-    return this.db().transaction(async (tx) => {
-      const rows = await tx.all<{ id: number; data: string | null }>(`SELECT id, data FROM ${this.table} ${whereSql(selection)}`, selection.params);
-      const ids = rows.filter((row) => jsonContains(row.data === null ? null : JSON.parse(row.data), filter.expected)).map((row) => row.id);
-      if (ids.length === 0) return 0;
-      return (await tx.run(`${statement} WHERE id IN (SELECT value FROM json_each(?))`, [jsonList(ids)])).changes;
-    });
+    return this.onConnection((db) =>
+      db.transaction(async (tx) => {
+        const rows = await tx.all<{ id: number; data: string | null }>(`SELECT id, data FROM ${this.table} ${whereSql(selection)}`, selection.params);
+        const ids = rows.filter((row) => jsonContains(row.data === null ? null : JSON.parse(row.data), filter.expected)).map((row) => row.id);
+        if (ids.length === 0) return 0;
+        return (await tx.run(`${statement} WHERE id IN (SELECT value FROM json_each(?))`, [jsonList(ids)])).changes;
+      }),
+    );
   }
 
   async purgeAllJobs(): Promise<number> {
-    return (await this.db().run(`DELETE FROM ${this.table}`)).changes;
+    return (await this.sql.run(`DELETE FROM ${this.table}`)).changes;
   }
 
   async unlockJob(job: JobParameters): Promise<void> {
     if (!job._id) return;
     // A job being processed (nextRunAt null) keeps its lock.
-    await this.db().run(`UPDATE ${this.table} SET locked_at = NULL WHERE id = ? AND next_run_at IS NOT NULL`, [String(job._id)]);
+    await this.sql.run(`UPDATE ${this.table} SET locked_at = NULL WHERE id = ? AND next_run_at IS NOT NULL`, [String(job._id)]);
   }
 
   async unlockJobs(jobIds: (JobId | string)[]): Promise<void> {
     if (jobIds.length === 0) return;
-    await this.db().run(`UPDATE ${this.table} SET locked_at = NULL WHERE id IN (SELECT value FROM json_each(?))`, [jsonList(jobIds)]);
+    await this.sql.run(`UPDATE ${this.table} SET locked_at = NULL WHERE id IN (SELECT value FROM json_each(?))`, [jsonList(jobIds)]);
   }
 
   async lockJob(job: JobParameters, options: JobRepositoryOptions | undefined): Promise<JobParameters | undefined> {
     if (!job._id) return undefined;
-    const [row] = await this.db().all<JobRow>(
+    const [row] = await this.sql.all<JobRow>(
       `UPDATE ${this.table} SET locked_at = ?, last_modified_by = ?
        WHERE id = ? AND name = ? AND locked_at IS NULL AND next_run_at = ? AND disabled = 0
        RETURNING *`,
@@ -268,7 +299,7 @@ export class SqliteJobRepository implements JobRepository {
     now: Date | undefined,
     options: JobRepositoryOptions | undefined,
   ): Promise<JobParameters | undefined> {
-    const [row] = await this.db().all<JobRow>(
+    const [row] = await this.sql.all<JobRow>(
       `UPDATE ${this.table} SET locked_at = ?1, last_modified_by = ?2
        WHERE id = (
          SELECT id FROM (
@@ -290,7 +321,7 @@ export class SqliteJobRepository implements JobRepository {
 
   async saveJobState(job: JobParameters, options: JobRepositoryOptions | undefined): Promise<void> {
     if (!job._id) throw new Error('Cannot save job state without job ID');
-    const { changes } = await this.db().run(
+    const { changes } = await this.sql.run(
       `UPDATE ${this.table}
        SET locked_at = ?, next_run_at = ?, last_run_at = ?, progress = ?, fail_reason = ?, fail_count = ?, failed_at = ?, last_finished_at = ?, last_modified_by = ?
        WHERE id = ? AND name = ?`,
@@ -319,7 +350,7 @@ export class SqliteJobRepository implements JobRepository {
   async saveJob<DATA = unknown>(job: JobParameters<DATA>, options: JobRepositoryOptions | undefined): Promise<JobParameters<DATA>> {
     const lastModifiedBy = options?.lastModifiedBy;
     if (job._id) {
-      const [row] = await this.db().all<JobRow>(
+      const [row] = await this.sql.all<JobRow>(
         `UPDATE ${this.table} SET (${INSERT_COLUMNS}, fail_reason, fail_count, failed_at) = (${PLACEHOLDERS}, ?, ?, ?)
          WHERE id = ? AND name = ? RETURNING *`,
         [...definitionValues(job, lastModifiedBy), job.failReason ?? null, job.failCount ?? null, toMillis(job.failedAt), String(job._id), job.name],
@@ -329,7 +360,7 @@ export class SqliteJobRepository implements JobRepository {
     if (job.type === 'single') {
       const due = toMillis(job.nextRunAt);
       const protectDue = due !== null && due <= Date.now();
-      const [row] = await this.db().all<JobRow>(
+      const [row] = await this.sql.all<JobRow>(
         `INSERT INTO ${this.table} (${INSERT_COLUMNS}) VALUES (${PLACEHOLDERS})
          ON CONFLICT (name) WHERE type = 'single' DO UPDATE SET
            priority = excluded.priority,
@@ -344,9 +375,9 @@ export class SqliteJobRepository implements JobRepository {
     }
     if (job.unique) {
       const unique = job.unique;
-      return this.db().transaction((tx) => this.saveUnique(tx, job, unique, lastModifiedBy));
+      return this.onConnection((db) => db.transaction((tx) => this.saveUnique(tx, job, unique, lastModifiedBy)));
     }
-    return rowToJob<DATA>((await this.insert(this.db(), job, lastModifiedBy))!);
+    return rowToJob<DATA>((await this.insert(this.sql, job, lastModifiedBy))!);
   }
 
   /**

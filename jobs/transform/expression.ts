@@ -1,3 +1,4 @@
+import type { Dialect } from '../../core/db/sql.js';
 import { charPosition, closest, expressionError, quoteIdent, tokenize, TransformError, unknownColumnParts, type Token } from './tokens.js';
 
 export { TransformError } from './tokens.js';
@@ -341,10 +342,13 @@ export function referencedColumns(expr: Expr): string[] {
 const CASTS: Partial<Record<FunctionName, string>> = { number: 'REAL', integer: 'INTEGER', text: 'TEXT' };
 
 /**
- * Compiles to SQLite SQL: identifiers double-quoted, strings and numbers bound as `?` (appended to
- * `params` in text order), every operation parenthesized so the grammar's precedence is kept.
+ * Compiles to SQL for `dialect` (SQLite by default): identifiers double-quoted, strings and numbers
+ * bound as parameters (appended to `params` in text order: `?` on SQLite, `$n` on PostgreSQL), every
+ * operation parenthesized so the grammar's precedence is kept. On PostgreSQL the functions and
+ * operators are written so they mean what they mean on SQLite (see {@link compilePostgres}).
  */
-export function compileExpression(expr: Expr, params: unknown[]): string {
+export function compileExpression(expr: Expr, params: unknown[], dialect: Dialect = 'sqlite'): string {
+  if (dialect === 'postgresql') return compilePostgres(expr, params);
   const c = (e: Expr) => compileExpression(e, params);
   switch (expr.kind) {
     case 'literal':
@@ -389,6 +393,90 @@ export function compileExpression(expr: Expr, params: unknown[]): string {
       // SQLite's coalesce needs two arguments.
       if (expr.fn === 'coalesce' && args.length === 1) return `coalesce(${args[0]}, NULL)`;
       return `${expr.fn}(${args.join(', ')})`;
+    }
+  }
+}
+
+const asText = (sql: string) => `CAST(${sql} AS text)`;
+const asInt = (sql: string) => `CAST(${sql} AS integer)`;
+
+/**
+ * PostgreSQL: parameters are `$n` (strings typed text, reals written as reals double precision),
+ * booleans are TRUE/FALSE, and where PostgreSQL differs the SQLite meaning is kept: `||` and the
+ * text functions take any value as text, `like` ignores ASCII case, `/` by zero is NULL, integer()
+ * truncates, round() rounds as numeric, date()/datetime() answer ISO text.
+ */
+function compilePostgres(expr: Expr, params: unknown[]): string {
+  const c = (e: Expr) => compilePostgres(e, params);
+  switch (expr.kind) {
+    case 'literal': {
+      if (expr.value === null) return 'NULL';
+      if (typeof expr.value === 'boolean') return expr.value ? 'TRUE' : 'FALSE';
+      params.push(expr.value);
+      const p = `$${params.length}`;
+      if (typeof expr.value === 'string') return asText(p);
+      return (expr.real && Number.isInteger(expr.value)) || !Number.isInteger(expr.value) ? `CAST(${p} AS double precision)` : `CAST(${p} AS bigint)`;
+    }
+    case 'column':
+      return quoteIdent(expr.name);
+    case 'not':
+      return `(NOT ${c(expr.operand)})`;
+    case 'negate':
+      return `(- ${c(expr.operand)})`;
+    case 'binary': {
+      const left = c(expr.left);
+      const right = c(expr.right);
+      if (expr.op === 'or' || expr.op === 'and') return `(${left} ${expr.op.toUpperCase()} ${right})`;
+      if (expr.op === '||') return `(${asText(left)} || ${asText(right)})`;
+      if (expr.op === '/') return `(${left} / NULLIF(${right}, 0))`;
+      return `(${left} ${expr.op === '!=' ? '<>' : expr.op} ${right})`;
+    }
+    case 'isNull':
+      return `(${c(expr.operand)} IS ${expr.negated ? 'NOT ' : ''}NULL)`;
+    case 'in': {
+      const operand = c(expr.operand);
+      return `(${operand} ${expr.negated ? 'NOT ' : ''}IN (${expr.list.map(c).join(', ')}))`;
+    }
+    case 'between': {
+      const operand = c(expr.operand);
+      const low = c(expr.low);
+      return `(${operand} ${expr.negated ? 'NOT ' : ''}BETWEEN ${low} AND ${c(expr.high)})`;
+    }
+    case 'like': {
+      const operand = c(expr.operand);
+      return `(${asText(operand)} ${expr.negated ? 'NOT ' : ''}ILIKE ${asText(c(expr.pattern))})`;
+    }
+    case 'call': {
+      const args = expr.args.map(c);
+      switch (expr.fn) {
+        case 'number':
+          return `CAST(${args[0]} AS double precision)`;
+        case 'integer':
+          return `CAST(trunc(CAST(${args[0]} AS double precision)) AS bigint)`;
+        case 'text':
+          return asText(args[0]!);
+        case 'if':
+          return `(CASE WHEN ${args[0]} THEN ${args[1]} ELSE ${args[2]} END)`;
+        case 'concat':
+          return `concat(${args.join(', ')})`;
+        case 'lower':
+        case 'upper':
+        case 'trim':
+        case 'length':
+          return `${expr.fn}(${asText(args[0]!)})`;
+        case 'substr':
+          return `substr(${asText(args[0]!)}, ${args.slice(1).map(asInt).join(', ')})`;
+        case 'replace':
+          return `replace(${args.map(asText).join(', ')})`;
+        case 'round':
+          return `round(CAST(${args[0]} AS numeric)${args[1] === undefined ? '' : `, ${asInt(args[1])}`})`;
+        case 'date':
+          return `to_char(CAST(${args[0]} AS timestamp), 'YYYY-MM-DD')`;
+        case 'datetime':
+          return `to_char(CAST(${args[0]} AS timestamp), 'YYYY-MM-DD HH24:MI:SS')`;
+        default:
+          return `${expr.fn}(${args.join(', ')})`;
+      }
     }
   }
 }

@@ -1,4 +1,5 @@
-import { checkExpressionColumns, compileExpression, parseExpression, type Expr } from './expression.js';
+import type { Dialect } from '../../core/db/sql.js';
+import { checkExpressionColumns, compileExpression as compileExpressionIn, parseExpression, type Expr } from './expression.js';
 import { closest, foldCase, keyPath, quoteIdent, scanSql, skipSqlSpace, TransformError, unknownColumnParts } from './tokens.js';
 
 export { quoteIdent, TransformError } from './tokens.js';
@@ -241,10 +242,15 @@ export function parseTransform(json: unknown, columns?: string[]): Transform {
   return transform;
 }
 
-function compileSql(sql: string, input: string): string {
+/** `FROM <input>`: PostgreSQL wants a name for a subquery in FROM, SQLite's text stays as it was. */
+function fromInput(input: string, dialect: Dialect): string {
+  return dialect === 'postgresql' ? `${input} AS "input_relation"` : input;
+}
+
+function compileSql(sql: string, input: string, dialect: Dialect): string {
   const shape = scanSql(sql);
   const body = sql.slice(shape.start, shape.end);
-  const head = `input AS (SELECT * FROM ${input})`;
+  const head = `input AS (SELECT * FROM ${fromInput(input, dialect)})`;
   if (!/^with\b/i.test(body)) return `WITH ${head}\n${body}`;
   // Merge into the user's WITH list: one statement cannot have two WITH clauses.
   let rest = skipSqlSpace(body, 4);
@@ -267,9 +273,11 @@ function knownColumns(state: State, op: string, path: string): string[] {
   return state.columns ?? fail(path, `a ${op} step needs the input columns to be known; pass them to compileTransform`);
 }
 
-function orderBy(order: SortKey[], relation: string): string {
+function orderByIn(order: SortKey[], relation: string, dialect: Dialect = 'sqlite'): string {
   if (order.length === 0) return '';
-  const key = (k: SortKey) => `${relation}.${quoteIdent(k.column)}${k.desc ? ' DESC' : ''}${k.nulls ? ` NULLS ${k.nulls.toUpperCase()}` : ''}`;
+  // PostgreSQL sorts NULLs last ascending: the default is spelled out so it means what it means on SQLite.
+  const nulls = (k: SortKey) => k.nulls ?? (dialect === 'postgresql' ? (k.desc ? 'last' : 'first') : null);
+  const key = (k: SortKey) => `${relation}.${quoteIdent(k.column)}${k.desc ? ' DESC' : ''}${nulls(k) ? ` NULLS ${nulls(k)!.toUpperCase()}` : ''}`;
   return ` ORDER BY ${order.map(key).join(', ')}`;
 }
 
@@ -284,8 +292,10 @@ function keepOrder(order: SortKey[], rename: (column: string) => string | null):
   return kept;
 }
 
-function compileStep(step: Step, from: string, state: State, params: unknown[], path: string): { sql: string; state: State } {
+function compileStep(step: Step, from: string, state: State, params: unknown[], path: string, dialect: Dialect): { sql: string; state: State } {
   const q = quoteIdent;
+  const orderBy = (order: SortKey[], relation: string) => orderByIn(order, relation, dialect);
+  const compileExpression = (expr: Expr, bound: unknown[]) => compileExpressionIn(expr, bound, dialect);
   const ordered = orderBy(state.order, from);
   switch (step.op) {
     case 'select':
@@ -355,15 +365,18 @@ function compileStep(step: Step, from: string, state: State, params: unknown[], 
       return { sql: `SELECT * FROM ${from}${orderBy(step.by, from)}`, state: { ...state, order: step.by } };
     }
     case 'limit': {
+      const placeholder = () => (dialect === 'postgresql' ? `$${params.length}` : '?');
       params.push(step.count);
+      const limit = placeholder();
       if (step.offset > 0) params.push(step.offset);
-      return { sql: `SELECT * FROM ${from}${ordered} LIMIT ?${step.offset > 0 ? ' OFFSET ?' : ''}`, state };
+      return { sql: `SELECT * FROM ${from}${ordered} LIMIT ${limit}${step.offset > 0 ? ` OFFSET ${placeholder()}` : ''}`, state };
     }
   }
 }
 
 /**
- * Compiles to ONE parameterized SQLite SELECT over `input` (an already-quoted relation name or a
+ * Compiles to ONE parameterized SELECT for `dialect` (SQLite unless told; PostgreSQL binds `$n`,
+ * names the input subquery and spells SQLite's NULL ordering out) over `input` (an already-quoted relation name or a
  * parenthesized subquery). Pipelines become `WITH s0 AS (SELECT * FROM input), s1 AS (…) SELECT * FROM sN`;
  * SQL mode becomes `WITH input AS (SELECT * FROM <input>) <query>`. `columns` are the input columns: with
  * them, references are checked and the output columns returned (null otherwise, and always for SQL mode);
@@ -373,16 +386,17 @@ export function compileTransform(
   transform: Transform,
   input: string,
   columns?: string[],
+  dialect: Dialect = 'sqlite',
 ): { sql: string; params: unknown[]; columns: string[] | null } {
-  if (transform.kind === 'sql') return { sql: compileSql(transform.sql, input), params: [], columns: null };
+  if (transform.kind === 'sql') return { sql: compileSql(transform.sql, input, dialect), params: [], columns: null };
   const params: unknown[] = [];
-  const stages = [`s0 AS (SELECT * FROM ${input})`];
+  const stages = [`s0 AS (SELECT * FROM ${fromInput(input, dialect)})`];
   let state: State = { columns: columns ? [...columns] : null, order: [] };
   transform.steps.forEach((step, i) => {
-    const compiled = compileStep(step, `s${i}`, state, params, `transform.steps[${i}]`);
+    const compiled = compileStep(step, `s${i}`, state, params, `transform.steps[${i}]`, dialect);
     stages.push(`s${i + 1} AS (${compiled.sql})`);
     state = compiled.state;
   });
   const last = `s${transform.steps.length}`;
-  return { sql: `WITH\n  ${stages.join(',\n  ')}\nSELECT * FROM ${last}${orderBy(state.order, last)}`, params, columns: state.columns };
+  return { sql: `WITH\n  ${stages.join(',\n  ')}\nSELECT * FROM ${last}${orderByIn(state.order, last, dialect)}`, params, columns: state.columns };
 }

@@ -1,3 +1,4 @@
+import type { Dialect } from '../../core/db/sql.js';
 import { assertReadsOnly, ReadScopeError } from '../warehouse/read-scope.js';
 import { SqliteDb } from '../warehouse/sqlite-db.js';
 import { compileTransform, parseTransform, quoteIdent, TransformError, type Transform } from './pipeline.js';
@@ -10,9 +11,10 @@ const STAND_IN = 'input_source';
  * input's columns when they are known (`columns` empty: not known), and for SQL, compiled by SQLite
  * and held to reading only its input ({@link checkSqlTransform}).
  */
-export async function checkTransform(json: unknown, columns: string[]): Promise<Transform> {
+export async function checkTransform(json: unknown, columns: string[], dialect: Dialect = 'sqlite'): Promise<Transform> {
   const transform = parseTransform(json, columns.length > 0 ? columns : undefined);
-  await checkSqlTransform(transform, columns);
+  // PostgreSQL SQL need not compile on SQLite: the PostgreSQL warehouse confines it before every run and preview.
+  if (dialect === 'sqlite') await checkSqlTransform(transform, columns);
   return transform;
 }
 
@@ -28,7 +30,8 @@ export function readScopeMessage(error: ReadScopeError): string {
  * its bytecode may open no table but that one (no sqlite_master, no other table: none exists
  * there, no pragma_* or other table-valued function, nothing that writes). With unknown input
  * columns, a reference to an unknown column is left for the run to judge. Pipelines are compiled
- * by Tributary itself and are not checked here. Throws a TransformError at `transform.sql`.
+ * by Tributary itself and are not checked here. With a PostgreSQL warehouse (`dialect`) only the
+ * parse applies: the query is confined by PostgreSQL itself when it runs (see pg-scope.ts). Throws a TransformError at `transform.sql`.
  */
 export async function checkSqlTransform(transform: Transform, columns?: string[]): Promise<void> {
   if (transform.kind !== 'sql') return;

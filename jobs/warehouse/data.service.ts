@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
 import { ChangedEntity, Datasource, DatasourceKind } from '../../core/db/entities/index.js';
 import { BadUserInputError, DataUnavailableError, NotFoundError } from '../../core/errors.js';
 import { MissingDataError } from './sqlite-warehouse.js';

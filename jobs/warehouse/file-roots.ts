@@ -103,6 +103,9 @@ export class FileRoots {
     try {
       real = await realpath(absolute);
     } catch (error) {
+      // Where it would be is judged first: a missing file outside the roots is refused like any
+      // other, so reads never tell whether a path outside FILE_ROOTS exists.
+      this.assertAllowed(path, await realPrefix(absolute).catch(() => absolute));
       throw readError(path, error);
     }
     this.assertAllowed(path, real);

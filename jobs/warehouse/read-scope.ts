@@ -1,4 +1,5 @@
-import { quoteIdent, type SqliteDb } from './sqlite-db.js';
+import { quoteIdent } from '../../core/db/sql.js';
+import type { SqliteDb } from './sqlite-db.js';
 
 /** A table a query may read (with its indexes): `schema` is `main`, `temp` or an attached schema. */
 export interface ReadableTable {

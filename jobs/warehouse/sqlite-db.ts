@@ -1,4 +1,5 @@
 import sqlite3 from 'sqlite3';
+import { quoteIdent, sqliteSetup } from '../../core/db/sql.js';
 
 /** A promise face for one sqlite3 connection. Statements on one connection run one at a time. */
 export class SqliteDb {
@@ -106,9 +107,7 @@ export class SqliteDb {
   }
 }
 
-/** Connection settings shared by every warehouse connection: WAL so readers never wait for a run. */
-export const PRAGMAS = 'PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;';
+/** Connection settings shared by every warehouse connection (core/db/sql.ts): WAL so readers never wait for a run. */
+export const PRAGMAS = `${sqliteSetup().join('; ')};`;
 
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+export { quoteIdent };

@@ -7,16 +7,17 @@ import { FileRoots } from './file-roots.js';
 import { readFileRows, type BadRecord } from './files.js';
 import { AnswerTooLargeError, MAX_VALUE_BYTES, RequestLimiter, capRows, rowBytes, MAX_RUN_VALUE_BYTES } from './limits.js';
 import { assertReadsOnly, type ReadableTable } from './read-scope.js';
-import { PRAGMAS, SqliteDb, quoteIdent } from './sqlite-db.js';
-import type { DataStats, DatasourceSpec, QueryBuilder, QueryInputs, ReadOptions, Row, RowPage, Warehouse, WarehouseWrite } from './warehouse.js';
+import { quoteIdent } from '../../core/db/sql.js';
+import { PRAGMAS, SqliteDb } from './sqlite-db.js';
+import { MissingDataError, tableOf, type DataStats, type DatasourceSpec, type QueryBuilder, type QueryInputs, type ReadOptions, type Row, type RowPage, type Warehouse, type WarehouseWrite } from './warehouse.js';
+import { pageFile } from './file-page.js';
 
 /** Rows per INSERT statement (sent as one JSON text). */
 const INSERT_ROWS = 5_000;
 /** Characters of JSON text per INSERT statement, at most. */
 const INSERT_BYTES = 4 * 1024 * 1024;
 
-/** Table of a STORAGE datasource: named from its id, never from user text. */
-export const tableOf = (ds: { id: string }): string => `ds_${ds.id.replaceAll('-', '')}`;
+export { tableOf, MissingDataError };
 
 /** A value SQLite can store: booleans as 0/1, objects as JSON text, dates as ISO text. */
 function toSqlValue(value: unknown): unknown {
@@ -25,13 +26,6 @@ function toSqlValue(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'object' && !Buffer.isBuffer(value)) return JSON.stringify(value);
   return value;
-}
-
-export class MissingDataError extends Error {
-  constructor(ds: DatasourceSpec) {
-    super(`datasource ${ds.id} holds no data yet: run the automation that writes it first`);
-    this.name = 'MissingDataError';
-  }
 }
 
 export interface SqliteWarehouseOptions {
@@ -52,6 +46,7 @@ export interface SqliteWarehouseOptions {
  * failed or cancelled run leaves the old data untouched.
  */
 export class SqliteWarehouse implements Warehouse {
+  readonly dialect = 'sqlite' as const;
   private constructor(
     readonly file: string,
     private readonly stagingDir: string,
@@ -92,34 +87,15 @@ export class SqliteWarehouse implements Warehouse {
         if (db !== this.reader) await db.close().catch(() => undefined);
       }
     }
-    // FILE and JOIN: an offset cursor over a stable order (file order; the join's query order).
+    // FILE: read straight from the file (file order, an offset cursor).
+    if (ds.kind === DatasourceKind.FILE) return pageFile(this.files, ds, first, after, options);
+    // JOIN: an offset cursor over the join's query order.
     const offset = after ? Number(Buffer.from(after, 'base64url').toString()) : 0;
     const rows: Row[] = [];
     let columns: string[] = [];
     let total = 0;
     let firstBytes = 0;
-    if (ds.kind === DatasourceKind.FILE) {
-      const handle = await this.files.open(ds.path!);
-      try {
-        let seen = 0;
-        let bytes = 0;
-        // Stops at first + 1 rows, or once the rows kept are over maxBytes: memory stays bounded.
-        const full = () => rows.length > first || bytes > maxBytes;
-        for await (const batch of readFileRows(ds.path!, { handle, signal: options.signal })) {
-          if (columns.length === 0 && batch[0]) columns = Object.keys(batch[0]);
-          for (const row of batch) {
-            if (seen++ < offset) continue;
-            rows.push(row);
-            if (Number.isFinite(maxBytes)) bytes += rowBytes(row) + 1;
-            if (full()) break;
-          }
-          if (full()) break;
-        }
-      } finally {
-        await handle.close().catch(() => undefined);
-      }
-      total = rows.length;
-    } else {
+    {
       const session = await this.session(options.signal, options.maxBytes !== undefined);
       try {
         const relation = await session.relationOf(ds);
@@ -519,6 +495,7 @@ async function fetchCapped(db: SqliteDb, select: string, params: unknown[], maxB
 /** The session's resolvers, bound, for query builders that destructure them. */
 function inputsOf(session: Session): QueryInputs {
   return {
+    dialect: 'sqlite',
     relationOf: (ds, options) => session.relationOf(ds, options),
     columnsOf: (relation) => session.columnsOf(relation),
     countOf: async (relation) => (await session.db.get<{ n: number }>(`select count(*) as n from ${relation}`))?.n ?? 0,

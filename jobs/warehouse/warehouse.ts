@@ -1,4 +1,5 @@
 import type { DatasourceKind, JoinType, WriteMode } from '../../core/db/entities/index.js';
+import type { Dialect } from '../../core/db/sql.js';
 import type { BadRecord, Row } from '../../core/rows.js';
 import type { FileRoots } from './file-roots.js';
 import type { RequestLimiter } from './limits.js';
@@ -6,6 +7,18 @@ import type { RequestLimiter } from './limits.js';
 export type { Row };
 
 export { WriteMode } from '../../core/db/entities/index.js';
+export type { Dialect };
+
+/** Table of a STORAGE datasource: named from its id, never from user text (the same name in every warehouse). */
+export const tableOf = (ds: { id: string }): string => `ds_${ds.id.replaceAll('-', '')}`;
+
+/** A datasource read before anything wrote it. */
+export class MissingDataError extends Error {
+  constructor(ds: { id: string }) {
+    super(`datasource ${ds.id} holds no data yet: run the automation that writes it first`);
+    this.name = 'MissingDataError';
+  }
+}
 
 /** What the warehouse needs to know about a datasource (never its user-given name: tables are named by id). */
 export interface DatasourceSpec {
@@ -37,6 +50,8 @@ export interface RowPage {
 
 /** How a query reaches its inputs: a SQL relation per datasource, and the columns of a relation. */
 export interface QueryInputs {
+  /** The SQL dialect the relations and the query are written in: compile transforms for it. */
+  readonly dialect: Dialect;
   /**
    * `onBadRecord`: FILE sources skip unreadable records and report them (default: they fail the
    * query). `firstRows`: a FILE is read only that far (a preview's sample), not to its end.
@@ -59,6 +74,8 @@ export interface ReadOptions {
  * database can plug in behind the same interface.
  */
 export interface Warehouse {
+  /** The SQL this warehouse speaks (transforms compile for it; SQL transforms are checked in it). */
+  readonly dialect: Dialect;
   /** Where FILE datasources may read (FILE_ROOTS): checked when a path is saved and whenever a file is read. */
   readonly files: FileRoots;
   /** Time limit and turns for the warehouse work API requests ask for (previews, rows). */

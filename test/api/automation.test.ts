@@ -5,6 +5,7 @@ import { AutomationService } from '../../api/services/automation.service.js';
 import { SecretBox } from '../../core/secrets.js';
 import { serverWithFactories, type Factories, uniqueName, type Ref } from '../factories/index.js';
 import { TEST_SECRET_KEY, type TestServer } from '../helpers/server.js';
+import { TEST_BACKEND } from '../helpers/postgres.js';
 import { finished, runNow } from '../scheduler/helpers.js';
 
 let t: TestServer;
@@ -60,9 +61,7 @@ describe(AutomationService.name, () => {
     expect((await t.fail(`query($id: ID!) { automation(id: $id) { ... on SftpImport { password } } }`, { id: sftp.id })).extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
 
     // Stored sealed: the plaintext is nowhere in the database files, yet the key opens it.
-    await t.server.orm.em.getConnection().execute('PRAGMA wal_checkpoint(TRUNCATE)');
-    const bytes = readFileSync(join(t.dataDir, 'tributary.db')).toString('latin1');
-    expect(bytes).not.toContain(password);
+    expect(await storedBytes(t)).not.toContain(password);
     const [row] = await t.server.orm.em.getConnection().execute('select password_sealed from automation where id = ?', [sftp.id]);
     expect(SecretBox.fromKey(TEST_SECRET_KEY).unseal(row.password_sealed)).toBe(password);
 
@@ -221,3 +220,11 @@ describe(AutomationService.name, () => {
     expect(scheduled.message).toMatch(/\$scheduled.*yes/);
   });
 });
+
+/** What the database holds, as stored: the SQLite file's bytes, or every automation row as PostgreSQL keeps it. */
+async function storedBytes(server: TestServer): Promise<string> {
+  const connection = server.server.orm.em.getConnection();
+  if (TEST_BACKEND === 'postgres') return JSON.stringify(await connection.execute('select * from automation'));
+  await connection.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+  return readFileSync(join(server.dataDir, 'tributary.db')).toString('latin1');
+}

@@ -20,7 +20,8 @@ function problems(env: Record<string, string>): string[] {
 describe(loadConfig.name, () => {
   it('defaults to 127.0.0.1:4000 with ./data/tributary.db, creating ./data', () => {
     const config = loadConfig({}, cwd);
-    expect(config).toMatchObject({ host: '127.0.0.1', port: 4000, dataDir: join(cwd, 'data'), databaseFile: join(cwd, 'data', 'tributary.db'), logLevel: 'info' });
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 4000, dataDir: join(cwd, 'data'), database: { dialect: 'sqlite', file: join(cwd, 'data', 'tributary.db') }, logLevel: 'info' });
+    expect(config.warehouse).toEqual({ dialect: 'sqlite', file: join(cwd, 'data', 'warehouse.db') });
     expect(config.scheduler).toEqual({ processEveryMs: 5000, concurrency: 4, retentionDays: 90, jobStoreUrl: undefined });
     expect(config.secretKey).toBeUndefined();
     expect(existsSync(join(cwd, 'data'))).toBe(true);
@@ -29,9 +30,12 @@ describe(loadConfig.name, () => {
   it('reads every variable', () => {
     const key = 'ab'.repeat(32);
     const config = loadConfig({ HOST: '0.0.0.0', PORT: '8080', DATA_DIR: 'custom', DATABASE_URL: 'sqlite:///tmp/x/meta.db', LOG_LEVEL: 'DEBUG', TRIBUTARY_SECRET_KEY: key }, cwd);
-    expect(config).toMatchObject({ host: '0.0.0.0', port: 8080, dataDir: join(cwd, 'custom'), databaseFile: '/tmp/x/meta.db', logLevel: 'debug' });
+    expect(config).toMatchObject({ host: '0.0.0.0', port: 8080, dataDir: join(cwd, 'custom'), database: { dialect: 'sqlite', file: '/tmp/x/meta.db' }, logLevel: 'debug' });
     expect(config.secretKey?.toString('hex')).toBe(key);
-    expect(loadConfig({ DATABASE_URL: 'sqlite:rel/meta.db' }, cwd).databaseFile).toBe(join(cwd, 'rel/meta.db'));
+    expect(loadConfig({ DATABASE_URL: 'sqlite:rel/meta.db' }, cwd).database).toEqual({ dialect: 'sqlite', file: join(cwd, 'rel/meta.db') });
+    const shared = loadConfig({ DATABASE_URL: 'postgres://db.internal/tributary', WAREHOUSE_URL: 'postgresql://user:pw@db.internal/data' }, cwd);
+    expect(shared.database).toEqual({ dialect: 'postgresql', url: 'postgres://db.internal/tributary' });
+    expect(shared.warehouse).toEqual({ dialect: 'postgresql', url: 'postgresql://user:pw@db.internal/data' });
     const scheduler = loadConfig({ JOB_STORE_URL: 'postgres://db/jobs', RUN_CONCURRENCY: '8', SCHEDULER_POLL_MS: '250', RUN_RETENTION_DAYS: '7' }, cwd).scheduler;
     expect(scheduler).toEqual({ jobStoreUrl: 'postgres://db/jobs', concurrency: 8, processEveryMs: 250, retentionDays: 7 });
   });
@@ -40,7 +44,9 @@ describe(loadConfig.name, () => {
     [{ PORT: 'eighty' }, /PORT must be an integer from 0 to 65535, got "eighty"/],
     [{ PORT: '70000' }, /PORT/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/],
-    [{ DATABASE_URL: 'postgres://localhost/x' }, /DATABASE_URL must be a SQLite URL/],
+    [{ DATABASE_URL: 'mysql://localhost/x' }, /DATABASE_URL must be a postgres:\/\/ URL or a SQLite URL/],
+    [{ WAREHOUSE_URL: 'sqlite::memory:' }, /WAREHOUSE_URL must be a postgres:\/\/ URL or a SQLite URL/],
+    [{ WAREHOUSE_URL: 'sqlite:///srv/elsewhere.db' }, /WAREHOUSE_URL must be a postgres:\/\/ URL: the embedded warehouse always lives in DATA_DIR\/warehouse.db/],
     [{ JOB_STORE_URL: 'redis://localhost' }, /JOB_STORE_URL must be a postgres:\/\/ URL, a sqlite: URL or an absolute file path, got "redis:\/\/localhost"/],
     [{ RUN_CONCURRENCY: '0' }, /RUN_CONCURRENCY must be an integer from 1 to 256, got "0"/],
     [{ RUN_RETENTION_DAYS: 'forever' }, /RUN_RETENTION_DAYS must be an integer from 1 to 36500/],

@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MikroORM } from '@mikro-orm/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openOrm, ormConfig } from '../../core/db/orm.js';
+import { initOrm, openOrm, sqliteDatabase, type Orm } from '../../core/db/orm.js';
 import { MIGRATIONS } from '../../core/db/migrations/index.js';
 import { Datasource, DatasourceKind } from '../../core/db/entities/index.js';
 import { DatasourceService } from '../../api/services/datasource.service.js';
@@ -13,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tributary-migrations-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Tables, columns, indexes and foreign keys as SQLite itself reports them. */
-async function describeSchema(orm: MikroORM) {
+async function describeSchema(orm: Orm) {
   const conn = orm.em.getConnection();
   const tables = (await conn.execute(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name != 'mikro_orm_migrations' order by name`)) as { name: string }[];
   const result: Record<string, unknown> = {};
@@ -30,8 +29,8 @@ async function describeSchema(orm: MikroORM) {
 
 describe('migrations', () => {
   it('build exactly the schema the entities describe', async () => {
-    const migrated = await openOrm({ databaseFile: join(dir, 'migrated.db') });
-    const fromEntities = await MikroORM.init({ ...ormConfig({ databaseFile: join(dir, 'entities.db') }) });
+    const migrated = await openOrm({ database: sqliteDatabase(join(dir, 'migrated.db')) });
+    const fromEntities = await initOrm({ database: sqliteDatabase(join(dir, 'entities.db')) });
     await fromEntities.schema.createSchema();
     try {
       expect(await describeSchema(migrated)).toEqual(await describeSchema(fromEntities));
@@ -43,12 +42,12 @@ describe('migrations', () => {
 
   it('apply once and keep user data across restarts', async () => {
     const file = join(dir, 'restart.db');
-    const first = await openOrm({ databaseFile: file });
+    const first = await openOrm({ database: sqliteDatabase(file) });
     await new DatasourceService(first.em.fork() as never, new LineageStore()).create({ name: 'kept', kind: DatasourceKind.STORAGE });
     expect(await first.getMigrator().getExecutedMigrations()).toHaveLength(MIGRATIONS.length);
     await first.close();
 
-    const second = await openOrm({ databaseFile: file });
+    const second = await openOrm({ database: sqliteDatabase(file) });
     expect(await second.getMigrator().getPendingMigrations()).toEqual([]);
     expect((await second.em.fork().findOneOrFail(Datasource, { name: 'kept' })).kind).toBe(DatasourceKind.STORAGE);
     const [{ journal_mode }] = await second.em.getConnection().execute('PRAGMA journal_mode');
@@ -59,7 +58,7 @@ describe('migrations', () => {
   });
 
   it('keep declarations when automation_io is rebuilt for the ERRORS direction', async () => {
-    const orm = await MikroORM.init(ormConfig({ databaseFile: join(dir, 'upgrade.db') }));
+    const orm = await initOrm({ database: sqliteDatabase(join(dir, 'upgrade.db')) });
     await orm.getMigrator().up({ to: 'Migration20261122300000RunnerSettings' });
     const conn = orm.em.getConnection();
     await conn.execute(`insert into datasource (id, name, kind, tags, columns, created_at, modified_at) values ('d1', 'in', 'STORAGE', '[]', '[]', 0, 0), ('d2', 'out', 'STORAGE', '[]', '[]', 0, 0)`);

@@ -55,9 +55,9 @@ export interface ServerProcess {
   ok(query: string, variables?: Record<string, unknown>): Promise<any>;
 }
 
-/** Starts `api/main.ts` in a child process (PROCESS_ENV plus `env`) and resolves once it listens. */
-export async function startServerProcess(env: Record<string, string>, track?: Spawned[]): Promise<ServerProcess> {
-  const proc = spawnTsx('api/main.ts', { ...PROCESS_ENV, ...env });
+/** Starts `api/main.ts` in a child process (PROCESS_ENV plus `env`, then `args` such as --no-jobs) and resolves once it listens. */
+export async function startServerProcess(env: Record<string, string>, track?: Spawned[], args: string[] = []): Promise<ServerProcess> {
+  const proc = spawnTsx('api/main.ts', { ...PROCESS_ENV, ...env }, args);
   track?.push(proc);
   const url = JSON.parse(await proc.waitFor(/Tributary is listening/, 60_000)).url as string;
   const ok = async (query: string, variables?: Record<string, unknown>) => {

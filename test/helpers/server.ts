@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadConfig } from '../../core/config.js';
 import { startServer, type RunningServer } from '../../api/server.js';
+import { backendEnv } from './postgres.js';
 
 export interface GraphQLErrorShape {
   message: string;
@@ -20,6 +21,8 @@ export interface GraphQLResponse<T = any> {
 export interface TestServer {
   url: string;
   dataDir: string;
+  /** The database settings of its backend (empty on SQLite): give them with DATA_DIR to a server that shares this one's data. */
+  backendEnv: Record<string, string>;
   /** The first FILE_ROOTS directory (default DATA_DIR/files): where FILE datasources may read. */
   filesDir: string;
   server: RunningServer;
@@ -37,10 +40,15 @@ export interface TestServer {
 
 export const TEST_SECRET_KEY = Buffer.alloc(32, 7);
 
-/** Starts the real server on port 0 over a fresh SQLite file in a temp dir. */
+/**
+ * Starts the real server on port 0 over a fresh data dir in a temp dir: SQLite files there, or
+ * with TRIBUTARY_TEST_BACKEND=postgres a fresh PostgreSQL database (dropped by close()).
+ */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-test-'));
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ...env });
+  // A server sharing another's DATA_DIR and database (DATABASE_URL given) creates none of its own.
+  const backend = env.DATABASE_URL ? { env: {}, drop: async () => undefined } : await backendEnv();
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ...backend.env, ...env });
   const logs: Record<string, any>[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -63,6 +71,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   return {
     url: server.url,
     dataDir,
+    backendEnv: backend.env,
     filesDir: config.fileRoots[0]!,
     server,
     queries,
@@ -81,6 +90,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     async close() {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
+      await backend.drop();
     },
   };
 }

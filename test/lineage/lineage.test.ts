@@ -302,7 +302,7 @@ describe('lineage: stays current', () => {
 
   it('reaches another server process sharing the database', async () => {
     const first = await world();
-    const second = await world({ DATA_DIR: first.t.dataDir });
+    const second = await world({ DATA_DIR: first.t.dataDir, ...first.t.backendEnv });
     const [a, b] = [await first.ds('a'), await first.ds('b')];
     await first.f.etl(a, b, { name: 'etl', schedule: first.hourly });
     expect(await second.shown({ scheduledOnly: true })).toEqual(['a', 'b', 'etl']);

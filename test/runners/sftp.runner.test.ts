@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AutomationKind, DatasourceKind, WriteMode } from '../../core/db/entities/index.js';
 import { RunCancelledError, RunFailedError, type AutomationPlan, type RunContext, type SftpSettings } from '../../jobs/runners/runner.js';
-import { SftpState } from '../../jobs/runners/sftp-state.js';
+import { openSftpState, type SftpState } from '../../jobs/runners/sftp-state.js';
 import { SftpImportRunner } from '../../jobs/runners/sftp.runner.js';
 import { SqliteWarehouse } from '../../jobs/warehouse/sqlite-warehouse.js';
 import { IS_ROOT, freePort, startSshd, type SshServer } from '../helpers/sshd.js';
@@ -21,7 +21,7 @@ beforeAll(async () => {
   sshd = await startSshd(); // fails (never skips) when openssh-server is missing
   dataDir = mkdtempSync(join(tmpdir(), 'tributary-sftp-test-'));
   warehouse = await SqliteWarehouse.open(dataDir);
-  state = await SftpState.open(join(dataDir, 'sftp-state.db'));
+  state = await openSftpState({ dialect: 'sqlite', file: join(dataDir, 'sftp-state.db') });
   runner = new SftpImportRunner(warehouse, state, { connectTimeoutMs: 5_000 });
 });
 afterAll(async () => {

@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/knex';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openOrm } from '../../core/db/orm.js';
+import { openOrm, sqliteDatabase } from '../../core/db/orm.js';
 import { RunTrigger } from '../../core/db/entities/index.js';
 import { RunService } from '../../jobs/runs/run.service.js';
 import { PROCESS_ENV, spawnTsx, startServerProcess, type Spawned } from '../helpers/process.js';
@@ -74,7 +74,7 @@ describe('crash safety', () => {
     first.proc.child.kill('SIGTERM');
     expect(await first.proc.exited).toBe(0);
 
-    const orm = await openOrm({ databaseFile: join(dir, 'tributary.db') });
+    const orm = await openOrm({ database: sqliteDatabase(join(dir, 'tributary.db')) });
     await orm.em.getConnection().execute(`update automation set schedule_cron = null, schedule_timezone = null where id = ?`, [wasScheduled]);
     await orm.em.getConnection().execute(`update automation set schedule_cron = '*/2 * * * * *', schedule_timezone = 'UTC' where id = ?`, [becomesScheduled]);
     await orm.close();
@@ -114,7 +114,7 @@ describe('worker processes', () => {
     expect(await api.proc.exited).toBe(0);
 
     // Queue the runs with no process running, then start two workers on the backlog.
-    const orm = await openOrm({ databaseFile: join(dir, 'tributary.db') });
+    const orm = await openOrm({ database: sqliteDatabase(join(dir, 'tributary.db')) });
     const runs = new RunService(orm.em.fork() as EntityManager);
     for (const id of ids) await runs.enqueue({ automationId: id, trigger: RunTrigger.MANUAL });
     const workers = [spawnTsx('jobs/worker.ts', { ...PROCESS_ENV, DATA_DIR: dir }), spawnTsx('jobs/worker.ts', { ...PROCESS_ENV, DATA_DIR: dir })];

@@ -147,7 +147,7 @@ describe('retention', () => {
     expect(removed).toBeGreaterThanOrEqual(1);
     expect((await t.ok(`query($id: ID!) { run(id: $id) { id } }`, { id: old.id })).run).toBeNull();
     expect((await t.ok(`query($id: ID!) { run(id: $id) { id } }`, { id: stepRun.id })).run).toBeNull();
-    const [{ n }] = (await t.server.orm.em.fork().getConnection().execute(`select count(*) as n from run_log where run_id in (?, ?)`, [old.id, stepRun.id])) as { n: number }[];
+    const [{ n }] = (await t.server.orm.em.fork().getConnection().execute(`select cast(count(*) as integer) as n from run_log where run_id in (?, ?)`, [old.id, stepRun.id])) as { n: number }[];
     expect(n).toBe(0);
     expect((await t.ok(`query($id: ID!) { run(id: $id) { id } }`, { id: recent.id })).run).toEqual({ id: recent.id }); // finished later: younger than the cut
     expect(await t.server.scheduler.prune(new Date())).toBe(0);

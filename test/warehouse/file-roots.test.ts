@@ -69,6 +69,10 @@ describe(FileRoots.name, () => {
     expect((await refusal(roots.check('../secret.key'))).reason).toBe('OUTSIDE_ROOTS');
     expect((await refusal(roots.check('../../../../../../etc/hostname'))).reason).toBe('OUTSIDE_ROOTS');
     expect((await refusal(roots.open('nothing-yet.csv'))).reason).toBe('MISSING');
+    // A missing file outside the roots is refused as outside, not reported missing: reads are no oracle for what exists elsewhere.
+    for (const probe of ['/etc/no-such-file', '/etc/passwd', '../no-such-file', '/nonexistent/dir/x.csv']) {
+      expect((await refusal(roots.open(probe))).reason, probe).toBe('OUTSIDE_ROOTS');
+    }
     expect(await roots.check('nothing-yet.csv')).toBe(join(root, 'nothing-yet.csv'));
 
     const handle = await roots.open('alias.csv');

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasourceKind, JoinType, WriteMode } from '../../core/db/entities/index.js';
-import { SqliteWarehouse, MissingDataError } from '../../jobs/warehouse/sqlite-warehouse.js';
+import { SqliteWarehouse, MissingDataError, tableOf } from '../../jobs/warehouse/sqlite-warehouse.js';
+import { warehouseContract } from './warehouse-contract.js';
 import type { DatasourceSpec, Row } from '../../jobs/warehouse/warehouse.js';
 
 let dir: string;
@@ -143,3 +144,24 @@ describe('readFileRows', () => {
     expect(openFiles()).toBeLessThanOrEqual(before);
   });
 });
+
+warehouseContract('SqliteWarehouse', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'tributary-contract-'));
+  const queryTimeoutMs = 1_500;
+  const contract = await SqliteWarehouse.open(root, { queryTimeoutMs });
+  return {
+    warehouse: contract,
+    filesDir: join(root, 'files'),
+    queryTimeoutMs,
+    qualifiedTable: (ds) => `main.${tableOf(ds)}`,
+    close: async () => {
+      await contract.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}, [
+  { name: 'the schema table', sql: 'SELECT * FROM sqlite_master, input' },
+  { name: 'a pragma table function', sql: 'SELECT * FROM pragma_database_list /* input */' },
+  { name: 'json_each', sql: `SELECT * FROM input, json_each('[1,2]')` },
+  { name: 'load_extension', sql: `SELECT load_extension('/tmp/x') FROM input` },
+]);

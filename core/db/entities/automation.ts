@@ -14,7 +14,7 @@ import { AutomationKind, AutomationState, ErrorPolicy, ErrorRecordFormat, RunSta
   discriminatorMap: { ETL_STEP: 'EtlStep', SFTP_IMPORT: 'SftpImport', SCRIPT: 'Script', CHAIN_TASK: 'ChainTask' },
 })
 export abstract class Automation {
-  @PrimaryKey({ type: 'uuid' })
+  @PrimaryKey({ type: 'string', length: 36 })
   id: string = randomUUID();
 
   @Property({ type: 'string', length: 200, unique: true })

@@ -11,7 +11,7 @@ export class Column {
 /** A table in the warehouse (STORAGE), a file on disk (FILE) or a virtual join of two datasources (JOIN). */
 @Entity({ tableName: 'datasource' })
 export class Datasource {
-  @PrimaryKey({ type: 'uuid' })
+  @PrimaryKey({ type: 'string', length: 36 })
   id: string = randomUUID();
 
   @Property({ type: 'string', length: 200, unique: true })

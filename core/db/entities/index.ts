@@ -4,6 +4,7 @@ import { Datasource } from './datasource.js';
 import { LineageChange, LineageVersion } from './lineage-change.js';
 import { AutomationIo, ChainStep, ScriptToken } from './links.js';
 import { Run, RunLog } from './run.js';
+import { Setting } from './setting.js';
 
 export * from '../../enums.js';
 export { Automation } from './automation.js';
@@ -12,6 +13,7 @@ export { Column, Datasource } from './datasource.js';
 export { AutomationIo, ChainStep, ScriptToken, ScriptTokenKind } from './links.js';
 export { Run, RunLog } from './run.js';
 export { ChangedEntity, LineageChange, LineageVersion } from './lineage-change.js';
+export { Setting } from './setting.js';
 
 /** Every MikroORM entity, for the ORM configuration. */
-export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog];
+export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting];

@@ -12,7 +12,7 @@ import { RunStatus, RunTrigger } from '../../enums.js';
 @Index({ properties: ['status', 'automation'] })
 @Index({ properties: ['finishedAt'] })
 export class Run {
-  @PrimaryKey({ type: 'uuid' })
+  @PrimaryKey({ type: 'string', length: 36 })
   id: string = randomUUID();
 
   @ManyToOne({ entity: () => Automation, ref: true, deleteRule: 'cascade' })

@@ -1,12 +1,15 @@
 import type { Migration } from '@mikro-orm/migrations';
-import { Migration20261122000000Initial } from './Migration20261122000000Initial.js';
-import { Migration20261122100000LineageChanges } from './Migration20261122100000LineageChanges.js';
-import { Migration20261122200000WriteModes } from './Migration20261122200000WriteModes.js';
-import { Migration20261122300000RunnerSettings } from './Migration20261122300000RunnerSettings.js';
-import { Migration20261122400000ErrorPolicy } from './Migration20261122400000ErrorPolicy.js';
-import { Migration20261122500000Runs } from './Migration20261122500000Runs.js';
+import { Migration20261122000000Initial } from './sqlite/Migration20261122000000Initial.js';
+import { Migration20261122100000LineageChanges } from './sqlite/Migration20261122100000LineageChanges.js';
+import { Migration20261122200000WriteModes } from './sqlite/Migration20261122200000WriteModes.js';
+import { Migration20261122300000RunnerSettings } from './sqlite/Migration20261122300000RunnerSettings.js';
+import { Migration20261122400000ErrorPolicy } from './sqlite/Migration20261122400000ErrorPolicy.js';
+import { Migration20261122500000Runs } from './sqlite/Migration20261122500000Runs.js';
+import { Migration20261127100000Settings } from './sqlite/Migration20261127100000Settings.js';
+import { Migration20261127000000PostgresInitial } from './postgresql/Migration20261127000000PostgresInitial.js';
+import { Migration20261127100000Settings as PostgresSettings } from './postgresql/Migration20261127100000Settings.js';
 
-/** Every migration in order. New ones are appended; applied ones are never edited. */
+/** Every SQLite migration in order. New ones are appended; applied ones are never edited. */
 export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migration }[] = [
   { name: 'Migration20261122000000Initial', class: Migration20261122000000Initial },
   { name: 'Migration20261122100000LineageChanges', class: Migration20261122100000LineageChanges },
@@ -14,4 +17,14 @@ export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migratio
   { name: 'Migration20261122300000RunnerSettings', class: Migration20261122300000RunnerSettings },
   { name: 'Migration20261122400000ErrorPolicy', class: Migration20261122400000ErrorPolicy },
   { name: 'Migration20261122500000Runs', class: Migration20261122500000Runs },
+  { name: 'Migration20261127100000Settings', class: Migration20261127100000Settings },
+];
+
+/**
+ * PostgreSQL's own list: it starts from the schema the SQLite list had reached when PostgreSQL
+ * came (one migration), then both lists gain the same changes, each in its dialect.
+ */
+export const POSTGRES_MIGRATIONS: typeof MIGRATIONS = [
+  { name: 'Migration20261127000000PostgresInitial', class: Migration20261127000000PostgresInitial },
+  { name: 'Migration20261127100000Settings', class: PostgresSettings },
 ];

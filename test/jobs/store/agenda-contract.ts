@@ -130,6 +130,34 @@ export function agendaContractSuite(config: JobStoreContractConfig): void {
       expect(most).toEqual({ one: 1, all: 3 });
     });
 
+    it('shares the lock limit among job names when many jobs of many names are saved at once', async () => {
+      // 6 names x 10 jobs; each name may run 3 at once and lock 6, the process locks 24 in all.
+      // Fair shares (4 locks a name) run 18 jobs together; names served in the order their jobs
+      // were saved would take 6 locks each until the 24 are gone, leaving the last names none.
+      const names = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5'];
+      const a = await start({ maxConcurrency: 50, lockLimit: 24, defaultLockLimit: 6, defaultConcurrency: 3 });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      for (const name of names) a.define(name, () => released, { lockLifetime: 60_000 });
+      await a.start();
+      try {
+        await Promise.all(names.flatMap((name) => Array.from({ length: 10 }, () => a.now(name))));
+        const runningPerName = async (): Promise<Record<string, number>> => {
+          const { jobStatus } = await a.getRunningStats();
+          return Object.fromEntries(names.map((name) => [name, jobStatus?.[name]?.running ?? 0]));
+        };
+        const deadline = Date.now() + 5000;
+        let running = await runningPerName();
+        while (Object.values(running).some((n) => n < 3) && Date.now() < deadline) {
+          await sleep(25);
+          running = await runningPerName();
+        }
+        expect(running).toEqual(Object.fromEntries(names.map((name) => [name, 3])));
+      } finally {
+        release();
+      }
+    });
+
     it('runs the higher priority first among jobs due together', async () => {
       const a = await start({ maxConcurrency: 1 });
       const order: number[] = [];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agenda, InMemoryNotificationChannel } from 'agenda';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { NotConnectedError, SqliteBackend, SqliteConnection } from '../../../jobs/store/index.js';
+import { LocalNotificationChannel, NotConnectedError, SqliteBackend, SqliteConnection } from '../../../jobs/store/index.js';
 import { agendaContractSuite } from './agenda-contract.js';
 import { jobParams } from './job-factory.js';
 import { repositoryContractSuite } from './repository-contract.js';
@@ -67,14 +67,28 @@ describe(SqliteBackend.name, () => {
       expect(plan.map((p) => p.detail)).toEqual([expect.stringContaining('USING COVERING INDEX agenda_jobs_find_and_lock_idx')]);
     });
 
-    it('fails clearly while disconnected, and connect() opens the file again', async () => {
+    it('fails clearly before connect(); after disconnect() the next call opens the file again', async () => {
+      const never = new SqliteBackend({ path: nextFile() });
+      await expect(never.repository.queryJobs()).rejects.toBeInstanceOf(NotConnectedError);
       const backend = await open();
       await backend.repository.saveJob(jobParams(), undefined);
       await backend.disconnect();
-      await expect(backend.repository.queryJobs()).rejects.toBeInstanceOf(NotConnectedError);
+      expect(backend.repository.getConnection()).toBeUndefined();
+      expect((await backend.repository.queryJobs()).total).toBe(1);
+      expect(backend.repository.getConnection()).toBeDefined();
+      await backend.disconnect();
       await backend.disconnect();
       await backend.connect();
       expect((await backend.repository.queryJobs()).total).toBe(1);
+    });
+
+    it('runs on a reopened file the calls made while disconnect() is closing it', async () => {
+      const backend = await open();
+      const closing = backend.disconnect();
+      const saves = Array.from({ length: 10 }, (_, i) => backend.repository.saveJob(jobParams({ data: { i } }), undefined));
+      await closing;
+      expect(await Promise.all(saves)).toHaveLength(10);
+      expect((await backend.repository.queryJobs()).total).toBe(10);
     });
 
     it('lets statements already running finish before it closes', async () => {
@@ -89,7 +103,7 @@ describe(SqliteBackend.name, () => {
     it("is named 'SQLite', owns its connection and notifies in process by default", () => {
       const backend = new SqliteBackend({ path: nextFile() });
       expect(backend).toMatchObject({ name: 'SQLite', ownsConnection: true });
-      expect(backend.notificationChannel).toBeInstanceOf(InMemoryNotificationChannel);
+      expect(backend.notificationChannel).toBeInstanceOf(LocalNotificationChannel);
       expect(new SqliteBackend({ path: nextFile(), notificationChannel: false }).notificationChannel).toBeUndefined();
       const channel = new InMemoryNotificationChannel();
       expect(new SqliteBackend({ path: nextFile(), notificationChannel: channel }).notificationChannel).toBe(channel);
@@ -108,6 +122,40 @@ describe(SqliteBackend.name, () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(ran).toBe(false);
       await agenda.stop();
+    });
+  });
+
+  describe('agenda.stop()', () => {
+    it('closes the file, yet a job still running finishes, records its outcome and frees its lock', async () => {
+      const backend = await open();
+      const agenda = new Agenda({ backend, processEvery: 50, maxConcurrency: 1 });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      agenda.define('finishing', () => released);
+      const started = new Promise((resolve) => agenda.once('start:finishing', resolve));
+      const errors: Error[] = [];
+      agenda.on('error', (error: Error) => errors.push(error));
+      await agenda.start();
+      const running = await agenda.now('finishing');
+      const waiting = await agenda.now('finishing');
+      await started;
+      await new Promise((r) => setTimeout(r, 100)); // the second job is locked in the local queue by now
+      await agenda.stop();
+      expect(backend.repository.getConnection()).toBeUndefined();
+
+      // The store still answers: the running job keeps its lock (agenda 6.2.6), the waiting one is free.
+      const lockedAt = async (job: typeof running): Promise<Date | undefined> => (await agenda.queryJobs({ id: String(job.attrs._id) })).jobs[0]?.lockedAt ?? undefined;
+      expect(await lockedAt(running)).toBeInstanceOf(Date);
+      expect(await lockedAt(waiting)).toBeUndefined();
+
+      const completed = new Promise((resolve) => agenda.once('complete:finishing', resolve));
+      release();
+      await completed;
+      await new Promise((r) => setTimeout(r, 50));
+      const finished = (await backend.repository.getJobById(String(running.attrs._id)))!;
+      expect(finished.lockedAt ?? undefined).toBeUndefined();
+      expect(finished.lastFinishedAt).toBeInstanceOf(Date);
+      expect(errors).toEqual([]);
     });
   });
 

@@ -1,6 +1,59 @@
-import type { EntityManager } from '@mikro-orm/sqlite';
-import { type RunStatus, ScriptTokenKind } from '../../core/db/entities/index.js';
-import type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, RefRow, StepRow } from './graph.js';
+import { IsolationLevel } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
+import { sqlOf } from '../dialect.js';
+import { ScriptTokenKind, type AutomationKind, type AutomationState, type DatasourceKind, type IoDirection, type RunStatus, type ScriptLanguage } from '../entities/index.js';
+
+// The rows the lineage graph is built from, and the change log it catches up by. All its SQL.
+
+export interface DatasourceRow {
+  id: string;
+  name: string;
+  kind: DatasourceKind;
+  tags: string[];
+  join_left_id: string | null;
+  join_right_id: string | null;
+}
+
+export interface AutomationRow {
+  id: string;
+  name: string;
+  kind: AutomationKind;
+  state: AutomationState;
+  schedule_cron: string | null;
+  language: ScriptLanguage | null;
+  last_run_status?: RunStatus | null;
+}
+
+export interface IoRow {
+  automation_id: string;
+  datasource_id: string;
+  direction: IoDirection;
+}
+
+export interface StepRow {
+  chain_id: string;
+  step_id: string;
+}
+
+export interface RefRow {
+  script_id: string;
+  datasource_id: string;
+  kind: ScriptTokenKind;
+}
+
+/** Everything read for a set of changed objects; `null` rows mean the object was deleted. */
+export interface ChangeBatch {
+  datasources: Map<string, DatasourceRow | null>;
+  automations: Map<string, AutomationRow | null>;
+  /** For the changed automations: their declarations, steps and code references. */
+  io: IoRow[];
+  steps: StepRow[];
+  scriptRefs: RefRow[];
+  /** For the changed datasources: the scripts whose code refers to them (by current id or name). */
+  datasourceRefs: RefRow[];
+  /** Automations whose only change is their last run status. */
+  runStatuses?: Map<string, RunStatus | null>;
+}
 
 /** SQLite accepts 32,766 bound values; chunks stay far below and keep statements cacheable. */
 const CHUNK = 500;
@@ -27,10 +80,18 @@ const REFS_BY_SCRIPT = (where: string) => `
   select t.script_id, d.id as datasource_id, t.kind from script_token t join datasource d on d.id = t.token
    where t.kind = '${ScriptTokenKind.UUID}' ${where}`;
 
+/** Tags arrive as JSON text from SQLite and parsed from PostgreSQL's jsonb: always an array here. */
+function datasourceRows(rows: unknown): DatasourceRow[] {
+  return (rows as (Omit<DatasourceRow, 'tags'> & { tags: string | string[] })[]).map((row) => ({
+    ...row,
+    tags: typeof row.tags === 'string' ? (JSON.parse(row.tags) as string[]) : row.tags,
+  }));
+}
+
 /** Every row the graph is built from. */
 export async function readAll(em: EntityManager) {
   return {
-    datasources: (await em.execute(`select ${DATASOURCE_COLUMNS} from datasource`)) as DatasourceRow[],
+    datasources: datasourceRows(await em.execute(`select ${DATASOURCE_COLUMNS} from datasource`)),
     automations: (await em.execute(`select ${AUTOMATION_COLUMNS} from automation`)) as AutomationRow[],
     io: (await em.execute(`select automation_id, datasource_id, direction from automation_io order by automation_id, position`)) as IoRow[],
     steps: (await em.execute(`select chain_id, step_id from chain_step order by chain_id, position`)) as StepRow[],
@@ -49,7 +110,7 @@ async function inChunks<T>(ids: string[], read: (placeholders: string, chunk: st
 
 /** The current state of the given objects; ids no longer in the database map to null (deleted). */
 export async function readChanged(em: EntityManager, datasourceIds: string[], automationIds: string[], runStatusIds: string[] = []): Promise<ChangeBatch> {
-  const dsRows = await inChunks(datasourceIds, (p, chunk) => em.execute(`select ${DATASOURCE_COLUMNS} from datasource where id in (${p})`, chunk) as Promise<DatasourceRow[]>);
+  const dsRows = await inChunks(datasourceIds, async (p, chunk) => datasourceRows(await em.execute(`select ${DATASOURCE_COLUMNS} from datasource where id in (${p})`, chunk)));
   const autoRows = await inChunks(automationIds, (p, chunk) => em.execute(`select ${AUTOMATION_COLUMNS} from automation where id in (${p})`, chunk) as Promise<AutomationRow[]>);
   const foundDs = new Map(dsRows.map((r) => [r.id, r]));
   const foundAuto = new Map(autoRows.map((r) => [r.id, r]));
@@ -99,4 +160,12 @@ export async function readChangedIds(em: EntityManager, since: number, head: num
     automationIds: rows.filter((r) => r.entity === 'AUTOMATION').map((r) => r.entity_id),
     runStatusIds: rows.filter((r) => r.entity === 'RUN_STATUS').map((r) => r.entity_id),
   };
+}
+
+/**
+ * Transaction options under which every statement reads the same snapshot: what a SQLite read
+ * transaction is anyway, REPEATABLE READ on PostgreSQL (whose default gives each statement its own).
+ */
+export function snapshotRead(em: EntityManager): { isolationLevel?: IsolationLevel; readOnly?: boolean } {
+  return sqlOf(em).dialect === 'postgresql' ? { isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true } : {};
 }

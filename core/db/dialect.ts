@@ -1,0 +1,35 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Dialect } from './sql.js';
+
+/**
+ * The few SQL fragments the metadata repositories write differently on SQLite and PostgreSQL.
+ * Everything else they send is the SQL both accept; services never see either.
+ */
+export interface SqlFragments {
+  readonly dialect: Dialect;
+  /** `expr` holds the bound text as a plain substring, ignoring case ("%" and "_" are not wildcards). */
+  containsText(expr: string): string;
+  /** The ids of a JSON array bound as one parameter (any number of them), as rows of one text column `value`. */
+  jsonIds(): string;
+  /** A bound text value (PostgreSQL cannot infer a parameter's type inside a recursive query). */
+  textParam(): string;
+}
+
+const SQLITE: SqlFragments = {
+  dialect: 'sqlite',
+  containsText: (expr) => `instr(lower(${expr}), lower(?)) > 0`,
+  jsonIds: () => `select value from json_each(?)`,
+  textParam: () => '?',
+};
+
+const POSTGRES: SqlFragments = {
+  dialect: 'postgresql',
+  containsText: (expr) => `strpos(lower(${expr}), lower(?)) > 0`,
+  jsonIds: () => `select value from json_array_elements_text(cast(? as json))`,
+  textParam: () => 'cast(? as text)',
+};
+
+/** The fragments for the database behind `em`. */
+export function sqlOf(em: EntityManager): SqlFragments {
+  return em.getPlatform().constructor.name.toLowerCase().includes('postgre') ? POSTGRES : SQLITE;
+}
