@@ -171,6 +171,7 @@ export class ScriptRunner implements Runner {
     const python = settings.language === ScriptLanguage.PYTHON;
     const launch = await this.launcher.prepare({ python, code: settings.code, memoryMb, timeoutSeconds });
     try {
+      if (signal.aborted) throw new RunCancelledError();
       log(`running the ${python ? 'Python' : 'JavaScript'} script (timeout ${timeoutSeconds} s, memory ${memoryMb} MB)`);
       const extra = Math.max(0, ...launch.feeds.keys(), launch.infoFd ?? 0) - 3;
       const child = spawn(launch.command, launch.args, {
@@ -215,6 +216,8 @@ export class ScriptRunner implements Runner {
     const timer = setTimeout(() => ((timedOut = true), running.kill()), run.timeoutSeconds * 1000);
     const cancel = () => ((cancelled = true), running.kill());
     run.signal.addEventListener('abort', cancel);
+    // A cancel that came while the sandbox was being prepared or spawned fired no event: act on it now.
+    if (run.signal.aborted) cancel();
     try {
       const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
         child.once('error', reject);

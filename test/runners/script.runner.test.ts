@@ -182,6 +182,18 @@ describe(`${ScriptRunner.name} (JavaScript)`, () => {
     expect(await rowsOf(output)).toEqual([{ v: 'old' }]);
   });
 
+  it('honours a cancel that comes while the script is still being started, however early', { timeout: 60_000 }, async () => {
+    const marker = `tributary-early-cancel-${randomUUID()}`;
+    for (const delayMs of [0, 1, 2, 3, 5, 8, 12, 16, 20, 25, 30, 40, 50, 65, 80, 100]) {
+      const controller = new AbortController();
+      const run = runner.run(plan(`process.title = '${marker}'; await new Promise((r) => setTimeout(r, 600000));`, {}, { timeoutSeconds: 600 }), context(undefined, controller.signal).ctx);
+      setTimeout(() => controller.abort(), delayMs);
+      // Lost, the cancel would leave the script sleeping its 600 s and this test would time out.
+      await expect(run, `cancelled after ${delayMs} ms`).rejects.toBeInstanceOf(RunCancelledError);
+    }
+    expect(processesWith(marker).filter(running)).toEqual([]);
+  });
+
   it('cannot read files outside its temp dir (the permission model), nor start processes', async () => {
     const outside = join(dataDir, 'outside.txt');
     writeFileSync(outside, 'secret');
