@@ -13,7 +13,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { percentile, writeResult } from './stats.js';
+import { latencies, percentile, roundTenth as round, writeResult, type Latencies } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLE_EVERY_MS = 20;
@@ -42,21 +42,6 @@ interface Answer {
   message?: string;
 }
 
-interface Latencies {
-  samples: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  /** Samples that failed (not 200, GraphQL errors, or no answer within the timeout). */
-  failures: number;
-}
-
-const round = (ms: number) => Math.round(ms * 10) / 10;
-
-function latencies(samples: number[], failures: number): Latencies {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { samples: sorted.length, p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), maxMs: round(sorted.at(-1) ?? Number.NaN), failures };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   scheduler: async () => (await import('./scheduler.bench.js')).run(),
   abuse: async () => (await import('./abuse.bench.js')).run(),
   sandbox: async () => (await import('./sandbox.bench.js')).run(),
+  scale: async () => (await import('./scale.bench.js')).run(),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

@@ -52,3 +52,21 @@ export function writeResult(name: string, result: Record<string, unknown>): stri
   writeFileSync(file, JSON.stringify(body, null, 2) + '\n');
   return file;
 }
+
+/** Milliseconds to a tenth. */
+export const roundTenth = (ms: number) => Math.round(ms * 10) / 10;
+
+/** Latencies of requests under load, and how many failed. */
+export interface Latencies {
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Samples that failed (not 200, GraphQL errors, or no answer within the timeout). */
+  failures: number;
+}
+
+export function latencies(samples: number[], failures: number): Latencies {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { samples: sorted.length, p50Ms: roundTenth(percentile(sorted, 50)), p99Ms: roundTenth(percentile(sorted, 99)), maxMs: roundTenth(sorted.at(-1) ?? Number.NaN), failures };
+}

@@ -8,10 +8,11 @@ export const JOBS_FILE = 'jobs.db';
  * default, or PostgreSQL (`postgres://…`, the scale-out path) through @agendajs/postgres-backend.
  * Imported on demand, so the default never loads the PostgreSQL driver.
  */
-export async function openJobStore(dataDir: string, url?: string): Promise<AgendaBackend> {
+export async function openJobStore(dataDir: string, url?: string, options: { tableName?: string } = {}): Promise<AgendaBackend> {
   if (url && /^postgres(ql)?:\/\//i.test(url)) {
     const { PostgresBackend } = await import('@agendajs/postgres-backend');
-    return retryingSchemaRace(new PostgresBackend({ connectionString: url, tableName: 'tributary_jobs', channelName: 'tributary_jobs' }));
+    const tableName = options.tableName ?? 'tributary_jobs';
+    return retryingSchemaRace(new PostgresBackend({ connectionString: url, tableName, channelName: tableName }));
   }
   const { SqliteBackend } = await import('../store/index.js');
   return new SqliteBackend({ path: url ? url.replace(/^sqlite:(\/\/)?/i, '') : join(dataDir, JOBS_FILE) });
