@@ -69,7 +69,7 @@ export function createContext(deps: AppDependencies): Context {
     em,
     loaders,
     datasources: new DatasourceService(em, deps.lineage, deps.warehouse.files),
-    automations: new AutomationService(em, deps.secrets, deps.lineage, (id) => afterChange(deps, id), deps.warehouse.dialect),
+    automations: new AutomationService(em, deps.secrets, deps.lineage, (id) => afterChange(deps, id), deps.warehouse),
     data: new DataService(em, deps.warehouse),
     runs: new RunService(em),
     scheduler: deps.scheduler,

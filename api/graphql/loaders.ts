@@ -59,19 +59,20 @@ export function createLoaders(em: EntityManager, graph: () => Promise<Graph>, sc
     /** Join datasources built on each datasource, through joins of joins. */
     joinsBuiltOn: new DataLoader<string, string[]>(async (ids) => {
       const current = await graph();
-      return ids.map((id) => {
-        const start = current.nodes.get(id);
-        if (!start) return [];
-        const joins = new Set<GraphNode>();
-        const stack = [...start.joinsUsing];
-        while (stack.length > 0) {
-          const join = stack.pop()!;
-          if (joins.has(join)) continue;
-          joins.add(join);
-          stack.push(...join.joinsUsing);
-        }
-        return [...joins].map((join) => join.id);
-      });
+      return ids.map((id) => joinsBuiltOn(current, id));
+    }),
+    /**
+     * The declarations naming each datasource (`own`) and those naming a join built on it
+     * (`viaJoins`), in one statement: producedBy and consumedBy of a page wait for the same batch,
+     * so the automations they name are loaded in one batch too, whatever the database's timing.
+     */
+    ioAround: new DataLoader<string, { own: AutomationIo[]; viaJoins: AutomationIo[] }>(async (ids) => {
+      const current = await graph();
+      const joins = new Map(ids.map((id) => [id, joinsBuiltOn(current, id)]));
+      const all = [...new Set([...ids, ...[...joins.values()].flat()])];
+      const rows = await em.find(AutomationIo, { datasource: { $in: all } }, { orderBy: { id: 'asc' } });
+      const groups = groupBy(rows, (r) => r.datasource.id);
+      return ids.map((id) => ({ own: groups.get(id) ?? [], viaJoins: joins.get(id)!.flatMap((join) => groups.get(join) ?? []) }));
     }),
     /** Own active schedule, or triggered by an effectively scheduled chain task (the lineage graph knows). */
     effectivelyScheduled: new DataLoader<string, boolean>(async (ids) => {
@@ -102,9 +103,29 @@ export function createLoaders(em: EntityManager, graph: () => Promise<Graph>, sc
 
 export type Loaders = ReturnType<typeof createLoaders>;
 
+/** Join datasources built on `id` in the graph, through joins of joins. */
+function joinsBuiltOn(current: Graph, id: string): string[] {
+  const start = current.nodes.get(id);
+  if (!start) return [];
+  const joins = new Set<GraphNode>();
+  const stack = [...start.joinsUsing];
+  while (stack.length > 0) {
+    const join = stack.pop()!;
+    if (joins.has(join)) continue;
+    joins.add(join);
+    stack.push(...join.joinsUsing);
+  }
+  return [...joins].map((join) => join.id);
+}
+
 /** Automations declaring a datasource in one of the given directions, through the loaders. */
 export async function automationsDeclaring(loaders: Loaders, datasourceIds: string[], directions: IoDirection[]): Promise<Automation[]> {
   const rows = (await loaders.ioByDatasource.loadMany(datasourceIds)).flatMap((r) => (r instanceof Error ? [] : r));
+  return automationsIn(loaders, rows, directions);
+}
+
+/** The automations of these declarations in one of the given directions (each once, in order), through the loaders. */
+export async function automationsIn(loaders: Loaders, rows: AutomationIo[], directions: IoDirection[]): Promise<Automation[]> {
   const ids = [...new Set(rows.filter((r) => directions.includes(r.direction)).map((r) => r.automation.id))];
   return (await loaders.automation.loadMany(ids)).filter((a): a is Automation => !!a && !(a instanceof Error));
 }

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Automation, Datasource, DatasourceKind, IoDirection } from '../../core/db/entities/index.js';
 import type { Context } from '../graphql/context.js';
-import { automationsDeclaring } from '../graphql/loaders.js';
+import { automationsIn } from '../graphql/loaders.js';
 import { CreateDatasourceInput, UpdateDatasourceInput } from './types/datasource.input.js';
 import { DatasourceConnection, Dependent, JoinSpec } from './types/objects.js';
 import { lookup, written } from './util.js';
@@ -66,16 +66,17 @@ export class DatasourceResolver {
   }
 
   @FieldResolver(() => [AutomationObject], { description: 'Automations declaring it as output (or as where their rejected rows go)' })
-  producedBy(@Root() datasource: Datasource, @Ctx() ctx: Context) {
-    return automationsDeclaring(ctx.loaders, [datasource.id], [IoDirection.OUTPUT, IoDirection.ERRORS]);
+  async producedBy(@Root() datasource: Datasource, @Ctx() ctx: Context) {
+    const { own } = await ctx.loaders.ioAround.load(datasource.id);
+    return automationsIn(ctx.loaders, own, [IoDirection.OUTPUT, IoDirection.ERRORS]);
   }
 
   @FieldResolver(() => [AutomationObject], {
     description: 'Automations declaring it as input, and those reading a join datasource built on it (through joins of joins)',
   })
   async consumedBy(@Root() datasource: Datasource, @Ctx() ctx: Context) {
-    const joins = await ctx.loaders.joinsBuiltOn.load(datasource.id);
-    return automationsDeclaring(ctx.loaders, [datasource.id, ...joins], [IoDirection.INPUT]);
+    const { own, viaJoins } = await ctx.loaders.ioAround.load(datasource.id);
+    return automationsIn(ctx.loaders, [...own, ...viaJoins], [IoDirection.INPUT]);
   }
 
   @FieldResolver(() => [DatasourceObject], { description: 'Join datasources using it directly as a source' })

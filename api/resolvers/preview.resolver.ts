@@ -26,7 +26,7 @@ export class PreviewResolver {
   ): Promise<PreviewObject> {
     const size = sampleSize ?? 20;
     if (!Number.isInteger(size) || size < 1 || size > MAX_SAMPLE) throw new BadUserInputError('sampleSize', `sampleSize must be from 1 to ${MAX_SAMPLE}, got ${size}`);
-    const plan = await applyDraft(ctx.em, await buildPlan(ctx.em, ctx.data, ctx.secrets, id), draft, ctx.warehouse.dialect);
+    const plan = await applyDraft(ctx.em, await buildPlan(ctx.em, ctx.data, ctx.secrets, id), draft, ctx.warehouse);
     try {
       // ETL steps and scripts work on the warehouse: they take a turn of its request limiter, which
       // stops them at QUERY_TIMEOUT_MS or when the client leaves. SFTP previews wait on a remote server.

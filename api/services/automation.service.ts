@@ -36,8 +36,7 @@ import type {
   UpdateScriptInput,
   UpdateSftpImportInput,
 } from './inputs.js';
-import { checkTransform } from '../../jobs/transform/sql-check.js';
-import type { Dialect } from '../../core/db/sql.js';
+import { checkTransform, type SqlChecker } from '../../jobs/transform/sql-check.js';
 import { isDatasource, type Graph, type GraphNode } from '../lineage/graph.js';
 import { automationDependents } from '../lineage/impact.js';
 import type { LineageStore } from '../lineage/store.js';
@@ -68,8 +67,8 @@ export class AutomationService {
     private readonly lineage: LineageStore,
     /** Told after each committed change, so the job store follows (schedules, held runs). */
     private readonly onChanged?: (automationId: string) => Promise<void>,
-    /** The warehouse's SQL dialect: an SQL transform is checked in it when saved. */
-    private readonly warehouseDialect: Dialect = 'sqlite',
+    /** The warehouse (its dialect and its own SQL check): an SQL transform is checked in it when saved. */
+    private readonly warehouse: SqlChecker = { dialect: 'sqlite' },
   ) {}
 
   async findById(id: string): Promise<Automation | null> {
@@ -100,7 +99,7 @@ export class AutomationService {
       const step = await this.createCommon(em, EtlStep, AutomationKind.ETL_STEP, input);
       step.transform = checkJsonObject(input.transform ?? {}, 'transform');
       await this.setEtlEnds(em, step, input.inputId, input.outputId);
-      await checkEtlTransform(em, step, this.warehouseDialect);
+      await checkEtlTransform(em, step, this.warehouse);
       await this.applyErrorPolicy(em, step, input);
       return step;
     });
@@ -117,7 +116,7 @@ export class AutomationService {
         const current = await this.declaredIds(em, step.id);
         await this.setEtlEnds(em, step, inputId ?? current.inputs[0]!, outputId ?? current.outputs[0]!);
       }
-      await checkEtlTransform(em, step, this.warehouseDialect);
+      await checkEtlTransform(em, step, this.warehouse);
       await this.applyErrorPolicy(em, step, input);
       return step;
     });
@@ -524,13 +523,13 @@ export function checkVariables(variables: Record<string, unknown> | null | undef
 
 /**
  * Validates the transform when saved, against the input's columns when they are known; an SQL
- * transform must compile and read only its input (checked by SQLite's own compiler, see checkTransform).
+ * transform must compile and read only its input (checked by the warehouse's engine, see checkTransform).
  */
-async function checkEtlTransform(em: EntityManager, step: EtlStep, dialect: Dialect): Promise<void> {
+async function checkEtlTransform(em: EntityManager, step: EtlStep, warehouse: SqlChecker): Promise<void> {
   await em.flush();
   const io = await em.findOne(AutomationIo, { automation: step.id, direction: IoDirection.INPUT }, { populate: ['datasource'] });
-  const columns = io?.datasource.getEntity().columns.map((c) => c.name) ?? [];
-  await checkTransform(step.transform, columns, dialect);
+  const columns = io?.datasource.getEntity().columns.map((c) => ({ name: c.name, type: c.type })) ?? [];
+  await checkTransform(step.transform, columns, warehouse);
 }
 
 /** Write mode and keys: UPSERT needs 1–20 distinct key columns; other modes take none. */

@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { AutomationKind, Datasource } from '../../core/db/entities/index.js';
 import { BadUserInputError } from '../../core/errors.js';
-import { checkTransform } from '../../jobs/transform/sql-check.js';
-import type { Dialect } from '../../core/db/sql.js';
+import { checkTransform, type SqlChecker } from '../../jobs/transform/sql-check.js';
 import type { AutomationPlan } from '../../jobs/runners/runner.js';
 import { checkCode, checkVariables } from './automation.service.js';
 import { checkJsonObject } from '../../core/validation.js';
@@ -18,24 +17,24 @@ export interface PreviewDraft {
  * The plan with the draft's edits in place, checked as saving would check them; a problem is a
  * BAD_USER_INPUT whose field is under `draft.` (e.g. `draft.transform.steps[0].filter`).
  */
-export async function applyDraft(em: EntityManager, plan: AutomationPlan, draft: PreviewDraft | null | undefined, dialect: Dialect = 'sqlite'): Promise<AutomationPlan> {
+export async function applyDraft(em: EntityManager, plan: AutomationPlan, draft: PreviewDraft | null | undefined, warehouse: SqlChecker = { dialect: 'sqlite' }): Promise<AutomationPlan> {
   if (!draft) return plan;
   try {
-    return await checkedDraft(em, plan, draft, dialect);
+    return await checkedDraft(em, plan, draft, warehouse);
   } catch (error) {
     if (error instanceof BadUserInputError) throw new BadUserInputError(`draft.${error.field}`, error.message);
     throw error;
   }
 }
 
-async function checkedDraft(em: EntityManager, plan: AutomationPlan, draft: PreviewDraft, dialect: Dialect): Promise<AutomationPlan> {
+async function checkedDraft(em: EntityManager, plan: AutomationPlan, draft: PreviewDraft, warehouse: SqlChecker): Promise<AutomationPlan> {
   const next = { ...plan };
   if (draft.transform != null) {
     if (plan.kind !== AutomationKind.ETL_STEP) throw new BadUserInputError('transform', `a ${plan.kind} has no transform`);
     const transform = checkJsonObject(draft.transform, 'transform');
     const input = plan.inputs[0] ? await em.findOne(Datasource, { id: plan.inputs[0].id }, { fields: ['columns'] }) : null;
-    const columns = input?.columns.map((c) => c.name) ?? [];
-    await checkTransform(transform, columns, dialect);
+    const columns = input?.columns.map((c) => ({ name: c.name, type: c.type })) ?? [];
+    await checkTransform(transform, columns, warehouse);
     next.transform = transform;
   }
   if (draft.code != null || draft.variables !== undefined) {

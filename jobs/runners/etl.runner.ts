@@ -1,5 +1,5 @@
 import { FileAccessError } from '../warehouse/file-roots.js';
-import { MAX_RUN_VALUE_BYTES, MAX_VALUE_BYTES, PREVIEW_OUTPUT_ROWS } from '../warehouse/limits.js';
+import { MAX_RUN_VALUE_BYTES, MAX_VALUE_BYTES, PREVIEW_OUTPUT_ROWS, ValueTooLargeError } from '../warehouse/limits.js';
 import { ReadScopeError } from '../warehouse/read-scope.js';
 import { MissingDataError } from '../warehouse/sqlite-warehouse.js';
 import type { QueryInputs, Row, Warehouse } from '../warehouse/warehouse.js';
@@ -100,7 +100,7 @@ function explain(error: unknown, plan: AutomationPlan, mode: 'run' | 'preview'):
   if (error instanceof MissingDataError) return new RunFailedError('the input holds no data yet: run the automation that writes it first', { cause: error });
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new RunFailedError(`the input file does not exist: ${(error as NodeJS.ErrnoException).path}`, { cause: error });
-  if (code === 'SQLITE_TOOBIG') {
+  if (code === 'SQLITE_TOOBIG' || error instanceof ValueTooLargeError) {
     const cap = mode === 'preview' ? MAX_VALUE_BYTES : MAX_RUN_VALUE_BYTES;
     return new RunFailedError(`a value or row is larger than a ${mode} may hold (${cap / 1024 / 1024} MB): ${(error as Error).message}`, { cause: error });
   }

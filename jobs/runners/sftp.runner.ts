@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, posix } from 'node:path';
+import { finished } from 'node:stream/promises';
 import SftpClient from 'ssh2-sftp-client';
 import { FileRowError, readFileRows, type BadRecord } from '../warehouse/files.js';
 import { ErrorRecords } from './error-records.js';
@@ -295,10 +297,17 @@ class SftpSession {
 
   /** Streams a remote file to a local path (memory stays flat whatever its size). */
   async download(remotePath: string, localPath: string): Promise<string> {
+    // Our own stream, awaited until written: the client's get() resolves when the remote file is
+    // read to its end, which can be before the local file is even opened, let alone written.
+    const out = createWriteStream(localPath);
+    const written = finished(out);
     try {
-      await this.client.get(remotePath, localPath);
+      await this.client.get(remotePath, out);
+      await written;
       return localPath;
     } catch (error) {
+      out.destroy();
+      await written.catch(() => undefined);
       if (this.signal.aborted) throw new RunCancelledError();
       throw new RunFailedError(`cannot download ${remotePath}: ${stripPrefix((error as Error).message)}`, { cause: error });
     }

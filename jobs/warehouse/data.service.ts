@@ -4,7 +4,7 @@ import { BadUserInputError, DataUnavailableError, NotFoundError } from '../../co
 import { MissingDataError } from './sqlite-warehouse.js';
 import { FileAccessError } from './file-roots.js';
 import { FileRowError } from './files.js';
-import { AnswerTooLargeError, MAX_ANSWER_BYTES, MAX_VALUE_BYTES, QueryTimeoutError, WarehouseBusyError } from './limits.js';
+import { AnswerTooLargeError, MAX_ANSWER_BYTES, MAX_VALUE_BYTES, QueryTimeoutError, ValueTooLargeError, WarehouseBusyError } from './limits.js';
 import type { DataStats, DatasourceSpec, RowPage, Warehouse } from './warehouse.js';
 import { writeOne } from '../../core/db/transaction.js';
 
@@ -78,7 +78,7 @@ export function explainReadError(error: unknown, datasource: { name: string; pat
   if (error instanceof QueryTimeoutError) return new DataUnavailableError(`reading datasource ${name} ${error.message}`, 'TIMEOUT');
   if (error instanceof WarehouseBusyError) return new DataUnavailableError(`datasource ${name} was not read: ${error.message}`, 'BUSY');
   if (error instanceof AnswerTooLargeError) return new DataUnavailableError(`datasource ${name} cannot be paged: ${error.message}`, 'TOO_LARGE');
-  if ((error as { code?: string }).code === 'SQLITE_TOOBIG') return new DataUnavailableError(`datasource ${name} cannot be paged: a value is larger than the ${MAX_VALUE_BYTES / 1024 / 1024} MB one answer may read`, 'TOO_LARGE');
+  if ((error as { code?: string }).code === 'SQLITE_TOOBIG' || error instanceof ValueTooLargeError) return new DataUnavailableError(`datasource ${name} cannot be paged: a value is larger than the ${MAX_VALUE_BYTES / 1024 / 1024} MB one answer may read`, 'TOO_LARGE');
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new DataUnavailableError(`the file of datasource ${JSON.stringify(datasource.name)} does not exist: ${datasource.path}`);
   if (code === 'EACCES') return new DataUnavailableError(`the file of datasource ${JSON.stringify(datasource.name)} cannot be read: ${datasource.path}`);

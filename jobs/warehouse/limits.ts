@@ -50,6 +50,18 @@ export class WarehouseBusyError extends Error {
   }
 }
 
+/**
+ * A value or row over the cap of its work (MAX_VALUE_BYTES for capped answers, MAX_RUN_VALUE_BYTES
+ * for runs): what SQLITE_TOOBIG is on SQLite, said by the PostgreSQL warehouse, which checks every
+ * row a query gives before it is kept.
+ */
+export class ValueTooLargeError extends Error {
+  constructor(readonly bytes: number, readonly maxBytes: number) {
+    super(`a value or row of ${megabytes(bytes)} is over the ${megabytes(maxBytes)} limit`);
+    this.name = 'ValueTooLargeError';
+  }
+}
+
 /** One answer's rows were more than it may carry, and cannot be cut (a single row is too large). */
 export class AnswerTooLargeError extends Error {
   constructor(readonly bytes: number, readonly maxBytes: number) {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { quoteIdent } from '../../core/db/sql.js';
+import { capRowsSql } from './pg-caps.js';
 import { ReadScopeError } from './read-scope.js';
 
 /**
@@ -154,7 +155,7 @@ export async function confine(
   statement: string,
   grants: string[],
   allowed: AllowedRelation[],
-  options: { planCheck?: boolean } = {},
+  options: { planCheck?: boolean; valueCap?: number } = {},
 ): Promise<{ fn: string; shape: string; columns: string[] }> {
   for (const relation of new Set(grants)) await client.query(`grant select on ${relation} to ${quoteIdent(reader)}`);
   // planCheck false only in tests: they prove the fences PostgreSQL enforces hold on their own.
@@ -164,15 +165,19 @@ export async function confine(
   const fn = `pg_temp.${quoteIdent(`run_${id}`)}`;
   const tag = `$q${id}$`;
   if (statement.includes(tag)) throw new ReadScopeError(['holds the quoting tag of its own function']);
+  let columns: string[];
   try {
     await client.query({ text: `create temporary view ${shape} as ${statement}`, queryMode: 'extended' } as pg.QueryConfig);
+    columns = await catalogColumns(client, shape);
+    // With a value cap (the caller made pg_temp's cap function), each row is judged as the function makes it.
+    const body = options.valueCap === undefined ? statement : capRowsSql(statement, columns, options.valueCap);
     await client.query({
-      text: `create function ${fn}() returns setof ${shape} language sql volatile security definer set search_path = pg_temp, pg_catalog as ${tag}\n${statement}\n${tag}`,
+      text: `create function ${fn}() returns setof ${shape} language sql volatile security definer set search_path = pg_temp, pg_catalog as ${tag}\n${body}\n${tag}`,
       queryMode: 'extended',
     } as pg.QueryConfig);
     await client.query(`alter function ${fn}() owner to ${quoteIdent(reader)}`);
   } catch (error) {
     throw scopeError(error);
   }
-  return { fn, shape, columns: await catalogColumns(client, shape) };
+  return { fn, shape, columns };
 }

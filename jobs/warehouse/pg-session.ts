@@ -5,8 +5,11 @@ import { quoteIdent } from '../../core/db/sql.js';
 import type { BadRecord } from '../../core/rows.js';
 import type { FileRoots } from './file-roots.js';
 import { readFileRows } from './files.js';
-import { QueryTimeoutError } from './limits.js';
+import { MAX_VALUE_BYTES, QueryTimeoutError } from './limits.js';
+import { capRowsSql, ensureValueCap, rowSizeSql, valueCapError } from './pg-caps.js';
 import { catalogColumns, confine, type AllowedRelation } from './pg-scope.js';
+
+export { capRowsSql, ensureValueCap, valueCapError };
 import { columnType, copyRows, inlineParams, resultTypes, ROW_ID, sqliteTypeName, typeOfValue, unifyTypes } from './pg-values.js';
 import { MissingDataError, tableOf, type DataStats, type DatasourceSpec, type QueryInputs, type Row } from './warehouse.js';
 
@@ -182,11 +185,14 @@ export class PgSession {
 
   /**
    * Makes `sql` (with `params`) runnable through the read-scope fences (pg-scope.ts) in the open
-   * transaction; returns the confined function and the answer's columns.
+   * transaction; returns the confined function and the answer's columns. With `valueCap`, the
+   * function refuses a row over that many bytes as it makes it (a ValueTooLargeError once mapped
+   * by valueCapError), before any later row is made.
    */
-  confine(sql: string, params: unknown[]): Promise<{ fn: string; shape: string; columns: string[] }> {
+  async confine(sql: string, params: unknown[], valueCap?: number): Promise<{ fn: string; shape: string; columns: string[] }> {
     const statement = `select * from (\n${inlineParams(sql, params)}\n) as q`;
-    return confine(this.client, this.ctx.reader, statement, this.grants, this.allowed);
+    if (valueCap !== undefined) await ensureValueCap(this);
+    return confine(this.client, this.ctx.reader, statement, this.grants, this.allowed, { valueCap });
   }
 
   /** Gives the connection back clean (temporary objects, settings, locks dropped), or closes it when that fails. */
@@ -299,7 +305,8 @@ export async function statsOf(session: PgSession, relation: string): Promise<Dat
  * The rows of a confined function (or any relation's SELECT) of which only the leading ones that
  * fit in `maxBytes` reach JavaScript: the rows go to a temporary table first, the size of each is
  * judged there (values as text plus column names: close to their JSON), and only those that fit
- * are fetched. `total` is how many rows the SELECT gave.
+ * are fetched. `total` is how many rows the SELECT gave. No row over MAX_VALUE_BYTES is kept even
+ * there: it is a ValueTooLargeError, as on SQLite.
  */
 export async function fetchCapped(
   session: PgSession,
@@ -312,10 +319,15 @@ export async function fetchCapped(
   const answer = `pg_temp.${quoteIdent(`answer_${randomUUID().replaceAll('-', '')}`)}`;
   const n = quoteIdent('__tributary_n');
   await session.query(`create temporary table ${answer} (${n} bigint generated always as identity, like ${like})`);
+  await ensureValueCap(session);
   await beforeInsert?.();
   const list = columns.map(quoteIdent).join(', ');
-  await session.query(`insert into ${answer} (${list}) ${select}`);
-  const size = columns.map((c) => `coalesce(octet_length(cast(${quoteIdent(c)} as text)), 4) + ${Buffer.byteLength(JSON.stringify(c)) + 2}`).join(' + ') || '2';
+  try {
+    await session.query(`insert into ${answer} (${list}) ${capRowsSql(select, columns, MAX_VALUE_BYTES)}`);
+  } catch (error) {
+    throw valueCapError(error);
+  }
+  const size = rowSizeSql(columns);
   const sizes = (await session.query<{ size: number }>(`select (${size})::bigint as size from ${answer} order by ${n}`)).rows;
   let used = 0;
   let fit = 0;

@@ -1,16 +1,17 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { DatasourceKind, WriteMode } from '../../core/db/entities/index.js';
 import { openPostgresPool } from '../../core/db/postgres.js';
 import { quoteIdent } from '../../core/db/sql.js';
+import { compileTransform } from '../transform/pipeline.js';
 import { pageFile } from './file-page.js';
 import { FileRoots } from './file-roots.js';
-import { AnswerTooLargeError, RequestLimiter, capRows } from './limits.js';
+import { AnswerTooLargeError, MAX_RUN_VALUE_BYTES, MAX_VALUE_BYTES, RequestLimiter, capRows } from './limits.js';
 import { ensureReaderRole, scopeError as scopeOrSame } from './pg-scope.js';
 import { ReadScopeError } from './read-scope.js';
-import { fetchCapped, PgSession, PgStager, statsOf, tableColumns, type PgContext } from './pg-session.js';
+import { fetchCapped, PgSession, PgStager, statsOf, tableColumns, valueCapError, type PgContext } from './pg-session.js';
 import { columnType, ROW_ID, unifyTypes } from './pg-values.js';
-import { MissingDataError, tableOf, type DataStats, type DatasourceSpec, type QueryBuilder, type ReadOptions, type Row, type RowPage, type Warehouse, type WarehouseWrite } from './warehouse.js';
+import { MissingDataError, tableOf, type ColumnInfo, type DataStats, type DatasourceSpec, type QueryBuilder, type ReadOptions, type Row, type RowPage, type Warehouse, type WarehouseWrite } from './warehouse.js';
 
 export interface PostgresWarehouseOptions {
   /** FILE_ROOTS (real paths); default `DATA_DIR/files`. */
@@ -145,7 +146,7 @@ export class PostgresWarehouse implements Warehouse {
     try {
       await session.begin();
       const { sql, params } = await build(session.inputs());
-      const { fn, shape, columns } = await session.confine(sql, params);
+      const { fn, shape, columns } = await session.confine(sql, params, MAX_VALUE_BYTES);
       const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
       const read = `select * from ${fn}() limit ${Math.max(0, Math.floor(limit)) + 1}`;
       // The confined function runs in a read-only transaction: only the answer's temporary table is written.
@@ -159,6 +160,30 @@ export class PostgresWarehouse implements Warehouse {
     }
   }
 
+  /**
+   * Plans the transform's SQL (never runs it) through the same fences as every run and preview
+   * (pg-scope.ts: the plan check as the reader role, then the confined function's creation), over
+   * a temporary stand-in for `input` with the given columns (one placeholder column when they are
+   * not known), in a transaction that is rolled back. Refusals are ReadScopeErrors; a query that
+   * does not compile throws PostgreSQL's error (sql-check.ts says which ones the save refuses).
+   */
+  async checkSql(sql: string, columns: ColumnInfo[] | null): Promise<void> {
+    const session = await PgSession.open(this.ctx, undefined, this.requests.timeoutMs);
+    try {
+      await session.begin();
+      const table = `input_source_${randomUUID().replaceAll('-', '')}`;
+      const relation = `pg_temp.${quoteIdent(table)}`;
+      const known = columns && columns.length > 0 ? columns : [{ name: '__input', type: 'text' }];
+      await session.query(`create temporary table ${relation} (${known.map((c) => `${quoteIdent(c.name)} ${columnType(standInType(c.type))}`).join(', ')})`);
+      session.allowed.push({ schema: null, table });
+      session.grants.push(relation);
+      const compiled = compileTransform({ kind: 'sql', sql }, relation, undefined, 'postgresql');
+      await session.confine(compiled.sql, compiled.params);
+    } finally {
+      await session.close();
+    }
+  }
+
   async drop(ds: DatasourceSpec): Promise<void> {
     await this.ctx.pool.query(`drop table if exists ${this.table(ds)}`);
   }
@@ -166,6 +191,18 @@ export class PostgresWarehouse implements Warehouse {
   close(): Promise<void> {
     return this.ctx.pool.end();
   }
+}
+
+/**
+ * The PostgreSQL type a stand-in column gets from a datasource's column type (SQLite's names, as
+ * stats report them, or as declared): whole numbers, other numbers, bytes, or text.
+ */
+function standInType(type: string | null | undefined): string {
+  const t = (type ?? '').toLowerCase();
+  if (/int|bool/.test(t)) return 'bigint';
+  if (/real|floa|doub|num|dec/.test(t)) return 'double precision';
+  if (/blob|bytea/.test(t)) return 'bytea';
+  return 'text';
 }
 
 class PgWrite implements WarehouseWrite {
@@ -194,16 +231,17 @@ class PgWrite implements WarehouseWrite {
     const session = this.session;
     await session.transaction(async () => {
       const { sql, params } = await build(session.inputs());
-      const { fn, shape, columns } = await session.confine(sql, params);
+      const { fn, shape, columns } = await session.confine(sql, params, MAX_RUN_VALUE_BYTES);
       if (this.stager.rows === 0) await session.query(`drop table if exists ${this.stager.relation}`);
       const id = quoteIdent(ROW_ID);
       await session.query(`create temporary table ${this.stager.relation} (${id} bigint generated always as identity, like ${shape})`);
       await session.query('set local transaction_read_only = on');
       const list = columns.map(quoteIdent).join(', ');
       try {
+        // The confined function refuses a row over MAX_RUN_VALUE_BYTES, as SQLite's length limit does in a run.
         await session.query(`insert into ${this.stager.relation} (${list}) select * from ${fn}()`);
       } catch (error) {
-        throw scopeOrSame(error);
+        throw scopeOrSame(valueCapError(error));
       }
       // Large objects are the one thing a read-only transaction lets the reader create: none may be committed.
       const made = await session.query(`select 1 from pg_largeobject_metadata where lomowner = (select oid from pg_roles where rolname = $1) limit 1`, [session.ctx.reader]);

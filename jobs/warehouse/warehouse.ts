@@ -95,6 +95,15 @@ export interface Warehouse {
    * relations its builder asked for (relationOf): anything else is a ReadScopeError.
    */
   query(build: QueryBuilder, limit: number, options?: ReadOptions): Promise<{ columns: string[]; rows: Row[]; truncated: boolean }>;
+  /**
+   * Save-time check of an SQL transform's query (the SQL as written, reading `input`) by this
+   * warehouse's own engine, never run: it is planned over a stand-in for `input` with `columns`
+   * (names and, as far as known, types; null when the input's columns are not known yet) and held
+   * to reading only that input, as every run and preview is. Throws a ReadScopeError when it reads
+   * anything else, or the engine's error when it does not compile. Optional: the SQLite side is
+   * checked in an in-memory SQLite database instead (jobs/transform/sql-check.ts).
+   */
+  checkSql?(sql: string, columns: ColumnInfo[] | null): Promise<void>;
   /** Removes a STORAGE datasource's table (when the datasource is deleted). */
   drop(ds: DatasourceSpec): Promise<void>;
   close(): Promise<void>;

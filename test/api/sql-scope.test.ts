@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtlStep } from '../../core/db/entities/index.js';
 import { tableOf } from '../../jobs/warehouse/sqlite-warehouse.js';
 import { uniqueName, type Factories, type Ref } from '../factories/index.js';
+import { TEST_BACKEND } from '../helpers/postgres.js';
 import type { TestServer } from '../helpers/server.js';
 import { finished, runNow, schedulerWithFactories } from '../scheduler/helpers.js';
 
@@ -12,6 +13,9 @@ import { finished, runNow, schedulerWithFactories } from '../scheduler/helpers.j
  * Attack 6: an SQL transform reaching beyond its input. The old check was a word search for
  * `input`, so each query below passed it. Now SQLite compiles the query and its bytecode may open
  * only the input's own tables: refused when saved, in previews (saved or draft) and at run time.
+ * On PostgreSQL (TRIBUTARY_TEST_BACKEND=postgres) the same attacks in its own terms (catalogs,
+ * set-returning functions, file functions, another datasource's table) are refused the same way:
+ * PostgreSQL plans the query as the reader role when it is saved, and confines every run.
  */
 
 const CREATE_ETL = `mutation($input: CreateEtlStepInput!) { createEtlStep(input: $input) { id transform } }`;
@@ -45,9 +49,22 @@ afterAll(() => t?.close());
 
 /**
  * The attacks of the report, each naming `input` somewhere so the old word check let it through.
- * `$OTHER` stands for the table of another datasource (known once the server runs).
+ * `$OTHER` stands for the table of another datasource (known once the server runs), `$SCHEMA` for
+ * the PostgreSQL warehouse's schema.
  */
 function attacks(): [string, string, RegExp][] {
+  if (TEST_BACKEND === 'postgres') {
+    return [
+      ['the catalog tables', 'SELECT * FROM pg_catalog.pg_class, input', /pg_catalog\.pg_class/],
+      ["another datasource's table", 'SELECT * FROM $OTHER /* input */', /\$OTHER/],
+      ['a settings table function', 'SELECT * FROM pg_show_all_settings() /* input */', /set-returning function/],
+      ['the information schema', 'SELECT * FROM information_schema.tables /* input */', /pg_catalog\.pg_/],
+      ['json_each (no set-returning functions in FROM at all)', `SELECT * FROM input, json_each('{"a": 1}')`, /set-returning function/],
+      ['pg_read_file', `SELECT pg_read_file('/etc/passwd') FROM input`, /pg_read_file/],
+      ['a write hidden in a WITH', 'WITH x AS (SELECT 1) DELETE FROM input', /does not compile|syntax/],
+      ["another datasource's table named with its schema", 'SELECT * FROM $SCHEMA.$OTHER /* input */', /\$SCHEMA/],
+    ];
+  }
   return [
     ['the schema table', 'SELECT * FROM sqlite_master, input', /sqlite_master|sqlite_schema/],
     ["another datasource's table", 'SELECT * FROM $OTHER /* input */', /\$OTHER/],
@@ -59,10 +76,12 @@ function attacks(): [string, string, RegExp][] {
   ];
 }
 
-/** The attack's SQL and mention with `$OTHER` replaced by the other datasource's table. */
+/** The attack's SQL and mention with `$OTHER` and `$SCHEMA` replaced by the other datasource's table and the warehouse's schema. */
 function real(sql: string, mention: RegExp): [string, RegExp] {
   const table = tableOf(other);
-  return [sql.replace('$OTHER', table), mention.source === '\\$OTHER' ? new RegExp(table) : mention];
+  const schema = (t.server.warehouse as { schema?: string }).schema ?? 'main';
+  const names: Record<string, string> = { '\\$OTHER': table, '\\$SCHEMA': schema };
+  return [sql.replace('$SCHEMA', schema).replace('$OTHER', table), names[mention.source] ? new RegExp(names[mention.source]!) : mention];
 }
 
 const saved = (etl: Ref) => t.ok(`query($id: ID!) { automation(id: $id) { ... on EtlStep { transform } } }`, { id: etl.id });
@@ -126,19 +145,26 @@ describe('an SQL transform reads only its input', () => {
     const target = await f.storage();
     const etl = await f.etl(file, target);
     const em = t.server.orm.em.fork() as EntityManager;
-    await em.nativeUpdate(EtlStep, { id: etl.id }, { transform: { sql: 'SELECT * FROM staging.sqlite_master, input' } });
+    // SQLite stages a FILE in the attached `staging` database; PostgreSQL in the session's temporary schema.
+    const [sql, refused] =
+      TEST_BACKEND === 'postgres'
+        ? ['SELECT c.relname FROM pg_catalog.pg_class c, input WHERE c.relnamespace = pg_my_temp_schema()', /may read only input.*pg_catalog\.pg_class/]
+        : ['SELECT * FROM staging.sqlite_master, input', /may read only input.*staging\.sqlite_schema/];
+    await em.nativeUpdate(EtlStep, { id: etl.id }, { transform: { sql } });
     const run = await finished(t, (await runNow(t, etl.id)).id);
     expect(run).toMatchObject({ status: 'FAILED', rowsWritten: null });
-    expect(run.error).toMatch(/may read only input.*staging\.sqlite_schema/);
+    expect(run.error).toMatch(refused);
   });
 
   it('still runs what reads only the input: aggregates, CTEs (recursive too), joins of input with itself, ORDER BY kept', async () => {
+    // A JSON function of the warehouse's own dialect.
+    const jsonK = TEST_BACKEND === 'postgres' ? `('{"k": 5}'::json ->> 'k')::int` : `json_extract('{"k": 5}', '$.k')`;
     const queries = [
       ['SELECT count(*) AS n, sum(amount) AS total FROM input', [{ n: 2, total: 30 }]],
       ['WITH big AS (SELECT * FROM input WHERE amount > 10) SELECT id FROM big', [{ id: 2 }]],
       ['WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < (SELECT count(*) FROM input)) SELECT n FROM r', [{ n: 1 }, { n: 2 }]],
       ['SELECT a.id, b.id AS other FROM input a JOIN input b ON a.id < b.id', [{ id: 1, other: 2 }]],
-      ["SELECT id, json_extract('{\"k\": 5}', '$.k') AS k FROM input ORDER BY id DESC", [{ id: 2, k: 5 }, { id: 1, k: 5 }]],
+      [`SELECT id, ${jsonK} AS k FROM input ORDER BY id DESC`, [{ id: 2, k: 5 }, { id: 1, k: 5 }]],
     ] as const;
     for (const [sql, expected] of queries) {
       const target = await f.storage();

@@ -53,3 +53,18 @@ export async function backendEnv(): Promise<{ env: Record<string, string>; drop(
   const db = await createTestDatabase();
   return { env: { DATABASE_URL: db.url, JOB_STORE_URL: db.url, WAREHOUSE_URL: db.url }, drop: () => db.drop() };
 }
+
+/**
+ * The temporary relations of every session connected to the database at `url`: what a PostgreSQL
+ * warehouse session stages (inputs, views, answers, staged rows) and must not leave behind once it
+ * is closed, as the SQLite warehouse must leave no file in DATA_DIR/staging.
+ */
+export async function temporaryRelations(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url, application_name: 'tributary-test-admin' });
+  await client.connect();
+  try {
+    return (await client.query<{ relname: string }>(`select relname from pg_class where relpersistence = 't'`)).rows.map((r) => r.relname);
+  } finally {
+    await client.end();
+  }
+}

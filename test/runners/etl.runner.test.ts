@@ -7,6 +7,7 @@ import { buildPlan } from '../../jobs/runs/run-plan.js';
 import { EtlRunner } from '../../jobs/runners/etl.runner.js';
 import { RunCancelledError, RunFailedError, type RunContext } from '../../jobs/runners/runner.js';
 import { serverWithFactories, type Factories, type Ref } from '../factories/index.js';
+import { TEST_BACKEND, temporaryRelations } from '../helpers/postgres.js';
 import { TEST_SECRET_KEY, type TestServer } from '../helpers/server.js';
 import { SecretBox } from '../../core/secrets.js';
 
@@ -108,7 +109,8 @@ describe(EtlRunner.name, () => {
     controller.abort();
     await expect(run(etl, controller.signal)).rejects.toBeInstanceOf(RunCancelledError);
     expect((await t.ok(ROWS, { id: output.id })).rows.nodes).toEqual(before);
-    expect(readdirSync(join(t.dataDir, 'staging'))).toEqual([]);
+    // Nothing staged is left: SQLite's staging files, PostgreSQL's temporary tables of the write.
+    expect(TEST_BACKEND === 'postgres' ? await temporaryRelations(t.backendEnv.WAREHOUSE_URL!) : readdirSync(join(t.dataDir, 'staging'))).toEqual([]);
   });
 
   it('fails clearly when the input holds no data yet', async () => {

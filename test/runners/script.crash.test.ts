@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanLeftovers, RECORD_DIR, type ScriptRecord } from '../../jobs/sandbox/leftovers.js';
 import { HOST, ownerTag, processStart } from '../../jobs/sandbox/owner.js';
+import { backendEnv, TEST_BACKEND, temporaryRelations } from '../helpers/postgres.js';
 import { startServerProcess, type ServerProcess, type Spawned } from '../helpers/process.js';
 import { processesInNamespace, processesWith, running } from '../helpers/procs.js';
 import { eventually } from '../scheduler/helpers.js';
@@ -21,25 +22,30 @@ import { PY_ESCAPE, sleepMarker } from './sandbox-helpers.js';
 const dirs: string[] = [];
 const procs: Spawned[] = [];
 const pids: number[] = [];
+const drops: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const p of procs.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   for (const pid of pids.splice(0)) if (running(pid)) process.kill(pid, 'SIGKILL');
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const drop of drops.splice(0)) await drop();
 });
 
-function workspace() {
+/** A data dir and a TMPDIR, and on TRIBUTARY_TEST_BACKEND=postgres a fresh database for the stores (`backend`). */
+async function workspace() {
   const root = mkdtempSync(join(tmpdir(), 'tributary-crash-'));
   dirs.push(root);
   const dataDir = join(root, 'data');
   const tmp = join(root, 'tmp'); // the server's TMPDIR: its scripts' temp dirs (without the sandbox) go there
   mkdirSync(dataDir);
   mkdirSync(tmp);
-  return { dataDir, tmp };
+  const backend = await backendEnv();
+  drops.push(backend.drop);
+  return { dataDir, tmp, backend: backend.env };
 }
 
 /** `npm start` in a child process; resolves once it listens, with a GraphQL client. */
-function server(space: { dataDir: string; tmp: string }, env: Record<string, string> = {}): Promise<ServerProcess> {
-  return startServerProcess({ DATA_DIR: space.dataDir, TMPDIR: space.tmp, ...env }, procs);
+function server(space: { dataDir: string; tmp: string; backend: Record<string, string> }, env: Record<string, string> = {}): Promise<ServerProcess> {
+  return startServerProcess({ DATA_DIR: space.dataDir, TMPDIR: space.tmp, ...space.backend, ...env }, procs);
 }
 
 type Api = ServerProcess;
@@ -62,12 +68,21 @@ async function startLongRun(api: Api, language: 'PYTHON' | 'JAVASCRIPT', code: s
 }
 
 const stagingOf = (dataDir: string, pid: number) => readdirSync(join(dataDir, 'staging')).filter((n) => n.startsWith(`${pid}.`));
+/**
+ * The half-written rows of the server `pid`: SQLite stages them in a file of DATA_DIR/staging
+ * named after it; PostgreSQL in a temporary table of the write's connection (`staged_rows`), which
+ * lives as long as that connection.
+ */
+const stagedOf = async (space: { dataDir: string; backend: Record<string, string> }, pid: number) =>
+  TEST_BACKEND === 'postgres' ? (await temporaryRelations(space.backend.WAREHOUSE_URL!)).filter((n) => n === 'staged_rows') : stagingOf(space.dataDir, pid);
+/** Staging files a restart removes: none on PostgreSQL, whose staged rows went with the killed server's connection. */
+const STAGING_FILES = TEST_BACKEND === 'postgres' ? 0 : 1;
 const recordsOf = (dataDir: string, pid: number) => (existsSync(join(dataDir, RECORD_DIR)) ? readdirSync(join(dataDir, RECORD_DIR)).filter((n) => n.startsWith(`${pid}.`)) : []);
 const tempDirsOf = (tmp: string, pid: number) => readdirSync(tmp).filter((n) => n.startsWith(`tributary-script-${pid}.`));
 
 describe('kill -9 of the server while a script runs', () => {
   it('sandbox on: after a restart no process of the sandbox (not even a setsid grandchild), no staging file, no record is left', { timeout: 120_000 }, async () => {
-    const space = workspace();
+    const space = await workspace();
     const first = await server(space);
     const marker = sleepMarker();
     const code = `${PY_ESCAPE}
@@ -84,7 +99,7 @@ time.sleep(600)`;
     expect(record.pidNamespace).toBeGreaterThan(0);
     expect(processesInNamespace(record.pidNamespace!).length).toBeGreaterThanOrEqual(3); // bwrap's init, python, the grandchild
     expect(processesWith(`sleep ${marker}`)).toHaveLength(1);
-    expect(stagingOf(space.dataDir, first.pid)).toHaveLength(1); // the half-written rows
+    expect(await stagedOf(space, first.pid)).toHaveLength(1); // the half-written rows
     expect(tempDirsOf(space.tmp, first.pid)).toEqual([]); // the code is piped into the sandbox: no copy on the host's disk
 
     first.proc.child.kill('SIGKILL');
@@ -93,7 +108,7 @@ time.sleep(600)`;
     const second = await server(space);
     expect(processesInNamespace(record.pidNamespace!)).toEqual([]);
     expect(processesWith(`sleep ${marker}`)).toEqual([]);
-    expect(stagingOf(space.dataDir, first.pid)).toEqual([]);
+    expect(await eventually(() => stagedOf(space, first.pid), (left) => left.length === 0, 5_000)).toEqual([]);
     expect(recordsOf(space.dataDir, first.pid)).toEqual([]);
     expect(tempDirsOf(space.tmp, first.pid)).toEqual([]);
     second.proc.child.kill('SIGTERM');
@@ -101,7 +116,7 @@ time.sleep(600)`;
   });
 
   it('SCRIPT_SANDBOX=off: the script outlives the server, and the restart kills it and removes its temp dir and staging file', { timeout: 120_000 }, async () => {
-    const space = workspace();
+    const space = await workspace();
     const first = await server(space, { SCRIPT_SANDBOX: 'off' });
     const marker = sleepMarker();
     // Python notices the server is gone only at its next request: it sleeps on, and so does its child.
@@ -115,7 +130,7 @@ time.sleep(600)`;
     await startLongRun(first, 'PYTHON', code);
     const [tempDir] = tempDirsOf(space.tmp, first.pid); // holding the code
     expect(tempDir).toBeDefined();
-    expect(stagingOf(space.dataDir, first.pid)).toHaveLength(1);
+    expect(await stagedOf(space, first.pid)).toHaveLength(1);
 
     first.proc.child.kill('SIGKILL');
     await first.proc.exited;
@@ -127,10 +142,10 @@ time.sleep(600)`;
     const second = await server(space, { SCRIPT_SANDBOX: 'off' });
     expect(second.proc.output()).toMatch(/SCRIPT_SANDBOX=off: scripts run WITHOUT the OS sandbox/);
     const cleaned = second.proc.output().split('\n').find((l) => l.includes('removed what stopped Tributary processes left'));
-    expect(JSON.parse(cleaned!)).toMatchObject({ killed: 1, tempDirs: 1, stagingFiles: 1 });
+    expect(JSON.parse(cleaned!)).toMatchObject({ killed: 1, tempDirs: 1, stagingFiles: STAGING_FILES });
     await eventually(async () => orphans.filter(running), (p) => p.length === 0, 5_000);
     expect(tempDirsOf(space.tmp, first.pid)).toEqual([]);
-    expect(stagingOf(space.dataDir, first.pid)).toEqual([]);
+    expect(await eventually(() => stagedOf(space, first.pid), (left) => left.length === 0, 5_000)).toEqual([]);
     expect(recordsOf(space.dataDir, first.pid)).toEqual([]);
     second.proc.child.kill('SIGTERM');
     expect(await second.proc.exited, second.proc.output().slice(-3000)).toBe(0);
@@ -152,7 +167,7 @@ describe('the start-up clean-up', () => {
   }
 
   it('touches only what dead owners left: a live process sharing DATA_DIR keeps its processes, temp dirs and staging files', async () => {
-    const space = workspace();
+    const space = await workspace();
     mkdirSync(join(space.dataDir, 'staging'));
     mkdirSync(join(space.dataDir, RECORD_DIR));
     // Another live Tributary process on this host (a worker), and one that died.

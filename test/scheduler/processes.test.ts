@@ -6,31 +6,41 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openOrm, sqliteDatabase } from '../../core/db/orm.js';
 import { RunTrigger } from '../../core/db/entities/index.js';
 import { RunService } from '../../jobs/runs/run.service.js';
+import { backendEnv } from '../helpers/postgres.js';
 import { PROCESS_ENV, spawnTsx, startServerProcess, type Spawned } from '../helpers/process.js';
 import { eventually, sleepyScript } from './helpers.js';
 
 const dirs: string[] = [];
 const procs: Spawned[] = [];
+const drops: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const p of procs.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const drop of drops.splice(0)) await drop();
 });
 
-function dataDir(): string {
+/** A data dir, and on TRIBUTARY_TEST_BACKEND=postgres a fresh database for its stores (in `env`, with DATA_DIR). */
+async function dataDir(): Promise<{ dir: string; env: Record<string, string> }> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-procs-'));
   dirs.push(dir);
-  return dir;
+  const backend = await backendEnv();
+  drops.push(backend.drop);
+  return { dir, env: { DATA_DIR: dir, ...backend.env } };
 }
 
 /** `npm start` in a child process; resolves once it listens, with a GraphQL client. */
-const server = (dir: string) => startServerProcess({ DATA_DIR: dir }, procs);
+const server = (space: { env: Record<string, string> }) => startServerProcess(space.env, procs);
+
+/** The metadata database the processes of `space` use, opened here directly. */
+const metadata = (space: { dir: string; env: Record<string, string> }) =>
+  openOrm({ database: space.env.DATABASE_URL ? { dialect: 'postgresql', url: space.env.DATABASE_URL } : sqliteDatabase(join(space.dir, 'tributary.db')) });
 
 const RUNS = `runs(first: 50) { nodes { id status trigger error startedAt log } }`;
 
 describe('crash safety', () => {
   it('after kill -9 mid-run the run is FAILED ("worker stopped") at restart and the schedule goes on', async () => {
-    const dir = dataDir();
-    const first = await server(dir);
+    const space = await dataDir();
+    const first = await server(space);
     const out = (await first.ok(`mutation { createDatasource(input: { name: "out", kind: STORAGE }) { id } }`)).createDatasource;
     const script = (
       await first.ok(`mutation($input: CreateScriptInput!) { createScript(input: $input) { id } }`, {
@@ -44,7 +54,7 @@ describe('crash safety', () => {
     await first.proc.exited;
 
     const restartedAt = Date.now();
-    const second = await server(dir);
+    const second = await server(space);
     const after = await eventually(
       () => runs(second),
       (r) => r.find((x) => x.id === victim.id)?.status === 'FAILED' && r.some((x) => x.trigger === 'SCHEDULE' && x.startedAt && new Date(x.startedAt).getTime() >= restartedAt),
@@ -60,8 +70,8 @@ describe('crash safety', () => {
   });
 
   it('reconciles the job store with a database edited while the server was stopped', async () => {
-    const dir = dataDir();
-    const first = await server(dir);
+    const space = await dataDir();
+    const first = await server(space);
     const out = (await first.ok(`mutation { createDatasource(input: { name: "out", kind: STORAGE }) { id } }`)).createDatasource;
     const create = async (name: string, schedule: unknown) =>
       (
@@ -74,12 +84,12 @@ describe('crash safety', () => {
     first.proc.child.kill('SIGTERM');
     expect(await first.proc.exited).toBe(0);
 
-    const orm = await openOrm({ database: sqliteDatabase(join(dir, 'tributary.db')) });
+    const orm = await metadata(space);
     await orm.em.getConnection().execute(`update automation set schedule_cron = null, schedule_timezone = null where id = ?`, [wasScheduled]);
     await orm.em.getConnection().execute(`update automation set schedule_cron = '*/2 * * * * *', schedule_timezone = 'UTC' where id = ?`, [becomesScheduled]);
     await orm.close();
 
-    const second = await server(dir);
+    const second = await server(space);
     const line = await second.proc.waitFor(/schedules reconciled/, 30_000);
     expect(JSON.parse(line)).toMatchObject({ added: 1, removed: 1 });
     const data = await eventually(
@@ -96,11 +106,12 @@ describe('crash safety', () => {
 
 describe('worker processes', () => {
   it('two `npm run worker` processes share the queue: 200 runs, each run exactly once', { timeout: 180_000 }, async () => {
-    const dir = dataDir();
+    const space = await dataDir();
+    const dir = space.dir;
     const input = join(dir, 'files', 'in.csv'); // the default FILE_ROOTS directory
     mkdirSync(join(dir, 'files'), { recursive: true });
     writeFileSync(input, 'id,v\n1,a\n2,b\n');
-    const api = await server(dir);
+    const api = await server(space);
     const source = (await api.ok(`mutation($path: String!) { createDatasource(input: { name: "in", kind: FILE, path: $path }) { id } }`, { path: input })).createDatasource;
     const sink = (await api.ok(`mutation { createDatasource(input: { name: "sink", kind: STORAGE }) { id } }`)).createDatasource;
     const ids: string[] = [];
@@ -114,27 +125,27 @@ describe('worker processes', () => {
     expect(await api.proc.exited).toBe(0);
 
     // Queue the runs with no process running, then start two workers on the backlog.
-    const orm = await openOrm({ database: sqliteDatabase(join(dir, 'tributary.db')) });
+    const orm = await metadata(space);
     const runs = new RunService(orm.em.fork() as EntityManager);
     for (const id of ids) await runs.enqueue({ automationId: id, trigger: RunTrigger.MANUAL });
-    const workers = [spawnTsx('jobs/worker.ts', { ...PROCESS_ENV, DATA_DIR: dir }), spawnTsx('jobs/worker.ts', { ...PROCESS_ENV, DATA_DIR: dir })];
+    const workers = [spawnTsx('jobs/worker.ts', { ...PROCESS_ENV, ...space.env }), spawnTsx('jobs/worker.ts', { ...PROCESS_ENV, ...space.env })];
     procs.push(...workers);
     await Promise.all(workers.map((w) => w.waitFor(/worker is running jobs/, 60_000)));
 
     const conn = orm.em.getConnection();
-    await eventually(async () => (await conn.execute(`select count(*) as n from run where status in ('SUCCESS', 'FAILED', 'CANCELLED')`))[0].n as number, (n) => n === 200, 120_000, 250);
+    await eventually(async () => Number((await conn.execute(`select count(*) as n from run where status in ('SUCCESS', 'FAILED', 'CANCELLED')`))[0].n), (n) => n === 200, 120_000, 250);
     const rows = (await conn.execute(`select status, worker, error, (select count(*) from run_log l where l.run_id = run.id and l.line like '%started (manual)%') as starts from run`)) as {
       status: string;
       worker: string;
       starts: number;
     }[];
     expect(rows).toHaveLength(200);
-    expect(rows.filter((r) => r.status !== 'SUCCESS' || r.starts !== 1)).toEqual([]);
+    expect(rows.filter((r) => r.status !== 'SUCCESS' || Number(r.starts) !== 1)).toEqual([]);
     const pids = new Set(rows.map((r) => r.worker.split(':')[1]));
     expect(pids).toEqual(new Set(workers.map((w) => String(w.child.pid))));
     // APPEND: a run done twice would have written its two rows twice.
     const [{ total }] = (await conn.execute(`select sum(rows_written) as total from run`)) as { total: number }[];
-    expect(total).toBe(400);
+    expect(Number(total)).toBe(400);
     await orm.close();
     for (const w of workers) w.child.kill('SIGTERM');
     expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0]);
