@@ -176,7 +176,8 @@ async function workload(deployment: Deployment, automationIds: string[]) {
   const client = async (c: number) => {
     for (let i = 0; Date.now() < deadline; i++) {
       const op = OPS[(c + i) % OPS.length]!;
-      const target = deployment.apis[(c + i) % 2]!;
+      // Every operation goes to both API processes in turn (not op n always to process n % 2).
+      const target = deployment.apis[Math.floor((c + i) / OPS.length) % 2]!;
       const query = {
         lineage: () => target.gql(`{ lineage(filter: { scheduledOnly: true }, maxNodes: 500) { total nodes { id } } }`),
         listDatasources: () => target.gql(`query($after: String) { datasources(first: 50, after: $after) { totalCount nodes { id name rowCount } } }`),

@@ -7,6 +7,12 @@ export interface JobStoreContractConfig {
   name: string;
   /** A connected backend on an empty store of its own. */
   createBackend(): Promise<AgendaBackend>;
+  /**
+   * Whether the backend's notification channel shares the lock limit fairly among job names when
+   * a burst of jobs is saved (ours does; @agendajs/postgres-backend's channel serves names in the
+   * order their notifications arrive, so under load the last names can get no lock until the next poll).
+   */
+  fairBurst?: boolean;
 }
 
 const LOCK_LIFETIME_MS = 600_000;
