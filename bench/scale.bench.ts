@@ -54,6 +54,15 @@ function api(url: string): Api {
   };
 }
 
+/** A request that failed to get an answer (network error, timeout), as a GraphQL-shaped error: counted, not thrown. */
+async function attempt(target: Api, query: string, variables?: Record<string, unknown>): Promise<{ data?: any; errors?: { message: string }[] }> {
+  try {
+    return await target.gql(query, variables);
+  } catch (error) {
+    return { errors: [{ message: `no answer: ${(error as Error).message} (${String((error as { cause?: { code?: string } }).cause?.code ?? '')})` }] };
+  }
+}
+
 async function ok(target: Api, query: string, variables?: Record<string, unknown>): Promise<any> {
   const result = await target.gql(query, variables);
   if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
@@ -167,8 +176,11 @@ async function workload(deployment: Deployment, automationIds: string[]) {
   const queueing = Promise.all(
     Array.from({ length: 20 }, async () => {
       for (let i = next++; i < RUNS; i = next++) {
-        const result = await deployment.apis[i % 2]!.gql(`mutation($id: ID!) { runAutomation(id: $id) { id } }`, { id: automationIds[i % automationIds.length] });
-        if (result.errors?.length) queueErrors += 1;
+        const result = await attempt(deployment.apis[i % 2]!, `mutation($id: ID!) { runAutomation(id: $id) { id } }`, { id: automationIds[i % automationIds.length] });
+        if (result.errors?.length) {
+          queueErrors += 1;
+          if (errorSamples.length < 5) errorSamples.push(result.errors[0]!.message);
+        }
       }
     }),
   ).then(() => (queueMs = performance.now() - queuedAt));
@@ -203,11 +215,11 @@ async function workload(deployment: Deployment, automationIds: string[]) {
   const visibility: number[] = [];
   const probe = async () => {
     for (let n = 0; Date.now() < deadline; n++) {
-      const made = await deployment.apis[0]!.gql(`mutation($input: CreateDatasourceInput!) { createDatasource(input: $input) { id } }`, { input: { name: `probe ${n}`, kind: 'STORAGE' } });
+      const made = await attempt(deployment.apis[0]!, `mutation($input: CreateDatasourceInput!) { createDatasource(input: $input) { id } }`, { input: { name: `probe ${n}`, kind: 'STORAGE' } });
       const id = made.data?.createDatasource?.id as string | undefined;
       const at = performance.now();
       for (; id && performance.now() - at < 10_000; ) {
-        const seen = await deployment.apis[1]!.gql(`query($id: ID!) { lineage(filter: { leadingTo: $id, scheduledOnly: false }) { total } }`, { id });
+        const seen = await attempt(deployment.apis[1]!, `query($id: ID!) { lineage(filter: { leadingTo: $id, scheduledOnly: false }) { total } }`, { id });
         if ((seen.data?.lineage?.total ?? 0) >= 1) break;
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
