@@ -304,7 +304,9 @@ export async function run(): Promise<void> {
   writeFileSync(join(files, 'in.csv'), 'id,v\n1,a\n2,b\n');
   const results: Record<string, unknown> = {};
   try {
-    for (const open of [sqliteDeployment, postgresDeployment]) {
+    // BENCH_SCALE_DEPLOYMENTS=postgres (or sqlite) runs one of the two.
+    const wanted = (process.env.BENCH_SCALE_DEPLOYMENTS ?? 'sqlite,postgres').split(',');
+    for (const open of [sqliteDeployment, postgresDeployment].filter((_, i) => wanted.includes(['sqlite', 'postgres'][i]!))) {
       const deployment = await open(files);
       try {
         console.log(`${deployment.name}: seeding ${AUTOMATIONS} automations…`);

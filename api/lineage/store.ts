@@ -24,11 +24,19 @@ export class LineageStore {
   private version = -1;
   readonly stats: SyncStats = { fullBuilds: 0, incrementalSyncs: 0, lastBuildMs: 0, lastSyncMs: 0 };
 
-  /** The graph as of the latest committed change visible to `em` (inside a transaction: its snapshot). */
+  /** The catch-up under way, which every request needing a newer graph waits for rather than starting its own. */
+  private catching: Promise<Graph> | null = null;
+
+  /** The graph as of the latest committed change visible to `em` (inside a transaction: its snapshot), or newer. */
   async current(em: EntityManager): Promise<Graph> {
     const { head } = await readChangeLogState(em);
-    if (head === this.version) return this.graph;
-    return this.catchUp(em);
+    // One catch-up at a time: under a stream of writes, concurrent requests each catching up on
+    // their own would race one another, retry, and hold connections for nothing.
+    while (this.version < head) {
+      this.catching ??= this.catchUp(em).finally(() => (this.catching = null));
+      await this.catching;
+    }
+    return this.graph;
   }
 
   /** The version the graph reflects (-1 before the first build). */

@@ -300,6 +300,18 @@ describe('lineage: stays current', () => {
     expect(await shown()).toEqual(['a-renamed', 'b', 'c']);
   });
 
+  it('catches up once for many requests that need the same change at the same time', async () => {
+    const { t, ds, lineage } = await world();
+    await ds('first');
+    await lineage(); // current
+    const second = await ds('second');
+    t.queries.length = 0;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => lineage({ leadingTo: second.id })));
+    expect(answers.map((a) => a.total)).toEqual(Array.from({ length: 20 }, () => 1));
+    // One catch-up reads the changed ids once; the twenty requests wait for it rather than race.
+    expect(t.queries.filter((sql) => /from lineage_change where version >/.test(sql))).toHaveLength(1);
+  });
+
   it('reaches another server process sharing the database', async () => {
     const first = await world();
     const second = await world({ DATA_DIR: first.t.dataDir, ...first.t.backendEnv });
