@@ -339,63 +339,42 @@ export function referencedColumns(expr: Expr): string[] {
   return [...names];
 }
 
+type Literal = Extract<Expr, { kind: 'literal' }>;
+
+/** What a dialect writes its own way; every other node is the same SQL in both. */
+interface ExpressionDialect {
+  literal(expr: Literal, params: unknown[]): string;
+  binary(op: BinaryOp, left: string, right: string): string;
+  like(operand: string, pattern: string, negated: boolean): string;
+  call(fn: FunctionName, args: string[]): string;
+}
+
 const CASTS: Partial<Record<FunctionName, string>> = { number: 'REAL', integer: 'INTEGER', text: 'TEXT' };
 
-/**
- * Compiles to SQL for `dialect` (SQLite by default): identifiers double-quoted, strings and numbers
- * bound as parameters (appended to `params` in text order: `?` on SQLite, `$n` on PostgreSQL), every
- * operation parenthesized so the grammar's precedence is kept. On PostgreSQL the functions and
- * operators are written so they mean what they mean on SQLite (see {@link compilePostgres}).
- */
-export function compileExpression(expr: Expr, params: unknown[], dialect: Dialect = 'sqlite'): string {
-  if (dialect === 'postgresql') return compilePostgres(expr, params);
-  const c = (e: Expr) => compileExpression(e, params);
-  switch (expr.kind) {
-    case 'literal':
-      if (expr.value === null) return 'NULL';
-      if (typeof expr.value === 'boolean') return expr.value ? '1' : '0';
-      params.push(expr.value);
-      // A whole number is bound as an INTEGER; keep literals written as reals (7.0, 1e3) REAL.
-      return expr.real && Number.isInteger(expr.value) ? 'CAST(? AS REAL)' : '?';
-    case 'column':
-      return quoteIdent(expr.name);
-    case 'not':
-      return `(NOT ${c(expr.operand)})`;
-    case 'negate':
-      return `(- ${c(expr.operand)})`;
-    case 'binary': {
-      const op = expr.op === 'or' || expr.op === 'and' ? expr.op.toUpperCase() : expr.op === '!=' ? '<>' : expr.op;
-      const left = c(expr.left);
-      return `(${left} ${op} ${c(expr.right)})`;
-    }
-    case 'isNull':
-      return `(${c(expr.operand)} IS ${expr.negated ? 'NOT ' : ''}NULL)`;
-    case 'in': {
-      const operand = c(expr.operand);
-      return `(${operand} ${expr.negated ? 'NOT ' : ''}IN (${expr.list.map(c).join(', ')}))`;
-    }
-    case 'between': {
-      const operand = c(expr.operand);
-      const low = c(expr.low);
-      return `(${operand} ${expr.negated ? 'NOT ' : ''}BETWEEN ${low} AND ${c(expr.high)})`;
-    }
-    case 'like': {
-      const operand = c(expr.operand);
-      return `(${operand} ${expr.negated ? 'NOT ' : ''}LIKE ${c(expr.pattern)})`;
-    }
-    case 'call': {
-      const args = expr.args.map(c);
-      const cast = CASTS[expr.fn];
-      if (cast) return `CAST(${args[0]} AS ${cast})`;
-      if (expr.fn === 'if') return `(CASE WHEN ${args[0]} THEN ${args[1]} ELSE ${args[2]} END)`;
-      // concat treats NULL as an empty string.
-      if (expr.fn === 'concat') return `(${args.map((a) => `coalesce(${a}, '')`).join(' || ')})`;
-      // SQLite's coalesce needs two arguments.
-      if (expr.fn === 'coalesce' && args.length === 1) return `coalesce(${args[0]}, NULL)`;
-      return `${expr.fn}(${args.join(', ')})`;
-    }
-  }
-}
+const SQLITE: ExpressionDialect = {
+  literal(expr, params) {
+    if (expr.value === null) return 'NULL';
+    if (typeof expr.value === 'boolean') return expr.value ? '1' : '0';
+    params.push(expr.value);
+    // A whole number is bound as an INTEGER; keep literals written as reals (7.0, 1e3) REAL.
+    return expr.real && Number.isInteger(expr.value) ? 'CAST(? AS REAL)' : '?';
+  },
+  binary(op, left, right) {
+    const sqlOp = op === 'or' || op === 'and' ? op.toUpperCase() : op === '!=' ? '<>' : op;
+    return `(${left} ${sqlOp} ${right})`;
+  },
+  like: (operand, pattern, negated) => `(${operand} ${negated ? 'NOT ' : ''}LIKE ${pattern})`,
+  call(fn, args) {
+    const cast = CASTS[fn];
+    if (cast) return `CAST(${args[0]} AS ${cast})`;
+    if (fn === 'if') return `(CASE WHEN ${args[0]} THEN ${args[1]} ELSE ${args[2]} END)`;
+    // concat treats NULL as an empty string.
+    if (fn === 'concat') return `(${args.map((a) => `coalesce(${a}, '')`).join(' || ')})`;
+    // SQLite's coalesce needs two arguments.
+    if (fn === 'coalesce' && args.length === 1) return `coalesce(${args[0]}, NULL)`;
+    return `${fn}(${args.join(', ')})`;
+  },
+};
 
 const asText = (sql: string) => `CAST(${sql} AS text)`;
 const asInt = (sql: string) => `CAST(${sql} AS integer)`;
@@ -406,17 +385,70 @@ const asInt = (sql: string) => `CAST(${sql} AS integer)`;
  * text functions take any value as text, `like` ignores ASCII case, `/` by zero is NULL, integer()
  * truncates, round() rounds as numeric, date()/datetime() answer ISO text.
  */
-function compilePostgres(expr: Expr, params: unknown[]): string {
-  const c = (e: Expr) => compilePostgres(e, params);
-  switch (expr.kind) {
-    case 'literal': {
-      if (expr.value === null) return 'NULL';
-      if (typeof expr.value === 'boolean') return expr.value ? 'TRUE' : 'FALSE';
-      params.push(expr.value);
-      const p = `$${params.length}`;
-      if (typeof expr.value === 'string') return asText(p);
-      return (expr.real && Number.isInteger(expr.value)) || !Number.isInteger(expr.value) ? `CAST(${p} AS double precision)` : `CAST(${p} AS bigint)`;
+const POSTGRES: ExpressionDialect = {
+  literal(expr, params) {
+    if (expr.value === null) return 'NULL';
+    if (typeof expr.value === 'boolean') return expr.value ? 'TRUE' : 'FALSE';
+    params.push(expr.value);
+    const p = `$${params.length}`;
+    if (typeof expr.value === 'string') return asText(p);
+    return (expr.real && Number.isInteger(expr.value)) || !Number.isInteger(expr.value) ? `CAST(${p} AS double precision)` : `CAST(${p} AS bigint)`;
+  },
+  binary(op, left, right) {
+    if (op === 'or' || op === 'and') return `(${left} ${op.toUpperCase()} ${right})`;
+    if (op === '||') return `(${asText(left)} || ${asText(right)})`;
+    if (op === '/') return `(${left} / NULLIF(${right}, 0))`;
+    return `(${left} ${op === '!=' ? '<>' : op} ${right})`;
+  },
+  like: (operand, pattern, negated) => `(${asText(operand)} ${negated ? 'NOT ' : ''}ILIKE ${asText(pattern)})`,
+  call(fn, args) {
+    switch (fn) {
+      case 'number':
+        return `CAST(${args[0]} AS double precision)`;
+      case 'integer':
+        return `CAST(trunc(CAST(${args[0]} AS double precision)) AS bigint)`;
+      case 'text':
+        return asText(args[0]!);
+      case 'if':
+        return `(CASE WHEN ${args[0]} THEN ${args[1]} ELSE ${args[2]} END)`;
+      case 'concat':
+        return `concat(${args.join(', ')})`;
+      case 'lower':
+      case 'upper':
+      case 'trim':
+      case 'length':
+        return `${fn}(${asText(args[0]!)})`;
+      case 'substr':
+        return `substr(${asText(args[0]!)}, ${args.slice(1).map(asInt).join(', ')})`;
+      case 'replace':
+        return `replace(${args.map(asText).join(', ')})`;
+      case 'round':
+        return `round(CAST(${args[0]} AS numeric)${args[1] === undefined ? '' : `, ${asInt(args[1])}`})`;
+      case 'date':
+        return `to_char(CAST(${args[0]} AS timestamp), 'YYYY-MM-DD')`;
+      case 'datetime':
+        return `to_char(CAST(${args[0]} AS timestamp), 'YYYY-MM-DD HH24:MI:SS')`;
+      default:
+        return `${fn}(${args.join(', ')})`;
     }
+  },
+};
+
+/**
+ * Compiles to SQL for `dialect` (SQLite by default): identifiers double-quoted, strings and numbers
+ * bound as parameters (appended to `params` in text order: `?` on SQLite, `$n` on PostgreSQL), every
+ * operation parenthesized so the grammar's precedence is kept. On PostgreSQL the functions and
+ * operators are written so they mean what they mean on SQLite (see {@link POSTGRES}).
+ */
+export function compileExpression(expr: Expr, params: unknown[], dialect: Dialect = 'sqlite'): string {
+  return compileIn(dialect === 'postgresql' ? POSTGRES : SQLITE, expr, params);
+}
+
+function compileIn(d: ExpressionDialect, expr: Expr, params: unknown[]): string {
+  const c = (e: Expr) => compileIn(d, e, params);
+  switch (expr.kind) {
+    case 'literal':
+      return d.literal(expr, params);
     case 'column':
       return quoteIdent(expr.name);
     case 'not':
@@ -424,12 +456,8 @@ function compilePostgres(expr: Expr, params: unknown[]): string {
     case 'negate':
       return `(- ${c(expr.operand)})`;
     case 'binary': {
-      const left = c(expr.left);
-      const right = c(expr.right);
-      if (expr.op === 'or' || expr.op === 'and') return `(${left} ${expr.op.toUpperCase()} ${right})`;
-      if (expr.op === '||') return `(${asText(left)} || ${asText(right)})`;
-      if (expr.op === '/') return `(${left} / NULLIF(${right}, 0))`;
-      return `(${left} ${expr.op === '!=' ? '<>' : expr.op} ${right})`;
+      const left = c(expr.left); // operands in text order: parameters are numbered as they come
+      return d.binary(expr.op, left, c(expr.right));
     }
     case 'isNull':
       return `(${c(expr.operand)} IS ${expr.negated ? 'NOT ' : ''}NULL)`;
@@ -444,39 +472,9 @@ function compilePostgres(expr: Expr, params: unknown[]): string {
     }
     case 'like': {
       const operand = c(expr.operand);
-      return `(${asText(operand)} ${expr.negated ? 'NOT ' : ''}ILIKE ${asText(c(expr.pattern))})`;
+      return d.like(operand, c(expr.pattern), expr.negated);
     }
-    case 'call': {
-      const args = expr.args.map(c);
-      switch (expr.fn) {
-        case 'number':
-          return `CAST(${args[0]} AS double precision)`;
-        case 'integer':
-          return `CAST(trunc(CAST(${args[0]} AS double precision)) AS bigint)`;
-        case 'text':
-          return asText(args[0]!);
-        case 'if':
-          return `(CASE WHEN ${args[0]} THEN ${args[1]} ELSE ${args[2]} END)`;
-        case 'concat':
-          return `concat(${args.join(', ')})`;
-        case 'lower':
-        case 'upper':
-        case 'trim':
-        case 'length':
-          return `${expr.fn}(${asText(args[0]!)})`;
-        case 'substr':
-          return `substr(${asText(args[0]!)}, ${args.slice(1).map(asInt).join(', ')})`;
-        case 'replace':
-          return `replace(${args.map(asText).join(', ')})`;
-        case 'round':
-          return `round(CAST(${args[0]} AS numeric)${args[1] === undefined ? '' : `, ${asInt(args[1])}`})`;
-        case 'date':
-          return `to_char(CAST(${args[0]} AS timestamp), 'YYYY-MM-DD')`;
-        case 'datetime':
-          return `to_char(CAST(${args[0]} AS timestamp), 'YYYY-MM-DD HH24:MI:SS')`;
-        default:
-          return `${expr.fn}(${args.join(', ')})`;
-      }
-    }
+    case 'call':
+      return d.call(expr.fn, expr.args.map(c));
   }
 }
