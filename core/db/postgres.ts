@@ -54,3 +54,26 @@ export async function openPostgresPool(url: string, options: PostgresPoolOptions
   pool.on('error', (error) => options.onIdleError?.(error));
   return pool;
 }
+
+/** Runs `work` in one transaction on `client`: committed when it returns, rolled back when it throws. */
+export async function inTransaction<T>(client: pg.ClientBase, work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+  await client.query('begin');
+  try {
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** {@link inTransaction} on a connection of `pool`, given back afterwards. */
+export async function poolTransaction<T>(pool: pg.Pool, work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    return await inTransaction(client, work);
+  } finally {
+    client.release();
+  }
+}

@@ -6,6 +6,7 @@ import type { Config } from '../../core/config.js';
 import { DatasourceKind } from '../../core/enums.js';
 import { KEY_CHECK_SETTING, SecretKeyMismatchError } from '../../core/db/key-check.js';
 import { openOrm, sqliteDatabase } from '../../core/db/orm.js';
+import { inTransaction } from '../../core/db/postgres.js';
 import { describeLocation, type StoreLocation } from '../../core/db/sql.js';
 import { SecretBox } from '../../core/secrets.js';
 import { SFTP_STATE_FILE, openSftpState } from '../runners/sftp-state.js';
@@ -58,17 +59,13 @@ export async function migrateToPostgres(config: Config, log: (line: string) => v
       const warehouse = await copyWarehouse(config, (await read('datasource')) as { id: string; kind: string }[], log);
       const sftpState = await copySftpState(config, target, log);
 
-      await client.query('begin');
-      try {
-        const metadata = await copyMetadata(read, client);
-        if (!stored) await client.query(`insert into setting (key, value) values ($1, $2)`, [KEY_CHECK_SETTING, secrets.checkValue()]);
-        await client.query('commit');
-        log(`metadata: ${Object.entries(metadata).map(([table, n]) => `${n} ${table}`).join(', ')}`);
-        return { metadata, warehouse, sftpState };
-      } catch (error) {
-        await client.query('rollback');
-        throw error;
-      }
+      const metadata = await inTransaction(client, async (tx) => {
+        const copied = await copyMetadata(read, tx);
+        if (!stored) await tx.query(`insert into setting (key, value) values ($1, $2)`, [KEY_CHECK_SETTING, secrets.checkValue()]);
+        return copied;
+      });
+      log(`metadata: ${Object.entries(metadata).map(([table, n]) => `${n} ${table}`).join(', ')}`);
+      return { metadata, warehouse, sftpState };
     } finally {
       await client.end();
     }

@@ -1,22 +1,7 @@
 import type pg from 'pg';
-import { openPostgresPool } from '../../core/db/postgres.js';
+import { openPostgresPool, poolTransaction } from '../../core/db/postgres.js';
 import { quoteIdent } from '../../core/db/sql.js';
 import { DEFAULT_SFTP_STATE_SCHEMA, type OpenSftpStateOptions, type RemoteFileId, type SftpState } from './sftp-state.types.js';
-
-/**
- * openPostgresPool creates the schema with CREATE SCHEMA IF NOT EXISTS, which two processes starting
- * together can both try: the loser fails with a unique violation on the catalog (23505). The schema
- * exists then, so opening again succeeds.
- */
-async function openPool(url: string, schema: string, onIdleError: ((error: Error) => void) | undefined): Promise<pg.Pool> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await openPostgresPool(url, { applicationName: 'tributary-sftp-state', schema, max: 4, onIdleError });
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== '23505' || attempt >= 3) throw error;
-    }
-  }
-}
 
 /**
  * The SFTP state in two tables of a PostgreSQL schema (default `tributary_sftp_state`), with the
@@ -38,7 +23,7 @@ export class PostgresSftpState implements SftpState {
   /** Connects, creating the schema and the tables when missing. */
   static async open(url: string, options: OpenSftpStateOptions = {}): Promise<PostgresSftpState> {
     const schema = options.schema ?? DEFAULT_SFTP_STATE_SCHEMA;
-    const pool = await openPool(url, schema, options.onIdleError);
+    const pool = await openPostgresPool(url, { applicationName: 'tributary-sftp-state', schema, max: 4, onIdleError: options.onIdleError });
     const state = new PostgresSftpState(pool, schema);
     try {
       await state.createTables();
@@ -55,9 +40,7 @@ export class PostgresSftpState implements SftpState {
    * the schema's name makes them take turns.
    */
   private async createTables(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
+    await poolTransaction(this.pool, async (client) => {
       await client.query('select pg_advisory_xact_lock(hashtext($1))', [`tributary-sftp-state:${this.schema}`]);
       await client.query(`create table if not exists ${this.files} (
         import_id text not null,
@@ -75,13 +58,7 @@ export class PostgresSftpState implements SftpState {
         recorded_at timestamptz not null,
         primary key (import_id, host, port)
       )`);
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async isImported(importId: string, file: RemoteFileId): Promise<boolean> {
@@ -122,18 +99,10 @@ export class PostgresSftpState implements SftpState {
   }
 
   async forget(importId: string): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
+    await poolTransaction(this.pool, async (client) => {
       await client.query(`delete from ${this.files} where import_id = $1`, [importId]);
       await client.query(`delete from ${this.hostKeys} where import_id = $1`, [importId]);
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   close(): Promise<void> {
