@@ -5,7 +5,7 @@
  * store and the warehouse. SQLite: one `npm start` process. For each, CLIENTS clients for SECONDS
  * seconds mix lineage queries, list pages and mutations (spread over the API processes), while
  * RUNS runs are queued at the start; a probe creates a datasource through one API process every
- * PROBE_EVERY_MS and times until the other API process's lineage graph shows it. Recorded: p50/p99
+ * PROBE_EVERY_MS and times until the other API process's lineage graph answers with it. Recorded: p50/p99
  * per operation, errors, runs executed more than once, the drain time, the probe's delays.
  * Targets: zero errors, no run twice, every change visible in the other process within 1 s.
  */
@@ -26,6 +26,8 @@ const PROBES = 20;
 const AUTOMATIONS = PROBES + RUNS;
 const PROBE_EVERY_MS = 2_000;
 const VISIBLE_WITHIN_MS = 1_000;
+/** How often the probe asks the other process whether it sees a change yet. */
+const POLL_EVERY_MS = 100;
 
 type Op = 'lineage' | 'listDatasources' | 'listAutomations' | 'mutation';
 const OPS: Op[] = ['lineage', 'listDatasources', 'listAutomations', 'mutation'];
@@ -213,17 +215,16 @@ async function workload(deployment: Deployment, automationIds: string[]) {
 
   // The probe: a change made through one API process, as seen by the other's lineage graph.
   const visibility: number[] = [];
+  const askedAfter: number[] = [];
   const probe = async () => {
     for (let n = 0; Date.now() < deadline; n++) {
       const made = await attempt(deployment.apis[0]!, `mutation($input: CreateDatasourceInput!) { createDatasource(input: $input) { id } }`, { input: { name: `probe ${n}`, kind: 'STORAGE' } });
       const id = made.data?.createDatasource?.id as string | undefined;
-      const at = performance.now();
-      for (; id && performance.now() - at < 10_000; ) {
-        const seen = await attempt(deployment.apis[1]!, `query($id: ID!) { lineage(filter: { leadingTo: $id, scheduledOnly: false }) { total } }`, { id });
-        if ((seen.data?.lineage?.total ?? 0) >= 1) break;
-        await new Promise((resolve) => setTimeout(resolve, 5));
+      if (id) {
+        const seen = await firstSeen(deployment.apis[1]!, id);
+        visibility.push(seen.visibleMs);
+        askedAfter.push(seen.askedAfterMs);
       }
-      visibility.push(performance.now() - at);
       await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS));
     }
   };
@@ -256,8 +257,39 @@ async function workload(deployment: Deployment, automationIds: string[]) {
       p99Ms: round(percentile(sortedVisibility, 99)),
       maxMs: round(sortedVisibility.at(-1) ?? Number.NaN),
       withinTarget: visibility.every((ms) => ms <= VISIBLE_WITHIN_MS),
+      // When the first request that saw the change was sent: how long the change took to reach
+      // the other process, apart from that request's own wait in the queue of a loaded server.
+      askedAfter: latencies(askedAfter, 0),
     },
   };
+}
+
+/**
+ * When the other API process first answers with the change: it is asked every POLL_EVERY_MS,
+ * without waiting for earlier answers (one request at a time would count the wait of a request
+ * sent just before the change arrived, then the whole wait of the next one), for up to 10 s.
+ */
+function firstSeen(api: Api, id: string): Promise<{ visibleMs: number; askedAfterMs: number }> {
+  const at = performance.now();
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (visibleMs: number, askedAfterMs: number) => {
+      if (done) return;
+      done = true;
+      clearInterval(timer);
+      resolve({ visibleMs, askedAfterMs });
+    };
+    const ask = async () => {
+      const asked = performance.now() - at;
+      const seen = await attempt(api, `query($id: ID!) { lineage(filter: { leadingTo: $id, scheduledOnly: false }) { total } }`, { id });
+      if ((seen.data?.lineage?.total ?? 0) >= 1) finish(performance.now() - at, asked);
+    };
+    const timer = setInterval(() => {
+      if (performance.now() - at > 10_000) finish(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+      else void ask();
+    }, POLL_EVERY_MS);
+    void ask();
+  });
 }
 
 /**

@@ -9,7 +9,7 @@ import type { LineageStore } from '../lineage/store.js';
 import { isDatasource, type GraphNode } from '../lineage/graph.js';
 import { DatasourceRepository } from '../../core/db/repositories/datasource.repository.js';
 import { pageByName, type PageArgs } from './paging.js';
-import { assertOwnTransaction, writeOne } from '../../core/db/transaction.js';
+import { assertOwnTransaction, writeOne, type WriteOptions } from '../../core/db/transaction.js';
 import { FileAccessError, type FileRoots } from '../../jobs/warehouse/file-roots.js';
 import { LIMITS, checkLabel, checkName, checkRequiredText, checkTags, checkText, notNull } from '../../core/validation.js';
 
@@ -39,6 +39,7 @@ export class DatasourceService {
     return pageByName(this.em, Datasource, filter, args);
   }
 
+  /** A new datasource: nothing refers to it yet, so no graph check is needed (and none can form a join cycle). */
   async create(input: CreateDatasourceInput): Promise<Datasource> {
     return this.write(async (em) => {
       const datasource = new Datasource();
@@ -52,7 +53,7 @@ export class DatasourceService {
       if (input.kind === DatasourceKind.JOIN) await this.applyJoin(em, datasource, input.join!);
       em.persist(datasource);
       return datasource;
-    });
+    }, { graphFree: true });
   }
 
   async update(id: string, input: UpdateDatasourceInput): Promise<Datasource> {
@@ -110,8 +111,8 @@ export class DatasourceService {
   }
 
   /** Every datasource mutation touches exactly the datasource it returns (or the id it deleted). */
-  private write<T extends Datasource | string>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    return writeOne(this.em, ChangedEntity.DATASOURCE, 'a datasource', work);
+  private write<T extends Datasource | string>(work: (em: EntityManager) => Promise<T>, options?: WriteOptions): Promise<T> {
+    return writeOne(this.em, ChangedEntity.DATASOURCE, 'a datasource', work, options);
   }
 
   private async checkNameFree(em: EntityManager, name: string, exceptId?: string): Promise<string> {

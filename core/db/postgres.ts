@@ -77,3 +77,15 @@ export async function poolTransaction<T>(pool: pg.Pool, work: (client: pg.Client
     client.release();
   }
 }
+
+/** The first key of Tributary's transaction-scoped advisory locks (the second is a hash of a name). */
+const ADVISORY_LOCK_CLASS = 0x7472_6962; // "trib"
+
+/**
+ * The statement that makes transactions naming the same key (the one parameter, given as
+ * `placeholder`: `?` or `$1`) take turns until they end. For what no row lock covers: a table
+ * not created yet, or the runs of one automation.
+ */
+export function advisoryLockSql(placeholder: string): string {
+  return `select pg_advisory_xact_lock(${ADVISORY_LOCK_CLASS}, hashtext(${placeholder}))`;
+}

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { openPostgresPool, poolTransaction } from '../../core/db/postgres.js';
+import { advisoryLockSql, openPostgresPool, poolTransaction } from '../../core/db/postgres.js';
 import { quoteIdent } from '../../core/db/sql.js';
 import { DEFAULT_SFTP_STATE_SCHEMA, type OpenSftpStateOptions, type RemoteFileId, type SftpState } from './sftp-state.types.js';
 
@@ -41,7 +41,7 @@ export class PostgresSftpState implements SftpState {
    */
   private async createTables(): Promise<void> {
     await poolTransaction(this.pool, async (client) => {
-      await client.query('select pg_advisory_xact_lock(hashtext($1))', [`tributary-sftp-state:${this.schema}`]);
+      await client.query(advisoryLockSql('$1'), [`sftp-state:${this.schema}`]);
       await client.query(`create table if not exists ${this.files} (
         import_id text not null,
         name text not null,

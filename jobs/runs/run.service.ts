@@ -82,7 +82,7 @@ export class RunService {
    * steps always get their own run. Only ACTIVE automations take new top-level runs.
    */
   enqueue(request: EnqueueRequest): Promise<Enqueued> {
-    return this.write(async (em, changes) => {
+    return this.write(async () => request.automationId, async (em, changes) => {
       const automation = await em.findOne(Automation, { id: request.automationId });
       if (!automation) throw new NotFoundError('Automation', request.automationId, 'id');
       if (request.trigger !== RunTrigger.CHAIN && automation.state !== AutomationState.ACTIVE) {
@@ -96,8 +96,8 @@ export class RunService {
           return { run: queued, created: false };
         }
       }
-      // Queue times of one automation are distinct and increasing (runs are queued one at a time,
-      // under the write lock), so "its latest run" means the same on every database.
+      // Queue times of one automation are distinct and increasing (its runs are queued one at a
+      // time, under its lock), so "its latest run" means the same on every database.
       const last = await new RunRepository(em).lastQueuedAt(automation.id);
       const now = new Date();
       const run = em.create(Run, {
@@ -108,7 +108,7 @@ export class RunService {
         queuedAt: last && last >= now ? new Date(last.getTime() + 1) : now,
       });
       await em.flush();
-      await this.refreshLastStatus(em, changes, automation.id);
+      this.refreshLastStatus(changes, automation.id);
       return { run, created: true };
     });
   }
@@ -118,17 +118,17 @@ export class RunService {
    * automation is running. Null when the run is no longer queued or has to wait its turn.
    */
   claim(runId: string, worker: string): Promise<Run | null> {
-    return this.write(async (em, changes) => {
+    return this.write(automationOfRun(runId), async (em, changes) => {
       const automationId = await new RunRepository(em).claim(runId, worker, new Date());
       if (automationId === null) return null;
-      await this.refreshLastStatus(em, changes, automationId);
+      this.refreshLastStatus(changes, automationId);
       return em.findOneOrFail(Run, { id: runId }, { refresh: true });
     });
   }
 
   /** Records how a run ended; a run already finished keeps its first outcome. */
   finish(runId: string, outcome: RunOutcome, logLines: string[] = []): Promise<Run | null> {
-    return this.write(async (em, changes) => {
+    return this.write(automationOfRun(runId), async (em, changes) => {
       const run = await em.findOne(Run, { id: runId });
       if (!run || FINISHED.includes(run.status)) return run;
       await appendLines(em, run.id, logLines);
@@ -139,7 +139,7 @@ export class RunService {
       run.errorRecords = outcome.errorRecords ?? run.errorRecords ?? null;
       run.error = outcome.error ?? null;
       await em.flush();
-      await this.refreshLastStatus(em, changes, run.automation.id);
+      this.refreshLastStatus(changes, run.automation.id);
       return run;
     });
   }
@@ -175,13 +175,13 @@ export class RunService {
    * running runs are flagged for the process running them to cancel. Returns the flagged run ids.
    */
   holdRuns(automationId: string, reason: string, cancelRunning: boolean): Promise<string[]> {
-    return this.write(async (em, changes) => {
+    return this.write(async () => automationId, async (em, changes) => {
       const runs = new RunRepository(em);
       await runs.cancelQueued(automationId, reason, new Date());
       const flagged = cancelRunning ? await runs.flagRunning(automationId) : [];
       // The process running them hears it at commit (PostgreSQL), or at its next heartbeat.
       if (flagged.length > 0) await notifyInTransaction(em, { type: 'cancel', runIds: flagged });
-      await this.refreshLastStatus(em, changes, automationId);
+      this.refreshLastStatus(changes, automationId);
       return flagged;
     });
   }
@@ -226,13 +226,17 @@ export class RunService {
     }
   }
 
-  private write<T>(work: (em: EntityManager, changes: ChangeSet) => Promise<T>): Promise<T> {
-    return writeTransaction(this.em, 'a run', work);
+  /**
+   * A run write, serialized with the other run writes of the same automation (on PostgreSQL, the
+   * runs of different automations are written side by side; see writeTransaction).
+   */
+  private write<T>(automationOf: (em: EntityManager) => Promise<string | null>, work: (em: EntityManager, changes: ChangeSet) => Promise<T>): Promise<T> {
+    return writeTransaction(this.em, 'a run', work, { graphFree: true, serializeOn: automationOf });
   }
 
-  /** The automation's last run status is the status of its most recently queued run. */
-  private async refreshLastStatus(em: EntityManager, changes: ChangeSet, automationId: string): Promise<void> {
-    await new RunRepository(em).refreshLastStatus(automationId);
+  /** The automation's last run status becomes the status of its most recently queued run (written at commit, after the change log's lock). */
+  private refreshLastStatus(changes: ChangeSet, automationId: string): void {
+    changes.atCommit((tx) => new RunRepository(tx).refreshLastStatus(automationId));
     changes.add(ChangedEntity.RUN_STATUS, automationId);
   }
 }
@@ -250,6 +254,11 @@ async function appendLines(em: EntityManager, runId: string, lines: string[]): P
   if (total === null) return;
   const room = Math.max(0, MAX_LOG_LINES - (total - lines.length));
   await runs.insertLogLines(runId, lines.slice(0, room).map(cutLine));
+}
+
+/** The automation a run belongs to (a run never changes automation), or null when there is no such run. */
+function automationOfRun(runId: string): (em: EntityManager) => Promise<string | null> {
+  return (em) => new RunRepository(em).automationOf(runId);
 }
 
 function cutLine(line: string): string {

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { DatasourceKind, WriteMode } from '../../core/db/entities/index.js';
-import { openPostgresPool } from '../../core/db/postgres.js';
+import { advisoryLockSql, openPostgresPool } from '../../core/db/postgres.js';
 import { quoteIdent } from '../../core/db/sql.js';
 import { compileTransform } from '../transform/pipeline.js';
 import { pageFile } from './file-page.js';
@@ -277,6 +277,9 @@ class PgWrite implements WarehouseWrite {
     const id = quoteIdent(ROW_ID);
     const list = names.map(quoteIdent).join(', ');
     const stats = await session.transaction(async () => {
+      // Writes to one table take turns: two first writes would both create it, and two appends
+      // both widen its columns.
+      await session.query(advisoryLockSql('$1'), [`warehouse-table:${this.schema}.${tableOf(this.target)}`]);
       const current = await tableColumns(session, this.schema, tableOf(this.target));
       const exists = current !== null;
       const types = new Map(staged.map((c) => [c.name, c.type]));

@@ -164,6 +164,17 @@ export function warehouseContract(name: string, open: () => Promise<ContractWare
         expect(await allRows(big, 10)).toEqual([{ k: 1, v: null }, { k: 2, v: 7 }, { k: 3, v: 0.5 }]);
       });
 
+      it('commits writes to one table that come at once, the first ones creating it, none lost', async () => {
+        // Four: on SQLite a write waiting for the lock holds one of libuv's threads (4 here; see UV_THREADPOOL_SIZE).
+        const t = storage();
+        const writes = await Promise.all(Array.from({ length: 4 }, () => w.openWrite(t, WriteMode.APPEND)));
+        await Promise.all(writes.map((out, i) => out.write(i % 2 ? [{ n: i }] : [{ n: i, extra: `x${i}` }])));
+        await Promise.all(writes.map((out) => out.commit()));
+        const rows = await allRows(t, 100);
+        expect(rows.map((r) => r.n).sort()).toEqual([0, 1, 2, 3]);
+        expect(rows.filter((r) => r.extra !== null).map((r) => r.extra).sort()).toEqual(['x0', 'x2']);
+      });
+
       it('keeps staged rows invisible until commit, and the old data after an abort', async () => {
         const t = storage();
         await write(t, WriteMode.REPLACE, [{ id: 1 }, { id: 2 }]);

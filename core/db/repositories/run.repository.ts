@@ -32,6 +32,12 @@ export class RunRepository {
     return rows.map((r) => r.id);
   }
 
+  /** The automation a run belongs to (null: no such run). */
+  async automationOf(runId: string): Promise<string | null> {
+    const [row] = (await this.em.execute(`select automation_id from run where id = ?`, [runId])) as { automation_id: string }[];
+    return row?.automation_id ?? null;
+  }
+
   /** When the automation's latest run was queued (null: never). */
   async lastQueuedAt(automationId: string): Promise<Date | null> {
     const [row] = (await this.em.execute(`select max(queued_at) as at from run where automation_id = ?`, [automationId])) as { at: Date | number | string | null }[];
