@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { ChangedEntity } from './entities/index.js';
-import { EVENTS_CHANNEL, notifyInTransaction } from './events.js';
+import { EVENTS_CHANNEL } from './events.js';
 import { sqlOf } from './dialect.js';
 
 /** Changes older than this many versions are pruned; a process further behind rebuilds its graph. */
@@ -59,8 +59,9 @@ export async function beginWrite(em: EntityManager): Promise<number> {
 /**
  * Writes the change log rows of a mutation, inside its transaction, and prunes old ones now and
  * then; returns the mutation's version, allocated here when `version` is null (a write that takes
- * the lock only now). On PostgreSQL the allocation, the first rows and the notification are one
- * statement: whatever runs after the lock is taken holds up every other write.
+ * the lock only now). On PostgreSQL the allocation, the first rows and the notice to the other
+ * processes are one statement: whatever runs after the lock is taken holds up every other write.
+ * (SQLite has no notices: processes find changes in the log.)
  */
 export async function recordChanges(em: EntityManager, version: number | null, changes: ChangeSet): Promise<number> {
   const entries = changes.entries();
@@ -78,7 +79,6 @@ export async function recordChanges(em: EntityManager, version: number | null, c
       chunk.flatMap(([id, entity]) => [at, entity, id]),
     );
   }
-  if (entries.length > 0 && sqlOf(em).dialect !== 'postgresql') await notifyInTransaction(em, { type: 'lineage', version: at });
   if (at % PRUNE_EVERY === 0 && at > KEEP_VERSIONS) {
     const below = at - KEEP_VERSIONS;
     await em.execute(`delete from lineage_change where version < ?`, [below]);

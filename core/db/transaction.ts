@@ -57,16 +57,17 @@ export async function writeTransaction<T>(
       const changes = new ChangeSet();
       const result = await work(txEm, changes);
       await txEm.flush();
-      await recordChanges(txEm, version, changes);
+      // A late write that changed nothing the graph shows (a claim that lost) needs no version.
+      if (version !== null || changes.size > 0) await recordChanges(txEm, version, changes);
       await changes.runAtCommit(txEm);
       return result;
     });
   try {
+    // Inside an enclosing transaction, that one holds the connection, and a deadlock aborts it whole.
+    if (!postgres || em.isInTransaction()) return await attempt();
     // A write that takes the version late can meet a graph mutation's locks the other way round
     // (deleting an automation whose queued run is being cancelled): PostgreSQL then aborts one of
     // the two, whichever it is, and that one is tried again from the start.
-    // Inside an enclosing transaction, that one holds the connection, and a deadlock aborts it whole.
-    if (!postgres || em.isInTransaction()) return await attempt();
     return await inWriteTurn(em, () => retrying(attempt, { isRetryable: isPostgresRetryable, timeoutMs: DEADLOCK_RETRY_MS }));
   } catch (error) {
     if (error instanceof UniqueConstraintViolationException) throw new ConflictError('name', `${label} with this name already exists`);
@@ -95,6 +96,7 @@ export function writeOne<T extends { id: string } | string>(
     options,
   );
 }
+
 /**
  * Deletes check the lineage graph inside their transaction. That is only sound when the
  * transaction is their own: an enclosing one could hold uncommitted changes the graph would take in.
