@@ -79,3 +79,10 @@ export enum ErrorRecordFormat {
   /** The record as far as it was parsed: its fields by column name. */
   STAGE_RECORD = 'STAGE_RECORD',
 }
+
+/** What a person or a machine may do: each role may do all the roles before it may. */
+export enum Role {
+  VIEWER = 'VIEWER',
+  EDITOR = 'EDITOR',
+  ADMIN = 'ADMIN',
+}

@@ -13,6 +13,9 @@ interface TableCopy {
  */
 export const METADATA_TABLES: TableCopy[] = [
   { table: 'setting' },
+  { table: 'user_account' },
+  { table: 'user_session' },
+  { table: 'api_token' },
   { table: 'datasource', selfRefs: ['join_left_id', 'join_right_id'] },
   { table: 'automation' },
   { table: 'automation_io' },

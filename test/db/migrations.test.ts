@@ -7,6 +7,7 @@ import { MIGRATIONS } from '../../core/db/migrations/index.js';
 import { Datasource, DatasourceKind } from '../../core/db/entities/index.js';
 import { DatasourceService } from '../../api/services/datasource.service.js';
 import { LineageStore } from '../../api/lineage/store.js';
+import { METADATA_TABLES } from '../../jobs/migration/copy-metadata.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tributary-migrations-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,6 +38,16 @@ describe('migrations', () => {
     } finally {
       await migrated.close();
       await fromEntities.close();
+    }
+  });
+
+  it('make no table that `npm run migrate-to-postgres` would leave behind', async () => {
+    const migrated = await openOrm({ database: sqliteDatabase(join(dir, 'tables.db')) });
+    try {
+      const tables = Object.keys(await describeSchema(migrated)).sort();
+      expect(METADATA_TABLES.map((t) => t.table).sort()).toEqual(tables);
+    } finally {
+      await migrated.close();
     }
   });
 

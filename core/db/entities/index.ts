@@ -1,3 +1,4 @@
+import { ApiToken, UserAccount, UserSession } from './account.js';
 import { Automation } from './automation.js';
 import { ChainTask, EtlStep, Script, SftpImport } from './automation-kinds.js';
 import { Datasource } from './datasource.js';
@@ -14,6 +15,7 @@ export { AutomationIo, ChainStep, ScriptToken, ScriptTokenKind } from './links.j
 export { Run, RunLog } from './run.js';
 export { ChangedEntity, LineageChange, LineageVersion } from './lineage-change.js';
 export { Setting } from './setting.js';
+export { ApiToken, UserAccount, UserSession } from './account.js';
 
 /** Every MikroORM entity, for the ORM configuration. */
-export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting];
+export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting, UserAccount, UserSession, ApiToken];

@@ -6,6 +6,8 @@ import { Migration20261122300000RunnerSettings } from './sqlite/Migration2026112
 import { Migration20261122400000ErrorPolicy } from './sqlite/Migration20261122400000ErrorPolicy.js';
 import { Migration20261122500000Runs } from './sqlite/Migration20261122500000Runs.js';
 import { Migration20261127100000Settings } from './sqlite/Migration20261127100000Settings.js';
+import { Migration20261127200000Accounts } from './sqlite/Migration20261127200000Accounts.js';
+import { Migration20261127200000Accounts as PostgresAccounts } from './postgresql/Migration20261127200000Accounts.js';
 import { Migration20261127000000PostgresInitial } from './postgresql/Migration20261127000000PostgresInitial.js';
 import { Migration20261127100000Settings as PostgresSettings } from './postgresql/Migration20261127100000Settings.js';
 
@@ -18,6 +20,7 @@ export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migratio
   { name: 'Migration20261122400000ErrorPolicy', class: Migration20261122400000ErrorPolicy },
   { name: 'Migration20261122500000Runs', class: Migration20261122500000Runs },
   { name: 'Migration20261127100000Settings', class: Migration20261127100000Settings },
+  { name: 'Migration20261127200000Accounts', class: Migration20261127200000Accounts },
 ];
 
 /**
@@ -27,4 +30,5 @@ export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migratio
 export const POSTGRES_MIGRATIONS: typeof MIGRATIONS = [
   { name: 'Migration20261127000000PostgresInitial', class: Migration20261127000000PostgresInitial },
   { name: 'Migration20261127100000Settings', class: PostgresSettings },
+  { name: 'Migration20261127200000Accounts', class: PostgresAccounts },
 ];
