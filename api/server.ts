@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
 import { coercionErrorField, domainErrorOf, domainExtensions } from './graphql/errors.js';
 import { refuseDeepBodies, refuseLongOperationNames } from './graphql/body-depth.js';
+import { refuseForeignHosts } from './http/request-hosts.js';
 import { createContext, requestSignal, type Context } from './graphql/context.js';
 import { QUERY_LIMITS, formatQueryLimitError, queryCostPlugin, queryLimitRules } from './graphql/limits.js';
 import { buildAppSchema } from './graphql/schema.js';
@@ -96,6 +97,7 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
   const { orm, secrets, warehouse, sftpState, scheduler } = runtime;
   const app = express();
   app.disable('x-powered-by');
+  app.use(refuseForeignHosts(config, logger));
   const httpServer = http.createServer(app);
 
   const apollo = new ApolloServer<Context>({

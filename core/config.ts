@@ -25,6 +25,10 @@ export interface Config {
   scriptSandbox: 'on' | 'off';
   /** Time limit (ms) for the SQL, previews and reads a request runs on the warehouse. */
   queryTimeoutMs: number;
+  /** The address people and machines use to reach Tributary (PUBLIC_URL), when set. */
+  publicUrl?: URL;
+  /** Further host names requests may be addressed to (ALLOWED_HOSTS, lowercased; ".example.com" also takes its subdomains). */
+  allowedHosts: string[];
 }
 
 export interface SchedulerConfig {
@@ -134,6 +138,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (sandbox !== 'on' && sandbox !== 'off') problems.push(`SCRIPT_SANDBOX must be on or off, got ${JSON.stringify(sandbox)}`);
   const queryTimeoutMs = integer('QUERY_TIMEOUT_MS', 10_000, 100, 3_600_000);
 
+  let publicUrl: URL | undefined;
+  const rawPublicUrl = value('PUBLIC_URL');
+  if (rawPublicUrl !== undefined) {
+    try {
+      publicUrl = new URL(rawPublicUrl);
+      if (!['http:', 'https:'].includes(publicUrl.protocol) || publicUrl.username || publicUrl.password || publicUrl.search || publicUrl.hash) throw new Error('not a plain http(s) address');
+    } catch {
+      problems.push(`PUBLIC_URL must be the http:// or https:// address people use to reach Tributary (e.g. https://tributary.example.com), got ${JSON.stringify(rawPublicUrl)}`);
+      publicUrl = undefined;
+    }
+  }
+  const allowedHosts = (value('ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
+  for (const h of allowedHosts) {
+    if (!/^\.?[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(h)) problems.push(`ALLOWED_HOSTS must be host names separated by commas (".example.com" takes its subdomains too), got ${JSON.stringify(h)}`);
+  }
+  if (['0.0.0.0', '::', '[::]'].includes(host) && !publicUrl && allowedHosts.length === 0) {
+    problems.push(`HOST=${host} accepts connections on every interface: set PUBLIC_URL to the address people use (e.g. https://tributary.example.com) or ALLOWED_HOSTS to the host names they type, so that requests addressed to any other name (DNS rebinding) are refused`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     host,
@@ -147,6 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     fileRoots,
     scriptSandbox: sandbox === 'off' ? 'off' : 'on',
     queryTimeoutMs,
+    publicUrl,
+    allowedHosts,
   };
 }
 

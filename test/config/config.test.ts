@@ -29,8 +29,12 @@ describe(loadConfig.name, () => {
 
   it('reads every variable', () => {
     const key = 'ab'.repeat(32);
-    const config = loadConfig({ HOST: '0.0.0.0', PORT: '8080', DATA_DIR: 'custom', DATABASE_URL: 'sqlite:///tmp/x/meta.db', LOG_LEVEL: 'DEBUG', TRIBUTARY_SECRET_KEY: key }, cwd);
-    expect(config).toMatchObject({ host: '0.0.0.0', port: 8080, dataDir: join(cwd, 'custom'), database: { dialect: 'sqlite', file: '/tmp/x/meta.db' }, logLevel: 'debug' });
+    const config = loadConfig(
+      { HOST: '0.0.0.0', PORT: '8080', DATA_DIR: 'custom', DATABASE_URL: 'sqlite:///tmp/x/meta.db', LOG_LEVEL: 'DEBUG', TRIBUTARY_SECRET_KEY: key, PUBLIC_URL: 'https://data.example.com', ALLOWED_HOSTS: ' Tributary.internal , .corp.example' },
+      cwd,
+    );
+    expect(config).toMatchObject({ host: '0.0.0.0', port: 8080, dataDir: join(cwd, 'custom'), database: { dialect: 'sqlite', file: '/tmp/x/meta.db' }, logLevel: 'debug', allowedHosts: ['tributary.internal', '.corp.example'] });
+    expect(config.publicUrl?.href).toBe('https://data.example.com/');
     expect(config.secretKey?.toString('hex')).toBe(key);
     expect(loadConfig({ DATABASE_URL: 'sqlite:rel/meta.db' }, cwd).database).toEqual({ dialect: 'sqlite', file: join(cwd, 'rel/meta.db') });
     const shared = loadConfig({ DATABASE_URL: 'postgres://db.internal/tributary', WAREHOUSE_URL: 'postgresql://user:pw@db.internal/data' }, cwd);
