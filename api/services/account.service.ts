@@ -57,15 +57,17 @@ export class AccountService {
     if (!Object.values(Role).includes(input.role)) throw new BadUserInputError('role', `role must be one of ${Object.values(Role).join(', ')}`);
     checkPassword(input.password);
     const passwordHash = await hashPassword(input.password);
+    const taken = () => new ConflictError('email', `a user with the email ${JSON.stringify(email)} already exists`);
     try {
       return await this.em.transactional(async (tx) => {
-        if (await tx.findOne(UserAccount, { email }, { fields: ['id'] })) throw new ConflictError('email', `a user with the email ${JSON.stringify(email)} already exists`);
+        if (await tx.findOne(UserAccount, { email }, { fields: ['id'] })) throw taken();
         const user = tx.create(UserAccount, { email, name, role: input.role, passwordHash });
         await tx.flush();
         return user;
       });
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) throw new ConflictError('email', `a user with the email ${JSON.stringify(email)} already exists`);
+      // Another process created the address between the check and the insert.
+      if (error instanceof UniqueConstraintViolationException) throw taken();
       throw error;
     }
   }
