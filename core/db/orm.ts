@@ -62,7 +62,15 @@ export async function initOrm(options: OrmOptions): Promise<Orm> {
 export async function openOrm(options: OrmOptions): Promise<Orm> {
   const orm = await initOrm(options);
   try {
-    await orm.getMigrator().up();
+    const migrate = async () => {
+      await orm.getMigrator().up();
+    };
+    // Processes starting together on one PostgreSQL database take turns: the first applies what is
+    // pending, the others find nothing left to do.
+    if (options.database.dialect === 'postgresql') {
+      const { whileLocked } = await import('./postgres.js');
+      await whileLocked(options.database.url, 'metadata-migrations', migrate);
+    } else await migrate();
   } catch (error) {
     await orm.close(true).catch(() => undefined);
     throw error;

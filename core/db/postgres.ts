@@ -89,3 +89,20 @@ const ADVISORY_LOCK_CLASS = 0x7472_6962; // "trib"
 export function advisoryLockSql(placeholder: string): string {
   return `select pg_advisory_xact_lock(${ADVISORY_LOCK_CLASS}, hashtext(${placeholder}))`;
 }
+
+/**
+ * Runs `work` while holding a session-level advisory lock named `name`, on a connection of its
+ * own: for what other processes must not do at the same moment outside any transaction of ours,
+ * such as a library creating its tables on connect.
+ */
+export async function whileLocked<T>(url: string, name: string, work: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'tributary-lock' });
+  await client.connect();
+  try {
+    await client.query(`select pg_advisory_lock(${ADVISORY_LOCK_CLASS}, hashtext($1))`, [name]);
+    return await work();
+  } finally {
+    // Ending the session releases the lock, also when unlocking failed.
+    await client.end().catch(() => undefined);
+  }
+}

@@ -12,28 +12,23 @@ export async function openJobStore(dataDir: string, url?: string, options: { tab
   if (url && /^postgres(ql)?:\/\//i.test(url)) {
     const { PostgresBackend } = await import('@agendajs/postgres-backend');
     const tableName = options.tableName ?? 'tributary_jobs';
-    return retryingSchemaRace(new PostgresBackend({ connectionString: url, tableName, channelName: tableName }));
+    return connectingInTurn(new PostgresBackend({ connectionString: url, tableName, channelName: tableName }), url, tableName);
   }
   const { SqliteBackend } = await import('../store/index.js');
   return new SqliteBackend({ path: url ? url.replace(/^sqlite:(\/\/)?/i, '') : join(dataDir, JOBS_FILE) });
 }
 
 /**
- * @agendajs/postgres-backend creates its table with CREATE … IF NOT EXISTS on connect; two
- * processes starting together can both try, and the loser fails with a unique violation on
- * PostgreSQL's catalog. The schema then exists: connecting again succeeds.
+ * @agendajs/postgres-backend creates its table, indexes and trigger function on connect, with
+ * statements that fail when two processes run them at once (a unique violation on PostgreSQL's
+ * catalog, or "tuple concurrently updated" on CREATE OR REPLACE FUNCTION). Processes starting
+ * together take turns under an advisory lock instead.
  */
-function retryingSchemaRace(backend: AgendaBackend): AgendaBackend {
+function connectingInTurn(backend: AgendaBackend, url: string, tableName: string): AgendaBackend {
   const connect = backend.connect.bind(backend);
   backend.connect = async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await connect();
-      } catch (error) {
-        if ((error as { code?: string }).code !== '23505' || attempt >= 3) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-      }
-    }
+    const { whileLocked } = await import('../../core/db/postgres.js');
+    return whileLocked(url, `job-store-schema:${tableName}`, connect);
   };
   return backend;
 }

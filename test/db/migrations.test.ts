@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initOrm, openOrm, sqliteDatabase, type Orm } from '../../core/db/orm.js';
-import { MIGRATIONS } from '../../core/db/migrations/index.js';
+import { MIGRATIONS, POSTGRES_MIGRATIONS } from '../../core/db/migrations/index.js';
 import { Datasource, DatasourceKind } from '../../core/db/entities/index.js';
 import { DatasourceService } from '../../api/services/datasource.service.js';
 import { LineageStore } from '../../api/lineage/store.js';
 import { METADATA_TABLES } from '../../jobs/migration/copy-metadata.js';
+import { createTestDatabase } from '../helpers/postgres.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tributary-migrations-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,5 +84,23 @@ describe('migrations', () => {
     expect(await conn.execute(`select error_policy, write_mode from automation`)).toEqual([{ error_policy: 'FAIL_RUN', write_mode: 'REPLACE' }]);
     await expect(conn.execute(`delete from datasource where id = 'd1'`)).rejects.toThrow(/FOREIGN KEY/);
     await orm.close();
+  });
+});
+
+describe('migrations on PostgreSQL', () => {
+  it('apply once when several processes open an empty database together', { timeout: 90_000 }, async () => {
+    const db = await createTestDatabase('tributary_migrate_race');
+    const orms: Orm[] = [];
+    try {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 4 }, () => openOrm({ database: { dialect: 'postgresql', url: db.url } }).then((orm) => orms.push(orm))),
+      );
+      expect(outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
+      const applied = await orms[0]!.em.fork().getConnection().execute<{ name: string }[]>('select name from mikro_orm_migrations');
+      expect(applied.map((row) => row.name).sort()).toEqual(POSTGRES_MIGRATIONS.map((m) => m.name).sort());
+    } finally {
+      await Promise.all(orms.map((orm) => orm.close(true)));
+      await db.drop();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AgendaBackend } from 'agenda';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openJobStore } from '../../../jobs/scheduler/job-store.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.js';
 import { agendaContractSuite } from './agenda-contract.js';
@@ -26,4 +26,18 @@ describe('PostgreSQL job store', () => {
   repositoryContractSuite({ name: 'PostgreSQL', createBackend });
   // Its LISTEN/NOTIFY channel is the library's own: it does not share a burst's locks fairly (see JobStoreContractConfig.fairBurst).
   agendaContractSuite({ name: 'PostgreSQL', createBackend, fairBurst: false });
+});
+
+describe('PostgreSQL job store, opened by several processes at once', () => {
+  it('connects every one when they all create the same table together', { timeout: 60_000 }, async () => {
+    // Processes started together (two workers, an API process) each create the table, its indexes and
+    // its trigger function on connect; unserialised, one of them failed with "tuple concurrently updated".
+    for (let round = 0; round < 3; round++) {
+      const tableName = `jobs_race_${randomBytes(4).toString('hex')}`;
+      const stores = await Promise.all(Array.from({ length: 6 }, () => openJobStore('/nonexistent', db.url, { tableName })));
+      const outcomes = await Promise.allSettled(stores.map((store) => store.connect()));
+      await Promise.all(stores.map((store) => store.disconnect()));
+      expect(outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
+    }
+  });
 });
