@@ -13,8 +13,14 @@ import { loadDemoIfEmpty } from './demo/workspace.js';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
-  const server = await startServer({ config, logger, secretKey: config.secretKey, runJobs: !process.argv.includes('--no-jobs') });
-  if (process.argv.includes('--demo')) {
+  const demo = process.argv.includes('--demo');
+  const server = await startServer({ config, logger, secretKey: config.secretKey, runJobs: !process.argv.includes('--no-jobs'), demo });
+  if (server.firstAdmin.outcome === 'demo') {
+    // Printed, not logged: a made-up password for a demo, shown once to whoever started it.
+    const { email, password } = server.firstAdmin;
+    process.stdout.write(`\n  Demo admin created. Sign in at ${config.publicUrl ?? server.url} with\n    email:    ${email}\n    password: ${password}\n\n`);
+  }
+  if (demo) {
     await loadDemoIfEmpty(server.orm, logger, config);
     await server.scheduler.reconcile(); // the demo's schedules, loaded behind the scheduler's back
   }

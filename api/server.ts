@@ -18,6 +18,10 @@ import type { Config } from '../core/config.js';
 import { coercionErrorField, domainErrorOf, domainExtensions } from './graphql/errors.js';
 import { refuseDeepBodies, refuseLongOperationNames } from './graphql/body-depth.js';
 import { refuseForeignHosts } from './http/request-hosts.js';
+import { authenticate, httpExchange, principalOf, requireSession } from './http/authenticate.js';
+import { accessPlugin } from './auth/access.js';
+import { auditForbidden, auditMutations } from './audit/audited-mutations.js';
+import { ensureFirstAdmin, type FirstAdmin } from './auth/first-admin.js';
 import { createContext, requestSignal, type Context } from './graphql/context.js';
 import { QUERY_LIMITS, formatQueryLimitError, queryCostPlugin, queryLimitRules } from './graphql/limits.js';
 import { buildAppSchema } from './graphql/schema.js';
@@ -36,6 +40,8 @@ export interface RunningServer {
   orm: Orm;
   warehouse: Warehouse;
   scheduler: Scheduler;
+  /** What start-up did about the first admin (api/auth/first-admin.ts). */
+  firstAdmin: FirstAdmin;
   close(): Promise<void>;
 }
 
@@ -49,6 +55,8 @@ export interface ServerOptions {
   webDist?: string;
   /** False: API only (`--no-jobs`), stateless; runs go to the workers (`npm run worker`). Default true. */
   runJobs?: boolean;
+  /** `--demo`: on a database without users, a demo admin instead of a setup link. */
+  demo?: boolean;
 }
 
 /** Where `npm run build:web` writes the web UI. */
@@ -77,7 +85,7 @@ export function formatError(logger: Logger) {
 }
 
 /** Opens the database (applying migrations), then serves `/graphql`, `/healthz` and the web UI. */
-export async function startServer({ config, logger, secretKey, onQuery, webDist = WEB_DIST, runJobs = true }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ config, logger, secretKey, onQuery, webDist = WEB_DIST, runJobs = true, demo = false }: ServerOptions): Promise<RunningServer> {
   const lineage = new LineageStore();
   let ormForEvents: Orm | undefined;
   const runtime = await openRuntime(config, logger, {
@@ -97,11 +105,14 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
   const { orm, secrets, warehouse, sftpState, scheduler } = runtime;
   const app = express();
   app.disable('x-powered-by');
+  const signIn = authenticate(orm.em as never, logger);
   app.use(refuseForeignHosts(config, logger));
   const httpServer = http.createServer(app);
 
+  const schema = await buildAppSchema();
+  auditMutations(schema, logger);
   const apollo = new ApolloServer<Context>({
-    schema: await buildAppSchema(),
+    schema,
     csrfPrevention: true,
     stopOnTerminationSignals: false, // main.ts owns shutdown: drain, close the database, exit 0
     introspection: true,
@@ -114,6 +125,7 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
     // One operation per request: a JSON array of operations is refused (400), so the limits hold per request.
     allowBatchedHttpRequests: false,
     plugins: [
+      accessPlugin<Context>({ onForbiddenMutation: (ctx, fields) => auditForbidden(ctx, logger, fields) }),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       queryCostPlugin<Context>({ lineageNodes: async () => (await lineage.current(orm.em.fork() as EntityManager)).size }),
@@ -134,9 +146,25 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
     '/graphql',
     express.json({ limit: BODY_LIMIT, verify: refuseDeepBodies }),
     refuseLongOperationNames,
-    expressMiddleware(apollo, { context: async ({ res }) => createContext({ em: orm.em as never, secrets, lineage, warehouse, sftpState, scheduler, scripts: runtime.scripts, logger, signal: requestSignal(res) }) }),
+    signIn,
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) =>
+        createContext({
+          em: orm.em as never,
+          secrets,
+          lineage,
+          warehouse,
+          sftpState,
+          scheduler,
+          scripts: runtime.scripts,
+          logger,
+          signal: requestSignal(res),
+          principal: principalOf(res),
+          http: httpExchange(req, res, config),
+        }),
+    }),
   );
-  app.use(webApp(webDist));
+  app.use(webApp(webDist, signIn));
   app.use(bodyErrors(logger));
 
   await new Promise<void>((resolve, reject) => {
@@ -146,6 +174,7 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
+  const firstAdmin = await ensureFirstAdmin(orm.em.fork() as EntityManager, logger, { admin: config.admin, demo, baseUrl: config.publicUrl?.toString() ?? url });
   logger.info({ url, dataDir: config.dataDir, database: describeLocation(config.database), warehouse: describeLocation(config.warehouse), runsJobs: runJobs }, 'Tributary is listening');
 
   let closing: Promise<void> | undefined;
@@ -155,6 +184,7 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
     orm,
     warehouse,
     scheduler,
+    firstAdmin,
     close: () =>
       (closing ??= (async () => {
         await apollo.stop(); // drains in-flight requests, then closes the HTTP server
@@ -190,7 +220,7 @@ function bodyErrors(logger: Logger): ErrorRequestHandler {
  * The built web UI: static files from `webDist`, `/graphiql` its GraphiQL page, and index.html for
  * every other GET that asks for HTML (client routes). `/graphql` and `/healthz` never fall back.
  */
-function webApp(webDist: string): express.Router {
+function webApp(webDist: string, signIn: express.RequestHandler): express.Router {
   const router = express.Router();
   const page = (file: string): express.RequestHandler => (req, res, next) => {
     if (!existsSync(join(webDist, file))) return notBuilt(res);
@@ -198,7 +228,7 @@ function webApp(webDist: string): express.Router {
     res.sendFile(file, { root: webDist }, (error) => error && next(error));
   };
   router.use('/assets', express.static(join(webDist, 'assets'), { immutable: true, maxAge: '1y' }));
-  router.get(['/graphiql', '/graphiql/'], page('graphiql.html'));
+  router.get(['/graphiql', '/graphiql/'], signIn, requireSession, page('graphiql.html'));
   router.use(express.static(webDist, { index: false }));
   router.get('/{*path}', (req, res, next) => {
     const reserved = /^\/(graphql|healthz)(\/|$)/.test(req.path);

@@ -13,6 +13,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { signIn } from '../test/helpers/auth.js';
 import { latencies, percentile, roundTenth as round, writeResult, type Latencies } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -24,6 +25,8 @@ const ROUND_EVERY_MS = 100;
 /** …at most MAX_ROUNDS times; an answer is given up after REQUEST_TIMEOUT_MS. */
 const MAX_ROUNDS = 60;
 const REQUEST_TIMEOUT_MS = 60_000;
+/** The session of the demo admin (`--demo` prints the credentials): every request below is signed in, as an abuser with an account is. */
+const auth: Record<string, string> = {};
 const MAX_SAMPLES = 5_000;
 /** The bench kills the server over this resident size rather than let it take the machine's memory. */
 const MAX_SERVER_RSS_MB = Number(process.env.BENCH_ABUSE_MAX_RSS_MB ?? 4_096);
@@ -49,7 +52,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function post(url: string, body: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Answer> {
   const started = performance.now();
   try {
-    const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
     const text = await response.text();
     const ms = performance.now() - started;
     let parsed: { errors?: { message: string; extensions?: { code?: string } }[] } = {};
@@ -67,7 +70,7 @@ async function post(url: string, body: unknown, timeoutMs = REQUEST_TIMEOUT_MS):
 }
 
 async function gql<T = any>(url: string, query: string, variables?: Record<string, unknown>): Promise<T> {
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   const body = (await response.json()) as { data?: T; errors?: unknown[] };
   if (body.errors?.length || !body.data) throw new Error(`setup query failed: ${JSON.stringify(body.errors)}`);
   return body.data;
@@ -271,6 +274,10 @@ export async function run(): Promise<void> {
   const pid = server.child.pid;
   try {
     await demoLoaded(server);
+    const email = /email: +(\S+)/.exec(server.output())?.[1];
+    const password = /password: +(\S+)/.exec(server.output())?.[1];
+    if (!email || !password) throw new Error(`--demo printed no admin credentials:\n${server.output().slice(-5_000)}`);
+    auth.cookie = await signIn(url, email, password);
     // The workspace: the demo, three more automations reading users-storage (so every consumedBy
     // level fans out), a 500k-row FILE datasource and a small one, each read by an ETL step.
     const users = (await gql(url, '{ datasource(name: "users-storage") { id } }')).datasource.id as string;

@@ -13,8 +13,10 @@ import { LineageStore } from '../api/lineage/store.js';
 import { DatasourceService } from '../api/services/datasource.service.js';
 import { closure } from '../api/lineage/traverse.js';
 import { startServer } from '../api/server.js';
+import { addTestUser, signIn } from '../test/helpers/auth.js';
+import { Role } from '../core/enums.js';
 import { CACHE_DIR, openWorkspace } from './lineage/cache.js';
-import { measure, writeResult, type Summary } from './stats.js';
+import { measure, summarize, writeResult, type Summary } from './stats.js';
 
 const SIZES = (process.env.BENCH_LINEAGE_SIZES ?? '1000,10000,100000').split(',').map(Number);
 
@@ -45,6 +47,28 @@ function sample<T>(list: T[], count: number): T[] {
 }
 
 /** The candidate whose upstream closure size is nearest to `size`. */
+/**
+ * What checking a credential costs a request: the same request (`{ __typename }`, which needs no
+ * sign-in) sent without a credential, with a session cookie and with an API token, interleaved
+ * in one run; the differences of the medians are the checks' cost.
+ */
+async function measureCredentialCheck(url: string, token: string, cookie: string) {
+  const send = (headers: Record<string, string>) => () =>
+    fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"query":"{ __typename }"}' }).then((r) => r.json());
+  const variants = { none: send({}), session: send({ cookie }), token: send({ authorization: `Bearer ${token}` }) };
+  const samples: Record<keyof typeof variants, number[]> = { none: [], session: [], token: [] };
+  for (let round = 0; round < 400; round++) {
+    for (const [name, request] of Object.entries(variants) as [keyof typeof variants, () => Promise<unknown>][]) {
+      const start = performance.now();
+      await request();
+      if (round >= 20) samples[name].push(performance.now() - start); // the first rounds warm up
+    }
+  }
+  const [none, session, bearer] = [summarize(samples.none), summarize(samples.session), summarize(samples.token)];
+  const adds = (s: Summary) => Math.round((s.p50Ms - none.p50Ms) * 1000) / 1000;
+  return { requests: samples.none.length, withoutCredential: none, withSession: session, withToken: bearer, sessionAddsMs: adds(session), tokenAddsMs: adds(bearer), targetMs: 1 };
+}
+
 function nodeWithClosureNear(graph: Graph, candidates: GraphNode[], size: number): { node: GraphNode; closure: number } {
   let best = { node: candidates[0]!, closure: -1 };
   for (const node of candidates) {
@@ -105,12 +129,14 @@ async function benchSize(size: number): Promise<Record<string, unknown>> {
   // HTTP: the real server on this database, a lineage query returning ~1,000 nodes.
   const server = await startServer({ config: loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent' }), logger: pino({ level: 'silent' }), secretKey: Buffer.alloc(32, 3) });
   const body = JSON.stringify({ query: `query($id: ID!) { lineage(filter: { leadingTo: $id }) { total truncated nodes { id name type scheduled lastRunStatus } edges { source target kind } } }`, variables: { id: target.node.id } });
+  const { token } = await addTestUser(server.orm, Role.VIEWER);
   const roundTrip = async () => {
-    const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
     return (await response.json()) as { data: { lineage: { total: number } } };
   };
   const http = await measure(50, roundTrip, 5);
   const httpNodes = (await roundTrip()).data.lineage.total;
+  const credentialCheck = await measureCredentialCheck(server.url, token, await signIn(server.url, (await addTestUser(server.orm, Role.VIEWER)).email));
   await server.close();
   await orm.close();
 
@@ -128,10 +154,12 @@ async function benchSize(size: number): Promise<Record<string, unknown>> {
     syncWithoutChanges: noChange,
     renameThenSync: { note: 'one update through the service, then the graph catching up', ...syncAfterWrite },
     httpLineage: { nodes: httpNodes, ...http },
+    credentialCheck,
   };
   console.log(
     `  ${graph.size} nodes: build p50 ${result.build.p50Ms} ms (${result.build.heapMb} MB heap); upstream closure (${leafClosure} nodes) p50 ${upstream.p50Ms} ms vs CTE ${cte.p50Ms} ms (${result.cteOverGraphRatio}x); ` +
-      `scheduledOnly (${scheduledCount}) p50 ${scheduled.p50Ms} ms; selector p50 ${select.p50Ms} ms; HTTP ${httpNodes} nodes p50 ${http.p50Ms} ms`,
+      `scheduledOnly (${scheduledCount}) p50 ${scheduled.p50Ms} ms; selector p50 ${select.p50Ms} ms; HTTP ${httpNodes} nodes p50 ${http.p50Ms} ms; ` +
+      `checking a session adds ${credentialCheck.sessionAddsMs} ms, a token ${credentialCheck.tokenAddsMs} ms`,
   );
   return result;
 }

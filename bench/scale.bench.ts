@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import sqlite3 from 'sqlite3';
 import { PROCESS_ENV, spawnTsx, type Spawned } from '../test/helpers/process.js';
+import { signIn, TEST_ADMIN_EMAIL } from '../test/helpers/auth.js';
 import { latencies, percentile, roundTenth as round, writeResult } from './stats.js';
 
 const PG_ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -47,10 +48,13 @@ interface Deployment {
 }
 
 function api(url: string): Api {
+  let cookie: Promise<string> | undefined;
   return {
     url,
     async gql(query, variables) {
-      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      cookie ??= signIn(url, TEST_ADMIN_EMAIL); // the first admin PROCESS_ENV creates
+      const headers = { 'content-type': 'application/json', cookie: await cookie };
+      const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
       return (await response.json()) as { data?: any; errors?: { message: string }[] };
     },
   };

@@ -29,6 +29,8 @@ export interface Config {
   publicUrl?: URL;
   /** Further host names requests may be addressed to (ALLOWED_HOSTS, lowercased; ".example.com" also takes its subdomains). */
   allowedHosts: string[];
+  /** TRIBUTARY_ADMIN_EMAIL and TRIBUTARY_ADMIN_PASSWORD: the first admin, created at start when no user exists. */
+  admin?: { email: string; password: string };
 }
 
 export interface SchedulerConfig {
@@ -160,6 +162,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     problems.push(`HOST=${host} accepts connections on every interface: set PUBLIC_URL to the address people use (e.g. https://tributary.example.com) or ALLOWED_HOSTS to the host names they type, so that requests addressed to any other name (DNS rebinding) are refused`);
   }
 
+  const adminEmail = value('TRIBUTARY_ADMIN_EMAIL');
+  const adminPassword = env.TRIBUTARY_ADMIN_PASSWORD; // kept as typed: spaces count in a password
+  if (Boolean(adminEmail) !== Boolean(adminPassword)) problems.push('set TRIBUTARY_ADMIN_EMAIL and TRIBUTARY_ADMIN_PASSWORD together, or neither');
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     host,
@@ -175,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     queryTimeoutMs,
     publicUrl,
     allowedHosts,
+    ...(adminEmail && adminPassword ? { admin: { email: adminEmail, password: adminPassword } } : {}),
   };
 }
 

@@ -81,3 +81,17 @@ export class PreviewFailedError extends DomainError {
     super(message, 'PREVIEW_FAILED', reason ? { reason } : {});
   }
 }
+
+/** No valid session or token came with the request (or a login failed): nothing ran. */
+export class UnauthenticatedError extends DomainError {
+  constructor(message = 'sign in first: this request needs a session or an API token', details: Record<string, unknown> = {}) {
+    super(message, 'UNAUTHENTICATED', details);
+  }
+}
+
+/** The caller is known but their role does not allow this: `extensions.requiredRole` names the role it needs. */
+export class ForbiddenError extends DomainError {
+  constructor(message: string, requiredRole?: string) {
+    super(message, 'FORBIDDEN', requiredRole ? { requiredRole } : {});
+  }
+}

@@ -13,6 +13,15 @@ import type { SecretBox } from '../../core/secrets.js';
 import { RunService } from '../../jobs/runs/run.service.js';
 import type { RunControl } from '../../jobs/runs/run-control.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import type { Principal } from '../../core/auth/roles.js';
+
+/** What a resolver may do with the HTTP exchange: the caller's address and the session cookie. */
+export interface HttpExchange {
+  /** The client's address (the socket's peer), for login throttling. */
+  address: string;
+  setSessionCookie(token: string, expiresAt: Date): void;
+  clearSessionCookie(): void;
+}
 
 /** What every resolver gets: a request-scoped EntityManager, its loaders, the services and the lineage graph. */
 export interface Context {
@@ -36,6 +45,10 @@ export interface Context {
   logger: Logger;
   /** Aborts when the client goes away before the answer is sent: warehouse reads stop then. */
   signal: AbortSignal;
+  /** Who sent the request (checked against api/auth/access.ts before anything runs); null: nobody signed in. */
+  principal: Principal | null;
+  /** The HTTP exchange; null outside HTTP. */
+  http: HttpExchange | null;
 }
 
 export interface AppDependencies {
@@ -49,6 +62,8 @@ export interface AppDependencies {
   logger: Logger;
   /** The request's {@link requestSignal}; none (never aborts) outside HTTP. */
   signal?: AbortSignal;
+  principal?: Principal | null;
+  http?: HttpExchange | null;
 }
 
 /** A signal that aborts when the HTTP response closes before it was fully sent (the client left). */
@@ -84,6 +99,8 @@ export function createContext(deps: AppDependencies): Context {
     },
     logger: deps.logger,
     signal: deps.signal ?? new AbortController().signal,
+    principal: deps.principal ?? null,
+    http: deps.http ?? null,
   };
 }
 

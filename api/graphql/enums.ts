@@ -8,6 +8,7 @@ import {
   ErrorRecordFormat,
   JoinType,
   LineageNodeType,
+  Role,
   RunStatus,
   ScriptLanguage,
   WriteMode,
@@ -54,3 +55,11 @@ registerEnumType(ErrorPolicy, {
   },
 });
 registerEnumType(ErrorRecordFormat, { name: 'ErrorRecordFormat' });
+registerEnumType(Role, {
+  name: 'Role',
+  valuesConfig: {
+    VIEWER: { description: 'Reads everything but secrets' },
+    EDITOR: { description: 'Also creates, edits, previews and runs automations and datasources' },
+    ADMIN: { description: 'Also manages users, roles and every API token' },
+  },
+});

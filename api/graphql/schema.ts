@@ -1,6 +1,7 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
+import { AccountResolver, AuditEventResolver } from '../resolvers/account.resolver.js';
 import { AutomationResolver } from '../resolvers/automation.resolver.js';
 import { ChainTaskResolver, EtlStepResolver, ScriptResolver, SftpImportResolver } from '../resolvers/automation-kinds.resolver.js';
 import { DatasourceResolver, JoinSpecResolver } from '../resolvers/datasource.resolver.js';
@@ -16,6 +17,8 @@ import { ChainTaskObject, EtlStepObject, ScriptObject, SftpImportObject } from '
 export function buildAppSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [
+      AccountResolver,
+      AuditEventResolver,
       DatasourceResolver,
       JoinSpecResolver,
       AutomationResolver,

@@ -58,7 +58,7 @@ export class AutomationResolver {
 
   @Mutation(() => RunObject, { description: 'Queues a run now and returns it at once. Refused (CONFLICT) unless the automation is ACTIVE; a request that comes while a run of it is already queued is folded into that run, which is returned' })
   async runAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
-    return written(ctx, await ctx.scheduler.runNow(id));
+    return written(ctx, await ctx.scheduler.runNow(id, ctx.principal?.userId));
   }
 
   @Mutation(() => AutomationObject, { description: 'No new runs; a run in flight finishes' })

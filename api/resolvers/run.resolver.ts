@@ -1,7 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
-import { Automation, Run } from '../../core/db/entities/index.js';
+import { Automation, Run, UserAccount } from '../../core/db/entities/index.js';
 import type { Context } from '../graphql/context.js';
 import { AutomationObject, RunObject } from './types/entities.js';
+import { UserObject } from './types/account.js';
 
 /** Runs: one by id, and the fields that link a run to its automation, its chain and its steps. */
 @Resolver(() => RunObject)
@@ -14,6 +15,11 @@ export class RunResolver {
   @FieldResolver(() => AutomationObject)
   async automation(@Root() run: Run, @Ctx() ctx: Context) {
     return ctx.loaders.automation.load(run.automation.id);
+  }
+
+  @FieldResolver(() => UserObject, { nullable: true, description: 'Who started a manual run; null for schedules, chains and runs from before accounts' })
+  startedBy(@Root() run: Run, @Ctx() ctx: Context) {
+    return run.startedById ? ctx.em.findOne(UserAccount, { id: run.startedById }) : null;
   }
 
   @FieldResolver(() => RunObject, { nullable: true, description: 'The chain task run that ran this one as a step' })

@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
-import { hashPassword, passwordProblem } from '../../core/auth/passwords.js';
+import { hashPassword, passwordProblem, verifyPassword } from '../../core/auth/passwords.js';
 import { Role, UserAccount, UserSession } from '../../core/db/entities/index.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../core/errors.js';
 import { checkName } from '../../core/validation.js';
@@ -72,10 +72,40 @@ export class AccountService {
     }
   }
 
+  /**
+   * Changes a user's role or disables them. The last enabled admin can be neither demoted nor
+   * disabled (CONFLICT): someone must be able to manage users. Disabling ends their sessions.
+   */
+  async updateUser(id: string, input: { role?: Role | null; disabled?: boolean | null }): Promise<UserAccount> {
+    if (input.role != null && !Object.values(Role).includes(input.role)) throw new BadUserInputError('role', `role must be one of ${Object.values(Role).join(', ')}`);
+    return this.em.transactional(async (tx) => {
+      const user = await tx.findOne(UserAccount, { id: String(id) });
+      if (!user) throw new NotFoundError('User', String(id), 'id');
+      const role = input.role ?? user.role;
+      const disabled = input.disabled ?? user.disabled;
+      const losesAdmin = user.role === Role.ADMIN && !user.disabled && (role !== Role.ADMIN || disabled);
+      if (losesAdmin && (await tx.count(UserAccount, { role: Role.ADMIN, disabled: false })) <= 1) {
+        throw new ConflictError(input.disabled ? 'disabled' : 'role', `${user.email} is the last enabled admin: make another user admin first`);
+      }
+      if (disabled && !user.disabled) await tx.nativeDelete(UserSession, { user: user.id });
+      user.role = role;
+      user.disabled = disabled;
+      await tx.flush();
+      return user;
+    });
+  }
+
+  /** A user's own password change: the current password must match; every session of theirs ends. */
+  async changePassword(userId: string, current: string, next: string): Promise<UserAccount> {
+    const user = await this.em.findOne(UserAccount, { id: userId });
+    if (!user || !(await verifyPassword(String(current ?? ''), user.passwordHash))) throw new BadUserInputError('currentPassword', 'the current password is wrong');
+    return this.resetPassword(user.email, next, 'newPassword');
+  }
+
   /** Sets a new password and ends every session of the user. */
-  async resetPassword(email: string, password: string): Promise<UserAccount> {
+  async resetPassword(email: string, password: string, field = 'password'): Promise<UserAccount> {
     const address = checkEmail(email);
-    checkPassword(password);
+    checkPassword(password, field);
     const passwordHash = await hashPassword(password);
     return this.em.transactional(async (tx) => {
       const user = await tx.findOne(UserAccount, { email: address });

@@ -1,3 +1,4 @@
+import { noteDeleted } from '../../core/audit/scope.js';
 import { raw, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import {
@@ -349,6 +350,7 @@ export class AutomationService {
         throw new ConflictError('id', `automation ${JSON.stringify(node.name)} is running: stop it (stopAutomation) before deleting it`);
       }
       await em.nativeDelete(Automation, { id }); // FKs cascade to automation_io, chain_step and script_token
+      noteDeleted('Automation', id, node.name);
       return id;
     });
   }

@@ -1,3 +1,4 @@
+import { noteDeleted } from '../../core/audit/scope.js';
 import { ForeignKeyConstraintViolationException, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { ChangedEntity, Column, Datasource, DatasourceKind, JoinType } from '../../core/db/entities/index.js';
@@ -92,6 +93,7 @@ export class DatasourceService {
         const dependents = datasourceDependents(node);
         if (dependents.length > 0) throw new DatasourceInUseError(node.name, dependents);
         await em.nativeDelete(Datasource, { id });
+        noteDeleted('Datasource', id, node.name);
         return id;
       });
     } catch (error) {

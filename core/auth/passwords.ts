@@ -30,6 +30,26 @@ export function passwordProblem(password: string): string | null {
   return null;
 }
 
+/**
+ * At most this many hashes at once per process: each takes 128 MiB, and a burst of logins must
+ * neither exhaust memory nor take every thread of the pool the file system also uses. The others wait.
+ */
+const MAX_CONCURRENT_HASHES = 2;
+let hashing = 0;
+const waiting: (() => void)[] = [];
+
+async function inHashTurn<T>(work: () => Promise<T>): Promise<T> {
+  if (hashing >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
+  else hashing++;
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next(); // the turn passes on: `hashing` stays counted
+    else hashing--;
+  }
+}
+
 function derive(password: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
   const options: ScryptOptions = { ...params, maxmem: 256 * params.N * params.r + 1024 * 1024 };
   return new Promise((resolve, reject) => {
@@ -42,7 +62,7 @@ export async function hashPassword(password: string): Promise<string> {
   const problem = passwordProblem(password);
   if (problem) throw new PasswordPolicyError(problem);
   const salt = randomBytes(SALT_BYTES);
-  const key = await derive(password, salt, SCRYPT);
+  const key = await inHashTurn(() => derive(password, salt, SCRYPT));
   return [PREFIX, SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
@@ -55,7 +75,26 @@ function parse(stored: string): { N: number; r: number; p: number; salt: Buffer;
 }
 
 /** Whether `password` matches the stored hash (false for a hash in no form this code knows). */
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+export function verifyPassword(password: string, stored: string): Promise<boolean> {
+  return inHashTurn(() => verifyNow(password, stored));
+}
+
+/**
+ * Runs `work` in one of the process's hashing turns, with a `verify` that takes no further turn:
+ * a login checks its throttle, verifies and records the outcome in one turn, so a burst of
+ * guesses is judged one after another rather than all before the first failure is counted.
+ */
+export function passwordTurn<T>(work: (verify: (password: string, stored: string) => Promise<boolean>) => Promise<T>): Promise<T> {
+  return inHashTurn(() => work(verifyNow));
+}
+
+/**
+ * A hash of a random password nobody knows: verified against when an address has no account, so
+ * a login takes as long whether or not the account exists.
+ */
+export const UNKNOWN_ACCOUNT_HASH = 'scrypt$131072$8$1$jDM5XFTe0Khzv981QXgy7Q$Iz1wGR3-zPIDZB3rt0KG4Uy6B0k_IXqvqGH13zGUCyE';
+
+async function verifyNow(password: string, stored: string): Promise<boolean> {
   const parsed = parse(stored);
   if (!parsed || parsed.key.length !== KEY_BYTES || password.length > 2 * MAX_PASSWORD_LENGTH || [...password].length > MAX_PASSWORD_LENGTH) return false;
   const key = await derive(password, parsed.salt, parsed);

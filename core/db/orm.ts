@@ -2,6 +2,7 @@ import type { MikroORM, Options } from '@mikro-orm/core';
 import type { AbstractSqlDriver, EntityManager } from '@mikro-orm/knex';
 import { Migrator } from '@mikro-orm/migrations';
 import { ENTITIES } from './entities/index.js';
+import { AuditSubscriber } from '../audit/subscriber.js';
 import { MIGRATIONS, POSTGRES_MIGRATIONS } from './migrations/index.js';
 import { sqliteSetup, type StoreLocation } from './sql.js';
 
@@ -26,6 +27,8 @@ export function ormConfig({ database }: OrmOptions): Options {
   const common: Options = {
     entities: ENTITIES,
     extensions: [Migrator],
+    // The audit log's view of each flush (core/audit): which objects and fields a mutation changed.
+    subscribers: [new AuditSubscriber()],
     discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
     forceUtcTimezone: true,
     allowGlobalContext: false,

@@ -7,6 +7,8 @@ import { sqlOf } from './dialect.js';
 import { isPostgresRetryable, retrying } from './sql.js';
 import { inWriteTurn } from './write-gate.js';
 import { advisoryLockSql } from './postgres.js';
+import { currentAudit } from '../audit/scope.js';
+import { recordAudit } from '../audit/record.js';
 
 /** How long a write on PostgreSQL is tried again after a deadlock or a serialization failure. */
 const DEADLOCK_RETRY_MS = 10_000;
@@ -46,8 +48,15 @@ export async function writeTransaction<T>(
   const { graphFree = false, serializeOn } = options;
   const postgres = sqlOf(em).dialect === 'postgresql';
   const late = graphFree && postgres;
+  // The mutation being audited, if this write is its first: an attempt that is tried again starts its changes afresh.
+  const audit = currentAudit();
+  const mark = audit?.changes.length ?? 0;
   const attempt = () =>
     em.transactional(async (tx) => {
+      if (audit) {
+        audit.changes.length = mark;
+        audit.written = false;
+      }
       const txEm = tx as EntityManager;
       if (late && serializeOn) {
         const key = await serializeOn(txEm);
@@ -60,6 +69,8 @@ export async function writeTransaction<T>(
       // A late write that changed nothing the graph shows (a claim that lost) needs no version.
       if (version !== null || changes.size > 0) await recordChanges(txEm, version, changes);
       await changes.runAtCommit(txEm);
+      // A mutation's audit entry commits with it (written once, by its first write).
+      if (audit) await recordAudit(txEm, audit, { outcome: 'OK' });
       return result;
     });
   try {

@@ -16,6 +16,8 @@ export const METADATA_TABLES: TableCopy[] = [
   { table: 'user_account' },
   { table: 'user_session' },
   { table: 'api_token' },
+  { table: 'login_throttle' },
+  { table: 'audit_event' },
   { table: 'datasource', selfRefs: ['join_left_id', 'join_right_id'] },
   { table: 'automation' },
   { table: 'automation_io' },
@@ -28,7 +30,7 @@ export const METADATA_TABLES: TableCopy[] = [
 ];
 
 /** Tables whose `id` comes from a sequence on PostgreSQL: the sequence continues after the copied ids. */
-const SERIAL_TABLES = ['automation_io', 'chain_step', 'script_token', 'lineage_change', 'run_log'];
+const SERIAL_TABLES = ['audit_event', 'automation_io', 'chain_step', 'script_token', 'lineage_change', 'run_log'];
 
 /** Rows per INSERT: well below PostgreSQL's 65,535 bound parameters for the widest table. */
 const BATCH = 500;

@@ -5,8 +5,8 @@ import type { Run } from '../../core/db/entities/index.js';
  * store in step with automation changes, and tell when schedules fire next.
  */
 export interface RunControl {
-  /** Queues a manual run and returns it at once. */
-  runNow(automationId: string): Promise<Run>;
+  /** Queues a manual run, started by the user `startedBy` (their id), and returns it at once. */
+  runNow(automationId: string, startedBy?: string | null): Promise<Run>;
   /** Called after a committed change of an automation (or its deletion). */
   automationChanged(automationId: string): Promise<void>;
   /** Next fire time of each automation's schedule, from the job store. */

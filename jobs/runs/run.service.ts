@@ -27,6 +27,8 @@ export interface EnqueueRequest {
   automationId: string;
   trigger: RunTrigger;
   parentRunId?: string | null;
+  /** Who asked for a manual run. */
+  startedById?: string | null;
 }
 
 export interface Enqueued {
@@ -104,6 +106,7 @@ export class RunService {
         automation: automation.id,
         trigger: request.trigger,
         parentRun: request.parentRunId ?? null,
+        startedById: request.startedById ?? null,
         status: RunStatus.QUEUED,
         queuedAt: last && last >= now ? new Date(last.getTime() + 1) : now,
       });

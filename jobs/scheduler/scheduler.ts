@@ -153,8 +153,8 @@ export class Scheduler {
   }
 
   /** Queues a run now and returns it at once (manual "Run now"); folded into a queued run if one waits. */
-  async runNow(automationId: string): Promise<Run> {
-    const { run, created } = await this.runs().enqueue({ automationId, trigger: RunTrigger.MANUAL });
+  async runNow(automationId: string, startedBy: string | null = null): Promise<Run> {
+    const { run, created } = await this.runs().enqueue({ automationId, trigger: RunTrigger.MANUAL, startedById: startedBy });
     if (created) await this.dispatch(run.id);
     return run;
   }

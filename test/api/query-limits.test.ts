@@ -57,7 +57,7 @@ const etlWith = async (sql: string): Promise<Ref> => f.etl(input, await f.storag
 /** POSTs a query and returns the parsed answer, its size in bytes and how long it took. */
 async function timed(query: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<{ body: GraphQLResponse; bytes: number; ms: number }> {
   const started = Date.now();
-  const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), signal });
+  const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { ...t.auth, 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), signal });
   const text = await response.text();
   return { body: JSON.parse(text) as GraphQLResponse, bytes: Buffer.byteLength(text), ms: Date.now() - started };
 }

@@ -185,7 +185,7 @@ describe('validation', () => {
     // Built as text: JSON.stringify itself overflows the stack on such a value.
     const deep = `${'{"a":'.repeat(5_000)}{}${'}'.repeat(5_000)}`;
     const post = async (body: string) => {
-      const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { ...t.auth, 'content-type': 'application/json' }, body });
       return { status: response.status, body: (await response.json()) as { errors?: { message: string; extensions?: Record<string, unknown> }[] } };
     };
     const before = await snapshotDatabase(t.server.orm);

@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { loadDemo } from '../../api/demo/workspace.js';
 import { SecretBox } from '../../core/secrets.js';
 import { buildWebIfStale, collectPageErrors, launchChromium, type RunningBrowser } from '../helpers/browser.js';
+import { signInBrowser } from '../helpers/auth.js';
 import { TEST_SECRET_KEY, startTestServer, type TestServer } from '../helpers/server.js';
 
 export interface DemoBrowser {
@@ -31,6 +32,7 @@ export function demoInBrowser(options: { env?: Record<string, string>; ready: (s
     await loadDemo(server.server.orm, server.dataDir, SecretBox.fromKey(TEST_SECRET_KEY));
     await server.server.scheduler.reconcile();
     chromium = await launchChromium();
+    await signInBrowser(chromium.context, server.url, server.admin.email);
     await options.ready(server);
   }, 240_000);
 

@@ -86,7 +86,8 @@ describe('Keyboard and narrow windows', () => {
     expect(stops.some((s) => /input\|.*scheduled/i.test(s))).toBe(true);
     await page.goto(`${t.url}/automations/${await idOf('automation', 'load users')}`);
     await page.getByTestId('run-now').waitFor();
-    const controls = await tabStops(page, 12);
+    // The top bar comes first: its links, then who is signed in (Users, Tokens, Sign out).
+    const controls = await tabStops(page, 16);
     for (const name of ['run-now', 'edit']) expect(controls.some((s) => s.includes(`|${name}|`))).toBe(true);
   });
 });

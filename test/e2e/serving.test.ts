@@ -6,6 +6,8 @@ import { pino } from 'pino';
 import { loadConfig } from '../../core/config.js';
 import { startServer, type RunningServer } from '../../api/server.js';
 import { TEST_SECRET_KEY } from '../helpers/server.js';
+import { addTestUser, signIn } from '../helpers/auth.js';
+import { Role } from '../../core/enums.js';
 
 /** A stand-in bundle, so these tests check the serving rules without building the real one. */
 function fakeBundle(dir: string): void {
@@ -52,7 +54,12 @@ describe('web UI serving', () => {
     expect(asset.status).toBe(200);
     expect(asset.headers.get('content-type')).toMatch(/javascript/);
     expect(asset.headers.get('cache-control')).toContain('immutable');
-    expect(await (await get(`${built.server.url}/graphiql`)).text()).toContain('graphiql shell');
+    // GraphiQL needs a session: without one, to the login page and back.
+    const anonymous = await fetch(`${built.server.url}/graphiql`, { redirect: 'manual' });
+    expect([anonymous.status, anonymous.headers.get('location')]).toEqual([303, '/login?next=%2Fgraphiql']);
+    const admin = await addTestUser(built.server.orm, Role.ADMIN);
+    const cookie = await signIn(built.server.url, admin.email);
+    expect(await (await fetch(`${built.server.url}/graphiql`, { headers: { accept: 'text/html', cookie } })).text()).toContain('graphiql shell');
   });
 
   it('never answers index.html for /graphql, /healthz or a missing asset', async () => {

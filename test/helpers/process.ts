@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { signIn, TEST_ADMIN_EMAIL, TEST_PASSWORD } from './auth.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -46,12 +47,22 @@ export function spawnTsx(script: string, env: Record<string, string>, args: stri
 }
 
 /** The environment the process tests start servers with: any port, quick polling, a fixed key. */
-export const PROCESS_ENV = { PORT: '0', LOG_LEVEL: 'info', SCHEDULER_POLL_MS: '200', TRIBUTARY_SECRET_KEY: '07'.repeat(32) };
+export const PROCESS_ENV = {
+  PORT: '0',
+  LOG_LEVEL: 'info',
+  SCHEDULER_POLL_MS: '200',
+  TRIBUTARY_SECRET_KEY: '07'.repeat(32),
+  // The first admin, created at start on an empty database; `ok` signs in as them.
+  TRIBUTARY_ADMIN_EMAIL: TEST_ADMIN_EMAIL,
+  TRIBUTARY_ADMIN_PASSWORD: TEST_PASSWORD,
+};
 
 /** A server started as `npm start` does, with a GraphQL client whose `ok` throws on any error. */
 export interface ServerProcess {
   proc: Spawned;
   pid: number;
+  url: string;
+  /** Runs an operation as the first admin (signed in on first use) that must succeed; returns its data. */
   ok(query: string, variables?: Record<string, unknown>): Promise<any>;
 }
 
@@ -60,11 +71,14 @@ export async function startServerProcess(env: Record<string, string>, track?: Sp
   const proc = spawnTsx('api/main.ts', { ...PROCESS_ENV, ...env }, args);
   track?.push(proc);
   const url = JSON.parse(await proc.waitFor(/Tributary is listening/, 60_000)).url as string;
+  let cookie: Promise<string> | undefined;
   const ok = async (query: string, variables?: Record<string, unknown>) => {
-    const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    cookie ??= signIn(url, TEST_ADMIN_EMAIL);
+    const headers = { 'content-type': 'application/json', cookie: await cookie };
+    const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
     const body = (await response.json()) as { data?: any; errors?: unknown[] };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
   };
-  return { proc, pid: proc.child.pid!, ok };
+  return { proc, pid: proc.child.pid!, url, ok };
 }

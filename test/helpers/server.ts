@@ -6,6 +6,9 @@ import { pino } from 'pino';
 import { loadConfig } from '../../core/config.js';
 import { startServer, type RunningServer } from '../../api/server.js';
 import { backendEnv } from './postgres.js';
+import { addTestUser, TEST_ADMIN_EMAIL, type TestUser } from './auth.js';
+import { Role } from '../../core/enums.js';
+import { UserAccount } from '../../core/db/entities/index.js';
 
 export interface GraphQLErrorShape {
   message: string;
@@ -30,12 +33,56 @@ export interface TestServer {
   queries: string[];
   /** Log records (parsed pino JSON) written by the server. */
   logs: Record<string, any>[];
+  /** The admin the helper signs in as (an API token of theirs authenticates `gql`, `ok` and `fail`). */
+  admin: TestUser;
+  /** `Authorization` of the admin's token, for requests made with fetch: `{ ...t.auth, 'content-type': … }`. */
+  auth: Record<string, string>;
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   /** Runs an operation that must succeed and returns its data. */
   ok<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
   /** Runs an operation that must fail and returns its first error. */
   fail(query: string, variables?: Record<string, unknown>): Promise<GraphQLErrorShape>;
+  /** A client with other credentials: an API token, a `Cookie` header (`tributary_session=…`), or none. */
+  as(credential: { token: string } | { cookie: string } | null): GraphQLClient;
+  /** A new user of this role (password TEST_PASSWORD) with an API token. */
+  addUser(role: Role, email?: string): Promise<TestUser>;
   close(): Promise<void>;
+}
+
+export interface GraphQLClient {
+  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  ok<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  fail(query: string, variables?: Record<string, unknown>): Promise<GraphQLErrorShape>;
+}
+
+type Credential = { token: string } | { cookie: string } | null;
+
+function headersFor(credential: Credential): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (credential && 'token' in credential) headers.authorization = `Bearer ${credential.token}`;
+  if (credential && 'cookie' in credential) headers.cookie = credential.cookie;
+  return headers;
+}
+
+/** A GraphQL client of the server at `url` sending `credential`. */
+export function graphqlClient(url: string, credential: Credential): GraphQLClient {
+  const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> => {
+    const response = await fetch(`${url}/graphql`, { method: 'POST', headers: headersFor(credential), body: JSON.stringify({ query, variables }) });
+    return (await response.json()) as GraphQLResponse<T>;
+  };
+  return {
+    gql,
+    async ok<T>(query: string, variables?: Record<string, unknown>) {
+      const result = await gql<T>(query, variables);
+      if (result.errors?.length) throw new Error(`unexpected GraphQL errors: ${JSON.stringify(result.errors, null, 2)}`);
+      return result.data as T;
+    },
+    async fail(query: string, variables?: Record<string, unknown>) {
+      const result = await gql(query, variables);
+      if (!result.errors?.length) throw new Error(`expected an error, got ${JSON.stringify(result.data)}`);
+      return result.errors[0]!;
+    },
+  };
 }
 
 export const TEST_SECRET_KEY = Buffer.alloc(32, 7);
@@ -59,14 +106,10 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const queries: string[] = [];
   const server = await startServer({ config, logger: pino({ level: 'info' }, sink), secretKey: TEST_SECRET_KEY, onQuery: (sql) => queries.push(sql) });
 
-  const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> => {
-    const response = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as GraphQLResponse<T>;
-  };
+  // A server sharing another's database (DATA_DIR or DATABASE_URL given) finds that one's admin there: it makes one of its own.
+  const shared = (await server.orm.em.fork().count(UserAccount, { email: TEST_ADMIN_EMAIL })) > 0;
+  const admin = await addTestUser(server.orm, Role.ADMIN, shared ? undefined : TEST_ADMIN_EMAIL);
+  const client = graphqlClient(server.url, { token: admin.token });
 
   return {
     url: server.url,
@@ -76,17 +119,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     server,
     queries,
     logs,
-    gql,
-    async ok<T>(query: string, variables?: Record<string, unknown>) {
-      const result = await gql<T>(query, variables);
-      if (result.errors?.length) throw new Error(`unexpected GraphQL errors: ${JSON.stringify(result.errors, null, 2)}`);
-      return result.data as T;
-    },
-    async fail(query: string, variables?: Record<string, unknown>) {
-      const result = await gql(query, variables);
-      if (!result.errors?.length) throw new Error(`expected an error, got ${JSON.stringify(result.data)}`);
-      return result.errors[0]!;
-    },
+    admin,
+    auth: { authorization: `Bearer ${admin.token}` },
+    ...client,
+    as: (credential) => graphqlClient(server.url, credential),
+    addUser: (role, email) => addTestUser(server.orm, role, email),
     async close() {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });

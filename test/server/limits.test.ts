@@ -41,7 +41,7 @@ afterAll(() => t.close());
 /** POSTs a raw body to /graphql; answers the status, the parsed body and the time taken. */
 async function post(body: unknown): Promise<{ status: number; body: GraphQLResponse; ms: number }> {
   const started = performance.now();
-  const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { ...t.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: response.status, body: (await response.json()) as GraphQLResponse, ms: performance.now() - started };
 }
 
@@ -227,7 +227,7 @@ describe('GraphQL query limits', () => {
   });
 
   it('still refuses a body over 4 MB', async () => {
-    const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ ${'__typename '.repeat(500_000)}}` }) });
+    const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { ...t.auth, 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ ${'__typename '.repeat(500_000)}}` }) });
     expect(response.status).toBe(413);
     expect(((await response.json()) as GraphQLResponse).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     await stillServing();

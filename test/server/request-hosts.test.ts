@@ -20,11 +20,11 @@ afterAll(() => t?.close());
 
 const CREATE = JSON.stringify({ query: `mutation { createDatasource(input: { name: "rebound", kind: STORAGE }) { id } }` });
 
-/** A raw HTTP request to the test server with exactly these headers (fetch may not set Host). */
+/** A raw HTTP request to the test server with exactly these headers (fetch may not set Host), and the admin's token: refused all the same. */
 function send(path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     // setHost: false sends exactly the given Host header, or none.
-    const req = request({ host: '127.0.0.1', port, path, setHost: false, method: body ? 'POST' : 'GET', headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, setHost: false, method: body ? 'POST' : 'GET', headers: { ...t.auth, ...(body ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));

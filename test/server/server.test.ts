@@ -30,7 +30,7 @@ describe(startServer.name, () => {
   it('answers an oversized body with a JSON error, not a stack page', async () => {
     const response = await fetch(`${t.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...t.auth, 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(5 * 1024 * 1024) } }),
     });
     expect(response.status).toBe(413);
@@ -53,29 +53,49 @@ describe(startServer.name, () => {
     }
   });
 
-  it('starts with `npm start`, serves data from DATA_DIR and stops cleanly on SIGTERM', async () => {
+  it('starts with `npm start`, prints a one-time setup link, serves data only to who signs in, and stops cleanly on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tributary-start-'));
+    const post = (url: string, query: string, variables: Record<string, unknown> = {}, cookie?: string) =>
+      fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify({ query, variables }) });
+    const CREATE = 'mutation { createDatasource(input: { name: "survives", kind: STORAGE }) { name } }';
+    const SETUP = 'mutation($input: SetupFirstAdminInput!) { setupFirstAdmin(input: $input) { email role } }';
     try {
       const proc = spawnTsx('api/main.ts', { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' });
       const line = await proc.waitFor(/Tributary is listening/);
       const url = JSON.parse(line).url as string;
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const response = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: 'mutation { createDatasource(input: { name: "survives", kind: STORAGE }) { name } }' }),
-      });
-      expect(await response.json()).toEqual({ data: { createDatasource: { name: 'survives' } } });
+      const link = new URL(JSON.parse(await proc.waitFor(/"setupLink"/)).setupLink as string);
+      expect(link.origin + link.pathname).toBe(`${url}/setup`);
+
+      // Nobody signed in: refused, nothing written.
+      const anonymous = await post(url, CREATE);
+      expect(anonymous.status).toBe(401);
+      expect(((await anonymous.json()) as any).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      expect(((await (await post(url, '{ setupRequired }')).json()) as any).data).toEqual({ setupRequired: true });
+
+      const input = { token: link.searchParams.get('token'), email: 'Owner@Example.com', name: 'Owner', password: 'a long first password' };
+      const setup = await post(url, SETUP, { input });
+      expect(await setup.json()).toEqual({ data: { setupFirstAdmin: { email: 'owner@example.com', role: 'ADMIN' } } });
+      const cookie = setup.headers.getSetCookie()[0]!;
+      expect(cookie).toMatch(/^tributary_session=trs_[\w-]{43}; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax$/);
+      const session = cookie.split(';')[0]!;
+      // The link works once.
+      const again = (await (await post(url, SETUP, { input: { ...input, email: 'second@example.com' } })).json()) as any;
+      expect(again.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+
+      expect(await (await post(url, CREATE, {}, session)).json()).toEqual({ data: { createDatasource: { name: 'survives' } } });
       proc.child.kill('SIGTERM');
       expect(await proc.exited).toBe(0);
       expect(proc.output()).toMatch(/"msg":"stopped"/);
 
-      const again = spawnTsx('api/main.ts', { DATA_DIR: dataDir, PORT: '0' });
-      const url2 = JSON.parse(await again.waitFor(/Tributary is listening/)).url as string;
-      const list = await fetch(`${url2}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ datasources { nodes { name } } }"}' });
+      // After a restart: no new link (a user exists), the session still works, the data is there.
+      const restarted = spawnTsx('api/main.ts', { DATA_DIR: dataDir, PORT: '0' });
+      const url2 = JSON.parse(await restarted.waitFor(/Tributary is listening/)).url as string;
+      const list = await post(url2, '{ datasources { nodes { name } } }', {}, session);
       expect(await list.json()).toEqual({ data: { datasources: { nodes: [{ name: 'survives' }] } } });
-      again.child.kill('SIGINT');
-      expect(await again.exited).toBe(0);
+      expect(restarted.output()).not.toMatch(/setupLink/);
+      restarted.child.kill('SIGINT');
+      expect(await restarted.exited).toBe(0);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

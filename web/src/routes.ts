@@ -16,6 +16,10 @@ const pages = {
   datasource: () => import('./datasources/DatasourcePage.svelte'),
   automation: () => import('./automations/AutomationPage.svelte'),
   run: () => import('./automations/RunPage.svelte'),
+  login: () => import('./accounts/LoginPage.svelte'),
+  setup: () => import('./accounts/SetupPage.svelte'),
+  users: () => import('./accounts/UsersPage.svelte'),
+  tokens: () => import('./accounts/TokensPage.svelte'),
 };
 
 /** Fixed paths first: "new" is not an id. */
@@ -29,6 +33,10 @@ const table: [RegExp, keyof typeof pages][] = [
   [/^\/datasources\/([^/]+)$/, 'datasource'],
   [/^\/automations\/([^/]+)$/, 'automation'],
   [/^\/runs\/([^/]+)$/, 'run'],
+  [/^\/login$/, 'login'],
+  [/^\/setup$/, 'setup'],
+  [/^\/users$/, 'users'],
+  [/^\/tokens$/, 'tokens'],
 ];
 
 /** The page for a path other than `/`; null when nothing lives there. */

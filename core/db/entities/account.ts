@@ -93,3 +93,73 @@ export class ApiToken {
   @Property({ type: DateTimeType, nullable: true })
   revokedAt?: Date | null;
 }
+
+/**
+ * Failed logins of one account (`account:<email>`) or one address (`address:<ip>`), kept in the
+ * database so every API process slows the same guesser. Forgotten after a quiet spell.
+ */
+@Entity({ tableName: 'login_throttle' })
+export class LoginThrottle {
+  @PrimaryKey({ type: 'string', length: 400 })
+  key!: string;
+
+  @Property({ type: 'integer' })
+  failures!: number;
+
+  @Property({ type: DateTimeType })
+  lastFailureAt!: Date;
+
+  /** No attempt is checked before this. */
+  @Property({ type: DateTimeType, nullable: true })
+  blockedUntil?: Date | null;
+}
+
+/**
+ * One entry of the audit log: who did what to which object, when, and what changed (plain fields
+ * before and after; never a secret's value). Refused mutations are kept too, with their code.
+ */
+@Entity({ tableName: 'audit_event' })
+@Index({ properties: ['objectId', 'id'] })
+@Index({ properties: ['actorId', 'id'] })
+@Index({ properties: ['action', 'id'] })
+export class AuditEvent {
+  @PrimaryKey({ type: 'integer', autoincrement: true })
+  id!: number;
+
+  @Property({ type: DateTimeType })
+  at: Date & Opt = new Date();
+
+  /** The user, acting directly or through a token; null when nobody was signed in (a failed sign-in). */
+  @Property({ type: 'string', length: 36, nullable: true })
+  actorId?: string | null;
+
+  @Property({ type: 'string', length: 320, nullable: true })
+  actorEmail?: string | null;
+
+  @Property({ type: 'string', length: 36, nullable: true })
+  tokenId?: string | null;
+
+  /** The mutation (`createDatasource`), or `login`, `apiTokenFirstUse`… */
+  @Property({ type: 'string', length: 100 })
+  action!: string;
+
+  @Property({ type: 'string', length: 50, nullable: true })
+  objectType?: string | null;
+
+  @Property({ type: 'string', length: 36, nullable: true })
+  objectId?: string | null;
+
+  @Property({ type: 'string', length: 320, nullable: true })
+  objectName?: string | null;
+
+  /** `OK`, or `REFUSED` with the error's code. */
+  @Property({ type: 'string', length: 20 })
+  outcome!: string;
+
+  @Property({ type: 'string', length: 50, nullable: true })
+  errorCode?: string | null;
+
+  /** Every object the action changed, with its fields before and after. */
+  @Property({ type: 'json', nullable: true })
+  changes?: unknown[] | null;
+}

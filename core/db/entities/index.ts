@@ -1,4 +1,4 @@
-import { ApiToken, UserAccount, UserSession } from './account.js';
+import { ApiToken, AuditEvent, LoginThrottle, UserAccount, UserSession } from './account.js';
 import { Automation } from './automation.js';
 import { ChainTask, EtlStep, Script, SftpImport } from './automation-kinds.js';
 import { Datasource } from './datasource.js';
@@ -15,7 +15,7 @@ export { AutomationIo, ChainStep, ScriptToken, ScriptTokenKind } from './links.j
 export { Run, RunLog } from './run.js';
 export { ChangedEntity, LineageChange, LineageVersion } from './lineage-change.js';
 export { Setting } from './setting.js';
-export { ApiToken, UserAccount, UserSession } from './account.js';
+export { ApiToken, AuditEvent, LoginThrottle, UserAccount, UserSession } from './account.js';
 
 /** Every MikroORM entity, for the ORM configuration. */
-export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting, UserAccount, UserSession, ApiToken];
+export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting, UserAccount, UserSession, ApiToken, LoginThrottle, AuditEvent];

@@ -24,6 +24,10 @@ export class Run {
   @Enum({ items: () => RunTrigger, type: 'string' })
   trigger!: RunTrigger;
 
+  /** The user who started a manual run (by hand or with their API token); null for schedules and chains. */
+  @Property({ type: 'string', length: 36, nullable: true })
+  startedById?: string | null;
+
   @ManyToOne({ entity: () => Run, ref: true, nullable: true, deleteRule: 'cascade' })
   parentRun?: Ref<Run> | null;
 

@@ -18,6 +18,7 @@ export interface RunDetail extends RunSummary {
   log: string[];
   automation: { id: string; name: string; kind: string };
   parentRun: { id: string; automation: { name: string } } | null;
+  startedBy: { name: string; email: string } | null;
   steps: (RunSummary & { automation: { id: string; name: string } })[];
 }
 export interface AutomationDetail {
@@ -68,7 +69,7 @@ export async function loadAutomation(id: string): Promise<AutomationDetail | nul
 }
 
 export async function loadRun(id: string): Promise<RunDetail | null> {
-  const query = `query ($id: ID!) { run(id: $id) { ${RUN} log automation { id name kind }
+  const query = `query ($id: ID!) { run(id: $id) { ${RUN} log automation { id name kind } startedBy { name email }
     parentRun { id automation { name } } steps { ${RUN} automation { id name } } } }`;
   return (await gql<{ run: RunDetail | null }>(query, { id })).run;
 }

@@ -22,6 +22,13 @@ interface GraphQLResponse<T> {
   errors?: GraphQLErrorPayload[];
 }
 
+let onSignedOut: (() => void) | undefined;
+
+/** What to do when the server answers 401 (no valid session): the app sends the user to the login page. */
+export function whenSignedOut(handler: () => void): void {
+  onSignedOut = handler;
+}
+
 /** POSTs one operation to /graphql; resolves with `data`, rejects with a GraphQLRequestError. */
 export async function gql<T>(query: string, variables: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T> {
   let response: Response;
@@ -42,6 +49,7 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
   } catch {
     throw new GraphQLRequestError([], response.status);
   }
+  if (response.status === 401) onSignedOut?.();
   if (body.errors?.length) throw new GraphQLRequestError(body.errors, response.status);
   if (!response.ok || body.data == null) throw new GraphQLRequestError([], response.status);
   return body.data;

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** People who sign in, their sessions, and machines' API tokens (only hashes of secrets). */
+/** People who sign in, their sessions, and machines' API tokens (only hashes of secrets), failed logins, the audit log, and who started a run. */
 export class Migration20261127200000Accounts extends Migration {
   override async up(): Promise<void> {
     this.addSql(
@@ -20,5 +20,15 @@ export class Migration20261127200000Accounts extends Migration {
     this.addSql(`create index "user_session_user_id_index" on "user_session" ("user_id");`);
     this.addSql(`alter table "api_token" add constraint "api_token_created_by_id_foreign" foreign key ("created_by_id") references "user_account" ("id") on update cascade on delete cascade;`);
     this.addSql(`alter table "user_session" add constraint "user_session_user_id_foreign" foreign key ("user_id") references "user_account" ("id") on update cascade on delete cascade;`);
+    this.addSql(
+      `create table "login_throttle" ("key" varchar(400) not null, "failures" int not null, "last_failure_at" timestamptz not null, "blocked_until" timestamptz null, constraint "login_throttle_pkey" primary key ("key"));`,
+    );
+    this.addSql(
+      `create table "audit_event" ("id" serial primary key, "at" timestamptz not null, "actor_id" varchar(36) null, "actor_email" varchar(320) null, "token_id" varchar(36) null, "action" varchar(100) not null, "object_type" varchar(50) null, "object_id" varchar(36) null, "object_name" varchar(320) null, "outcome" varchar(20) not null, "error_code" varchar(50) null, "changes" jsonb null);`,
+    );
+    this.addSql(`create index "audit_event_action_id_index" on "audit_event" ("action", "id");`);
+    this.addSql(`create index "audit_event_actor_id_id_index" on "audit_event" ("actor_id", "id");`);
+    this.addSql(`create index "audit_event_object_id_id_index" on "audit_event" ("object_id", "id");`);
+    this.addSql(`alter table "run" add column "started_by_id" varchar(36) null;`);
   }
 }

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/** People who sign in, their sessions, and machines' API tokens (only hashes of secrets). */
+/** People who sign in, their sessions, and machines' API tokens (only hashes of secrets), failed logins, the audit log, and who started a run. */
 export class Migration20261127200000Accounts extends Migration {
   override async up(): Promise<void> {
     this.addSql(
@@ -18,5 +18,15 @@ export class Migration20261127200000Accounts extends Migration {
     this.addSql('create unique index `user_session_token_hash_unique` on `user_session` (`token_hash`);');
     this.addSql('create index `user_session_expires_at_index` on `user_session` (`expires_at`);');
     this.addSql('create index `user_session_user_id_index` on `user_session` (`user_id`);');
+    this.addSql(
+      'create table `login_throttle` (`key` text not null, `failures` integer not null, `last_failure_at` datetime not null, `blocked_until` datetime null, primary key (`key`));',
+    );
+    this.addSql(
+      'create table `audit_event` (`id` integer not null primary key autoincrement, `at` datetime not null, `actor_id` text null, `actor_email` text null, `token_id` text null, `action` text not null, `object_type` text null, `object_id` text null, `object_name` text null, `outcome` text not null, `error_code` text null, `changes` json null);',
+    );
+    this.addSql('create index `audit_event_action_id_index` on `audit_event` (`action`, `id`);');
+    this.addSql('create index `audit_event_actor_id_id_index` on `audit_event` (`actor_id`, `id`);');
+    this.addSql('create index `audit_event_object_id_id_index` on `audit_event` (`object_id`, `id`);');
+    this.addSql('alter table `run` add column `started_by_id` text null;');
   }
 }

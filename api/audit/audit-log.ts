@@ -1,0 +1,31 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import type { FilterQuery } from '@mikro-orm/core';
+import { AuditEvent } from '../../core/db/entities/index.js';
+import { checkPageSize, decodeCursor, toPage, type Page } from '../../core/paging.js';
+import { BadUserInputError } from '../../core/errors.js';
+
+export interface AuditLogArgs {
+  first?: number | null;
+  after?: string | null;
+  objectId?: string | null;
+  actorId?: string | null;
+  action?: string | null;
+}
+
+/** A page of the audit log, newest first, filtered by object, actor or action; the cursor is the entry's number. */
+export async function auditLog(em: EntityManager, args: AuditLogArgs): Promise<Page<AuditEvent>> {
+  const first = checkPageSize(args.first);
+  const filter: FilterQuery<AuditEvent> = {};
+  if (args.objectId) filter.objectId = String(args.objectId);
+  if (args.actorId) filter.actorId = String(args.actorId);
+  if (args.action) filter.action = String(args.action);
+  const totalCount = await em.count(AuditEvent, filter);
+  let after: number | undefined;
+  if (args.after) {
+    const cursor = decodeCursor(args.after);
+    if (cursor.name !== 'audit' || !/^\d{1,15}$/.test(cursor.id)) throw new BadUserInputError('after', 'after is not a cursor of the audit log');
+    after = Number(cursor.id);
+  }
+  const rows = first === 0 ? [] : await em.find(AuditEvent, after === undefined ? filter : { ...filter, id: { $lt: after } }, { orderBy: { id: 'desc' }, limit: first + 1 });
+  return toPage(rows, first, totalCount, after !== undefined, (row) => ({ name: 'audit', id: String(row.id) }));
+}

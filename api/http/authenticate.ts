@@ -1,0 +1,84 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Logger } from 'pino';
+import type { Config } from '../../core/config.js';
+import type { Principal } from '../../core/auth/roles.js';
+import { UnauthenticatedError } from '../../core/errors.js';
+import { recordAudit } from '../../core/audit/record.js';
+import type { AuditScope } from '../../core/audit/scope.js';
+import { SESSION_COOKIE, sessionPrincipal, tokenPrincipal } from '../auth/sessions.js';
+import type { HttpExchange } from '../graphql/context.js';
+
+/** The value of one cookie in a Cookie header (the first, when sent twice); undefined when absent or malformed. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
+  }
+  return undefined;
+}
+
+/** Who sent this request, once {@link authenticate} ran: null when nobody signed in. */
+export function principalOf(res: Response): Principal | null {
+  return (res.locals.principal as Principal | undefined) ?? null;
+}
+
+/** The first request with a token is in the audit log: a token used where nobody expected shows up there. */
+async function auditFirstUse(em: EntityManager, logger: Logger, principal: Principal): Promise<void> {
+  logger.info({ tokenId: principal.tokenId, userId: principal.userId }, 'an API token was used for the first time');
+  const scope: AuditScope = { actor: { userId: principal.userId, email: principal.email, tokenId: principal.tokenId }, action: 'apiTokenFirstUse', objectId: principal.tokenId ?? null, changes: [], written: false };
+  await recordAudit(em.fork() as EntityManager, scope, { outcome: 'OK', objectType: 'ApiToken' }).catch((error: unknown) => logger.error({ err: error }, 'could not write an audit log entry'));
+}
+
+function unauthenticated(res: Response, message: string): void {
+  res.status(401).set('www-authenticate', 'Bearer').json({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] });
+}
+
+/**
+ * Finds who sent a request: an API token (`Authorization: Bearer trt_…`) or the session cookie.
+ * A bad token is refused here (401): a machine should hear its credential is wrong. A bad or
+ * expired cookie makes an anonymous request, which the access rules then refuse or let sign in.
+ */
+export function authenticate(em: EntityManager, logger: Logger): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const find = async (): Promise<Principal | null> => {
+      const authorization = req.headers.authorization;
+      if (authorization !== undefined) {
+        const bearer = /^Bearer +(\S+)$/i.exec(authorization)?.[1];
+        if (!bearer) throw new UnauthenticatedError('the Authorization header must be `Bearer <API token>`');
+        const { principal, firstUse } = await tokenPrincipal(em.fork() as EntityManager, bearer);
+        if (firstUse) await auditFirstUse(em, logger, principal);
+        return principal;
+      }
+      const session = cookieValue(req.headers.cookie, SESSION_COOKIE);
+      return session ? sessionPrincipal(em.fork() as EntityManager, session) : null;
+    };
+    find().then(
+      (principal) => {
+        res.locals.principal = principal;
+        next();
+      },
+      (error: unknown) => {
+        if (error instanceof UnauthenticatedError) return unauthenticated(res, error.message);
+        next(error);
+      },
+    );
+  };
+}
+
+/** The HTTP exchange a GraphQL resolver sees: the peer's address and the session cookie, Secure behind https. */
+export function httpExchange(req: Request, res: Response, config: Config): HttpExchange {
+  const options = { httpOnly: true, sameSite: 'lax' as const, secure: config.publicUrl?.protocol === 'https:', path: '/' };
+  return {
+    address: req.socket.remoteAddress ?? 'unknown',
+    setSessionCookie: (token, expiresAt) => res.cookie(SESSION_COOKIE, token, { ...options, expires: expiresAt }),
+    clearSessionCookie: () => res.clearCookie(SESSION_COOKIE, options),
+  };
+}
+
+/** For pages that need a session (GraphiQL): without one, to the login page and back. */
+export function requireSession(req: Request, res: Response, next: NextFunction): void {
+  if (principalOf(res)) return next();
+  res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+}
