@@ -105,7 +105,7 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
   const { orm, secrets, warehouse, sftpState, scheduler } = runtime;
   const app = express();
   app.disable('x-powered-by');
-  const signIn = authenticate(orm.em as never, logger);
+  const signIn = authenticate(orm.em as never, logger, config);
   app.use(refuseForeignHosts(config, logger));
   const httpServer = http.createServer(app);
 

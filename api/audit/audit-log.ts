@@ -13,12 +13,23 @@ export interface AuditLogArgs {
 }
 
 /** A page of the audit log, newest first, filtered by object, actor or action; the cursor is the entry's number. */
-export async function auditLog(em: EntityManager, args: AuditLogArgs): Promise<Page<AuditEvent>> {
+/** Entries about people and their credentials: who exists, who signed in, who holds which token. */
+const ACCOUNT_TYPES = ['UserAccount', 'ApiToken'];
+const ACCOUNT_ACTIONS = ['login', 'logout', 'logoutEverywhere', 'changePassword', 'setupFirstAdmin', 'apiTokenFirstUse', 'createApiToken', 'revokeApiToken', 'createUser', 'updateUser'];
+
+/**
+ * A page of the audit log, newest first, filtered by object, actor or action; the cursor is the
+ * entry's number. Entries about accounts (users, sign-ins, tokens) are for admins only: a viewer
+ * sees the history of the workspace, not the list of people.
+ */
+export async function auditLog(em: EntityManager, args: AuditLogArgs, seesAccounts: boolean): Promise<Page<AuditEvent>> {
   const first = checkPageSize(args.first);
-  const filter: FilterQuery<AuditEvent> = {};
+  const filter: FilterQuery<AuditEvent> = seesAccounts
+    ? {}
+    : { action: { $nin: ACCOUNT_ACTIONS }, $or: [{ objectType: null }, { objectType: { $nin: ACCOUNT_TYPES } }] };
   if (args.objectId) filter.objectId = String(args.objectId);
   if (args.actorId) filter.actorId = String(args.actorId);
-  if (args.action) filter.action = String(args.action);
+  if (args.action) filter.$and = [{ action: String(args.action) }];
   const totalCount = await em.count(AuditEvent, filter);
   let after: number | undefined;
   if (args.after) {

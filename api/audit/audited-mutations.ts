@@ -5,6 +5,7 @@ import { runAudited, type AuditActor, type AuditScope } from '../../core/audit/s
 import { recordAudit, type AuditOutcome } from '../../core/audit/record.js';
 import type { Principal } from '../../core/auth/roles.js';
 import { domainErrorOf } from '../graphql/errors.js';
+import { UserAccount } from '../../core/db/entities/index.js';
 import type { Context } from '../graphql/context.js';
 
 function actorOf(principal: Principal | null): AuditActor | null {
@@ -58,13 +59,20 @@ export function auditMutations(schema: GraphQLSchema, logger: Logger): void {
           }
           return result;
         } catch (error) {
-          const refused: AuditScope = { ...scope, changes: [], written: false };
+          scope.written = true;
+          const domain = domainErrorOf(error);
+          // Not recorded, so that nobody can grow the log without signing in: a sign-in refused
+          // while its account or address is throttled, and a setup attempt without a valid link.
+          const reason = (domain?.details as { reason?: string } | undefined)?.reason;
+          if (reason === 'THROTTLED' || reason === 'BUSY' || reason === 'BAD_SETUP_TOKEN') throw error;
+          // A refused sign-in names the account tried only when it exists (what was typed may be a password).
+          const account = attempted !== null ? await ctx.em.fork().findOne(UserAccount, { email: attempted }, { fields: ['id'] }) : null;
+          const refused: AuditScope = { ...scope, changes: [], written: false, objectId: account?.id ?? scope.objectId };
           await record(ctx.em, logger, refused, {
             outcome: 'REFUSED',
-            errorCode: domainErrorOf(error)?.code ?? 'INTERNAL_SERVER_ERROR',
-            ...(attempted !== null ? { objectType: 'UserAccount', objectName: attempted } : scope.objectId ? { objectType: typeOfAction(field.name) } : {}),
+            errorCode: domain?.code ?? 'INTERNAL_SERVER_ERROR',
+            ...(attempted !== null ? { objectType: 'UserAccount', objectName: account ? attempted : null } : scope.objectId ? { objectType: typeOfAction(field.name) } : {}),
           });
-          scope.written = true;
           throw error;
         }
       });

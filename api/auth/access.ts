@@ -69,6 +69,13 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
   },
 };
 
+/**
+ * What only a signed-in person may do, never an API token (a machine's credential): make tokens
+ * or users, change roles or a password, end every session. So a leaked token cannot outlive its
+ * revocation or expiry by minting another credential.
+ */
+export const SESSION_ONLY = new Set(['createApiToken', 'revokeApiToken', 'createUser', 'updateUser', 'changePassword', 'logoutEverywhere']);
+
 /** The root fields an operation selects, through its fragments (`__typename` needs no rule). */
 export function rootFields(operation: OperationDefinitionNode, document: DocumentNode): string[] {
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -103,6 +110,7 @@ export function accessRefusal(kind: 'query' | 'mutation' | 'subscription', field
     const rule: Access | undefined = field === '__schema' || field === '__type' ? Role.VIEWER : rules[field];
     if (rule === PUBLIC) continue;
     if (!principal) return refusal('sign in first: this request needs a session or an API token', 'UNAUTHENTICATED');
+    if (principal.tokenId && SESSION_ONLY.has(field)) return refusal(`${field} needs a signed-in session: an API token cannot manage tokens, users or passwords`, 'FORBIDDEN');
     if (rule === SIGNED_IN) continue;
     if (rule === undefined) return refusal(`${field} has no access rule and is refused to everyone`, 'FORBIDDEN');
     if (!roleAllows(principal.role, rule)) {

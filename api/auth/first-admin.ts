@@ -51,8 +51,11 @@ export async function ensureFirstAdmin(em: EntityManager, logger: Logger, option
     }
   }
   const token = newToken('setup');
-  em.create(Setting, { key: SETUP_KEY + tokenHash(token), value: new Date().toISOString() });
-  await em.flush();
+  // Only the newest link works: one printed by an earlier start is void.
+  await em.transactional(async (tx) => {
+    await tx.nativeDelete(Setting, { key: { $like: `${SETUP_KEY}%` } });
+    tx.create(Setting, { key: SETUP_KEY + tokenHash(token), value: new Date().toISOString() });
+  });
   const link = new URL(`/setup?token=${token}`, options.baseUrl).toString();
   // The link goes to the log on purpose: whoever reads the server's log runs the server.
   logger.warn({ setupLink: link }, `no user exists yet: open ${link} within 24 hours to create the first admin (or set TRIBUTARY_ADMIN_EMAIL and TRIBUTARY_ADMIN_PASSWORD, or run \`npm run user -- create\`)`);
@@ -72,6 +75,9 @@ export async function setupFirstAdmin(em: EntityManager, input: { token: string;
   const refused = () => new UnauthenticatedError('this setup link is not valid: it was used, it expired, or a newer one was printed', { reason: 'BAD_SETUP_TOKEN' });
   const token = String(input.token ?? '');
   if (!isToken('setup', token)) throw refused();
+  // The token is checked before the password is hashed: a guessed token costs us no 128 MiB hash.
+  const stored = await em.findOne(Setting, { key: SETUP_KEY + tokenHash(token) });
+  if (!stored || now.getTime() - Date.parse(stored.value) > SETUP_TOKEN_TTL_MS) throw refused();
   const email = checkEmail(input.email);
   const name = checkName(input.name);
   const problem = passwordProblem(String(input.password ?? ''));

@@ -32,19 +32,27 @@ export async function blockedFor(em: EntityManager, keys: ThrottleKey[], now = n
   return until > now.getTime() ? Math.ceil((until - now.getTime()) / 1000) : 0;
 }
 
-/** Counts a failed attempt against each key, blocking those past their free failures. */
+/**
+ * Counts a failed attempt against each key, blocking those past their free failures. One
+ * statement per key adds the failure (or starts again after a quiet hour), so concurrent failures
+ * from several processes all count.
+ */
 export async function recordFailure(em: EntityManager, keys: ThrottleKey[], now = new Date()): Promise<void> {
-  await em.transactional(async (tx) => {
-    for (const key of keys) {
-      const row = await tx.findOne(LoginThrottle, { key });
-      const quiet = !row || now.getTime() - row.lastFailureAt.getTime() > THROTTLE.forgetAfterMs;
-      const failures = quiet ? 1 : row.failures + 1;
-      const free = freeFailures(key);
-      const blockedUntil = failures >= free ? new Date(now.getTime() + delayAfter(failures, free)) : null;
-      if (row) Object.assign(row, { failures, lastFailureAt: now, blockedUntil });
-      else tx.create(LoginThrottle, { key, failures, lastFailureAt: now, blockedUntil });
-    }
-  });
+  const connection = em.getConnection();
+  const forgetBefore = new Date(now.getTime() - THROTTLE.forgetAfterMs);
+  for (const key of keys) {
+    const rows = await connection.execute<{ failures: number }[]>(
+      `insert into login_throttle (key, failures, last_failure_at, blocked_until) values (?, 1, ?, null)
+       on conflict (key) do update set
+         failures = case when login_throttle.last_failure_at < ? then 1 else login_throttle.failures + 1 end,
+         last_failure_at = excluded.last_failure_at
+       returning failures`,
+      [key, now, forgetBefore],
+    );
+    const failures = Number(rows[0]!.failures);
+    const free = freeFailures(key);
+    if (failures >= free) await em.nativeUpdate(LoginThrottle, { key }, { blockedUntil: new Date(now.getTime() + delayAfter(failures, free)) });
+  }
 }
 
 /** A successful login forgets the account's failures (not the address's: one address, many accounts). */

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { hashPassword, needsRehash, passwordTurn, UNKNOWN_ACCOUNT_HASH } from '../../core/auth/passwords.js';
+import { hashPassword, needsRehash, passwordTurn, PasswordsBusyError, UNKNOWN_ACCOUNT_HASH } from '../../core/auth/passwords.js';
 import { isToken, newToken, tokenHash } from '../../core/auth/tokens.js';
 import { lowerRole, type Principal } from '../../core/auth/roles.js';
 import { ApiToken, UserAccount, UserSession } from '../../core/db/entities/index.js';
@@ -8,6 +8,14 @@ import { blockedFor, forgetFailures, recordFailure, type ThrottleKey } from './l
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = 'tributary_session';
+
+/**
+ * The name it has on a server reached over https: with the `__Host-` prefix the browser only
+ * accepts it Secure, for path `/` and from this very host, so a sibling subdomain cannot plant one.
+ */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
+}
 
 /**
  * How long a session lives (as Grafana's defaults): it ends after 7 days unused and 30 days after
@@ -37,25 +45,36 @@ export async function openSession(em: EntityManager, user: UserAccount, now = ne
 }
 
 /**
- * Checks an email and password, slowed per account and per address, and starts a session. Every
- * refusal says the same for an unknown address and a wrong password, and takes as long.
+ * Checks a password for an account, slowed per account and per address: the check, the
+ * verification and the count of a failure take one hashing turn, so a burst of guesses is judged
+ * in order. Every refusal says the same for an unknown address and a wrong password, and takes as
+ * long. Used by sign-in and by a password change (which asks for the current one).
  */
-export async function login(em: EntityManager, emailInput: string, password: string, address: string): Promise<SignedIn> {
+export async function checkPassword(em: EntityManager, emailInput: string, password: string, address: string): Promise<UserAccount> {
   const email = String(emailInput ?? '').trim().normalize('NFC').toLowerCase().slice(0, 320);
   const keys: ThrottleKey[] = [`account:${email}`, `address:${address}`];
-  // One turn for the check, the verification and the count: a burst of guesses is judged in order.
-  const user = await passwordTurn(async (verify) => {
-    const wait = await blockedFor(em, keys);
-    if (wait > 0) throw new UnauthenticatedError(`too many failed sign-ins; try again in ${wait} s`, { reason: 'THROTTLED', retryAfterSeconds: wait });
-    const found = email ? await em.findOne(UserAccount, { email }) : null;
-    const matches = await verify(String(password ?? ''), found?.passwordHash ?? UNKNOWN_ACCOUNT_HASH);
-    if (!found || !matches) {
-      await recordFailure(em, keys);
-      throw new UnauthenticatedError('wrong email or password', { reason: 'BAD_CREDENTIALS' });
-    }
-    await forgetFailures(em, keys[0]!);
-    return found;
-  });
+  try {
+    return await passwordTurn(async (verify) => {
+      const wait = await blockedFor(em, keys);
+      if (wait > 0) throw new UnauthenticatedError(`too many failed sign-ins; try again in ${wait} s`, { reason: 'THROTTLED', retryAfterSeconds: wait });
+      const found = email ? await em.findOne(UserAccount, { email }) : null;
+      const matches = await verify(String(password ?? ''), found?.passwordHash ?? UNKNOWN_ACCOUNT_HASH);
+      if (!found || !matches) {
+        await recordFailure(em, keys);
+        throw new UnauthenticatedError('wrong email or password', { reason: 'BAD_CREDENTIALS' });
+      }
+      await forgetFailures(em, keys[0]!);
+      return found;
+    });
+  } catch (error) {
+    if (error instanceof PasswordsBusyError) throw new UnauthenticatedError(error.message, { reason: 'BUSY', retryAfterSeconds: 1 });
+    throw error;
+  }
+}
+
+/** Signs in with an email and password ({@link checkPassword}) and starts a session. */
+export async function login(em: EntityManager, email: string, password: string, address: string): Promise<SignedIn> {
+  const user = await checkPassword(em, email, password, address);
   if (user.disabled) throw new UnauthenticatedError('this account is disabled; ask an admin', { reason: 'DISABLED' });
   if (needsRehash(user.passwordHash)) user.passwordHash = await hashPassword(password);
   return openSession(em, user);

@@ -6,7 +6,7 @@ import type { Principal } from '../../core/auth/roles.js';
 import { UnauthenticatedError } from '../../core/errors.js';
 import { recordAudit } from '../../core/audit/record.js';
 import type { AuditScope } from '../../core/audit/scope.js';
-import { SESSION_COOKIE, sessionPrincipal, tokenPrincipal } from '../auth/sessions.js';
+import { sessionCookieName, sessionPrincipal, tokenPrincipal } from '../auth/sessions.js';
 import type { HttpExchange } from '../graphql/context.js';
 
 /** The value of one cookie in a Cookie header (the first, when sent twice); undefined when absent or malformed. */
@@ -40,7 +40,8 @@ function unauthenticated(res: Response, message: string): void {
  * A bad token is refused here (401): a machine should hear its credential is wrong. A bad or
  * expired cookie makes an anonymous request, which the access rules then refuse or let sign in.
  */
-export function authenticate(em: EntityManager, logger: Logger): RequestHandler {
+export function authenticate(em: EntityManager, logger: Logger, config: Config): RequestHandler {
+  const cookieName = sessionCookieName(secureCookies(config));
   return (req: Request, res: Response, next: NextFunction) => {
     const find = async (): Promise<Principal | null> => {
       const authorization = req.headers.authorization;
@@ -51,7 +52,7 @@ export function authenticate(em: EntityManager, logger: Logger): RequestHandler 
         if (firstUse) await auditFirstUse(em, logger, principal);
         return principal;
       }
-      const session = cookieValue(req.headers.cookie, SESSION_COOKIE);
+      const session = cookieValue(req.headers.cookie, cookieName);
       return session ? sessionPrincipal(em.fork() as EntityManager, session) : null;
     };
     find().then(
@@ -68,12 +69,19 @@ export function authenticate(em: EntityManager, logger: Logger): RequestHandler 
 }
 
 /** The HTTP exchange a GraphQL resolver sees: the peer's address and the session cookie, Secure behind https. */
+/** Cookies are Secure (and `__Host-` named) when people reach the server over https (PUBLIC_URL). */
+function secureCookies(config: Config): boolean {
+  return config.publicUrl?.protocol === 'https:';
+}
+
 export function httpExchange(req: Request, res: Response, config: Config): HttpExchange {
-  const options = { httpOnly: true, sameSite: 'lax' as const, secure: config.publicUrl?.protocol === 'https:', path: '/' };
+  const secure = secureCookies(config);
+  const name = sessionCookieName(secure);
+  const options = { httpOnly: true, sameSite: 'lax' as const, secure, path: '/' };
   return {
     address: req.socket.remoteAddress ?? 'unknown',
-    setSessionCookie: (token, expiresAt) => res.cookie(SESSION_COOKIE, token, { ...options, expires: expiresAt }),
-    clearSessionCookie: () => res.clearCookie(SESSION_COOKIE, options),
+    setSessionCookie: (token, expiresAt) => res.cookie(name, token, { ...options, expires: expiresAt }),
+    clearSessionCookie: () => res.clearCookie(name, options),
   };
 }
 

@@ -3,11 +3,12 @@ import { auditLog } from '../audit/audit-log.js';
 import type { Context } from '../graphql/context.js';
 import { ApiTokenObject, AuditEventConnection, AuditEventObject, AuditFieldChangeObject, AuditObjectChangeObject, CreateApiTokenInput, CreateUserInput, CreatedApiTokenObject, SetupFirstAdminInput, UpdateUserInput, UserObject } from './types/account.js';
 import { AccountService } from '../services/account.service.js';
-import { closeSession, closeSessions, login, openSession, type SignedIn } from '../auth/sessions.js';
+import { checkPassword, closeSession, closeSessions, login, openSession, type SignedIn } from '../auth/sessions.js';
 import { createApiToken, listApiTokens, revokeApiToken } from '../auth/api-tokens.js';
 import { setupFirstAdmin, setupRequired } from '../auth/first-admin.js';
-import { UnauthenticatedError } from '../../core/errors.js';
-import type { Principal } from '../../core/auth/roles.js';
+import { BadUserInputError, UnauthenticatedError } from '../../core/errors.js';
+import { roleAllows, type Principal } from '../../core/auth/roles.js';
+import { Role } from '../../core/enums.js';
 import type { AuditObjectChange } from '../../core/audit/scope.js';
 import { AuditEvent, UserAccount } from '../../core/db/entities/index.js';
 
@@ -45,7 +46,9 @@ export class AccountResolver {
     return listApiTokens(ctx.em, signedIn(ctx), all === true);
   }
 
-  @Query(() => AuditEventConnection, { description: 'The audit log, newest first: every mutation (refused ones too), sign-ins and first uses of tokens; filter by object, actor or action' })
+  @Query(() => AuditEventConnection, {
+    description: 'The audit log, newest first: every mutation (refused ones too), sign-ins and first uses of tokens; filter by object, actor or action. Entries about users, sign-ins and tokens: ADMIN only',
+  })
   auditLog(
     @Ctx() ctx: Context,
     @Arg('first', () => Int, { nullable: true }) first?: number | null,
@@ -54,7 +57,7 @@ export class AccountResolver {
     @Arg('actorId', () => ID, { nullable: true }) actorId?: string | null,
     @Arg('action', () => String, { nullable: true }) action?: string | null,
   ) {
-    return auditLog(ctx.em, { first, after, objectId, actorId, action });
+    return auditLog(ctx.em, { first, after, objectId, actorId, action }, ctx.principal !== null && roleAllows(ctx.principal.role, Role.ADMIN));
   }
 
   @Mutation(() => UserObject, { description: 'Signs in: sets the session cookie (UNAUTHENTICATED on a wrong email or password, and while failed attempts slow this account or address)' })
@@ -80,8 +83,14 @@ export class AccountResolver {
   @Mutation(() => UserObject, { description: 'Changes your password; every other session of yours ends, this one stays signed in' })
   async changePassword(@Ctx() ctx: Context, @Arg('currentPassword', () => String) currentPassword: string, @Arg('newPassword', () => String) newPassword: string) {
     const principal = signedIn(ctx);
-    const user = await new AccountService(ctx.em).changePassword(principal.userId, currentPassword, newPassword);
-    return principal.sessionId ? giveCookie(ctx, await openSession(ctx.em, user)) : user;
+    // The current password is checked as a sign-in is, throttled: a stolen session cannot guess it.
+    await checkPassword(ctx.em, principal.email, currentPassword, ctx.http?.address ?? 'local').catch((error: unknown) => {
+      throw error instanceof UnauthenticatedError && (error.details as { reason?: string }).reason === 'BAD_CREDENTIALS'
+        ? new BadUserInputError('currentPassword', 'the current password is wrong')
+        : error;
+    });
+    const user = await new AccountService(ctx.em).resetPassword(principal.email, newPassword, 'newPassword');
+    return giveCookie(ctx, await openSession(ctx.em, user));
   }
 
   @Mutation(() => UserObject, { description: 'Creates the first admin with the one-time token from the server log, and signs them in' })

@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
-import { hashPassword, passwordProblem, verifyPassword } from '../../core/auth/passwords.js';
+import { hashPassword, passwordProblem } from '../../core/auth/passwords.js';
 import { Role, UserAccount, UserSession } from '../../core/db/entities/index.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../core/errors.js';
 import { checkName } from '../../core/validation.js';
@@ -95,12 +95,6 @@ export class AccountService {
     });
   }
 
-  /** A user's own password change: the current password must match; every session of theirs ends. */
-  async changePassword(userId: string, current: string, next: string): Promise<UserAccount> {
-    const user = await this.em.findOne(UserAccount, { id: userId });
-    if (!user || !(await verifyPassword(String(current ?? ''), user.passwordHash))) throw new BadUserInputError('currentPassword', 'the current password is wrong');
-    return this.resetPassword(user.email, next, 'newPassword');
-  }
 
   /** Sets a new password and ends every session of the user. */
   async resetPassword(email: string, password: string, field = 'password'): Promise<UserAccount> {

@@ -35,12 +35,24 @@ export function passwordProblem(password: string): string | null {
  * neither exhaust memory nor take every thread of the pool the file system also uses. The others wait.
  */
 const MAX_CONCURRENT_HASHES = 2;
+/** At most this many wait for a turn (about 10 s of work); more are refused at once rather than queued without end. */
+export const MAX_WAITING_HASHES = 32;
 let hashing = 0;
 const waiting: (() => void)[] = [];
 
+/** Too many passwords are being checked at once in this process: the caller should try again shortly. */
+export class PasswordsBusyError extends Error {
+  constructor() {
+    super('too many passwords are being checked at once; try again in a moment');
+    this.name = 'PasswordsBusyError';
+  }
+}
+
 async function inHashTurn<T>(work: () => Promise<T>): Promise<T> {
-  if (hashing >= MAX_CONCURRENT_HASHES) await new Promise<void>((resolve) => waiting.push(resolve));
-  else hashing++;
+  if (hashing >= MAX_CONCURRENT_HASHES) {
+    if (waiting.length >= MAX_WAITING_HASHES) throw new PasswordsBusyError();
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else hashing++;
   try {
     return await work();
   } finally {

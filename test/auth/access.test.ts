@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getNamedType, isObjectType, isInterfaceType, isUnionType, type GraphQLField, type GraphQLSchema } from 'graphql';
 import { buildAppSchema } from '../../api/graphql/schema.js';
-import { ACCESS, PUBLIC, SIGNED_IN, type Access } from '../../api/auth/access.js';
+import { ACCESS, PUBLIC, SESSION_ONLY, SIGNED_IN, type Access } from '../../api/auth/access.js';
 import { Role } from '../../core/enums.js';
 import { METADATA_TABLES } from '../../jobs/migration/copy-metadata.js';
 import { startTestServer, type GraphQLClient, type TestServer } from '../helpers/server.js';
-import type { TestUser } from '../helpers/auth.js';
+import { signIn, type TestUser } from '../helpers/auth.js';
 
 let t: TestServer;
 let schema: GraphQLSchema;
@@ -39,8 +39,9 @@ function operationFor(kind: 'query' | 'mutation', field: GraphQLField<unknown, u
 async function tableCounts(): Promise<Record<string, number>> {
   const connection = t.server.orm.em.fork().getConnection();
   const counts: Record<string, number> = {};
-  // The audit log is the one table a refusal writes to: checked on its own below.
-  for (const { table } of METADATA_TABLES.filter((t) => t.table !== 'audit_event')) counts[table] = Number((await connection.execute<{ n: number }[]>(`select count(*) as n from ${table}`))[0]!.n);
+  // The audit log is the one table a refusal writes to (checked on its own below); sessions come
+  // and go as the callers sign in and out.
+  for (const { table } of METADATA_TABLES.filter((t) => !['audit_event', 'user_session'].includes(t.table))) counts[table] = Number((await connection.execute<{ n: number }[]>(`select count(*) as n from ${table}`))[0]!.n);
   return counts;
 }
 
@@ -53,18 +54,24 @@ describe('access rules', () => {
   });
 
   it('refuse each root field below its rule, before it runs, and let each role at its rule through', { timeout: 120_000 }, async () => {
-    const callers: { name: string; rank: number; client: GraphQLClient }[] = [
+    // Signed in with a session each (an API token may do less: see the next test).
+    const callers: { name: string; rank: number; email?: string; client: GraphQLClient }[] = [
       { name: 'nobody', rank: 0, client: t.as(null) },
-      { name: 'viewer', rank: 1, client: t.as({ token: viewer.token }) },
-      { name: 'editor', rank: 2, client: t.as({ token: editor.token }) },
-      { name: 'admin', rank: 3, client: t.as({ token: t.admin.token }) },
+      { name: 'viewer', rank: 1, email: viewer.email, client: t.as({ cookie: await signIn(t.url, viewer.email) }) },
+      { name: 'editor', rank: 2, email: editor.email, client: t.as({ cookie: await signIn(t.url, editor.email) }) },
+      { name: 'admin', rank: 3, email: t.admin.email, client: t.as({ cookie: await signIn(t.url, t.admin.email) }) },
     ];
     const before = await tableCounts();
     const outcomes: string[] = [];
     const expected: string[] = [];
     for (const kind of ['query', 'mutation'] as const) {
       const fields = (kind === 'query' ? schema.getQueryType()! : schema.getMutationType()!).getFields();
-      for (const field of Object.values(fields)) {
+      // Signing out ends the callers' sessions: those two go last, each with fresh sessions.
+      const last = ['logout', 'logoutEverywhere'];
+      for (const field of Object.values(fields).sort((a, b) => Number(last.includes(a.name)) - Number(last.includes(b.name)))) {
+        if (last.includes(field.name)) {
+          for (const caller of callers.slice(1)) caller.client = t.as({ cookie: await signIn(t.url, caller.email!) });
+        }
         const rule = (kind === 'query' ? ACCESS.Query : ACCESS.Mutation)[field.name]!;
         for (const caller of callers) {
           // Arguments are left out: a call the rules let through fails on them (BAD_USER_INPUT), not on access.
@@ -74,7 +81,7 @@ describe('access rules', () => {
           outcomes.push(`${field.name} as ${caller.name}: ${refused}`);
           const want = caller.rank >= RANK[rule] ? 'let through' : caller.rank === 0 ? 'UNAUTHENTICATED' : 'FORBIDDEN';
           expected.push(`${field.name} as ${caller.name}: ${want}`);
-          if (want === 'FORBIDDEN') expect(errors?.[0]?.extensions?.requiredRole).toBe(rule);
+          if (want === 'FORBIDDEN') expect({ field: field.name, caller: caller.name, requiredRole: errors?.[0]?.extensions?.requiredRole }).toEqual({ field: field.name, caller: caller.name, requiredRole: rule });
         }
       }
     }
@@ -86,6 +93,17 @@ describe('access rules', () => {
     const logged = auditLog.nodes.filter((e: { errorCode: string | null }) => e.errorCode === 'FORBIDDEN');
     expect(logged).toHaveLength(forbidden.length);
     expect(logged).toContainEqual({ action: 'createUser', actorEmail: editor.email, outcome: 'REFUSED', errorCode: 'FORBIDDEN' });
+  });
+
+  it('keep managing tokens, users and passwords to signed-in people: an admin’s API token is refused them', async () => {
+    const asToken = t.as({ token: t.admin.token });
+    for (const field of SESSION_ONLY) {
+      const operation = operationFor('mutation', schema.getMutationType()!.getFields()[field]!);
+      const error = await asToken.fail(operation);
+      expect({ field, code: error.extensions?.code, message: error.message }).toEqual({ field, code: 'FORBIDDEN', message: `${field} needs a signed-in session: an API token cannot manage tokens, users or passwords` });
+    }
+    // What it is for, it may do.
+    expect((await asToken.ok('{ users { email } }')).users.length).toBeGreaterThan(0);
   });
 
   it('refuse an editor mutation to a viewer with a message naming the role, with valid arguments, writing nothing', async () => {

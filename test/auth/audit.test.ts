@@ -90,6 +90,15 @@ describe('the audit log', () => {
       ['REFUSED', 'UNAUTHENTICATED', null, editor.email],
     ]);
 
+    // Entries about people are for admins: a viewer sees the workspace's history, not who signed in.
+    const viewer = await t.addUser(Role.VIEWER);
+    const asViewer = t.as({ token: viewer.token });
+    expect((await asViewer.ok(LOG, { action: 'login' })).auditLog.totalCount).toBe(0);
+    expect(JSON.stringify((await asViewer.ok(LOG, { first: 200 })).auditLog.nodes)).not.toMatch(/"action":"(login|createApiToken|apiTokenFirstUse)"/);
+    // A refused sign-in for an address nobody has keeps nothing of what was typed.
+    await t.as(null).gql(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { id } }`, { e: 'hunter2-typed-in-the-wrong-box', p: 'x' });
+    expect(JSON.stringify(await t.ok(LOG, { action: 'login', first: 50 }))).not.toContain('hunter2');
+
     const fresh = await t.addUser(Role.EDITOR);
     const asFresh = t.as({ token: fresh.token });
     await asFresh.ok('{ me { id } }');

@@ -28,6 +28,9 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const em = () => t.server.orm.em.fork() as EntityManager;
+/** The admin, signed in: what only a session may do (tokens, users, passwords). */
+let adminSession: Promise<string> | undefined;
+const asAdmin = async () => t.as({ cookie: await (adminSession ??= signIn(t.url, t.admin.email)) });
 const LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { email role } }';
 const ME = '{ me { email role } }';
 
@@ -59,7 +62,11 @@ describe('sessions', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: LOGIN, variables: { e: behind.admin.email, p: TEST_PASSWORD } }),
       });
-      expect(response.headers.getSetCookie()[0]).toMatch(/; HttpOnly; Secure; SameSite=Lax$/);
+      const cookie = response.headers.getSetCookie()[0]!;
+      expect(cookie).toMatch(/^__Host-tributary_session=trs_[\w-]{43}; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Lax$/);
+      // That is the cookie it reads (fetch sends it over http here; a browser only over https).
+      expect(await behind.as({ cookie: cookie.split(';')[0]! }).ok(ME)).toEqual({ me: { email: behind.admin.email, role: 'ADMIN' } });
+      expect(await behind.as({ cookie: `tributary_session=${cookie.split(';')[0]!.split('=')[1]}` }).ok(ME)).toEqual({ me: null });
     } finally {
       await behind.close();
     }
@@ -78,8 +85,11 @@ describe('sessions', () => {
   it('slow an account after five failures: the right password is refused until the wait is over', { timeout: 60_000 }, async () => {
     const target = await t.addUser(Role.VIEWER);
     for (let i = 0; i < THROTTLE.account.free; i++) expect((await login(target.email, `wrong password ${i}`)).body.errors[0].extensions.reason).toBe('BAD_CREDENTIALS');
+    const audited = async () => (await t.ok('{ auditLog(action: "login") { totalCount } }')).auditLog.totalCount;
+    const before = await audited();
     const blocked = await login(target.email, TEST_PASSWORD);
     expect(blocked.body.errors[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED', reason: 'THROTTLED' } });
+    expect(await audited()).toBe(before); // a throttled attempt is refused without a trace anyone could flood
     expect(blocked.body.errors[0].extensions.retryAfterSeconds).toBeGreaterThan(20);
     expect(blocked.cookies).toEqual([]);
     // Another account from the same address is not slowed by it.
@@ -88,6 +98,13 @@ describe('sessions', () => {
     await em().nativeUpdate(LoginThrottle, { key: `account:${target.email}` }, { blockedUntil: new Date(Date.now() - 1000) });
     expect((await login(target.email, TEST_PASSWORD)).body.data.login.email).toBe(target.email);
     expect(await em().findOne(LoginThrottle, { key: `account:${target.email}` })).toBeNull();
+    // Failures an hour old are forgotten: the next one counts as the first.
+    await login(target.email, 'wrong once more');
+    await login(target.email, 'wrong twice more');
+    expect((await em().findOneOrFail(LoginThrottle, { key: `account:${target.email}` })).failures).toBe(2);
+    await em().nativeUpdate(LoginThrottle, { key: `account:${target.email}` }, { lastFailureAt: new Date(Date.now() - 2 * 3_600_000) });
+    await login(target.email, 'wrong after a quiet hour');
+    expect((await em().findOneOrFail(LoginThrottle, { key: `account:${target.email}` })).failures).toBe(1);
     await em().nativeDelete(LoginThrottle, {});
   });
 
@@ -128,6 +145,17 @@ describe('sessions', () => {
     await em().nativeDelete(LoginThrottle, {});
   });
 
+  it('throttle guesses of the current password in a password change, as sign-ins are', { timeout: 60_000 }, async () => {
+    const user = await t.addUser(Role.VIEWER);
+    const session = t.as({ cookie: await signIn(t.url, user.email) });
+    const CHANGE = 'mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { email } }';
+    for (let i = 0; i < THROTTLE.account.free; i++) expect((await session.fail(CHANGE, { c: `guess number ${i}`, n: 'a brand new password' })).extensions?.field).toBe('currentPassword');
+    expect((await session.fail(CHANGE, { c: TEST_PASSWORD, n: 'a brand new password' })).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'THROTTLED' });
+    // The password did not change.
+    await em().nativeDelete(LoginThrottle, {});
+    expect((await login(user.email, TEST_PASSWORD)).body.data.login.email).toBe(user.email);
+  });
+
   it('stop working when expired or unused for a week', async () => {
     const expired = await signIn(t.url, editor.email);
     const idle = await signIn(t.url, editor.email);
@@ -141,21 +169,22 @@ describe('sessions', () => {
 describe('users (ADMIN)', () => {
   it('create a user once per address, disable them (ending their sessions and tokens), and keep the last admin', async () => {
     const CREATE = 'mutation($input: CreateUserInput!) { createUser(input: $input) { id email name role disabled } }';
-    const created = (await t.ok(CREATE, { input: { email: 'New.Person@Example.com', name: 'New Person', password: 'twelve chars!', role: 'VIEWER' } })).createUser;
+    const admin = await asAdmin();
+    const created = (await admin.ok(CREATE, { input: { email: 'New.Person@Example.com', name: 'New Person', password: 'twelve chars!', role: 'VIEWER' } })).createUser;
     expect(created).toMatchObject({ email: 'new.person@example.com', role: 'VIEWER', disabled: false });
-    expect((await t.fail(CREATE, { input: { email: 'new.person@EXAMPLE.com', name: 'Again', password: 'twelve chars!', role: 'VIEWER' } })).extensions?.code).toBe('CONFLICT');
-    expect((await t.fail(CREATE, { input: { email: 'short@example.com', name: 'Short', password: 'short', role: 'VIEWER' } })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'password' });
+    expect((await admin.fail(CREATE, { input: { email: 'new.person@EXAMPLE.com', name: 'Again', password: 'twelve chars!', role: 'VIEWER' } })).extensions?.code).toBe('CONFLICT');
+    expect((await admin.fail(CREATE, { input: { email: 'short@example.com', name: 'Short', password: 'short', role: 'VIEWER' } })).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'password' });
 
     const user = await t.addUser(Role.EDITOR);
     const cookie = await signIn(t.url, user.email);
     const UPDATE = 'mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { role disabled } }';
-    expect((await t.ok(UPDATE, { id: user.id, input: { disabled: true } })).updateUser).toEqual({ role: 'EDITOR', disabled: true });
+    expect((await admin.ok(UPDATE, { id: user.id, input: { disabled: true } })).updateUser).toEqual({ role: 'EDITOR', disabled: true });
     expect(await t.as({ cookie }).ok(ME)).toEqual({ me: null });
     const tokenAnswer = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, body: '{"query":"{ me { email } }"}' });
     expect(tokenAnswer.status).toBe(401);
     expect((await login(user.email, TEST_PASSWORD)).body.errors[0].extensions.reason).toBe('DISABLED');
 
-    const lastAdmin = await t.fail(UPDATE, { id: t.admin.id, input: { role: 'EDITOR' } });
+    const lastAdmin = await admin.fail(UPDATE, { id: t.admin.id, input: { role: 'EDITOR' } });
     expect(lastAdmin).toMatchObject({ extensions: { code: 'CONFLICT', field: 'role' } });
     expect((await t.ok(ME)).me.role).toBe('ADMIN');
     const users = (await t.ok('{ users { email } }')).users.map((u: { email: string }) => u.email);
@@ -169,7 +198,7 @@ describe('API tokens', () => {
   const bearer = (token: string) => t.as({ token });
 
   it('are shown once, stored as a hash, capped at the creator’s role, and work as Bearer credentials', async () => {
-    const asEditor = bearer(editor.token);
+    const asEditor = t.as({ cookie: await signIn(t.url, editor.email) });
     const created = (await asEditor.ok(CREATE, { input: { name: 'ci', role: 'VIEWER' } })).createApiToken;
     expect(created.token).toMatch(/^trt_[\w-]{43}$/);
     expect(created.apiToken).toMatchObject({ name: 'ci', role: 'VIEWER', expiresAt: null, lastUsedAt: null });
@@ -183,11 +212,11 @@ describe('API tokens', () => {
     expect(mine.map((x: { name: string }) => x.name)).toEqual(['ci', 'tests']);
     expect(mine[0].lastUsedAt).not.toBeNull();
     expect((await asEditor.fail('{ apiTokens(all: true) { id } }')).extensions?.code).toBe('FORBIDDEN');
-    expect((await t.ok('{ apiTokens(all: true) { id } }')).apiTokens.length).toBeGreaterThanOrEqual(3);
+    expect((await (await asAdmin()).ok('{ apiTokens(all: true) { id } }')).apiTokens.length).toBeGreaterThanOrEqual(3);
   });
 
   it('are refused with 401 once revoked, once expired, when malformed, and act at their owner’s role today', async () => {
-    const asEditor = bearer(editor.token);
+    const asEditor = t.as({ cookie: await signIn(t.url, editor.email) });
     const revoked = (await asEditor.ok(CREATE, { input: { name: 'to revoke', role: 'EDITOR' } })).createApiToken;
     expect(await asEditor.ok('mutation($id: ID!) { revokeApiToken(id: $id) }', { id: revoked.apiToken.id })).toEqual({ revokeApiToken: true });
     const expiring = (await asEditor.ok(CREATE, { input: { name: 'expiring', role: 'EDITOR', expiresAt: new Date(Date.now() + 60_000).toISOString() } })).createApiToken;
@@ -200,10 +229,10 @@ describe('API tokens', () => {
     // Another user cannot revoke it (NOT_FOUND, as if it did not exist).
     const other = await t.addUser(Role.EDITOR);
     const live = (await asEditor.ok(CREATE, { input: { name: 'live', role: 'EDITOR' } })).createApiToken;
-    expect((await bearer(other.token).fail('mutation($id: ID!) { revokeApiToken(id: $id) }', { id: live.apiToken.id })).extensions?.code).toBe('NOT_FOUND');
+    expect((await t.as({ cookie: await signIn(t.url, other.email) }).fail('mutation($id: ID!) { revokeApiToken(id: $id) }', { id: live.apiToken.id })).extensions?.code).toBe('NOT_FOUND');
     // The owner is demoted: the token's EDITOR role is capped at VIEWER.
     const owner = await t.addUser(Role.EDITOR);
-    await t.ok('mutation($id: ID!) { updateUser(id: $id, input: { role: VIEWER }) { role } }', { id: owner.id });
+    await (await asAdmin()).ok('mutation($id: ID!) { updateUser(id: $id, input: { role: VIEWER }) { role } }', { id: owner.id });
     expect((await bearer(owner.token).fail(`mutation { createDatasource(input: { name: "by-demoted", kind: STORAGE }) { id } }`)).extensions?.code).toBe('FORBIDDEN');
     expect((await t.ok(`{ datasource(name: "by-demoted") { id } }`)).datasource).toBeNull();
   });
@@ -217,8 +246,15 @@ describe('the first admin', () => {
       const lines: any[] = [];
       const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _e, done) => (lines.push(JSON.parse(String(chunk))), done()) }));
       const fork = () => orm.em.fork() as EntityManager;
+      // A restart prints a new link; the earlier one is void.
       expect(await ensureFirstAdmin(fork(), logger, { baseUrl: 'http://127.0.0.1:4000' })).toEqual({ outcome: 'link' });
-      const token = new URL(lines.find((l) => l.setupLink).setupLink).searchParams.get('token')!;
+      expect(await ensureFirstAdmin(fork(), logger, { baseUrl: 'http://127.0.0.1:4000' })).toEqual({ outcome: 'link' });
+      const [old, token] = lines.filter((l) => l.setupLink).map((l) => new URL(l.setupLink).searchParams.get('token')!) as [string, string];
+      await expect(setupFirstAdmin(fork(), { token: old, email: 'early@example.com', name: 'early', password: 'a long first password' })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+      // A forged token is refused before any password is hashed (a hash takes ~0.4 s; this takes far less).
+      const started = performance.now();
+      await expect(setupFirstAdmin(fork(), { token: `tru_${'A'.repeat(43)}`, email: 'x@example.com', name: 'x', password: 'a long first password' })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+      expect(performance.now() - started).toBeLessThan(150);
       const outcomes = await Promise.allSettled(
         ['a', 'b', 'c'].map((who) => setupFirstAdmin(fork(), { token, email: `${who}@example.com`, name: who, password: 'a long first password' })),
       );

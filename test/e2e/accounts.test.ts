@@ -84,6 +84,18 @@ describe('accounts in the browser', () => {
     expect(await page.getByTestId('run-now').count()).toBe(0);
   });
 
+  it('never sends a signed-in user to another site, whatever `next` says', async () => {
+    const page = await freshPage();
+    for (const next of ['//evil.example/', '/%09/evil.example', 'https://evil.example/']) {
+      await page.goto(`${t.url}/login?next=${encodeURIComponent(decodeURIComponent(next))}`);
+      await page.getByTestId('login-email').fill(viewer.email);
+      await page.getByTestId('login-password').fill(TEST_PASSWORD);
+      await page.getByTestId('login-submit').click();
+      await page.waitForURL((url) => url.pathname === '/');
+      expect(new URL(page.url()).origin, next).toBe(t.url);
+    }
+  });
+
   it('lets an editor run an automation, and signing out ends the session', async () => {
     const page = await freshPage();
     const id = await automationId('load customers');

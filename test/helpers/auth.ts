@@ -4,7 +4,6 @@ import { Role } from '../../core/enums.js';
 import { UserAccount } from '../../core/db/entities/index.js';
 import type { Orm } from '../../core/db/orm.js';
 import { createApiToken } from '../../api/auth/api-tokens.js';
-import { SESSION_COOKIE } from '../../api/auth/sessions.js';
 
 /** The password of every user the helpers make (hashed once per test file: a hash takes ~0.4 s). */
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -43,7 +42,7 @@ export async function signIn(url: string, email: string, password = TEST_PASSWOR
   });
   const body = (await response.json()) as { errors?: unknown[] };
   if (body.errors) throw new Error(`sign-in failed: ${JSON.stringify(body.errors)}`);
-  const cookie = response.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  const cookie = response.headers.getSetCookie().find((c) => /^(__Host-)?tributary_session=/.test(c));
   if (!cookie) throw new Error('sign-in set no session cookie');
   return cookie.split(';')[0]!;
 }

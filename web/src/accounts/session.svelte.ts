@@ -34,7 +34,10 @@ export const PUBLIC_PATHS = ['/login', '/setup'];
  * `https://…`, which would make the login page an open redirect).
  */
 export function safeNext(value: string | null): string {
-  return value && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') ? value : '/';
+  if (!value || !value.startsWith('/')) return '/';
+  // Resolved as the browser would (which drops tabs and newlines: "/\t/evil.example" is "//evil.example").
+  const url = new URL(value, window.location.origin);
+  return url.origin === window.location.origin ? url.pathname + url.search + url.hash : '/';
 }
 
 /** To the login page, coming back here afterwards. */
