@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { LoginThrottle } from '../../core/db/entities/index.js';
+import { AccountRepository } from '../../core/db/repositories/account.repository.js';
 
 /**
  * How failed logins slow the next attempt, per account and per address (OWASP: throttle, do not
@@ -38,18 +39,10 @@ export async function blockedFor(em: EntityManager, keys: ThrottleKey[], now = n
  * from several processes all count.
  */
 export async function recordFailure(em: EntityManager, keys: ThrottleKey[], now = new Date()): Promise<void> {
-  const connection = em.getConnection();
+  const accounts = new AccountRepository(em);
   const forgetBefore = new Date(now.getTime() - THROTTLE.forgetAfterMs);
   for (const key of keys) {
-    const rows = await connection.execute<{ failures: number }[]>(
-      `insert into login_throttle (key, failures, last_failure_at, blocked_until) values (?, 1, ?, null)
-       on conflict (key) do update set
-         failures = case when login_throttle.last_failure_at < ? then 1 else login_throttle.failures + 1 end,
-         last_failure_at = excluded.last_failure_at
-       returning failures`,
-      [key, now, forgetBefore],
-    );
-    const failures = Number(rows[0]!.failures);
+    const failures = await accounts.countFailure(key, now, forgetBefore);
     const free = freeFailures(key);
     if (failures >= free) await em.nativeUpdate(LoginThrottle, { key }, { blockedUntil: new Date(now.getTime() + delayAfter(failures, free)) });
   }

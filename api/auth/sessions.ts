@@ -4,6 +4,7 @@ import { isToken, newToken, tokenHash } from '../../core/auth/tokens.js';
 import { lowerRole, type Principal } from '../../core/auth/roles.js';
 import { ApiToken, UserAccount, UserSession } from '../../core/db/entities/index.js';
 import { UnauthenticatedError } from '../../core/errors.js';
+import { AccountRepository, type CredentialRow } from '../../core/db/repositories/account.repository.js';
 import { blockedFor, forgetFailures, recordFailure, type ThrottleKey } from './login-throttle.js';
 
 /** The session cookie's name. */
@@ -30,10 +31,6 @@ export interface SignedIn {
   session: UserSession;
   /** The cookie's value: shown once, stored only as its hash. */
   token: string;
-}
-
-function principalOf(user: UserAccount, extra: Partial<Principal>): Principal {
-  return { userId: user.id, email: user.email, name: user.name, role: user.role, ...extra };
 }
 
 /** Starts a session for a user whose password was checked (or who was just created). */
@@ -80,18 +77,22 @@ export async function login(em: EntityManager, email: string, password: string, 
   return openSession(em, user);
 }
 
-/** The principal of a session cookie; null when it is unknown, expired, or no longer valid. */
+function principalOfRow(row: CredentialRow, extra: Partial<Principal>): Principal {
+  return { userId: row.user.id, email: row.user.email, name: row.user.name, role: row.user.role, ...extra };
+}
+
+/** The principal of a session cookie; null when it is unknown, expired, or no longer valid. One indexed read. */
 export async function sessionPrincipal(em: EntityManager, token: string, now = new Date()): Promise<Principal | null> {
   if (!isToken('session', token)) return null;
-  const session = await em.findOne(UserSession, { tokenHash: tokenHash(token) }, { populate: ['user'] });
+  const session = await new AccountRepository(em).sessionByHash(tokenHash(token));
   if (!session) return null;
-  const user = session.user.getEntity();
-  const idle = now.getTime() - session.lastSeenAt.getTime() > SESSION.idleMs;
-  if (session.expiresAt <= now || idle || user.disabled || session.createdAt < user.passwordChangedAt) return null;
-  if (now.getTime() - session.lastSeenAt.getTime() > SESSION.touchEveryMs) {
+  const lastSeen = session.lastUsedAt ?? session.createdAt;
+  const idle = now.getTime() - lastSeen.getTime() > SESSION.idleMs;
+  if (session.expiresAt! <= now || idle || session.user.disabled || session.createdAt < session.user.passwordChangedAt) return null;
+  if (now.getTime() - lastSeen.getTime() > SESSION.touchEveryMs) {
     await em.nativeUpdate(UserSession, { id: session.id }, { lastSeenAt: now });
   }
-  return principalOf(user, { sessionId: session.id });
+  return principalOfRow(session, { sessionId: session.id });
 }
 
 /**
@@ -102,15 +103,13 @@ export async function sessionPrincipal(em: EntityManager, token: string, now = n
 export async function tokenPrincipal(em: EntityManager, token: string, now = new Date()): Promise<{ principal: Principal; firstUse: boolean }> {
   const bad = () => new UnauthenticatedError('the API token is unknown, revoked or expired', { reason: 'BAD_TOKEN' });
   if (!isToken('api', token)) throw bad();
-  const row = await em.findOne(ApiToken, { tokenHash: tokenHash(token) }, { populate: ['createdBy'] });
-  if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) throw bad();
-  const owner = row.createdBy.getEntity();
-  if (owner.disabled) throw bad();
+  const row = await new AccountRepository(em).apiTokenByHash(tokenHash(token));
+  if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now) || row.user.disabled) throw bad();
   const firstUse = !row.lastUsedAt;
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > TOKEN_TOUCH_MS) {
     await em.nativeUpdate(ApiToken, { id: row.id }, { lastUsedAt: now });
   }
-  return { principal: principalOf(owner, { role: lowerRole(row.role, owner.role), tokenId: row.id }), firstUse };
+  return { principal: principalOfRow(row, { role: lowerRole(row.role!, row.user.role), tokenId: row.id }), firstUse };
 }
 
 /** Ends one session. */

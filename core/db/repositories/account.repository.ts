@@ -1,0 +1,81 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import { Role } from '../../enums.js';
+
+/** A session or API token with its owner, as one statement reads them for each request. */
+export interface CredentialRow {
+  id: string;
+  createdAt: Date;
+  /** Sessions: when it ends at the latest. Tokens: when it expires (null: never). */
+  expiresAt: Date | null;
+  /** Sessions: last use. Tokens: last use (null: never used). */
+  lastUsedAt: Date | null;
+  /** Tokens only: its role and when it was revoked. */
+  role: Role | null;
+  revokedAt: Date | null;
+  user: { id: string; email: string; name: string; role: Role; disabled: boolean; passwordChangedAt: Date };
+}
+
+type Raw = Record<string, unknown>;
+
+/** SQLite answers times as milliseconds (as MikroORM stores them), PostgreSQL as Dates. */
+const time = (value: unknown): Date | null => (value === null || value === undefined ? null : new Date(value as number | string | Date));
+const flag = (value: unknown): boolean => value === true || value === 1 || value === '1';
+
+function credential(row: Raw, token: boolean): CredentialRow {
+  return {
+    id: String(row.id),
+    createdAt: time(row.created_at)!,
+    expiresAt: time(row.expires_at),
+    lastUsedAt: time(token ? row.last_used_at : row.last_seen_at),
+    role: token ? (row.role as Role) : null,
+    revokedAt: token ? time(row.revoked_at) : null,
+    user: {
+      id: String(row.user_id),
+      email: String(row.email),
+      name: String(row.name),
+      role: row.user_role as Role,
+      disabled: flag(row.disabled),
+      passwordChangedAt: time(row.password_changed_at)!,
+    },
+  };
+}
+
+const USER_COLUMNS = 'u.id as user_id, u.email, u.name, u.role as user_role, u.disabled, u.password_changed_at';
+
+/**
+ * The accounts' SQL that runs on every request or must not race: a credential and its owner in
+ * one statement (checking a session or token costs one indexed read), and counting a failed
+ * sign-in in one upsert.
+ */
+export class AccountRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  async sessionByHash(tokenHash: string): Promise<CredentialRow | null> {
+    const [row] = (await this.em.execute(
+      `select s.id, s.created_at, s.expires_at, s.last_seen_at, ${USER_COLUMNS} from user_session s join user_account u on u.id = s.user_id where s.token_hash = ?`,
+      [tokenHash],
+    )) as Raw[];
+    return row ? credential(row, false) : null;
+  }
+
+  async apiTokenByHash(tokenHash: string): Promise<CredentialRow | null> {
+    const [row] = (await this.em.execute(
+      `select t.id, t.created_at, t.expires_at, t.last_used_at, t.role, t.revoked_at, ${USER_COLUMNS} from api_token t join user_account u on u.id = t.created_by_id where t.token_hash = ?`,
+      [tokenHash],
+    )) as Raw[];
+    return row ? credential(row, true) : null;
+  }
+
+  /** Adds a failed sign-in to `key` (or starts again after `forgetBefore`) and answers the failures counted. */
+  async countFailure(key: string, now: Date, forgetBefore: Date): Promise<number> {
+    const rows = (await this.em.execute(
+      `insert into login_throttle (key, failures, last_failure_at, blocked_until) values (?, 1, ?, null)
+       on conflict (key) do update set
+         failures = case when login_throttle.last_failure_at < ? then 1 else login_throttle.failures + 1 end,
+         last_failure_at = excluded.last_failure_at
+       returning failures`,
+      [key, now, forgetBefore],
+    )) as { failures: number | string }[];
+    return Number(rows[0]!.failures);
+  }
+}
