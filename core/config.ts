@@ -40,6 +40,8 @@ export interface SchedulerConfig {
   concurrency: number;
   /** Finished runs older than this many days are pruned. */
   retentionDays: number;
+  /** Audit log entries older than this many days are pruned (AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number;
   /** Job store: a SQLite file path (default DATA_DIR/jobs.db) or a postgres:// URL for scale-out. */
   jobStoreUrl?: string;
 }
@@ -128,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     processEveryMs: integer('SCHEDULER_POLL_MS', 5_000, 100, 600_000),
     concurrency: integer('RUN_CONCURRENCY', 4, 1, 256),
     retentionDays: integer('RUN_RETENTION_DAYS', 90, 1, 36_500),
+    auditRetentionDays: integer('AUDIT_RETENTION_DAYS', 365, 1, 36_500),
     jobStoreUrl: value('JOB_STORE_URL'),
   };
   if (scheduler.jobStoreUrl && !/^(postgres(ql)?:\/\/|sqlite:|\/)/i.test(scheduler.jobStoreUrl)) {

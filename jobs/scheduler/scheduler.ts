@@ -2,7 +2,7 @@ import { Agenda, type AgendaBackend, type Job } from 'agenda';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Orm } from '../../core/db/orm.js';
 import type { Logger } from 'pino';
-import { Automation, AutomationState, RunTrigger, type Run } from '../../core/db/entities/index.js';
+import { AuditEvent, Automation, AutomationState, LoginThrottle, RunTrigger, type Run } from '../../core/db/entities/index.js';
 import { RunService } from '../runs/run.service.js';
 import type { SecretBox } from '../../core/secrets.js';
 import type { Runner } from '../runners/runner.js';
@@ -40,6 +40,8 @@ export interface SchedulerOptions {
   concurrency?: number;
   /** Finished runs older than this are deleted (days). */
   retentionDays?: number;
+  /** Audit log entries older than this many days are pruned with the runs (default 365). */
+  auditRetentionDays?: number;
   /** A run job whose process stops touching its lock for this long is picked up again (ms). */
   lockLifetimeMs?: number;
   heartbeatMs?: number;
@@ -190,11 +192,21 @@ export class Scheduler {
     await this.dispatchBacklog();
   }
 
-  /** Deletes finished runs older than the retention age; returns how many. */
+  /**
+   * Deletes finished runs older than the retention age (returns how many), audit log entries
+   * older than theirs, and failed sign-ins long forgotten (their rows would otherwise pile up,
+   * one per address or email ever tried).
+   */
   async prune(now = new Date()): Promise<number> {
     const days = this.options.retentionDays ?? 90;
     const removed = await this.runs().prune(new Date(now.getTime() - days * 86_400_000));
     if (removed > 0) this.options.logger.info({ removed, retentionDays: days }, 'old runs pruned');
+    const auditDays = this.options.auditRetentionDays ?? 365;
+    const em = this.em();
+    const entries = await em.nativeDelete(AuditEvent, { at: { $lt: new Date(now.getTime() - auditDays * 86_400_000) } });
+    if (entries > 0) this.options.logger.info({ removed: entries, auditRetentionDays: auditDays }, 'old audit log entries pruned');
+    const dayAgo = new Date(now.getTime() - 86_400_000);
+    await em.nativeDelete(LoginThrottle, { lastFailureAt: { $lt: dayAgo }, $or: [{ blockedUntil: null }, { blockedUntil: { $lt: now } }] });
     return removed;
   }
 

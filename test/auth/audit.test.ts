@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../../core/enums.js';
+import { AuditEvent, LoginThrottle } from '../../core/db/entities/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { TEST_PASSWORD, type TestUser } from '../helpers/auth.js';
 
@@ -119,6 +120,22 @@ describe('the audit log', () => {
     expect(started).toHaveLength(1);
     expect(started[0]).toMatchObject({ actorId: fresh.id, outcome: 'OK' });
     expect(started[0].changes.map((c: any) => `${c.type} ${c.change}`)).toContain('Run created');
+  });
+
+  it('forgets entries older than AUDIT_RETENTION_DAYS and failed sign-ins long past, in the daily prune', async () => {
+    const em = t.server.orm.em.fork();
+    const old = em.create(AuditEvent, { action: 'createDatasource', outcome: 'OK', at: new Date(Date.now() - 400 * 86_400_000) });
+    const recent = em.create(AuditEvent, { action: 'createDatasource', outcome: 'OK', at: new Date(Date.now() - 300 * 86_400_000) });
+    em.create(LoginThrottle, { key: 'address:203.0.113.9', failures: 3, lastFailureAt: new Date(Date.now() - 2 * 86_400_000), blockedUntil: null });
+    em.create(LoginThrottle, { key: 'account:still-blocked@example.com', failures: 9, lastFailureAt: new Date(Date.now() - 2 * 86_400_000), blockedUntil: new Date(Date.now() + 60_000) });
+    await em.flush();
+    await t.server.scheduler.prune();
+    const fresh = t.server.orm.em.fork();
+    expect(await fresh.findOne(AuditEvent, { id: old.id })).toBeNull();
+    expect(await fresh.findOne(AuditEvent, { id: recent.id })).not.toBeNull();
+    const kept = (await fresh.find(LoginThrottle, {})).map((row) => row.key);
+    expect(kept).not.toContain('address:203.0.113.9');
+    expect(kept).toContain('account:still-blocked@example.com');
   });
 
   it('pages newest first with cursors, refusing a foreign cursor', async () => {

@@ -22,7 +22,7 @@ describe(loadConfig.name, () => {
     const config = loadConfig({}, cwd);
     expect(config).toMatchObject({ host: '127.0.0.1', port: 4000, dataDir: join(cwd, 'data'), database: { dialect: 'sqlite', file: join(cwd, 'data', 'tributary.db') }, logLevel: 'info' });
     expect(config.warehouse).toEqual({ dialect: 'sqlite', file: join(cwd, 'data', 'warehouse.db') });
-    expect(config.scheduler).toEqual({ processEveryMs: 5000, concurrency: 4, retentionDays: 90, jobStoreUrl: undefined });
+    expect(config.scheduler).toEqual({ processEveryMs: 5000, concurrency: 4, retentionDays: 90, auditRetentionDays: 365, jobStoreUrl: undefined });
     expect(config.secretKey).toBeUndefined();
     expect(existsSync(join(cwd, 'data'))).toBe(true);
   });
@@ -40,8 +40,8 @@ describe(loadConfig.name, () => {
     const shared = loadConfig({ DATABASE_URL: 'postgres://db.internal/tributary', WAREHOUSE_URL: 'postgresql://user:pw@db.internal/data' }, cwd);
     expect(shared.database).toEqual({ dialect: 'postgresql', url: 'postgres://db.internal/tributary' });
     expect(shared.warehouse).toEqual({ dialect: 'postgresql', url: 'postgresql://user:pw@db.internal/data' });
-    const scheduler = loadConfig({ JOB_STORE_URL: 'postgres://db/jobs', RUN_CONCURRENCY: '8', SCHEDULER_POLL_MS: '250', RUN_RETENTION_DAYS: '7' }, cwd).scheduler;
-    expect(scheduler).toEqual({ jobStoreUrl: 'postgres://db/jobs', concurrency: 8, processEveryMs: 250, retentionDays: 7 });
+    const scheduler = loadConfig({ JOB_STORE_URL: 'postgres://db/jobs', RUN_CONCURRENCY: '8', SCHEDULER_POLL_MS: '250', RUN_RETENTION_DAYS: '7', AUDIT_RETENTION_DAYS: '30' }, cwd).scheduler;
+    expect(scheduler).toEqual({ jobStoreUrl: 'postgres://db/jobs', concurrency: 8, processEveryMs: 250, retentionDays: 7, auditRetentionDays: 30 });
   });
 
   it.each([
