@@ -62,6 +62,11 @@ export function checkName(value: string | null | undefined, field = 'name'): str
 }
 
 /** The form names (and tags and column names) are stored in, and looked up in: Unicode NFC. */
+/** An email as an account's login name: trimmed, Unicode NFC, lowercased (two spellings of one address are one account). */
+export function normalizeEmail(value: unknown): string {
+  return String(value ?? '').trim().normalize('NFC').toLowerCase();
+}
+
 export function normalizeName(value: string): string {
   return value.normalize('NFC');
 }

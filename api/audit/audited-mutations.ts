@@ -6,9 +6,11 @@ import { recordAudit, type AuditOutcome } from '../../core/audit/record.js';
 import type { Principal } from '../../core/auth/roles.js';
 import { domainErrorOf } from '../graphql/errors.js';
 import { UserAccount } from '../../core/db/entities/index.js';
+import { normalizeEmail } from '../../core/validation.js';
 import type { Context } from '../graphql/context.js';
 
-function actorOf(principal: Principal | null): AuditActor | null {
+/** Who acts, as the audit log names them: the user, and the token when one was used. */
+export function actorOf(principal: Principal | null): AuditActor | null {
   return principal ? { userId: principal.userId, email: principal.email, ...(principal.tokenId ? { tokenId: principal.tokenId } : {}) } : null;
 }
 
@@ -25,7 +27,8 @@ function typeOfAction(action: string): string | null {
   return noun === 'User' ? 'UserAccount' : (noun ?? null);
 }
 
-async function record(em: EntityManager, logger: Logger, scope: AuditScope, outcome: AuditOutcome): Promise<void> {
+/** Writes an entry on a fresh EntityManager; a failure is logged, never thrown (the action's own outcome stands). */
+export async function record(em: EntityManager, logger: Logger, scope: AuditScope, outcome: AuditOutcome): Promise<void> {
   try {
     await recordAudit(em.fork() as EntityManager, scope, outcome);
   } catch (error) {
@@ -46,7 +49,7 @@ export function auditMutations(schema: GraphQLSchema, logger: Logger): void {
     field.resolve = (source, args: Record<string, unknown>, ctx: Context, info) => {
       const scope: AuditScope = { actor: actorOf(ctx.principal), action: field.name, objectId: objectIdOf(args), changes: [], written: false };
       // Sign-in: the actor is who signed in, or (refused) the address that was tried.
-      const attempted = field.name === 'login' ? String(args.email ?? '').trim().toLowerCase().slice(0, 320) : null;
+      const attempted = field.name === 'login' ? normalizeEmail(args.email).slice(0, 320) : null;
       return runAudited(scope, async () => {
         try {
           const result = await resolve(source, args, ctx, info);

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { newToken, tokenHash } from '../../core/auth/tokens.js';
-import { isRole, roleAllows, type Principal } from '../../core/auth/roles.js';
+import { checkRole, roleAllows, type Principal } from '../../core/auth/roles.js';
 import { Role } from '../../core/enums.js';
 import { ApiToken, UserAccount } from '../../core/db/entities/index.js';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../../core/errors.js';
@@ -15,7 +15,7 @@ export interface CreateApiTokenRequest {
 /** A new token for the caller's own account, at most the caller's role; the secret is returned this once. */
 export async function createApiToken(em: EntityManager, principal: Principal, input: CreateApiTokenRequest, now = new Date()): Promise<{ token: string; apiToken: ApiToken }> {
   const name = checkName(input.name);
-  if (!isRole(input.role)) throw new BadUserInputError('role', `role must be one of ${Object.values(Role).join(', ')}`);
+  checkRole(input.role);
   if (!roleAllows(principal.role, input.role)) throw new ForbiddenError(`a token's role is at most yours (${principal.role}); ${input.role} was asked`, input.role);
   if (input.expiresAt && !(input.expiresAt.getTime() > now.getTime())) throw new BadUserInputError('expiresAt', 'expiresAt must be in the future');
   const token = newToken('api');

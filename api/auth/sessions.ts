@@ -4,6 +4,7 @@ import { isToken, newToken, tokenHash } from '../../core/auth/tokens.js';
 import { lowerRole, type Principal } from '../../core/auth/roles.js';
 import { ApiToken, UserAccount, UserSession } from '../../core/db/entities/index.js';
 import { UnauthenticatedError } from '../../core/errors.js';
+import { normalizeEmail } from '../../core/validation.js';
 import { AccountRepository, type CredentialRow } from '../../core/db/repositories/account.repository.js';
 import { blockedFor, forgetFailures, recordFailure, type ThrottleKey } from './login-throttle.js';
 
@@ -48,7 +49,7 @@ export async function openSession(em: EntityManager, user: UserAccount, now = ne
  * long. Used by sign-in and by a password change (which asks for the current one).
  */
 export async function checkPassword(em: EntityManager, emailInput: string, password: string, address: string): Promise<UserAccount> {
-  const email = String(emailInput ?? '').trim().normalize('NFC').toLowerCase().slice(0, 320);
+  const email = normalizeEmail(emailInput).slice(0, 320);
   const keys: ThrottleKey[] = [`account:${email}`, `address:${address}`];
   try {
     return await passwordTurn(async (verify) => {

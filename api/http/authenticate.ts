@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../core/config.js';
 import type { Principal } from '../../core/auth/roles.js';
 import { UnauthenticatedError } from '../../core/errors.js';
-import { recordAudit } from '../../core/audit/record.js';
+import { actorOf, record } from '../audit/audited-mutations.js';
 import type { AuditScope } from '../../core/audit/scope.js';
 import { sessionCookieName, sessionPrincipal, tokenPrincipal } from '../auth/sessions.js';
 import type { HttpExchange } from '../graphql/context.js';
@@ -27,8 +27,8 @@ export function principalOf(res: Response): Principal | null {
 /** The first request with a token is in the audit log: a token used where nobody expected shows up there. */
 async function auditFirstUse(em: EntityManager, logger: Logger, principal: Principal): Promise<void> {
   logger.info({ tokenId: principal.tokenId, userId: principal.userId }, 'an API token was used for the first time');
-  const scope: AuditScope = { actor: { userId: principal.userId, email: principal.email, tokenId: principal.tokenId }, action: 'apiTokenFirstUse', objectId: principal.tokenId ?? null, changes: [], written: false };
-  await recordAudit(em.fork() as EntityManager, scope, { outcome: 'OK', objectType: 'ApiToken' }).catch((error: unknown) => logger.error({ err: error }, 'could not write an audit log entry'));
+  const scope: AuditScope = { actor: actorOf(principal), action: 'apiTokenFirstUse', objectId: principal.tokenId ?? null, changes: [], written: false };
+  await record(em, logger, scope, { outcome: 'OK', objectType: 'ApiToken' });
 }
 
 function unauthenticated(res: Response, message: string): void {

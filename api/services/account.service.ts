@@ -1,9 +1,11 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { hashPassword, passwordProblem } from '../../core/auth/passwords.js';
-import { Role, UserAccount, UserSession } from '../../core/db/entities/index.js';
+import { Role, UserAccount } from '../../core/db/entities/index.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../core/errors.js';
-import { checkName } from '../../core/validation.js';
+import { checkName, normalizeEmail } from '../../core/validation.js';
+import { checkRole } from '../../core/auth/roles.js';
+import { closeSessions } from '../auth/sessions.js';
 
 /** RFC 5321's bound on an address. */
 const MAX_EMAIL_LENGTH = 320;
@@ -20,7 +22,7 @@ export interface CreateUserRequest {
  * whitespace or control characters. Two spellings of one address are one account.
  */
 export function checkEmail(value: string | null | undefined, field = 'email'): string {
-  const email = (value ?? '').trim().normalize('NFC').toLowerCase();
+  const email = normalizeEmail(value);
   if (email.length === 0) throw new BadUserInputError(field, `${field} is required`);
   if (email.length > MAX_EMAIL_LENGTH) throw new BadUserInputError(field, `${field} is ${email.length} characters long; the limit is ${MAX_EMAIL_LENGTH}`);
   // eslint-disable-next-line no-control-regex
@@ -54,7 +56,7 @@ export class AccountService {
   async createUser(input: CreateUserRequest): Promise<UserAccount> {
     const email = checkEmail(input.email);
     const name = checkName(input.name);
-    if (!Object.values(Role).includes(input.role)) throw new BadUserInputError('role', `role must be one of ${Object.values(Role).join(', ')}`);
+    checkRole(input.role);
     checkPassword(input.password);
     const passwordHash = await hashPassword(input.password);
     const taken = () => new ConflictError('email', `a user with the email ${JSON.stringify(email)} already exists`);
@@ -77,7 +79,7 @@ export class AccountService {
    * disabled (CONFLICT): someone must be able to manage users. Disabling ends their sessions.
    */
   async updateUser(id: string, input: { role?: Role | null; disabled?: boolean | null }): Promise<UserAccount> {
-    if (input.role != null && !Object.values(Role).includes(input.role)) throw new BadUserInputError('role', `role must be one of ${Object.values(Role).join(', ')}`);
+    if (input.role != null) checkRole(input.role);
     return this.em.transactional(async (tx) => {
       const user = await tx.findOne(UserAccount, { id: String(id) });
       if (!user) throw new NotFoundError('User', String(id), 'id');
@@ -87,7 +89,7 @@ export class AccountService {
       if (losesAdmin && (await tx.count(UserAccount, { role: Role.ADMIN, disabled: false })) <= 1) {
         throw new ConflictError(input.disabled ? 'disabled' : 'role', `${user.email} is the last enabled admin: make another user admin first`);
       }
-      if (disabled && !user.disabled) await tx.nativeDelete(UserSession, { user: user.id });
+      if (disabled && !user.disabled) await closeSessions(tx, user.id);
       user.role = role;
       user.disabled = disabled;
       await tx.flush();
@@ -106,7 +108,7 @@ export class AccountService {
       if (!user) throw new NotFoundError('User', address, 'email');
       user.passwordHash = passwordHash;
       user.passwordChangedAt = new Date();
-      await tx.nativeDelete(UserSession, { user: user.id });
+      await closeSessions(tx, user.id);
       await tx.flush();
       return user;
     });

@@ -1,4 +1,5 @@
 import { Role } from '../enums.js';
+import { BadUserInputError } from '../errors.js';
 
 const RANK: Record<Role, number> = { [Role.VIEWER]: 1, [Role.EDITOR]: 2, [Role.ADMIN]: 3 };
 
@@ -14,6 +15,12 @@ export function lowerRole(a: Role, b: Role): Role {
 
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(RANK, value);
+}
+
+/** `value` as a role, or BAD_USER_INPUT on `field` naming the roles there are. */
+export function checkRole(value: unknown, field = 'role'): Role {
+  if (!isRole(value)) throw new BadUserInputError(field, `${field} must be one of ${Object.values(Role).join(', ')}`);
+  return value;
 }
 
 /**
