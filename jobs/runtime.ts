@@ -61,7 +61,9 @@ export async function openRuntime(
     onIdleError: (error) => logger.warn({ err: error }, 'an idle SFTP state connection failed; it is replaced on next use'),
   });
   const scripts = await openScripts(config, warehouse, logger); // first kills and removes what a dead process left
-  const backend = await openJobStore(config.dataDir, config.scheduler.jobStoreUrl);
+  const backend = await openJobStore(config.dataDir, config.scheduler.jobStoreUrl, {
+    onConnectionError: (error) => logger.warn({ err: error }, 'a job store connection failed; it is replaced on next use'),
+  });
   const scheduler = new Scheduler({ orm, warehouse, sftpState, secrets, logger, dataDir: config.dataDir, ...config.scheduler, backend, scripts, processJobs: options.runJobs ?? true });
   await scheduler.start();
   const events = await listenForEvents(config.database, {

@@ -97,6 +97,8 @@ export function advisoryLockSql(placeholder: string): string {
  */
 export async function whileLocked<T>(url: string, name: string, work: () => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: 'tributary-lock' });
+  // Losing the connection loses the lock; uncaught, the 'error' event would end the process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query(`select pg_advisory_lock(${ADVISORY_LOCK_CLASS}, hashtext($1))`, [name]);
