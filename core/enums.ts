@@ -86,3 +86,13 @@ export enum Role {
   EDITOR = 'EDITOR',
   ADMIN = 'ADMIN',
 }
+
+/** Where a version of an automation is in its review (see AutomationVersion). */
+export enum VersionStatus {
+  DRAFT = 'DRAFT',
+  AWAITING_APPROVAL = 'AWAITING_APPROVAL',
+  APPROVED = 'APPROVED',
+  REJECTED = 'REJECTED',
+  LIVE = 'LIVE',
+  RETIRED = 'RETIRED',
+}

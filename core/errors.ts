@@ -33,8 +33,8 @@ export class NotFoundError extends DomainError {
 
 /** A uniqueness clash, typically a duplicate name. */
 export class ConflictError extends DomainError {
-  constructor(readonly field: string, message: string) {
-    super(message, 'CONFLICT', { field });
+  constructor(readonly field: string, message: string, details: Record<string, unknown> = {}) {
+    super(message, 'CONFLICT', { field, ...details });
   }
 }
 

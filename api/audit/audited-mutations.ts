@@ -16,7 +16,7 @@ export function actorOf(principal: Principal | null): AuditActor | null {
 
 /** The object a mutation names by argument: `id`, or the automation it schedules. */
 function objectIdOf(args: Record<string, unknown>): string | null {
-  const id = args.id ?? args.automationId ?? args.datasourceId;
+  const id = args.id ?? args.automationId ?? args.datasourceId ?? args.versionId;
   return typeof id === 'string' ? id : null;
 }
 

@@ -36,6 +36,10 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
     apiTokens: SIGNED_IN,
     // Each object's History tab: who changed what (never a secret's value).
     auditLog: Role.VIEWER,
+    automationVersion: Role.VIEWER,
+    awaitingReview: Role.VIEWER,
+    versionDiff: Role.VIEWER,
+    settings: Role.VIEWER,
   },
   Mutation: {
     login: PUBLIC,
@@ -66,6 +70,14 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
     stopAutomation: Role.EDITOR,
     startAutomation: Role.EDITOR,
     deactivateAutomation: Role.EDITOR,
+    activateAutomation: Role.EDITOR,
+    submitForApproval: Role.EDITOR,
+    approveVersion: Role.ADMIN,
+    rejectVersion: Role.ADMIN,
+    reopenDraft: Role.EDITOR,
+    makeLive: Role.EDITOR,
+    discardDraft: Role.EDITOR,
+    updateSettings: Role.ADMIN,
   },
 };
 

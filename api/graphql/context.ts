@@ -7,6 +7,7 @@ import type { Warehouse } from '../../jobs/warehouse/warehouse.js';
 import type { ScriptRunner } from '../../jobs/runners/script.runner.js';
 import type { SftpState } from '../../jobs/runners/sftp-state.js';
 import { AutomationService } from '../services/automation.service.js';
+import { VersionService } from '../services/versions/version.service.js';
 import { DataService } from '../../jobs/warehouse/data.service.js';
 import { DatasourceService } from '../services/datasource.service.js';
 import type { SecretBox } from '../../core/secrets.js';
@@ -29,6 +30,7 @@ export interface Context {
   loaders: Loaders;
   datasources: DatasourceService;
   automations: AutomationService;
+  versions: VersionService;
   data: DataService;
   runs: RunService;
   /** The scheduler: queues runs, follows automation changes. */
@@ -84,7 +86,8 @@ export function createContext(deps: AppDependencies): Context {
     em,
     loaders,
     datasources: new DatasourceService(em, deps.lineage, deps.warehouse.files),
-    automations: new AutomationService(em, deps.secrets, deps.lineage, (id) => afterChange(deps, id), deps.warehouse),
+    automations: new AutomationService(em, deps.secrets, deps.lineage, (id) => afterChange(deps, id), deps.warehouse, deps.principal?.userId ?? null),
+    versions: new VersionService(em, deps.principal?.userId ?? null, (id) => afterChange(deps, id)),
     data: new DataService(em, deps.warehouse),
     runs: new RunService(em),
     scheduler: deps.scheduler,

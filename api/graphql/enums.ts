@@ -11,6 +11,7 @@ import {
   Role,
   RunStatus,
   ScriptLanguage,
+  VersionStatus,
   WriteMode,
 } from '../../core/enums.js';
 
@@ -30,6 +31,17 @@ registerEnumType(AutomationState, {
   },
 });
 registerEnumType(LineageNodeType, { name: 'LineageNodeType' });
+registerEnumType(VersionStatus, {
+  name: 'VersionStatus',
+  valuesConfig: {
+    DRAFT: { description: 'Being edited; the only version edits change' },
+    AWAITING_APPROVAL: { description: 'Sent for approval: an admin approves or rejects it' },
+    APPROVED: { description: 'Approved, not live: makeLive puts it in force' },
+    REJECTED: { description: 'Rejected with a comment; reopenDraft makes it the draft again' },
+    LIVE: { description: 'In force: what the schedule, the graph and new runs use' },
+    RETIRED: { description: 'Was live; makeLive puts it back in force (a rollback)' },
+  },
+});
 registerEnumType(WriteMode, {
   name: 'WriteMode',
   valuesConfig: {

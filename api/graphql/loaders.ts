@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityName, FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
-import { Automation, AutomationIo, ChainStep, Datasource, IoDirection, Run } from '../../core/db/entities/index.js';
+import { Automation, AutomationIo, AutomationVersion, ChainStep, Datasource, IoDirection, Run, UserAccount } from '../../core/db/entities/index.js';
 import type { Graph, GraphNode } from '../lineage/graph.js';
 import { RunService } from '../../jobs/runs/run.service.js';
 import type { RunControl } from '../../jobs/runs/run-control.js';
@@ -33,6 +33,9 @@ export function createLoaders(em: EntityManager, graph: () => Promise<Graph>, sc
   const loaders = {
     datasource: byId<Datasource>(em, Datasource),
     automation: byId<Automation>(em, Automation),
+    version: byId<AutomationVersion>(em, AutomationVersion),
+    /** Authors, reviewers, who started a run. */
+    user: byId<UserAccount>(em, UserAccount),
     /** Declarations naming each datasource (inputs and outputs). */
     ioByDatasource: new DataLoader<string, AutomationIo[]>(async (ids) => {
       const rows = await em.find(AutomationIo, { datasource: { $in: [...ids] } }, { orderBy: { id: 'asc' } });

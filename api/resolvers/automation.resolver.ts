@@ -1,6 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Automation, AutomationKind, AutomationState, Datasource, IoDirection, Run, RunStatus } from '../../core/db/entities/index.js';
+import { Automation, AutomationKind, AutomationState, Datasource, IoDirection, Role, Run, RunStatus } from '../../core/db/entities/index.js';
 import type { Context } from '../graphql/context.js';
+import { ForbiddenError } from '../../core/errors.js';
+import { roleAllows } from '../../core/auth/roles.js';
 import { AutomationConnection, Dependent, RunConnection, Schedule } from './types/objects.js';
 import { lookup, written } from './util.js';
 import { AutomationObject, DatasourceObject, RunObject } from './types/entities.js';
@@ -36,8 +38,14 @@ export class AutomationResolver {
     return ctx.automations.dependents(automationId);
   }
 
-  @Mutation(() => ID, { description: 'Refused with AUTOMATION_IN_USE while a chain task triggers it' })
+  @Mutation(() => ID, {
+    description: 'Refused with AUTOMATION_IN_USE while a chain task triggers it. One that was ever live is kept with its history: ADMIN only (deactivate it instead)',
+  })
   async deleteAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    const automation = await ctx.automations.findById(id);
+    if (automation && !automation.draftOnly && !(ctx.principal && roleAllows(ctx.principal.role, Role.ADMIN))) {
+      throw new ForbiddenError(`${JSON.stringify(automation.name)} has been live: only an admin deletes it, with its history (deactivateAutomation switches it off and keeps it)`, Role.ADMIN);
+    }
     return written(ctx, await ctx.automations.delete(id));
   }
 
@@ -76,9 +84,14 @@ export class AutomationResolver {
     return written(ctx, await ctx.automations.setState(id, AutomationState.ACTIVE));
   }
 
-  @Mutation(() => AutomationObject, { description: 'Switches the automation off until it is started again' })
+  @Mutation(() => AutomationObject, { description: 'Switches the automation off, kept with its history: no runs, its schedule does not fire, until it is activated again' })
   async deactivateAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
     return written(ctx, await ctx.automations.setState(id, AutomationState.DEACTIVATED));
+  }
+
+  @Mutation(() => AutomationObject, { description: 'A DEACTIVATED automation becomes ACTIVE again (its schedule fires again); any other state is left as it is' })
+  async activateAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
+    return written(ctx, await ctx.automations.activate(id));
   }
 
   @FieldResolver(() => Schedule, { nullable: true, description: 'Own schedule, if any' })

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
-import { Automation, Run, UserAccount } from '../../core/db/entities/index.js';
+import { Automation, Run } from '../../core/db/entities/index.js';
 import type { Context } from '../graphql/context.js';
 import { AutomationObject, RunObject } from './types/entities.js';
 import { UserObject } from './types/account.js';
@@ -19,7 +19,7 @@ export class RunResolver {
 
   @FieldResolver(() => UserObject, { nullable: true, description: 'Who started a manual run; null for schedules, chains and runs from before accounts' })
   startedBy(@Root() run: Run, @Ctx() ctx: Context) {
-    return run.startedById ? ctx.em.findOne(UserAccount, { id: run.startedById }) : null;
+    return run.startedById ? ctx.loaders.user.load(run.startedById) : null;
   }
 
   @FieldResolver(() => RunObject, { nullable: true, description: 'The chain task run that ran this one as a step' })

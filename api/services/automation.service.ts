@@ -16,8 +16,6 @@ import {
   EtlStep,
   IoDirection,
   Script,
-  ScriptToken,
-  ScriptTokenKind,
   SftpImport,
   WriteMode,
   Run,
@@ -43,8 +41,9 @@ import { automationDependents } from '../lineage/impact.js';
 import type { LineageStore } from '../lineage/store.js';
 import { AutomationRepository } from '../../core/db/repositories/automation.repository.js';
 import { pageByName, type PageArgs } from './paging.js';
+import { Revisions } from './versions/revisions.js';
 import { DEFAULT_TIMEZONE, checkCron, checkTimezone } from './schedule.js';
-import { MAX_SCRIPT_TOKENS, extractScriptTokens } from './script-tokens.js';
+import { indexScriptTokens } from './script-tokens.js';
 import type { SecretBox } from '../../core/secrets.js';
 import { assertOwnTransaction, writeOne } from '../../core/db/transaction.js';
 import { LIMITS, checkIdList, checkJsonObject, checkName, checkRequiredText, checkText, notNull } from '../../core/validation.js';
@@ -70,6 +69,8 @@ export class AutomationService {
     private readonly onChanged?: (automationId: string) => Promise<void>,
     /** The warehouse (its dialect and its own SQL check): an SQL transform is checked in it when saved. */
     private readonly warehouse: SqlChecker = { dialect: 'sqlite' },
+    /** Who makes the changes: the author of the versions they start. */
+    private readonly actorId: string | null = null,
   ) {}
 
   async findById(id: string): Promise<Automation | null> {
@@ -96,7 +97,7 @@ export class AutomationService {
   // --- ETL steps -------------------------------------------------------------------------
 
   createEtlStep(input: CreateEtlStepInput): Promise<EtlStep> {
-    return this.write(async (em) => {
+    return this.writeNew(async (em) => {
       const step = await this.createCommon(em, EtlStep, AutomationKind.ETL_STEP, input);
       step.transform = checkJsonObject(input.transform ?? {}, 'transform');
       await this.setEtlEnds(em, step, input.inputId, input.outputId);
@@ -107,8 +108,7 @@ export class AutomationService {
   }
 
   updateEtlStep(id: string, input: UpdateEtlStepInput): Promise<EtlStep> {
-    return this.write(async (em) => {
-      const step = await this.load(em, id, EtlStep, AutomationKind.ETL_STEP);
+    return this.revise(id, EtlStep, AutomationKind.ETL_STEP, async (em, step) => {
       await this.updateCommon(em, step, input);
       if (input.transform !== undefined) step.transform = checkJsonObject(notNull(input.transform, 'transform'), 'transform');
       const inputId = notNull(input.inputId, 'inputId');
@@ -119,7 +119,6 @@ export class AutomationService {
       }
       await checkEtlTransform(em, step, this.warehouse);
       await this.applyErrorPolicy(em, step, input);
-      return step;
     });
   }
 
@@ -133,7 +132,7 @@ export class AutomationService {
   // --- SFTP imports ----------------------------------------------------------------------
 
   createSftpImport(input: CreateSftpImportInput): Promise<SftpImport> {
-    return this.write(async (em) => {
+    return this.writeNew(async (em) => {
       const sftp = await this.createCommon(em, SftpImport, AutomationKind.SFTP_IMPORT, input);
       this.applySftpSettings(sftp, input);
       const [output] = await this.writableDatasources(em, [input.outputId], 'outputId');
@@ -144,8 +143,7 @@ export class AutomationService {
   }
 
   updateSftpImport(id: string, input: UpdateSftpImportInput): Promise<SftpImport> {
-    return this.write(async (em) => {
-      const sftp = await this.load(em, id, SftpImport, AutomationKind.SFTP_IMPORT);
+    return this.revise(id, SftpImport, AutomationKind.SFTP_IMPORT, async (em, sftp) => {
       await this.updateCommon(em, sftp, input);
       this.applySftpSettings(sftp, input);
       const outputId = notNull(input.outputId, 'outputId');
@@ -154,7 +152,6 @@ export class AutomationService {
         await this.setIo(em, sftp, [], [output!]);
       }
       await this.applyErrorPolicy(em, sftp, input);
-      return sftp;
     });
   }
 
@@ -216,7 +213,7 @@ export class AutomationService {
   // --- Scripts ---------------------------------------------------------------------------
 
   createScript(input: CreateScriptInput): Promise<Script> {
-    return this.write(async (em) => {
+    return this.writeNew(async (em) => {
       const script = await this.createCommon(em, Script, AutomationKind.SCRIPT, input);
       script.language = input.language;
       script.code = checkCode(input.code);
@@ -225,15 +222,14 @@ export class AutomationService {
       const inputs = await this.datasources(em, checkIdList(input.inputIds, 'inputIds'), 'inputIds');
       const outputs = await this.writableDatasources(em, checkIdList(input.outputIds, 'outputIds'), 'outputIds');
       await this.setIo(em, script, inputs, outputs);
-      await this.indexScriptTokens(em, script);
+      await indexScriptTokens(em, script);
       await this.applyErrorPolicy(em, script, input);
       return script;
     });
   }
 
   updateScript(id: string, input: UpdateScriptInput): Promise<Script> {
-    return this.write(async (em) => {
-      const script = await this.load(em, id, Script, AutomationKind.SCRIPT);
+    return this.revise(id, Script, AutomationKind.SCRIPT, async (em, script) => {
       await this.updateCommon(em, script, input);
       const language = notNull(input.language, 'language');
       if (language !== undefined) script.language = language;
@@ -249,32 +245,16 @@ export class AutomationService {
       const code = notNull(input.code, 'code');
       if (code !== undefined) {
         script.code = checkCode(code);
-        await this.indexScriptTokens(em, script);
+        await indexScriptTokens(em, script);
       }
       await this.applyErrorPolicy(em, script, input);
-      return script;
     });
-  }
-
-  /** Re-indexes the UUIDs and string literals of a script's code for the deletion check. */
-  private async indexScriptTokens(em: EntityManager, script: Script): Promise<void> {
-    const { uuids, literals } = extractScriptTokens(script.code);
-    if (uuids.size + literals.size > MAX_SCRIPT_TOKENS) {
-      throw new BadUserInputError('code', `code holds more than ${MAX_SCRIPT_TOKENS} distinct string literals; split it into smaller scripts`);
-    }
-    await em.nativeDelete(ScriptToken, { script: script.id });
-    const rows = [
-      ...[...uuids].map((token) => ({ script: script.id, kind: ScriptTokenKind.UUID, token })),
-      ...[...literals].map((token) => ({ script: script.id, kind: ScriptTokenKind.LITERAL, token })),
-    ];
-    await em.flush(); // the script row must exist before its tokens reference it
-    for (let i = 0; i < rows.length; i += 5_000) await em.insertMany(ScriptToken, rows.slice(i, i + 5_000));
   }
 
   // --- Chain tasks -----------------------------------------------------------------------
 
   createChainTask(input: CreateChainTaskInput): Promise<ChainTask> {
-    return this.write(async (em) => {
+    return this.writeNew(async (em) => {
       const chain = await this.createCommon(em, ChainTask, AutomationKind.CHAIN_TASK, input);
       chain.continueOnFailure = input.continueOnFailure ?? false;
       await this.setSteps(em, chain, checkIdList(input.stepIds, 'stepIds'));
@@ -283,14 +263,12 @@ export class AutomationService {
   }
 
   updateChainTask(id: string, input: UpdateChainTaskInput): Promise<ChainTask> {
-    return this.write(async (em) => {
-      const chain = await this.load(em, id, ChainTask, AutomationKind.CHAIN_TASK);
+    return this.revise(id, ChainTask, AutomationKind.CHAIN_TASK, async (em, chain) => {
       await this.updateCommon(em, chain, input);
       const continueOnFailure = notNull(input.continueOnFailure, 'continueOnFailure');
       if (continueOnFailure !== undefined) chain.continueOnFailure = continueOnFailure;
       const stepIds = notNull(input.stepIds, 'stepIds');
       if (stepIds !== undefined) await this.setSteps(em, chain, checkIdList(stepIds, 'stepIds'));
-      return chain;
     });
   }
 
@@ -300,6 +278,7 @@ export class AutomationService {
     stepIds.forEach((id, i) => {
       if (id === chain.id) throw new BadUserInputError(`stepIds[${i}]`, 'a chain task cannot trigger itself');
       if (!found.has(id)) throw new BadUserInputError(`stepIds[${i}]`, `automation ${JSON.stringify(id)} does not exist`);
+      if (found.get(id)!.draftOnly) throw new BadUserInputError(`stepIds[${i}]`, `${JSON.stringify(found.get(id)!.name)} has never been live: make its draft live before a chain triggers it`);
     });
     await checkNoChainCycle(em, chain, stepIds, found);
     await em.nativeDelete(ChainStep, { chain: chain.id });
@@ -310,18 +289,14 @@ export class AutomationService {
   // --- Schedules, state, deletion -----------------------------------------------------------
 
   setSchedule(id: string, cron: string, timezone?: string | null): Promise<Automation> {
-    return this.write(async (em) => {
-      const automation = await this.load(em, id, Automation);
+    return this.revise(id, Automation, undefined, async (_em, automation) => {
       applySchedule(automation, { cron, timezone }, '');
-      return automation;
     });
   }
 
   clearSchedule(id: string): Promise<Automation> {
-    return this.write(async (em) => {
-      const automation = await this.load(em, id, Automation);
+    return this.revise(id, Automation, undefined, async (_em, automation) => {
       applySchedule(automation, null, '');
-      return automation;
     });
   }
 
@@ -334,8 +309,18 @@ export class AutomationService {
     });
   }
 
+  /** DEACTIVATED → ACTIVE; an automation in another state is returned as it is. */
+  activate(id: string): Promise<Automation> {
+    return this.write(async (em) => {
+      const automation = await this.load(em, id, Automation);
+      if (automation.state === AutomationState.DEACTIVATED) automation.state = AutomationState.ACTIVE;
+      return automation;
+    });
+  }
+
   /** Chain tasks that trigger this automation; empty when it can be deleted. */
   async dependents(id: string): Promise<DependentInfo[]> {
+    if ((await this.em.findOne(Automation, { id }, { fields: ['draftOnly'] }))?.draftOnly) return [];
     return automationDependents(await this.node(this.em, id, 'automationId'));
   }
 
@@ -343,6 +328,13 @@ export class AutomationService {
   delete(id: string): Promise<string> {
     assertOwnTransaction(this.em);
     return this.write(async (em) => {
+      const row = await em.findOne(Automation, { id }, { fields: ['id', 'name', 'draftOnly'] });
+      if (row?.draftOnly) {
+        // Never live: no chain triggers it, nothing ran it, and the graph does not show it.
+        await em.nativeDelete(Automation, { id });
+        noteDeleted('Automation', id, row.name);
+        return id;
+      }
       const node = await this.node(em, id, 'id');
       const dependents = automationDependents(node);
       if (dependents.length > 0) throw new AutomationInUseError(node.name, dependents);
@@ -368,6 +360,24 @@ export class AutomationService {
     const result = await writeOne(this.em, ChangedEntity.AUTOMATION, 'an automation', work);
     await this.onChanged?.(typeof result === 'string' ? result : result.id);
     return result;
+  }
+
+  /** Creates an automation (`create` writes it) and records its version 1: live, or a draft when approval is required. */
+  private writeNew<T extends Automation>(create: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.write(async (em) => {
+      const automation = await create(em);
+      await new Revisions(em, this.actorId).created(automation);
+      return automation;
+    });
+  }
+
+  /** Edits an automation through its versions (see Revisions): live at once, or its draft when approval is required. */
+  private revise<T extends Automation>(id: string, cls: AutomationClass<T> | typeof Automation, kind: AutomationKind | undefined, edit: (em: EntityManager, automation: T) => Promise<void> | void): Promise<T> {
+    return this.write(async (em) => {
+      const automation = await this.load<T>(em, id, cls, kind);
+      await new Revisions(em, this.actorId).edit(automation, async () => edit(em, automation));
+      return automation;
+    });
   }
 
   private async load<T extends Automation>(em: EntityManager, id: string, cls: AutomationClass<T> | typeof Automation, kind?: AutomationKind): Promise<T> {

@@ -6,6 +6,7 @@ import { BadUserInputError, ConflictError, DatasourceInUseError, NotFoundError, 
 import type { Page } from '../../core/paging.js';
 import type { ColumnInput, CreateDatasourceInput, JoinInput, UpdateDatasourceInput } from './inputs.js';
 import { datasourceDependents } from '../lineage/impact.js';
+import { pendingDeclarations } from './versions/version.service.js';
 import type { LineageStore } from '../lineage/store.js';
 import { isDatasource, type GraphNode } from '../lineage/graph.js';
 import { DatasourceRepository } from '../../core/db/repositories/datasource.repository.js';
@@ -77,7 +78,7 @@ export class DatasourceService {
 
   /** What would block deleting this datasource; empty when it can be deleted. */
   async dependents(id: string): Promise<DependentInfo[]> {
-    return datasourceDependents(await this.node(this.em, id, 'datasourceId'));
+    return [...datasourceDependents(await this.node(this.em, id, 'datasourceId')), ...(await pendingDeclarations(this.em, id))];
   }
 
   /**
@@ -90,7 +91,7 @@ export class DatasourceService {
     try {
       return await this.write(async (em) => {
         const node = await this.node(em, id, 'id');
-        const dependents = datasourceDependents(node);
+        const dependents = [...datasourceDependents(node), ...(await pendingDeclarations(em, id))];
         if (dependents.length > 0) throw new DatasourceInUseError(node.name, dependents);
         await em.nativeDelete(Datasource, { id });
         noteDeleted('Datasource', id, node.name);

@@ -1,3 +1,6 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import { ScriptToken, ScriptTokenKind, type Script } from '../../core/db/entities/index.js';
+import { BadUserInputError } from '../../core/errors.js';
 import { LIMITS } from '../../core/validation.js';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
@@ -39,4 +42,19 @@ export function extractScriptTokens(code: string): ScriptTokens {
     }
   }
   return { uuids, literals };
+}
+
+/** Re-indexes the UUIDs and string literals of a script's code for the deletion check. */
+export async function indexScriptTokens(em: EntityManager, script: Script): Promise<void> {
+  const { uuids, literals } = extractScriptTokens(script.code);
+  if (uuids.size + literals.size > MAX_SCRIPT_TOKENS) {
+    throw new BadUserInputError('code', `code holds more than ${MAX_SCRIPT_TOKENS} distinct string literals; split it into smaller scripts`);
+  }
+  await em.nativeDelete(ScriptToken, { script: script.id });
+  const rows = [
+    ...[...uuids].map((token) => ({ script: script.id, kind: ScriptTokenKind.UUID, token })),
+    ...[...literals].map((token) => ({ script: script.id, kind: ScriptTokenKind.LITERAL, token })),
+  ];
+  await em.flush(); // the script row must exist before its tokens reference it
+  for (let i = 0; i < rows.length; i += 5_000) await em.insertMany(ScriptToken, rows.slice(i, i + 5_000));
 }

@@ -67,6 +67,8 @@ export async function openOrm(options: OrmOptions): Promise<Orm> {
   try {
     const migrate = async () => {
       await orm.getMigrator().up();
+      const { recordMissingVersions } = await import('../versions/live.js');
+      await recordMissingVersions(orm.em.fork() as EntityManager);
     };
     // Processes starting together on one PostgreSQL database take turns: the first applies what is
     // pending, the others find nothing left to do.

@@ -20,6 +20,7 @@ export const METADATA_TABLES: TableCopy[] = [
   { table: 'audit_event' },
   { table: 'datasource', selfRefs: ['join_left_id', 'join_right_id'] },
   { table: 'automation' },
+  { table: 'automation_version' },
   { table: 'automation_io' },
   { table: 'chain_step' },
   { table: 'script_token' },

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/knex';
+import { settleSwitch } from '../../core/versions/live.js';
 import { Automation, AutomationState, ChangedEntity, Run, RunLog, RunStatus, RunTrigger } from '../../core/db/entities/index.js';
 import type { FilterQuery } from '@mikro-orm/core';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../core/errors.js';
@@ -87,6 +88,9 @@ export class RunService {
     return this.write(async () => request.automationId, async (em, changes) => {
       const automation = await em.findOne(Automation, { id: request.automationId });
       if (!automation) throw new NotFoundError('Automation', request.automationId, 'id');
+      if (automation.draftOnly) {
+        throw new ConflictError('id', `automation ${JSON.stringify(automation.name)} has no live version yet: its draft must be approved and made live before it runs`);
+      }
       if (request.trigger !== RunTrigger.CHAIN && automation.state !== AutomationState.ACTIVE) {
         throw new ConflictError('id', `automation ${JSON.stringify(automation.name)} is ${automation.state}: start it before running it`);
       }
@@ -129,6 +133,11 @@ export class RunService {
     });
   }
 
+  /** The version a running run follows (see Executor.perform). One statement: nothing else changes. */
+  async recordVersion(runId: string, versionId: string | null): Promise<void> {
+    await this.em.nativeUpdate(Run, { id: runId }, { versionId });
+  }
+
   /** Records how a run ended; a run already finished keeps its first outcome. */
   finish(runId: string, outcome: RunOutcome, logLines: string[] = []): Promise<Run | null> {
     return this.write(automationOfRun(runId), async (em, changes) => {
@@ -142,6 +151,7 @@ export class RunService {
       run.errorRecords = outcome.errorRecords ?? run.errorRecords ?? null;
       run.error = outcome.error ?? null;
       await em.flush();
+      await settleSwitch(em, run.automation.id);
       this.refreshLastStatus(changes, run.automation.id);
       return run;
     });

@@ -169,6 +169,8 @@ export class RunExecutor {
   private async perform(run: Run, automationId: string, signal: AbortSignal, log: RunLogBuffer): Promise<RunOutcome> {
     const em = this.fork();
     const automation = await em.findOneOrFail(Automation, { id: automationId });
+    // A version went live between the claim and this read: the run does what it read, so it records that version.
+    if ((automation.liveVersionId ?? null) !== (run.versionId ?? null)) await this.runs().recordVersion(run.id, automation.liveVersionId ?? null);
     log.line(`started (${run.trigger.toLowerCase()}) on ${this.worker.id}`);
     if (automation.kind === AutomationKind.CHAIN_TASK) {
       const result = await runChain(this, run, automation, signal, log);

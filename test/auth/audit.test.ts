@@ -33,7 +33,7 @@ describe('the audit log', () => {
     await asEditor.ok(`mutation($id: ID!) { updateDatasource(id: $id, input: { name: "audited-renamed", description: "now described", tags: ["a", "b"] }) { id } }`, { id: source });
     const etl = (await asEditor.ok(`mutation($i: ID!, $o: ID!) { createEtlStep(input: { name: "audited etl", inputId: $i, outputId: $o }) { id } }`, { i: source, o: target })).createEtlStep.id;
     expect((await asEditor.fail(`mutation($id: ID!) { deleteDatasource(id: $id) }`, { id: source })).extensions?.code).toBe('DATASOURCE_IN_USE');
-    await asEditor.ok(`mutation($id: ID!) { deleteAutomation(id: $id) }`, { id: etl });
+    await t.ok(`mutation($id: ID!) { deleteAutomation(id: $id) }`, { id: etl }); // it was live: an admin deletes it
     await asEditor.ok(`mutation($id: ID!) { deleteDatasource(id: $id) }`, { id: source });
 
     const history = await entries({ objectId: source });

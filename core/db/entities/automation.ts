@@ -49,6 +49,18 @@ export abstract class Automation {
   @Enum({ items: () => ErrorRecordFormat, type: 'string', default: ErrorRecordFormat.ORIGINAL_RECORD })
   errorRecordFormat: ErrorRecordFormat = ErrorRecordFormat.ORIGINAL_RECORD;
 
+  /** The version in force (see AutomationVersion); null before the first one is recorded. */
+  @Property({ type: 'string', length: 36, nullable: true })
+  liveVersionId?: string | null;
+
+  /**
+   * Created while approval was required and never live since: the row holds no definition in
+   * force (no inputs, outputs, steps or schedule), only its draft does; the graph leaves it out
+   * and it cannot run.
+   */
+  @Property({ type: 'boolean', default: false })
+  draftOnly: boolean = false;
+
   /** Status of the latest run, kept with the automation so the lineage graph and lists read it without a join. */
   @Enum({ items: () => RunStatus, type: 'string', nullable: true })
   lastRunStatus?: RunStatus | null;

@@ -1,5 +1,6 @@
 import { ApiToken, AuditEvent, LoginThrottle, UserAccount, UserSession } from './account.js';
 import { Automation } from './automation.js';
+import { AutomationVersion } from './automation-version.js';
 import { ChainTask, EtlStep, Script, SftpImport } from './automation-kinds.js';
 import { Datasource } from './datasource.js';
 import { LineageChange, LineageVersion } from './lineage-change.js';
@@ -9,6 +10,7 @@ import { Setting } from './setting.js';
 
 export * from '../../enums.js';
 export { Automation } from './automation.js';
+export { AutomationVersion } from './automation-version.js';
 export { ChainTask, EtlStep, Script, SftpImport } from './automation-kinds.js';
 export { Column, Datasource } from './datasource.js';
 export { AutomationIo, ChainStep, ScriptToken, ScriptTokenKind } from './links.js';
@@ -18,4 +20,4 @@ export { Setting } from './setting.js';
 export { ApiToken, AuditEvent, LoginThrottle, UserAccount, UserSession } from './account.js';
 
 /** Every MikroORM entity, for the ORM configuration. */
-export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting, UserAccount, UserSession, ApiToken, LoginThrottle, AuditEvent];
+export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting, UserAccount, UserSession, ApiToken, LoginThrottle, AuditEvent, AutomationVersion];

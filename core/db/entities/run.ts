@@ -28,6 +28,10 @@ export class Run {
   @Property({ type: 'string', length: 36, nullable: true })
   startedById?: string | null;
 
+  /** The version of the automation it ran (AutomationVersion id), set when it starts. */
+  @Property({ type: 'string', length: 36, nullable: true })
+  versionId?: string | null;
+
   @ManyToOne({ entity: () => Run, ref: true, nullable: true, deleteRule: 'cascade' })
   parentRun?: Ref<Run> | null;
 

@@ -7,6 +7,8 @@ import { Migration20261122400000ErrorPolicy } from './sqlite/Migration2026112240
 import { Migration20261122500000Runs } from './sqlite/Migration20261122500000Runs.js';
 import { Migration20261127100000Settings } from './sqlite/Migration20261127100000Settings.js';
 import { Migration20261127200000Accounts } from './sqlite/Migration20261127200000Accounts.js';
+import { Migration20261128000000Versions } from './sqlite/Migration20261128000000Versions.js';
+import { Migration20261128000000Versions as PostgresVersions } from './postgresql/Migration20261128000000Versions.js';
 import { Migration20261127200000Accounts as PostgresAccounts } from './postgresql/Migration20261127200000Accounts.js';
 import { Migration20261127000000PostgresInitial } from './postgresql/Migration20261127000000PostgresInitial.js';
 import { Migration20261127100000Settings as PostgresSettings } from './postgresql/Migration20261127100000Settings.js';
@@ -21,6 +23,7 @@ export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migratio
   { name: 'Migration20261122500000Runs', class: Migration20261122500000Runs },
   { name: 'Migration20261127100000Settings', class: Migration20261127100000Settings },
   { name: 'Migration20261127200000Accounts', class: Migration20261127200000Accounts },
+  { name: 'Migration20261128000000Versions', class: Migration20261128000000Versions },
 ];
 
 /**
@@ -31,4 +34,5 @@ export const POSTGRES_MIGRATIONS: typeof MIGRATIONS = [
   { name: 'Migration20261127000000PostgresInitial', class: Migration20261127000000PostgresInitial },
   { name: 'Migration20261127100000Settings', class: PostgresSettings },
   { name: 'Migration20261127200000Accounts', class: PostgresAccounts },
+  { name: 'Migration20261128000000Versions', class: PostgresVersions },
 ];

@@ -92,7 +92,7 @@ function datasourceRows(rows: unknown): DatasourceRow[] {
 export async function readAll(em: EntityManager) {
   return {
     datasources: datasourceRows(await em.execute(`select ${DATASOURCE_COLUMNS} from datasource`)),
-    automations: (await em.execute(`select ${AUTOMATION_COLUMNS} from automation`)) as AutomationRow[],
+    automations: (await em.execute(`select ${AUTOMATION_COLUMNS} from automation where not draft_only`)) as AutomationRow[],
     io: (await em.execute(`select automation_id, datasource_id, direction from automation_io order by automation_id, position`)) as IoRow[],
     steps: (await em.execute(`select chain_id, step_id from chain_step order by chain_id, position`)) as StepRow[],
     refs: (await em.execute(REFS_BY_DATASOURCE(''))) as RefRow[],
@@ -111,7 +111,7 @@ async function inChunks<T>(ids: string[], read: (placeholders: string, chunk: st
 /** The current state of the given objects; ids no longer in the database map to null (deleted). */
 export async function readChanged(em: EntityManager, datasourceIds: string[], automationIds: string[], runStatusIds: string[] = []): Promise<ChangeBatch> {
   const dsRows = await inChunks(datasourceIds, async (p, chunk) => datasourceRows(await em.execute(`select ${DATASOURCE_COLUMNS} from datasource where id in (${p})`, chunk)));
-  const autoRows = await inChunks(automationIds, (p, chunk) => em.execute(`select ${AUTOMATION_COLUMNS} from automation where id in (${p})`, chunk) as Promise<AutomationRow[]>);
+  const autoRows = await inChunks(automationIds, (p, chunk) => em.execute(`select ${AUTOMATION_COLUMNS} from automation where id in (${p}) and not draft_only`, chunk) as Promise<AutomationRow[]>);
   const foundDs = new Map(dsRows.map((r) => [r.id, r]));
   const foundAuto = new Map(autoRows.map((r) => [r.id, r]));
   const liveAutomations = [...foundAuto.keys()];

@@ -80,7 +80,8 @@ export class RunRepository {
    */
   async claim(runId: string, worker: string, at: Date): Promise<string | null> {
     const result = await this.run<{ automation_id: string }>(
-      `update run set status = '${RunStatus.RUNNING}', started_at = ?, worker = ?, heartbeat_at = ?
+      `update run set status = '${RunStatus.RUNNING}', started_at = ?, worker = ?, heartbeat_at = ?,
+          version_id = (select a.live_version_id from automation a where a.id = run.automation_id)
         where id = ? and status = '${RunStatus.QUEUED}'
           and not exists (select 1 from run other where other.automation_id = run.automation_id and other.status = '${RunStatus.RUNNING}')
         returning automation_id`,

@@ -1,0 +1,107 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import { Automation } from '../db/entities/automation.js';
+import { ChainTask, EtlStep, Script, SftpImport } from '../db/entities/automation-kinds.js';
+import { AutomationIo, ChainStep } from '../db/entities/links.js';
+import { AutomationKind, IoDirection } from '../enums.js';
+
+/**
+ * What a version of an automation fixes: everything that says what it does, and nothing of its
+ * run state (pause, stop, start) or its run history. One flat JSON object, the same keys for every
+ * kind plus the kind's own, so a difference has a short path (`code`, `transform.sql`, `inputIds`).
+ * SFTP secrets are kept sealed, as the automation row keeps them, and never leave the server.
+ */
+export interface Definition {
+  kind: AutomationKind;
+  name: string;
+  description: string | null;
+  schedule: { cron: string; timezone: string } | null;
+  writeMode: string;
+  writeKeys: string[];
+  errorPolicy: string;
+  errorRecordFormat: string;
+  errorDatasourceId: string | null;
+  inputIds: string[];
+  outputIds: string[];
+  [kindSetting: string]: unknown;
+}
+
+/** The keys holding sealed secrets: compared, never shown. */
+export const SECRET_KEYS = ['passwordSealed', 'privateKeySealed'] as const;
+
+/** The definition an automation's row, declarations and chain steps hold now (inside `em`'s transaction, with its unflushed changes). */
+export async function snapshotDefinition(em: EntityManager, automation: Automation): Promise<Definition> {
+  await em.flush();
+  const io = await em.find(AutomationIo, { automation: automation.id }, { orderBy: { position: 'asc' } });
+  const ids = (direction: IoDirection) => io.filter((r) => r.direction === direction).map((r) => r.datasource.id);
+  const common: Definition = {
+    kind: automation.kind,
+    name: automation.name,
+    description: automation.description ?? null,
+    schedule: automation.scheduleCron ? { cron: automation.scheduleCron, timezone: automation.scheduleTimezone ?? 'UTC' } : null,
+    writeMode: automation.writeMode,
+    writeKeys: [...automation.writeKeys],
+    errorPolicy: automation.errorPolicy,
+    errorRecordFormat: automation.errorRecordFormat,
+    errorDatasourceId: ids(IoDirection.ERRORS)[0] ?? null,
+    inputIds: ids(IoDirection.INPUT),
+    outputIds: ids(IoDirection.OUTPUT),
+  };
+  return { ...common, ...(await kindSettings(em, automation)) };
+}
+
+async function kindSettings(em: EntityManager, automation: Automation): Promise<Record<string, unknown>> {
+  switch (automation.kind) {
+    case AutomationKind.ETL_STEP:
+      return { transform: (automation as EtlStep).transform ?? {} };
+    case AutomationKind.SFTP_IMPORT: {
+      const s = automation as SftpImport;
+      return {
+        host: s.host,
+        port: s.port,
+        username: s.username,
+        remoteDir: s.remoteDir,
+        filePattern: s.filePattern,
+        hostKeyFingerprint: s.hostKeyFingerprint ?? null,
+        afterImport: s.afterImport,
+        moveToDir: s.moveToDir ?? null,
+        passwordSealed: s.passwordSealed ?? null,
+        privateKeySealed: s.privateKeySealed ?? null,
+      };
+    }
+    case AutomationKind.SCRIPT: {
+      const s = automation as Script;
+      return { language: s.language, code: s.code, variables: s.variables ?? null, timeoutSeconds: s.timeoutSeconds, memoryMb: s.memoryMb };
+    }
+    case AutomationKind.CHAIN_TASK: {
+      const steps = await em.find(ChainStep, { chain: automation.id }, { orderBy: { position: 'asc' } });
+      return { stepIds: steps.map((s) => s.step.id), continueOnFailure: (automation as ChainTask).continueOnFailure };
+    }
+  }
+}
+
+/** The datasources a definition declares (inputs, outputs, error datasource). */
+export function declaredDatasourceIds(definition: Definition): string[] {
+  return [...definition.inputIds, ...definition.outputIds, ...(definition.errorDatasourceId ? [definition.errorDatasourceId] : [])];
+}
+
+/** JSON with its object keys sorted: equal definitions give equal text, whatever order a database kept. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+export function sameDefinition(a: Definition, b: Definition): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+/** A definition fit to show: each sealed secret replaced by whether there is one. */
+export function publicDefinition(definition: Definition): Record<string, unknown> {
+  const shown: Record<string, unknown> = { ...definition };
+  for (const key of SECRET_KEYS) {
+    if (!(key in shown)) continue;
+    shown[key.replace(/Sealed$/, 'Set')] = shown[key] != null;
+    delete shown[key];
+  }
+  return shown;
+}
