@@ -1,11 +1,11 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Automation, AutomationVersion, Run, RunStatus } from '../../core/db/entities/index.js';
-import { publicDefinition, type Definition } from '../../core/versions/definition.js';
+import { declaredDatasourceIds, publicDefinition, type Definition } from '../../core/versions/definition.js';
 import type { Context } from '../graphql/context.js';
 import { AutomationObject, RunObject } from './types/entities.js';
 import { UserObject } from './types/account.js';
-import { AutomationVersionObject, UpdateSettingsInput, VersionDiffObject, WorkspaceSettingsObject } from './types/version.js';
+import { AutomationVersionObject, UpdateSettingsInput, VersionDiffObject, VersionReferenceObject, WorkspaceSettingsObject } from './types/version.js';
 import { written } from './util.js';
 
 /** Versions of automations and their review (see api/services/versions). */
@@ -76,6 +76,16 @@ export class VersionResolver {
   @FieldResolver(() => GraphQLJSON, { description: 'What the version does (secrets only say whether they are set)' })
   definition(@Root() version: AutomationVersion) {
     return publicDefinition(version.definition as Definition);
+  }
+
+  @FieldResolver(() => [VersionReferenceObject], { description: 'The datasources and chain steps its definition names by id that exist today, with their names' })
+  async references(@Root() version: AutomationVersion, @Ctx() ctx: Context): Promise<VersionReferenceObject[]> {
+    const definition = version.definition as Definition;
+    const [datasources, steps] = await Promise.all([
+      Promise.all(declaredDatasourceIds(definition).map((id) => ctx.loaders.datasource.load(id))),
+      Promise.all(((definition.stepIds as string[] | undefined) ?? []).map((id) => ctx.loaders.automation.load(id))),
+    ]);
+    return [...datasources, ...steps].filter((x) => x !== null).map((x) => ({ id: x.id, name: x.name }));
   }
 
   @FieldResolver(() => UserObject, { nullable: true, description: 'Who made it; null for a version the server recorded (automations older than versions)' })

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kind, Lexer, Source, TokenKind, getIntrospectionQuery, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { Kind, Lexer, Source, TokenKind, getIntrospectionQuery, getOperationAST, parse, print, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
@@ -334,6 +334,7 @@ describe("the web UI's queries", () => {
           else if (name === 'maxNodes') variables.maxNodes = WORST_VARIABLES.maxNodes;
           else if (name === 'filter') variables.filter = { scheduledOnly: false };
           else if (name === 'cron') variables.cron = '0 1 * * *';
+          else if (print(definition.type) === 'ID!') variables[name] = randomUUID(); // another object's id (versionDiff's from and to): unknown is fine
         }
         const { status, body } = await post({ query: source(document), variables });
         const refusals = (body.errors ?? []).filter((e) => e.extensions?.code === 'QUERY_TOO_COMPLEX');

@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const DIFF = `query($a: ID!, $b: ID!) { versionDiff(fromId: $a, toId: $b) { from { number } to { number } changes { path before after } texts { path lines { kind text beforeLine afterLine } } } }`;
+const DIFF = `query($a: ID!, $b: ID!) { versionDiff(fromId: $a, toId: $b) { from { number } to { number } changes { path before after } lines { path kind text beforeLine afterLine } } }`;
 
 async function diffOf(automationId: string, from: number, to: number) {
   const { versions } = await versionsOf(t, automationId);
@@ -42,21 +42,16 @@ describe('versionDiff', () => {
       ]),
     );
     expect(diff.changes.map((c: { path: string }) => c.path)).not.toContain('inputIds');
-    expect(diff.texts).toEqual([
-      {
-        path: 'code',
-        lines: [
-          { kind: 'SAME', text: 'x = 1', beforeLine: 1, afterLine: 1 },
-          { kind: 'REMOVED', text: 'y = 2', beforeLine: 2, afterLine: null },
-          { kind: 'ADDED', text: 'y = 3', beforeLine: null, afterLine: 2 },
-          { kind: 'SAME', text: 'print(x)', beforeLine: 3, afterLine: 3 },
-        ],
-      },
+    expect(diff.lines).toEqual([
+      { path: 'code', kind: 'SAME', text: 'x = 1', beforeLine: 1, afterLine: 1 },
+      { path: 'code', kind: 'REMOVED', text: 'y = 2', beforeLine: 2, afterLine: null },
+      { path: 'code', kind: 'ADDED', text: 'y = 3', beforeLine: null, afterLine: 2 },
+      { path: 'code', kind: 'SAME', text: 'print(x)', beforeLine: 3, afterLine: 3 },
     ]);
     // The other way round is the mirror image.
     const back = await diffOf(script.id, 2, 1);
-    expect(back.texts[0].lines.map((l: { kind: string }) => l.kind)).toEqual(['SAME', 'REMOVED', 'ADDED', 'SAME']);
-    expect(back.texts[0].lines[1].text).toBe('y = 3');
+    expect(back.lines.map((l: { kind: string }) => l.kind)).toEqual(['SAME', 'REMOVED', 'ADDED', 'SAME']);
+    expect(back.lines[1].text).toBe('y = 3');
   });
 
   it('diffs an SQL transform as SQL and a pipeline transform as JSON, and the schedule field by field', async () => {
@@ -68,12 +63,13 @@ describe('versionDiff', () => {
     await update({ transform: { steps: [{ op: 'filter', where: 'id > 1' }] } });
 
     const sql = await diffOf(etl.id, 1, 2);
-    expect(sql.texts).toEqual([{ path: 'transform.sql', lines: expect.arrayContaining([{ kind: 'ADDED', text: 'where id > 1', beforeLine: null, afterLine: 3 }]) }]);
+    expect(new Set(sql.lines.map((l: { path: string }) => l.path))).toEqual(new Set(['transform.sql']));
+    expect(sql.lines).toContainEqual({ path: 'transform.sql', kind: 'ADDED', text: 'where id > 1', beforeLine: null, afterLine: 3 });
     expect(sql.changes).toEqual(expect.arrayContaining([{ path: 'schedule', before: null, after: { cron: '0 3 * * *', timezone: 'Europe/Paris' } }]));
 
     const pipeline = await diffOf(etl.id, 2, 3);
-    expect(pipeline.texts.map((x: { path: string }) => x.path)).toEqual(['transform']);
-    expect(pipeline.texts[0].lines.some((l: { kind: string; text: string }) => l.kind === 'ADDED' && l.text.includes('"op": "filter"'))).toBe(true);
+    expect(new Set(pipeline.lines.map((x: { path: string }) => x.path))).toEqual(new Set(['transform']));
+    expect(pipeline.lines.some((l: { kind: string; text: string }) => l.kind === 'ADDED' && l.text.includes('"op": "filter"'))).toBe(true);
     expect(pipeline.changes.map((c: { path: string }) => c.path).sort()).toEqual(['transform.sql', 'transform.steps']);
   });
 

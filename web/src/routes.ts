@@ -20,6 +20,7 @@ const pages = {
   setup: () => import('./accounts/SetupPage.svelte'),
   users: () => import('./accounts/UsersPage.svelte'),
   tokens: () => import('./accounts/TokensPage.svelte'),
+  reviews: () => import('./reviews/ReviewsPage.svelte'),
 };
 
 /** Fixed paths first: "new" is not an id. */
@@ -37,6 +38,7 @@ const table: [RegExp, keyof typeof pages][] = [
   [/^\/setup$/, 'setup'],
   [/^\/users$/, 'users'],
   [/^\/tokens$/, 'tokens'],
+  [/^\/reviews$/, 'reviews'],
 ];
 
 /** The page for a path other than `/`; null when nothing lives there. */

@@ -22,6 +22,12 @@ export class AutomationVersionObject {
   @Field(() => Date, { nullable: true, description: 'When its latest live period ended' }) liveUntil!: Date | null;
 }
 
+@ObjectType('VersionReference', { description: 'A datasource or automation a version names by id, with its name today' })
+export class VersionReferenceObject {
+  @Field(() => ID) id!: string;
+  @Field(() => String) name!: string;
+}
+
 @ObjectType('VersionChange', { description: 'A field that differs between two versions (lists compared whole; secrets only say that they changed)' })
 export class VersionChangeObject {
   @Field(() => String, { description: 'e.g. `code`, `schedule.cron`, `transform.sql`, `inputIds`' }) path!: string;
@@ -29,18 +35,13 @@ export class VersionChangeObject {
   @Field(() => GraphQLJSON, { nullable: true }) after!: unknown;
 }
 
-@ObjectType('DiffLine')
+@ObjectType('DiffLine', { description: 'A line of the diff of a text: code, an SQL transform, a pipeline transform as JSON' })
 export class DiffLineObject {
+  @Field(() => String, { description: 'The text it belongs to: `code`, `transform.sql` or `transform`' }) path!: string;
   @Field(() => String, { description: 'SAME, ADDED or REMOVED' }) kind!: string;
   @Field(() => String) text!: string;
   @Field(() => Int, { nullable: true, description: 'Its number in the `from` version; null for an added line' }) beforeLine!: number | null;
   @Field(() => Int, { nullable: true, description: 'Its number in the `to` version; null for a removed line' }) afterLine!: number | null;
-}
-
-@ObjectType('TextDiff', { description: 'The line diff of a text: code, an SQL transform, a pipeline transform as JSON' })
-export class TextDiffObject {
-  @Field(() => String) path!: string;
-  @Field(() => [DiffLineObject]) lines!: DiffLineObject[];
 }
 
 @ObjectType('VersionDiff')
@@ -48,7 +49,7 @@ export class VersionDiffObject {
   @Field(() => AutomationVersionObject) from!: AutomationVersionObject;
   @Field(() => AutomationVersionObject) to!: AutomationVersionObject;
   @Field(() => [VersionChangeObject]) changes!: VersionChangeObject[];
-  @Field(() => [TextDiffObject], { description: 'Line diffs of the texts that changed' }) texts!: TextDiffObject[];
+  @Field(() => [DiffLineObject], { description: 'The line diffs of the texts that changed, one text after another, in order' }) lines!: DiffLineObject[];
 }
 
 @ObjectType('WorkspaceSettings')

@@ -10,23 +10,19 @@ export interface FieldChange {
 
 export type DiffLineKind = 'SAME' | 'ADDED' | 'REMOVED';
 
-/** A line of a text's diff, with its number in each version (null where it is not in that one). */
+/** A line of a text's diff (the text at `path`), with its number in each version (null where it is not in that one). */
 export interface DiffLine {
+  path: string;
   kind: DiffLineKind;
   text: string;
   beforeLine: number | null;
   afterLine: number | null;
 }
 
-/** The line diff of one text: a script's code, an SQL transform, a pipeline transform as JSON. */
-export interface TextDiff {
-  path: string;
-  lines: DiffLine[];
-}
-
 export interface DefinitionDiff {
   changes: FieldChange[];
-  texts: TextDiff[];
+  /** The line diffs of the texts that changed (a script's code, an SQL transform, a pipeline transform as JSON), one text after another. */
+  lines: DiffLine[];
 }
 
 /** Keys whose ids are datasources or automations: shown with their names (`name (id)`). */
@@ -58,9 +54,9 @@ export function diffDefinitions(before: Definition, after: Definition, names: Re
   };
   walk('', before, after, '');
 
-  const texts: TextDiff[] = [];
+  const lines: DiffLine[] = [];
   const text = (path: string, a: string | null, b: string | null) => {
-    if ((a ?? '') !== (b ?? '')) texts.push({ path, lines: lineDiff(a ?? '', b ?? '') });
+    if ((a ?? '') !== (b ?? '')) lines.push(...lineDiff(path, a ?? '', b ?? ''));
   };
   if (before.code !== undefined || after.code !== undefined) text('code', str(before.code), str(after.code));
   const [ta, tb] = [before.transform, after.transform].map((t) => (isObject(t) ? t : null));
@@ -70,18 +66,18 @@ export function diffDefinitions(before: Definition, after: Definition, names: Re
     if (sqlOrNone(ta) && sqlOrNone(tb)) text('transform.sql', str(ta?.sql), str(tb?.sql));
     else text('transform', ta ? JSON.stringify(ta, null, 2) : null, tb ? JSON.stringify(tb, null, 2) : null);
   }
-  return { changes, texts };
+  return { changes, lines };
 }
 
-/** The lines of `a` and `b` side by side: unchanged, removed from `a`, added in `b`. */
-export function lineDiff(a: string, b: string): DiffLine[] {
+/** The lines of `a` and `b` (the text at `path`) in order: unchanged, removed from `a`, added in `b`. */
+export function lineDiff(path: string, a: string, b: string): DiffLine[] {
   const lines: DiffLine[] = [];
   let [before, after] = [1, 1];
   for (const part of diffLines(a, b)) {
     for (const text of part.value.replace(/\n$/, '').split('\n')) {
-      if (part.added) lines.push({ kind: 'ADDED', text, beforeLine: null, afterLine: after++ });
-      else if (part.removed) lines.push({ kind: 'REMOVED', text, beforeLine: before++, afterLine: null });
-      else lines.push({ kind: 'SAME', text, beforeLine: before++, afterLine: after++ });
+      if (part.added) lines.push({ path, kind: 'ADDED', text, beforeLine: null, afterLine: after++ });
+      else if (part.removed) lines.push({ path, kind: 'REMOVED', text, beforeLine: before++, afterLine: null });
+      else lines.push({ path, kind: 'SAME', text, beforeLine: before++, afterLine: after++ });
     }
   }
   return lines;

@@ -114,8 +114,14 @@ type Settings = Partial<Record<string, unknown>> & { id: string; name: string; k
 
 /** An automation's saved settings as a draft to edit; null when it does not exist. */
 export async function loadAutomationDraft(id: string): Promise<AutomationDraft | null> {
-  const { automation: a } = await gql<{ automation: Settings | null }>(`query ($id: ID!) { automation(id: $id) { id name kind description schedule { cron timezone } inputs { id name } outputs { id name } ${SETTINGS} } }`, { id });
-  if (!a) return null;
+  const { automation: found } = await gql<{ automation: (Settings & { draft: PendingDraft | null }) | null }>(
+    `query ($id: ID!) { automation(id: $id) { id name kind description schedule { cron timezone } inputs { id name } outputs { id name } ${SETTINGS}
+      draft { number definition references { id name } } } }`,
+    { id },
+  );
+  if (!found) return null;
+  // With a draft pending, the form edits the draft, not what is live.
+  const a = found.draft ? { ...found, ...settingsOfDefinition(found.draft) } : found;
   const base = emptyAutomation(a.kind);
   const text = (value: unknown, fallback: string) => (value == null ? fallback : String(value));
   return {
@@ -151,6 +157,33 @@ export async function loadAutomationDraft(id: string): Promise<AutomationDraft |
     errorPolicy: (a.errorPolicy as AutomationDraft['errorPolicy'] | undefined) ?? base.errorPolicy,
     errorRecordFormat: (a.errorRecordFormat as AutomationDraft['errorRecordFormat'] | undefined) ?? base.errorRecordFormat,
     errorDatasource: (a.errorDatasource as Ref | null | undefined) ?? null,
+  };
+}
+
+interface PendingDraft {
+  number: number;
+  definition: Record<string, unknown>;
+  references: Ref[];
+}
+
+/** A version's definition in the shape the automation query answers (ids become `{ id, name }`). */
+function settingsOfDefinition(draft: PendingDraft): Partial<Settings> {
+  const d = draft.definition;
+  const names = new Map(draft.references.map((r) => [r.id, r.name]));
+  const ref = (id: unknown): Ref | null => (typeof id === 'string' ? { id, name: names.get(id) ?? id } : null);
+  const refs = (ids: unknown): Ref[] => (Array.isArray(ids) ? ids.map(ref).filter((r): r is Ref => r !== null) : []);
+  const inputs = refs(d.inputIds);
+  const outputs = refs(d.outputIds);
+  return {
+    ...d,
+    inputs,
+    outputs,
+    input: inputs[0] ?? null,
+    output: outputs[0] ?? null,
+    errorDatasource: ref(d.errorDatasourceId),
+    steps: refs(d.stepIds),
+    hasPassword: d.passwordSet === true,
+    hasPrivateKey: d.privateKeySet === true,
   };
 }
 

@@ -32,6 +32,8 @@ export interface AutomationDetail {
   inputs: { id: string; name: string }[];
   outputs: { id: string; name: string }[];
   runs: { totalCount: number; nodes: RunSummary[] };
+  liveVersion: { id: string; number: number } | null;
+  draft: { id: string; number: number; status: string } | null;
   writeMode: string;
   errorPolicy: string;
   // Per kind (absent on the others):
@@ -64,7 +66,8 @@ const RUN = 'id status trigger queuedAt startedAt finishedAt rowsRead rowsWritte
 export async function loadAutomation(id: string): Promise<AutomationDetail | null> {
   const query = `query ($id: ID!) { automation(id: $id) {
     id name kind description state effectivelyScheduled schedule { cron timezone nextRunAt }
-    inputs { id name } outputs { id name } runs(first: 25) { totalCount nodes { ${RUN} } } ${SETTINGS} } }`;
+    inputs { id name } outputs { id name } runs(first: 25) { totalCount nodes { ${RUN} } }
+    liveVersion { id number } draft { id number status } ${SETTINGS} } }`;
   return (await gql<{ automation: AutomationDetail | null }>(query, { id })).automation;
 }
 
@@ -74,7 +77,7 @@ export async function loadRun(id: string): Promise<RunDetail | null> {
   return (await gql<{ run: RunDetail | null }>(query, { id })).run;
 }
 
-export type Control = 'run' | 'pause' | 'stop' | 'start';
+export type Control = 'run' | 'pause' | 'stop' | 'start' | 'deactivate' | 'activate';
 
 /** Run now, pause, stop or start; answers the queued run for 'run'. */
 export async function control(id: string, action: Control): Promise<void> {
