@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   abuse: async () => (await import('./abuse.bench.js')).run(),
   sandbox: async () => (await import('./sandbox.bench.js')).run(),
   scale: async () => (await import('./scale.bench.js')).run(),
+  versions: async () => (await import('./versions.bench.js')).run(),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

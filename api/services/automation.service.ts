@@ -42,6 +42,7 @@ import type { LineageStore } from '../lineage/store.js';
 import { AutomationRepository } from '../../core/db/repositories/automation.repository.js';
 import { pageByName, type PageArgs } from './paging.js';
 import { Revisions } from './versions/revisions.js';
+import { pendingTriggers } from './versions/version.service.js';
 import { DEFAULT_TIMEZONE, checkCron, checkTimezone } from './schedule.js';
 import { indexScriptTokens } from './script-tokens.js';
 import type { SecretBox } from '../../core/secrets.js';
@@ -321,7 +322,7 @@ export class AutomationService {
   /** Chain tasks that trigger this automation; empty when it can be deleted. */
   async dependents(id: string): Promise<DependentInfo[]> {
     if ((await this.em.findOne(Automation, { id }, { fields: ['draftOnly'] }))?.draftOnly) return [];
-    return automationDependents(await this.node(this.em, id, 'automationId'));
+    return [...automationDependents(await this.node(this.em, id, 'automationId')), ...(await pendingTriggers(this.em, id))];
   }
 
   /** Deletes an automation no chain task triggers; its declarations, steps and code index go with it. */
@@ -336,7 +337,7 @@ export class AutomationService {
         return id;
       }
       const node = await this.node(em, id, 'id');
-      const dependents = automationDependents(node);
+      const dependents = [...automationDependents(node), ...(await pendingTriggers(em, id))];
       if (dependents.length > 0) throw new AutomationInUseError(node.name, dependents);
       if ((await em.count(Run, { automation: id, status: RunStatus.RUNNING })) > 0) {
         throw new ConflictError('id', `automation ${JSON.stringify(node.name)} is running: stop it (stopAutomation) before deleting it`);

@@ -214,6 +214,20 @@ describe('with approval required', () => {
   });
 });
 
+describe('deletion safety with versions not live yet', () => {
+  it('refuses to delete an automation that a chain’s draft triggers, and says which draft', async () => {
+    const [x, y] = [await f.script(), await f.script()];
+    const chain = await f.chain([x]);
+    await setApproval(t, true);
+    await t.ok(`mutation($id: ID!, $input: UpdateChainTaskInput!) { updateChainTask(id: $id, input: $input) { id } }`, { id: chain.id, input: { stepIds: [x.id, y.id] } });
+    const { automationDeletionImpact } = await t.ok(`query($id: ID!) { automationDeletionImpact(automationId: $id) { name reason } }`, { id: y.id });
+    expect(automationDeletionImpact).toEqual([{ name: chain.name, reason: `triggered by draft v2 of "${chain.name}"` }]);
+    const refused = await t.fail(`mutation($id: ID!) { deleteAutomation(id: $id) }`, { id: y.id });
+    expect(refused.extensions?.code).toBe('AUTOMATION_IN_USE');
+    expect((await t.ok(`query($id: ID!) { automation(id: $id) { id } }`, { id: y.id })).automation).not.toBeNull();
+  });
+});
+
 describe('rollback and retirement', () => {
   it('makes a retired version live again: a new live period with the same snapshot', async () => {
     const { etl } = await etlWorld();

@@ -1,4 +1,6 @@
+import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
+import { sqlOf } from '../../../core/db/dialect.js';
 import { Automation, AutomationVersion, ChangedEntity, Datasource, VersionStatus } from '../../../core/db/entities/index.js';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, type DependentInfo } from '../../../core/errors.js';
 import { writeTransaction } from '../../../core/db/transaction.js';
@@ -162,16 +164,24 @@ export class VersionService {
 }
 
 /**
- * Versions not live yet that declare the datasource: deleting it is refused while one of them may
- * still go live (`declared by draft v3 of "load orders"`).
+ * Versions not live yet that name `id` (a datasource they declare, or an automation a chain's
+ * version triggers): deleting it is refused while one of them may still go live
+ * (`declared by draft v3 of "load orders"`).
  */
-export async function pendingDeclarations(em: EntityManager, datasourceId: string): Promise<DependentInfo[]> {
-  const open = await em.find(AutomationVersion, { status: { $in: OPEN } }, { populate: ['automation'], orderBy: { number: 'asc' } });
+async function pendingUses(em: EntityManager, id: string, names: (definition: Definition) => string[], verb: string): Promise<DependentInfo[]> {
+  // The database finds the few definitions whose text holds the id; the exact check reads only those.
+  const mention = raw(() => sqlOf(em).containsText('cast(definition as text)'), [id]);
+  const open = await em.find(AutomationVersion, { status: { $in: OPEN }, [mention]: [] }, { populate: ['automation'], orderBy: { number: 'asc' } });
   return open
-    .filter((v) => declaredDatasourceIds(v.definition as Definition).includes(datasourceId))
+    .filter((v) => names(v.definition as Definition).includes(id))
     .map((v) => {
       const automation = v.automation.getEntity();
       const what = v.status === VersionStatus.DRAFT ? 'draft' : v.status === VersionStatus.AWAITING_APPROVAL ? 'awaiting' : 'approved';
-      return { id: automation.id, name: automation.name, type: automation.kind, reason: `declared by ${what} v${v.number} of ${JSON.stringify(automation.name)}` };
+      return { id: automation.id, name: automation.name, type: automation.kind, reason: `${verb} by ${what} v${v.number} of ${JSON.stringify(automation.name)}` };
     });
 }
+
+export const pendingDeclarations = (em: EntityManager, datasourceId: string) => pendingUses(em, datasourceId, declaredDatasourceIds, 'declared');
+
+export const pendingTriggers = (em: EntityManager, automationId: string) =>
+  pendingUses(em, automationId, (d) => (Array.isArray(d.stepIds) ? (d.stepIds as string[]) : []), 'triggered');
