@@ -87,7 +87,7 @@ export function createContext(deps: AppDependencies): Context {
     loaders,
     datasources: new DatasourceService(em, deps.lineage, deps.warehouse.files),
     automations: new AutomationService(em, deps.secrets, deps.lineage, (id) => afterChange(deps, id), deps.warehouse, deps.principal?.userId ?? null),
-    versions: new VersionService(em, deps.principal?.userId ?? null, (id) => afterChange(deps, id)),
+    versions: new VersionService(em, deps.principal ? { id: deps.principal.userId, role: deps.principal.role } : null, (id) => afterChange(deps, id)),
     data: new DataService(em, deps.warehouse),
     runs: new RunService(em),
     scheduler: deps.scheduler,

@@ -18,10 +18,11 @@ import {
   Script,
   SftpImport,
   WriteMode,
+  Role,
   Run,
   RunStatus,
 } from '../../core/db/entities/index.js';
-import { AutomationInUseError, BadUserInputError, ConflictError, NotFoundError, type DependentInfo } from '../../core/errors.js';
+import { AutomationInUseError, BadUserInputError, ConflictError, ForbiddenError, NotFoundError, type DependentInfo } from '../../core/errors.js';
 import type { Page } from '../../core/paging.js';
 import type {
   CommonAutomationInput,
@@ -325,11 +326,18 @@ export class AutomationService {
     return [...automationDependents(await this.node(this.em, id, 'automationId')), ...(await pendingTriggers(this.em, id))];
   }
 
-  /** Deletes an automation no chain task triggers; its declarations, steps and code index go with it. */
-  delete(id: string): Promise<string> {
+  /**
+   * Deletes an automation no chain task (live or in a version not live yet) triggers; its
+   * declarations, steps, versions and code index go with it. One that was ever live is kept with
+   * its history unless `mayDeleteLive` (an admin): FORBIDDEN, decided inside the transaction.
+   */
+  delete(id: string, mayDeleteLive = true): Promise<string> {
     assertOwnTransaction(this.em);
     return this.write(async (em) => {
       const row = await em.findOne(Automation, { id }, { fields: ['id', 'name', 'draftOnly'] });
+      if (row && !row.draftOnly && !mayDeleteLive) {
+        throw new ForbiddenError(`${JSON.stringify(row.name)} has been live: only an admin deletes it, with its history (deactivateAutomation switches it off and keeps it)`, Role.ADMIN);
+      }
       if (row?.draftOnly) {
         // Never live: no chain triggers it, nothing ran it, and the graph does not show it.
         await em.nativeDelete(Automation, { id });
@@ -357,8 +365,10 @@ export class AutomationService {
   // --- shared helpers ----------------------------------------------------------------------
 
   /** Every automation mutation touches exactly the automation it returns (or the id it deleted). */
-  private async write<T extends Automation | string>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    const result = await writeOne(this.em, ChangedEntity.AUTOMATION, 'an automation', work);
+  private async write<T extends Automation | string>(work: (em: EntityManager) => Promise<T>, runsOf?: string): Promise<T> {
+    // An edit that may go live at once takes turns with the automation's run writes (see switchLive).
+    const options = runsOf ? { serializeOn: async () => runsOf } : {};
+    const result = await writeOne(this.em, ChangedEntity.AUTOMATION, 'an automation', work, options);
     await this.onChanged?.(typeof result === 'string' ? result : result.id);
     return result;
   }
@@ -378,7 +388,7 @@ export class AutomationService {
       const automation = await this.load<T>(em, id, cls, kind);
       await new Revisions(em, this.actorId).edit(automation, async () => edit(em, automation));
       return automation;
-    });
+    }, id);
   }
 
   private async load<T extends Automation>(em: EntityManager, id: string, cls: AutomationClass<T> | typeof Automation, kind?: AutomationKind): Promise<T> {

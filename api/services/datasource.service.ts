@@ -78,7 +78,8 @@ export class DatasourceService {
 
   /** What would block deleting this datasource; empty when it can be deleted. */
   async dependents(id: string): Promise<DependentInfo[]> {
-    return [...datasourceDependents(await this.node(this.em, id, 'datasourceId')), ...(await pendingDeclarations(this.em, id))];
+    const node = await this.node(this.em, id, 'datasourceId');
+    return [...datasourceDependents(node), ...(await pendingDeclarations(this.em, node))];
   }
 
   /**
@@ -91,7 +92,7 @@ export class DatasourceService {
     try {
       return await this.write(async (em) => {
         const node = await this.node(em, id, 'id');
-        const dependents = [...datasourceDependents(node), ...(await pendingDeclarations(em, id))];
+        const dependents = [...datasourceDependents(node), ...(await pendingDeclarations(em, node))];
         if (dependents.length > 0) throw new DatasourceInUseError(node.name, dependents);
         await em.nativeDelete(Datasource, { id });
         noteDeleted('Datasource', id, node.name);

@@ -38,6 +38,8 @@ export interface AuditScope {
    * going on in the background) is not the mutation's doing and is not collected.
    */
   written: boolean;
+  /** While set, what the database sees is not collected (see {@link unaudited}). */
+  paused?: boolean;
 }
 
 const storage = new AsyncLocalStorage<AuditScope>();
@@ -50,6 +52,22 @@ export function runAudited<T>(scope: AuditScope, work: () => Promise<T>): Promis
 export function currentAudit(): AuditScope | undefined {
   const scope = storage.getStore();
   return scope && !scope.written ? scope : undefined;
+}
+
+/**
+ * Runs `work` without collecting what it writes: for writes that are not the mutation's effect,
+ * such as an edit of a draft written to the automation's row and the live definition written back
+ * (the log shows the draft's version instead of changes that never were in force).
+ */
+export async function unaudited<T>(work: () => Promise<T>): Promise<T> {
+  const scope = currentAudit();
+  if (!scope || scope.paused) return work();
+  scope.paused = true;
+  try {
+    return await work();
+  } finally {
+    scope.paused = false;
+  }
 }
 
 /** Names an object a mutation deletes with a bulk statement (which the ORM does not see as a change). */

@@ -55,7 +55,7 @@ function fieldsOf(cs: ChangeSet<object>): AuditFieldChange[] {
 export class AuditSubscriber implements EventSubscriber {
   async afterFlush({ uow }: FlushEventArgs): Promise<void> {
     const scope = currentAudit();
-    if (!scope) return;
+    if (!scope || scope.paused) return;
     for (const cs of uow.getChangeSets()) {
       const type = cs.meta.className;
       if (NOT_AUDITED.has(type)) continue;

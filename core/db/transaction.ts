@@ -22,8 +22,10 @@ export interface WriteOptions {
    */
   graphFree?: boolean;
   /**
-   * What a graph-free write still serializes on, read inside its transaction (null: nothing to
-   * write): an advisory lock taken before anything else (run writes: their automation).
+   * The automation whose runs the write must not interleave with on PostgreSQL, read inside its
+   * transaction (null: none): an advisory lock taken before anything else, the run writes' own
+   * (their claim and their end), so a graph write such as a version going live sees either all of
+   * a run's write or none of it. On SQLite writes take turns anyway.
    */
   serializeOn?: (em: EntityManager) => Promise<string | null>;
 }
@@ -58,7 +60,7 @@ export async function writeTransaction<T>(
         audit.written = false;
       }
       const txEm = tx as EntityManager;
-      if (late && serializeOn) {
+      if (postgres && serializeOn) {
         const key = await serializeOn(txEm);
         if (key !== null) await txEm.execute(advisoryLockSql('?'), [`automation-runs:${key}`]);
       }

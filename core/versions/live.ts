@@ -4,10 +4,12 @@ import { AutomationVersion } from '../db/entities/automation-version.js';
 import { VersionStatus } from '../enums.js';
 import { snapshotDefinition, type Definition } from './definition.js';
 
-/** The number the next version of an automation gets. */
-export async function nextVersionNumber(em: EntityManager, automationId: string): Promise<number> {
-  const [row] = (await em.execute(`select coalesce(max(number), 0) as n from automation_version where automation_id = ?`, [automationId])) as { n: number | string }[];
-  return Number(row?.n ?? 0) + 1;
+/** The number the next version of an automation gets: never one given before, even to a discarded draft. */
+export async function nextVersionNumber(em: EntityManager, automation: Automation): Promise<number> {
+  const [row] = (await em.execute(`select coalesce(max(number), 0) as n from automation_version where automation_id = ?`, [automation.id])) as { n: number | string }[];
+  const number = Math.max(Number(row?.n ?? 0), automation.versionCount ?? 0) + 1;
+  automation.versionCount = number;
+  return number;
 }
 
 /**
@@ -17,10 +19,11 @@ export async function nextVersionNumber(em: EntityManager, automationId: string)
 export async function recordLiveVersion(em: EntityManager, automation: Automation, authorId: string | null, at = new Date()): Promise<AutomationVersion> {
   const version = em.create(AutomationVersion, {
     automation: automation.id,
-    number: await nextVersionNumber(em, automation.id),
+    number: await nextVersionNumber(em, automation),
     status: VersionStatus.LIVE,
     definition: (await snapshotDefinition(em, automation)) as Definition,
     authorId,
+    contributorIds: authorId ? [authorId] : [],
     createdAt: at,
     madeLiveAt: at,
     liveFrom: at,

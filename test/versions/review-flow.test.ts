@@ -119,6 +119,42 @@ describe('with approval required', () => {
     expect((await t.ok(APPROVE, { v: sent.id })).approveVersion.status).toBe('APPROVED');
   });
 
+  it('refuses a review by anyone whose edits the version holds, not only its author', async () => {
+    const { etl } = await etlWorld();
+    await setApproval(t, true);
+    await people.editor.client.ok(UPDATE_ETL, { id: etl.id, input: { transform: SQL(20) } });
+    await people.reviewer.client.ok(UPDATE_ETL, { id: etl.id, input: { transform: SQL(666) } }); // the reviewer edits the editor's draft
+    const sent = (await people.reviewer.client.ok(SUBMIT, { id: etl.id })).submitForApproval;
+    expect((await people.reviewer.client.fail(APPROVE, { v: sent.id })).extensions?.code).toBe('FORBIDDEN');
+    expect((await versionsOf(t, etl.id)).versions[0]).toMatchObject({ status: 'AWAITING_APPROVAL', author: { email: people.editor.email } });
+    expect((await t.ok(APPROVE, { v: sent.id })).approveVersion.status).toBe('APPROVED'); // a third person may
+  });
+
+  it('lets only an admin roll back to a retired version while approval is required', async () => {
+    const { etl } = await etlWorld();
+    await t.ok(UPDATE_ETL, { id: etl.id, input: { transform: SQL(21) } }); // v2 live at once, v1 retired
+    await setApproval(t, true);
+    const v1 = (await versionsOf(t, etl.id)).versions.find((v) => v.number === 1)!;
+    expect((await people.editor.client.fail(MAKE_LIVE, { v: v1.id })).extensions).toMatchObject({ code: 'FORBIDDEN', requiredRole: 'ADMIN' });
+    expect(await transformOf(etl.id)).toEqual(SQL(21));
+    expect((await people.reviewer.client.ok(MAKE_LIVE, { v: v1.id })).makeLive.status).toBe('LIVE');
+    expect(await transformOf(etl.id)).toEqual(SQL(1));
+  });
+
+  it('keeps only the version in the audit log for an edit of a draft: nothing about the automation changed', async () => {
+    const { etl } = await etlWorld();
+    await setApproval(t, true);
+    await people.editor.client.ok(UPDATE_ETL, { id: etl.id, input: { description: 'draft only' } });
+    const { auditLog } = await t.ok(`query($id: ID!) { auditLog(objectId: $id, action: "updateEtlStep", first: 5) { nodes { changes { type change } fieldChanges { field before after } } } }`, { id: etl.id });
+    const [entry] = auditLog.nodes;
+    expect(entry.changes).toEqual([
+      { type: 'AutomationVersion', change: 'created' },
+      { type: 'EtlStep', change: 'updated' }, // its version counter, nothing else
+    ]);
+    const fields = entry.fieldChanges.map((c: { field: string }) => c.field);
+    expect(fields).toEqual(['automation', 'number', 'status', 'authorId', 'contributorIds', 'versionCount']);
+  });
+
   it('rejects with a comment; the author reopens the same version, fixes it and sends it again', async () => {
     const { etl } = await etlWorld();
     await setApproval(t, true);
@@ -127,13 +163,16 @@ describe('with approval required', () => {
     const sent = (await edit.ok(SUBMIT, { id: etl.id })).submitForApproval;
     expect((await people.reviewer.client.fail(REJECT, { v: sent.id, c: '  ' })).extensions?.code).toBe('BAD_USER_INPUT');
     const rejected = (await people.reviewer.client.ok(REJECT, { v: sent.id, c: 'use 7, not 6' })).rejectVersion;
+    // The comment stays with the version while its author fixes it; sent again, it awaits a new review.
     expect(rejected).toMatchObject({ status: 'REJECTED', reviewComment: 'use 7, not 6' });
     expect((await edit.fail(SUBMIT, { id: etl.id })).extensions).toMatchObject({ code: 'CONFLICT' }); // no draft
 
     expect((await edit.ok(REOPEN, { v: sent.id })).reopenDraft).toMatchObject({ id: sent.id, status: 'DRAFT' });
     await edit.ok(UPDATE_ETL, { id: etl.id, input: { transform: SQL(7) } });
     expect((await versionsOf(t, etl.id)).draft).toMatchObject({ id: sent.id, definition: { transform: SQL(7) } });
+    expect((await versionsOf(t, etl.id)).draft).toMatchObject({ reviewComment: 'use 7, not 6' });
     await edit.ok(SUBMIT, { id: etl.id });
+    expect((await versionsOf(t, etl.id)).versions[0]).toMatchObject({ status: 'AWAITING_APPROVAL', reviewComment: null, reviewedBy: null });
     await people.reviewer.client.ok(APPROVE, { v: sent.id });
     await edit.ok(MAKE_LIVE, { v: sent.id });
     expect(await transformOf(etl.id)).toEqual(SQL(7));
@@ -183,6 +222,10 @@ describe('with approval required', () => {
     expect((await t.ok(DISCARD, { v: v3.id })).discardDraft).toBe(v3.id);
     expect((await t.ok(REOPEN, { v: v2.id })).reopenDraft.status).toBe('DRAFT');
     expect(await statuses(t, etl.id)).toEqual(['v1 LIVE', 'v2 DRAFT']);
+    // A discarded number is never given again.
+    await t.ok(DISCARD, { v: v2.id });
+    await t.ok(UPDATE_ETL, { id: etl.id, input: { transform: SQL(12) } });
+    expect(await statuses(t, etl.id)).toEqual(['v1 LIVE', 'v4 DRAFT']);
   });
 
   it('starts a new automation as a draft: not in the graph, cannot run, live once approved', async () => {
@@ -215,6 +258,20 @@ describe('with approval required', () => {
 });
 
 describe('deletion safety with versions not live yet', () => {
+  it('refuses to delete a datasource a draft script names in its code, as for a live script', async () => {
+    const named = await f.storage({ name: `named-${Date.now()}` });
+    const script = await f.script({ code: 'print(1)\n' });
+    await setApproval(t, true);
+    await t.ok(`mutation($id: ID!, $input: UpdateScriptInput!) { updateScript(id: $id, input: $input) { id } }`, {
+      id: script.id,
+      input: { code: `rows = tributary.read("${named.name}")\n` },
+    });
+    const refused = await t.fail(`mutation($id: ID!) { deleteDatasource(id: $id) }`, { id: named.id });
+    expect(refused.extensions?.code).toBe('DATASOURCE_IN_USE');
+    expect(refused.message).toContain('named in the code of draft v2');
+    expect((await t.ok(`query($id: ID!) { datasource(id: $id) { id } }`, { id: named.id })).datasource).not.toBeNull();
+  });
+
   it('refuses to delete an automation that a chain’s draft triggers, and says which draft', async () => {
     const [x, y] = [await f.script(), await f.script()];
     const chain = await f.chain([x]);

@@ -39,6 +39,7 @@ export async function applyDefinition(em: EntityManager, automation: Automation,
   if (definition === null) {
     automation.scheduleCron = null;
     automation.scheduleTimezone = null;
+    await em.flush();
     return;
   }
   if (definition.kind !== automation.kind) throw new ConflictError(field, `the version is a ${definition.kind} definition; the automation is a ${automation.kind}`);

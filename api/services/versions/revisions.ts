@@ -3,6 +3,7 @@ import { Automation, AutomationVersion, Run, RunStatus, VersionStatus } from '..
 import { nextVersionNumber, recordLiveVersion } from '../../../core/versions/live.js';
 import { sameDefinition, snapshotDefinition, type Definition } from '../../../core/versions/definition.js';
 import { applyDefinition } from './apply.js';
+import { unaudited } from '../../../core/audit/scope.js';
 import { readSettings } from './settings.js';
 
 /**
@@ -28,7 +29,7 @@ export class Revisions {
       await recordLiveVersion(this.em, automation, this.actorId);
       return;
     }
-    this.newVersion(automation, 1, VersionStatus.DRAFT, definition);
+    this.newVersion(automation, await nextVersionNumber(this.em, automation), VersionStatus.DRAFT, definition);
     await applyDefinition(this.em, automation, null);
     automation.draftOnly = true;
   }
@@ -42,19 +43,28 @@ export class Revisions {
     // automation never live and without a draft (its version awaits review) from its newest version.
     let base = ((draft ?? live)?.definition as Definition | undefined) ?? null;
     if (!draft && !live) base = ((await this.newest(automation))?.definition as Definition | undefined) ?? null;
-    if (draft || !live) await applyDefinition(em, automation, base, 'id');
-    await edit();
-    const next = await snapshotDefinition(em, automation);
+    const fromDraft = async () => {
+      if (draft || !live) await applyDefinition(em, automation, base, 'id');
+      await edit();
+      return snapshotDefinition(em, automation);
+    };
 
     if ((await readSettings(em)).approvalRequired) {
-      await applyDefinition(em, automation, automation.draftOnly ? null : (live!.definition as Definition), 'id');
-      if (draft) draft.definition = next;
-      else if (!base || !sameDefinition(next, base)) this.newVersion(automation, await nextVersionNumber(em, automation.id), VersionStatus.DRAFT, next);
+      // Nothing of this is in force: the row ends as it began, and the log shows the draft's version.
+      const next = await unaudited(async () => {
+        const edited = await fromDraft();
+        await applyDefinition(em, automation, automation.draftOnly ? null : (live!.definition as Definition), 'id');
+        await em.flush();
+        return edited;
+      });
+      if (draft) this.contribute(draft, next);
+      else if (!base || !sameDefinition(next, base)) this.newVersion(automation, await nextVersionNumber(em, automation), VersionStatus.DRAFT, next);
       return;
     }
+    const next = await fromDraft();
     if (!draft && live && sameDefinition(next, live.definition as Definition)) return; // nothing changed
-    const version = draft ?? this.newVersion(automation, await nextVersionNumber(em, automation.id), VersionStatus.DRAFT, next);
-    version.definition = next;
+    const version = draft ?? this.newVersion(automation, await nextVersionNumber(em, automation), VersionStatus.DRAFT, next);
+    this.contribute(version, next);
     await switchLive(em, automation, version, live);
   }
 
@@ -65,12 +75,18 @@ export class Revisions {
     return recordLiveVersion(this.em, automation, null, automation.createdAt);
   }
 
+  /** The draft now holds `definition`, with this editor's changes: they are one of its contributors. */
+  private contribute(draft: AutomationVersion, definition: Definition): void {
+    draft.definition = definition;
+    if (this.actorId && !draft.contributorIds.includes(this.actorId)) draft.contributorIds = [...draft.contributorIds, this.actorId];
+  }
+
   private newest(automation: Automation): Promise<AutomationVersion | null> {
     return this.em.findOne(AutomationVersion, { automation: automation.id }, { orderBy: { number: 'desc' } });
   }
 
   private newVersion(automation: Automation, number: number, status: VersionStatus, definition: Definition): AutomationVersion {
-    const version = this.em.create(AutomationVersion, { automation: automation.id, number, status, definition, authorId: this.actorId });
+    const version = this.em.create(AutomationVersion, { automation: automation.id, number, status, definition, authorId: this.actorId, contributorIds: this.actorId ? [this.actorId] : [] });
     this.em.persist(version);
     return version;
   }

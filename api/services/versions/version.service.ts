@@ -1,13 +1,15 @@
 import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { sqlOf } from '../../../core/db/dialect.js';
-import { Automation, AutomationVersion, ChangedEntity, Datasource, VersionStatus } from '../../../core/db/entities/index.js';
+import { Automation, AutomationVersion, ChangedEntity, Datasource, Role, VersionStatus } from '../../../core/db/entities/index.js';
+import { roleAllows } from '../../../core/auth/roles.js';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, type DependentInfo } from '../../../core/errors.js';
 import { writeTransaction } from '../../../core/db/transaction.js';
 import type { ChangeSet } from '../../../core/db/change-log.js';
 import { declaredDatasourceIds, type Definition } from '../../../core/versions/definition.js';
 import { checkText, LIMITS } from '../../../core/validation.js';
 import { applyDefinition } from './apply.js';
+import { extractScriptTokens } from '../script-tokens.js';
 import { diffDefinitions, type DefinitionDiff } from './diff.js';
 import { switchLive } from './revisions.js';
 import { readSettings, writeSettings, type WorkspaceSettings } from './settings.js';
@@ -19,8 +21,8 @@ const OPEN = [VersionStatus.DRAFT, VersionStatus.AWAITING_APPROVAL, VersionStatu
 export class VersionService {
   constructor(
     private readonly em: EntityManager,
-    /** Who acts; approving and rejecting check it against the version's author. */
-    private readonly actorId: string | null,
+    /** Who acts: reviews are checked against the version's contributors, rollbacks against the role. */
+    private readonly actor: { id: string; role: Role } | null,
     /** Told after a version went live, so the job store follows the new schedule. */
     private readonly onLive?: (automationId: string) => Promise<void>,
   ) {}
@@ -60,6 +62,10 @@ export class VersionService {
       if (!draft) throw new ConflictError('automationId', `${JSON.stringify(automation.name)} has no draft to send for approval: edit it first`);
       draft.status = VersionStatus.AWAITING_APPROVAL;
       draft.submittedAt = new Date();
+      // A version reopened after a rejection awaits a new review: the old one stays in the audit log.
+      draft.reviewedById = null;
+      draft.reviewedAt = null;
+      draft.reviewComment = null;
       return draft;
     });
   }
@@ -90,15 +96,19 @@ export class VersionService {
 
   /** APPROVED or RETIRED (a rollback) → LIVE; the live version is RETIRED. Runs in flight finish on theirs. */
   makeLive(versionId: string): Promise<AutomationVersion> {
+    const runsOf = async (em: EntityManager) => (await em.findOne(AutomationVersion, { id: versionId }, { fields: ['automation'] }))?.automation.id ?? null;
     return this.transition(async (em, changes) => {
       const version = await this.load(em, versionId, [VersionStatus.APPROVED, VersionStatus.RETIRED], 'make it live');
+      if (version.status === VersionStatus.RETIRED && !roleAllows(this.actor?.role ?? Role.VIEWER, Role.ADMIN) && (await readSettings(em)).approvalRequired) {
+        throw new ForbiddenError(`v${version.number} was not approved for going live again: while approval is required, only an admin rolls back`, Role.ADMIN);
+      }
       const automation = await em.findOneOrFail(Automation, { id: version.automation.id });
       const former = automation.liveVersionId ? await em.findOne(AutomationVersion, { id: automation.liveVersionId }) : null;
       await applyDefinition(em, automation, version.definition as Definition);
       await switchLive(em, automation, version, former);
       changes.add(ChangedEntity.AUTOMATION, automation.id);
       return version;
-    }).then(async (version) => {
+    }, runsOf).then(async (version) => {
       await this.onLive?.(version.automation.id);
       return version;
     });
@@ -136,11 +146,12 @@ export class VersionService {
   private review(versionId: string, outcome: VersionStatus.APPROVED | VersionStatus.REJECTED, comment: string | null): Promise<AutomationVersion> {
     return this.transition(async (em) => {
       const version = await this.load(em, versionId, [VersionStatus.AWAITING_APPROVAL], outcome === VersionStatus.APPROVED ? 'approve it' : 'reject it');
-      if (version.authorId && version.authorId === this.actorId && !(await readSettings(em)).allowSelfApproval) {
-        throw new ForbiddenError(`v${version.number} is yours: another admin reviews it (or an admin turns on allowSelfApproval)`);
+      const own = this.actor !== null && (version.authorId === this.actor.id || version.contributorIds.includes(this.actor.id));
+      if (own && !(await readSettings(em)).allowSelfApproval) {
+        throw new ForbiddenError(`v${version.number} holds your own edits: another admin reviews it (or an admin turns on allowSelfApproval)`);
       }
       version.status = outcome;
-      version.reviewedById = this.actorId;
+      version.reviewedById = this.actor?.id ?? null;
       version.reviewedAt = new Date();
       version.reviewComment = comment;
       return version;
@@ -158,30 +169,42 @@ export class VersionService {
   }
 
   /** One transition, in one transaction. */
-  private transition<T extends AutomationVersion | string>(work: (em: EntityManager, changes: ChangeSet) => Promise<T>): Promise<T> {
-    return writeTransaction(this.em, 'a version', work);
+  private transition<T extends AutomationVersion | string>(
+    work: (em: EntityManager, changes: ChangeSet) => Promise<T>,
+    runsOf?: (em: EntityManager) => Promise<string | null>,
+  ): Promise<T> {
+    return writeTransaction(this.em, 'a version', work, runsOf ? { serializeOn: runsOf } : {});
   }
 }
 
 /**
- * Versions not live yet that name `id` (a datasource they declare, or an automation a chain's
- * version triggers): deleting it is refused while one of them may still go live
- * (`declared by draft v3 of "load orders"`).
+ * Versions not live yet that use an object: deleting it is refused while one of them may still go
+ * live (`declared by draft v3 of "load orders"`). `mentions` are texts one of their definitions
+ * must hold to use it (the database picks those, the exact check reads only them); `use` says how
+ * a definition uses it (`declared`), or null.
  */
-async function pendingUses(em: EntityManager, id: string, names: (definition: Definition) => string[], verb: string): Promise<DependentInfo[]> {
-  // The database finds the few definitions whose text holds the id; the exact check reads only those.
-  const mention = raw(() => sqlOf(em).containsText('cast(definition as text)'), [id]);
-  const open = await em.find(AutomationVersion, { status: { $in: OPEN }, [mention]: [] }, { populate: ['automation'], orderBy: { number: 'asc' } });
-  return open
-    .filter((v) => names(v.definition as Definition).includes(id))
-    .map((v) => {
-      const automation = v.automation.getEntity();
-      const what = v.status === VersionStatus.DRAFT ? 'draft' : v.status === VersionStatus.AWAITING_APPROVAL ? 'awaiting' : 'approved';
-      return { id: automation.id, name: automation.name, type: automation.kind, reason: `${verb} by ${what} v${v.number} of ${JSON.stringify(automation.name)}` };
-    });
+async function pendingUses(em: EntityManager, mentions: string[], use: (definition: Definition) => string | null): Promise<DependentInfo[]> {
+  const contains = sqlOf(em).containsText('cast(definition as text)');
+  const mentioned = { $or: mentions.map((text) => ({ [raw(() => contains, [text])]: [] })) };
+  const open = await em.find(AutomationVersion, { status: { $in: OPEN }, ...mentioned }, { populate: ['automation'], orderBy: { number: 'asc' } });
+  return open.flatMap((v) => {
+    const how = use(v.definition as Definition);
+    if (!how) return [];
+    const automation = v.automation.getEntity();
+    const what = v.status === VersionStatus.DRAFT ? 'draft' : v.status === VersionStatus.AWAITING_APPROVAL ? 'awaiting' : 'approved';
+    return [{ id: automation.id, name: automation.name, type: automation.kind, reason: `${how} ${what} v${v.number} of ${JSON.stringify(automation.name)}` }];
+  });
 }
 
-export const pendingDeclarations = (em: EntityManager, datasourceId: string) => pendingUses(em, datasourceId, declaredDatasourceIds, 'declared');
+/** Versions not live yet that declare the datasource, or whose script code names it (as live scripts' code is checked). */
+export const pendingDeclarations = (em: EntityManager, datasource: { id: string; name: string }) =>
+  pendingUses(em, [datasource.id, datasource.name], (d) => {
+    if (declaredDatasourceIds(d).includes(datasource.id)) return 'declared by';
+    if (typeof d.code !== 'string') return null;
+    const { uuids, literals } = extractScriptTokens(d.code);
+    return uuids.has(datasource.id.toLowerCase()) || literals.has(datasource.name) ? 'named in the code of' : null;
+  });
 
+/** Chain tasks' versions not live yet that trigger the automation. */
 export const pendingTriggers = (em: EntityManager, automationId: string) =>
-  pendingUses(em, automationId, (d) => (Array.isArray(d.stepIds) ? (d.stepIds as string[]) : []), 'triggered');
+  pendingUses(em, [automationId], (d) => (Array.isArray(d.stepIds) && d.stepIds.includes(automationId) ? 'triggered by' : null));

@@ -33,6 +33,10 @@ export class AutomationVersion {
   @Property({ type: 'string', length: 36, nullable: true })
   authorId?: string | null;
 
+  /** Everyone whose edits it holds (its author first): none of them may review it unless self-approval is allowed. */
+  @Property({ type: 'json', default: '[]' })
+  contributorIds: string[] & Opt = [];
+
   @Property({ type: DateTimeType })
   createdAt: Date & Opt = new Date();
 

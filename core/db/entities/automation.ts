@@ -61,6 +61,10 @@ export abstract class Automation {
   @Property({ type: 'boolean', default: false })
   draftOnly: boolean = false;
 
+  /** The highest version number given out: a discarded draft's number is never given again. */
+  @Property({ type: 'integer', default: 0 })
+  versionCount: number = 0;
+
   /** Status of the latest run, kept with the automation so the lineage graph and lists read it without a join. */
   @Enum({ items: () => RunStatus, type: 'string', nullable: true })
   lastRunStatus?: RunStatus | null;
