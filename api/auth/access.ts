@@ -71,6 +71,8 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
     startAutomation: Role.EDITOR,
     deactivateAutomation: Role.EDITOR,
     activateAutomation: Role.EDITOR,
+    duplicateAutomation: Role.EDITOR,
+    duplicateDatasource: Role.EDITOR,
     submitForApproval: Role.EDITOR,
     approveVersion: Role.ADMIN,
     rejectVersion: Role.ADMIN,

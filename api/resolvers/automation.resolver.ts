@@ -44,6 +44,18 @@ export class AutomationResolver {
     return written(ctx, await ctx.automations.delete(id, ctx.principal !== null && roleAllows(ctx.principal.role, Role.ADMIN)));
   }
 
+  @Mutation(() => AutomationObject, {
+    description: 'A new automation doing what this one does now (its live definition), under a new name, with no schedule and no runs; a draft when approval is required',
+  })
+  async duplicateAutomation(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID) id: string,
+    @Arg('name', () => String) name: string,
+    @Arg('description', () => String, { nullable: true, description: "Omitted: the original's" }) description?: string | null,
+  ) {
+    return written(ctx, await ctx.automations.duplicate(id, name, description));
+  }
+
   @Mutation(() => AutomationObject, { description: 'Sets the own schedule; the time zone defaults to UTC' })
   async setSchedule(
     @Ctx() ctx: Context,

@@ -48,6 +48,16 @@ export class DatasourceResolver {
     return written(ctx, await ctx.datasources.update(id, input));
   }
 
+  @Mutation(() => DatasourceObject, { description: 'A new datasource with the same definition (kind, columns, path or join, tags) under a new name: no data is copied' })
+  async duplicateDatasource(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID) id: string,
+    @Arg('name', () => String) name: string,
+    @Arg('description', () => String, { nullable: true, description: "Omitted: the original's" }) description?: string | null,
+  ) {
+    return written(ctx, await ctx.datasources.duplicate(id, name, description));
+  }
+
   @Mutation(() => ID, { description: 'Refused with DATASOURCE_IN_USE while anything depends on it' })
   async deleteDatasource(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
     return written(ctx, await ctx.datasources.delete(id));

@@ -3,6 +3,7 @@ import { raw, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import {
   Automation,
+  AutomationVersion,
   ChangedEntity,
   AfterImport,
   AutomationIo,
@@ -43,6 +44,8 @@ import type { LineageStore } from '../lineage/store.js';
 import { AutomationRepository } from '../../core/db/repositories/automation.repository.js';
 import { pageByName, type PageArgs } from './paging.js';
 import { Revisions } from './versions/revisions.js';
+import { applyDefinition } from './versions/apply.js';
+import { snapshotDefinition, type Definition } from '../../core/versions/definition.js';
 import { pendingTriggers } from './versions/version.service.js';
 import { DEFAULT_TIMEZONE, checkCron, checkTimezone } from './schedule.js';
 import { indexScriptTokens } from './script-tokens.js';
@@ -60,6 +63,13 @@ export interface AutomationListArgs extends PageArgs {
 }
 
 type AutomationClass<T extends Automation> = new () => T;
+
+const KIND_CLASS: Record<AutomationKind, AutomationClass<Automation>> = {
+  [AutomationKind.ETL_STEP]: EtlStep,
+  [AutomationKind.SFTP_IMPORT]: SftpImport,
+  [AutomationKind.SCRIPT]: Script,
+  [AutomationKind.CHAIN_TASK]: ChainTask,
+};
 
 /** Automation rules: per-kind validation, declared inputs/outputs, chain cycles, schedules, state, deletion. */
 export class AutomationService {
@@ -286,6 +296,28 @@ export class AutomationService {
     await em.nativeDelete(ChainStep, { chain: chain.id });
     await em.flush();
     stepIds.forEach((id, position) => em.persist(em.create(ChainStep, { chain: chain.id, step: id, position })));
+  }
+
+  // --- Duplicates --------------------------------------------------------------------------
+
+  /**
+   * A new automation doing what `id` does now (its live definition; for one never live, its newest
+   * version), named `name`, with no schedule and no runs: live at once, or a draft when approval
+   * is required. Stored SFTP secrets are copied sealed, as they are.
+   */
+  duplicate(id: string, name: string, description?: string | null): Promise<Automation> {
+    return this.writeNew(async (em) => {
+      const source = await this.load(em, id, Automation);
+      const newest = source.draftOnly ? await em.findOne(AutomationVersion, { automation: id }, { orderBy: { number: 'desc' } }) : null;
+      const definition = newest ? (newest.definition as Definition) : await snapshotDefinition(em, source);
+      const copy = new KIND_CLASS[source.kind]();
+      copy.kind = source.kind;
+      copy.name = await this.checkNameFree(em, name);
+      em.persist(copy);
+      const described = description === undefined ? definition.description : checkText(description, 'description', LIMITS.description);
+      await applyDefinition(em, copy, { ...definition, name: copy.name, description: described, schedule: null }, 'id');
+      return copy;
+    });
   }
 
   // --- Schedules, state, deletion -----------------------------------------------------------

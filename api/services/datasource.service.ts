@@ -58,6 +58,25 @@ export class DatasourceService {
     }, { graphFree: true });
   }
 
+  /** A new datasource with the definition of `id` (kind, columns, path or join, tags), named `name`: no data, no users. */
+  async duplicate(id: string, name: string, description?: string | null): Promise<Datasource> {
+    const source = await this.findById(id);
+    if (!source) throw new NotFoundError('Datasource', id, 'id');
+    const join: JoinInput | null =
+      source.kind === DatasourceKind.JOIN
+        ? { leftId: source.joinLeft!.id, rightId: source.joinRight!.id, leftKey: source.joinLeftKey!, rightKey: source.joinRightKey!, type: source.joinType! }
+        : null;
+    return this.create({
+      name,
+      kind: source.kind,
+      description: description === undefined ? (source.description ?? null) : description,
+      tags: source.tags,
+      columns: source.columns,
+      ...(source.kind === DatasourceKind.FILE ? { path: source.path } : {}),
+      join,
+    });
+  }
+
   async update(id: string, input: UpdateDatasourceInput): Promise<Datasource> {
     return this.write(async (em) => {
       const datasource = await em.findOne(Datasource, { id });

@@ -138,4 +138,31 @@ describe('versions with approval, in the browser', () => {
     expect(graph.edges).toContainEqual({ source: etl.id, target: newOut.id, kind: 'OUTPUT' });
     expect(graph.edges.filter((e) => e.target === oldOut.id)).toEqual([]);
   });
+
+  it('duplicates an automation and a datasource from their pages, under the name the user gives', { timeout: 60_000 }, async () => {
+    const f = factories(t);
+    await t.ok(`mutation { updateSettings(input: { approvalRequired: false }) { approvalRequired } }`);
+    const [a, b] = [await f.storage({ name: 'dup source' }), await f.storage({ name: 'dup target' })];
+    const etl = await f.etl(a, b, { name: 'dup me' });
+    const page = await signedIn(editor);
+    await page.goto(`${t.url}/automations/${etl.id}`);
+    page.once('dialog', (dialog) => {
+      expect(dialog.defaultValue()).toBe('dup me (copy)');
+      void dialog.accept('dup me, second');
+    });
+    await page.getByTestId('duplicate').click();
+    await page.getByRole('heading', { name: 'dup me, second' }).waitFor();
+    expect(new URL(page.url()).pathname).not.toBe(`/automations/${etl.id}`);
+    expect(await page.getByTestId('version-row').count()).toBe(1);
+
+    await page.goto(`${t.url}/datasources/${b.id}`);
+    page.once('dialog', (dialog) => void dialog.accept('dup target, empty'));
+    await page.getByTestId('duplicate').click();
+    await page.getByRole('heading', { name: 'dup target, empty' }).waitFor();
+    // A name in use is refused and nothing is made.
+    page.once('dialog', (dialog) => void dialog.accept('dup source'));
+    await page.getByTestId('duplicate').click();
+    await page.getByText(/already exists/).waitFor();
+    expect((await t.ok(`{ datasources(search: "dup source", first: 5) { totalCount } }`)).datasources.totalCount).toBe(1);
+  });
 });
