@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { Automation, AutomationVersion, Run, RunStatus } from '../../core/db/entities/index.js';
+import { Automation, AutomationVersion, Run } from '../../core/db/entities/index.js';
+import { runOfAnotherVersion } from '../../core/versions/live.js';
 import { declaredDatasourceIds, publicDefinition, type Definition } from '../../core/versions/definition.js';
 import type { Context } from '../graphql/context.js';
 import { AutomationObject, RunObject } from './types/entities.js';
@@ -101,8 +102,7 @@ export class VersionResolver {
   @FieldResolver(() => RunObject, { nullable: true, description: 'LIVE but not in force yet: the run of the former version it waits for' })
   async waitingForRun(@Root() version: AutomationVersion, @Ctx() ctx: Context): Promise<Run | null> {
     if (version.status !== 'LIVE' || version.liveFrom) return null;
-    const runs = await ctx.em.find(Run, { automation: version.automation.id, status: RunStatus.RUNNING }, { limit: 2 });
-    return runs.find((r) => r.versionId !== version.id) ?? null;
+    return runOfAnotherVersion(ctx.em, version.automation.id, version.id);
   }
 }
 

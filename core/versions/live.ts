@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { Automation } from '../db/entities/automation.js';
 import { AutomationVersion } from '../db/entities/automation-version.js';
-import { VersionStatus } from '../enums.js';
+import { Run } from '../db/entities/run.js';
+import { RunStatus, VersionStatus } from '../enums.js';
 import { snapshotDefinition, type Definition } from './definition.js';
 
 /** The number the next version of an automation gets: never one given before, even to a discarded draft. */
@@ -59,9 +60,10 @@ export async function settleSwitch(em: EntityManager, automationId: string, at =
   if (!automation?.liveVersionId) return;
   const live = await em.findOne(AutomationVersion, { id: automation.liveVersionId });
   if (!live || live.liveFrom) return;
-  const older = await em.execute(
-    `select 1 as found from run where automation_id = ? and status = ? and (version_id is null or version_id <> ?) limit 1`,
-    [automationId, 'RUNNING', live.id],
-  );
-  if (older.length === 0) live.liveFrom = at;
+  if (!(await runOfAnotherVersion(em, automationId, live.id))) live.liveFrom = at;
+}
+
+/** A run of the automation in flight on another version than `versionId` (or on none recorded): what a switch to it waits for. */
+export function runOfAnotherVersion(em: EntityManager, automationId: string, versionId: string): Promise<Run | null> {
+  return em.findOne(Run, { automation: automationId, status: RunStatus.RUNNING, $or: [{ versionId: null }, { versionId: { $ne: versionId } }] });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
-import { screenshot, waitForGraph } from '../helpers/browser.js';
+import { replaceCode, screenshot, waitForGraph } from '../helpers/browser.js';
 import type { TestServer } from '../helpers/server.js';
 import { demoInBrowser } from './demo-browser.js';
 
@@ -27,14 +27,7 @@ async function pick(name: string, id: string): Promise<void> {
   await select.selectOption(id);
 }
 
-/** Replaces the text of a CodeMirror editor the way a user's paste would. */
-async function typeCode(testid: string, text: string): Promise<void> {
-  const content = page.getByTestId(testid).locator('.cm-content');
-  await content.click();
-  await page.keyboard.press('ControlOrMeta+a');
-  await page.keyboard.press('Delete');
-  await content.fill(text);
-}
+const typeCode = (testid: string, text: string) => replaceCode(page, testid, text);
 
 /** Saves the form and waits for the saved object's page; answers its id. */
 async function submitAndLand(path: RegExp): Promise<string> {

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { Role } from '../../core/enums.js';
-import { buildWebIfStale, collectPageErrors, launchChromium, screenshot, waitForGraph, type RunningBrowser } from '../helpers/browser.js';
+import { buildWebIfStale, collectPageErrors, launchChromium, replaceCode, screenshot, waitForGraph, type RunningBrowser } from '../helpers/browser.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { signInBrowser, type TestUser } from '../helpers/auth.js';
 import { factories, type Ref } from '../factories/index.js';
@@ -48,15 +48,6 @@ async function signedIn(user: TestUser): Promise<Page> {
 
 const row = (page: Page, number: number): Locator => page.locator(`[data-testid="version-row"][data-number="${number}"]`);
 
-/** Replaces the text of a CodeMirror editor the way a user's paste would. */
-async function typeCode(page: Page, testid: string, text: string): Promise<void> {
-  const content = page.getByTestId(testid).locator('.cm-content');
-  await content.click();
-  await page.keyboard.press('ControlOrMeta+a');
-  await page.keyboard.press('Delete');
-  await content.fill(text);
-}
-
 async function editTransform(page: Page, etl: Ref, sql: string, output?: Ref): Promise<void> {
   await page.goto(`${t.url}/automations/${etl.id}/edit`);
   if (output) {
@@ -64,7 +55,7 @@ async function editTransform(page: Page, etl: Ref, sql: string, output?: Ref): P
     await select.locator(`option[value="${output.id}"]`).waitFor({ state: 'attached' });
     await select.selectOption(output.id);
   }
-  await typeCode(page, 'transform-editor', JSON.stringify({ sql }));
+  await replaceCode(page, 'transform-editor', JSON.stringify({ sql }));
   await page.getByTestId('submit').click();
   await page.waitForURL((url) => url.pathname === `/automations/${etl.id}`);
 }

@@ -158,3 +158,12 @@ export async function waitForGraph<T extends ExposedGraph = ExposedGraph>(page: 
   );
   return page.evaluate(() => (globalThis as unknown as { __tributaryGraph: T }).__tributaryGraph);
 }
+
+/** Replaces the text of the CodeMirror editor `testid` the way a user's paste would. */
+export async function replaceCode(page: Page, testid: string, text: string): Promise<void> {
+  const content = page.getByTestId(testid).locator('.cm-content');
+  await content.click();
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.press('Delete');
+  await content.fill(text);
+}

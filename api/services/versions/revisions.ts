@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { Automation, AutomationVersion, Run, RunStatus, VersionStatus } from '../../../core/db/entities/index.js';
-import { nextVersionNumber, recordLiveVersion } from '../../../core/versions/live.js';
+import { Automation, AutomationVersion, VersionStatus } from '../../../core/db/entities/index.js';
+import { nextVersionNumber, recordLiveVersion, runOfAnotherVersion } from '../../../core/versions/live.js';
 import { sameDefinition, snapshotDefinition, type Definition } from '../../../core/versions/definition.js';
 import { applyDefinition } from './apply.js';
 import { unaudited } from '../../../core/audit/scope.js';
@@ -107,6 +107,5 @@ export async function switchLive(em: EntityManager, automation: Automation, vers
   version.liveUntil = null;
   automation.liveVersionId = version.id;
   automation.draftOnly = false;
-  const inFlight = await em.count(Run, { automation: automation.id, status: RunStatus.RUNNING, $or: [{ versionId: null }, { versionId: { $ne: version.id } }] });
-  version.liveFrom = inFlight > 0 ? null : at;
+  version.liveFrom = (await runOfAnotherVersion(em, automation.id, version.id)) ? null : at;
 }
