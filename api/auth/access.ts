@@ -40,6 +40,8 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
     awaitingReview: Role.VIEWER,
     versionDiff: Role.VIEWER,
     settings: Role.VIEWER,
+    parameterSets: Role.VIEWER,
+    parameterSet: Role.VIEWER,
   },
   Mutation: {
     login: PUBLIC,
@@ -80,6 +82,9 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
     makeLive: Role.EDITOR,
     discardDraft: Role.EDITOR,
     updateSettings: Role.ADMIN,
+    createParameterSet: Role.EDITOR,
+    updateParameterSet: Role.EDITOR,
+    deleteParameterSet: Role.EDITOR,
   },
 };
 

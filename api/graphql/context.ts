@@ -8,6 +8,7 @@ import type { ScriptRunner } from '../../jobs/runners/script.runner.js';
 import type { SftpState } from '../../jobs/runners/sftp-state.js';
 import { AutomationService } from '../services/automation.service.js';
 import { VersionService } from '../services/versions/version.service.js';
+import { ParameterSetService } from '../services/parameter-sets/parameter-set.service.js';
 import { DataService } from '../../jobs/warehouse/data.service.js';
 import { DatasourceService } from '../services/datasource.service.js';
 import type { SecretBox } from '../../core/secrets.js';
@@ -31,6 +32,7 @@ export interface Context {
   datasources: DatasourceService;
   automations: AutomationService;
   versions: VersionService;
+  parameterSets: ParameterSetService;
   data: DataService;
   runs: RunService;
   /** The scheduler: queues runs, follows automation changes. */
@@ -88,6 +90,7 @@ export function createContext(deps: AppDependencies): Context {
     datasources: new DatasourceService(em, deps.lineage, deps.warehouse.files),
     automations: new AutomationService(em, deps.secrets, deps.lineage, (id) => afterChange(deps, id), deps.warehouse, deps.principal?.userId ?? null),
     versions: new VersionService(em, deps.principal ? { id: deps.principal.userId, role: deps.principal.role } : null, (id) => afterChange(deps, id)),
+    parameterSets: new ParameterSetService(em),
     data: new DataService(em, deps.warehouse),
     runs: new RunService(em),
     scheduler: deps.scheduler,

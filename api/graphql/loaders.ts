@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityName, FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
-import { Automation, AutomationIo, AutomationVersion, ChainStep, Datasource, IoDirection, Run, UserAccount } from '../../core/db/entities/index.js';
+import { Automation, AutomationIo, AutomationParameterSet, AutomationVersion, ChainStep, Datasource, IoDirection, ParameterSet, Run, UserAccount } from '../../core/db/entities/index.js';
 import type { Graph, GraphNode } from '../lineage/graph.js';
 import { RunService } from '../../jobs/runs/run.service.js';
 import type { RunControl } from '../../jobs/runs/run-control.js';
@@ -36,6 +36,12 @@ export function createLoaders(em: EntityManager, graph: () => Promise<Graph>, sc
     version: byId<AutomationVersion>(em, AutomationVersion),
     /** Authors, reviewers, who started a run. */
     user: byId<UserAccount>(em, UserAccount),
+    /** The parameter sets attached to each automation, in order. */
+    parameterSets: new DataLoader<string, ParameterSet[]>(async (ids) => {
+      const links = await em.find(AutomationParameterSet, { automation: { $in: [...ids] } }, { populate: ['parameterSet'], orderBy: { position: 'asc' } });
+      const grouped = groupBy(links, (l) => l.automation.id);
+      return ids.map((id) => (grouped.get(id) ?? []).map((l) => l.parameterSet.getEntity()));
+    }),
     /** Declarations naming each datasource (inputs and outputs). */
     ioByDatasource: new DataLoader<string, AutomationIo[]>(async (ids) => {
       const rows = await em.find(AutomationIo, { datasource: { $in: [...ids] } }, { orderBy: { id: 'asc' } });

@@ -10,6 +10,7 @@ import { RowsResolver } from '../resolvers/rows.resolver.js';
 import { RunResolver } from '../resolvers/run.resolver.js';
 import { DataSampleResolver, PreviewResolver } from '../resolvers/preview.resolver.js';
 import { ScheduleResolver } from '../resolvers/schedule.resolver.js';
+import { ParameterSetResolver } from '../resolvers/parameter-set.resolver.js';
 import { AutomationVersionsResolver, RunVersionResolver, VersionResolver } from '../resolvers/version.resolver.js';
 import { ChainTask, EtlStep, Script, SftpImport } from '../../core/db/entities/index.js';
 import { ChainTaskObject, EtlStepObject, ScriptObject, SftpImportObject } from '../resolvers/types/entities.js';
@@ -23,6 +24,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       DatasourceResolver,
       JoinSpecResolver,
       AutomationResolver,
+      ParameterSetResolver,
       EtlStepResolver,
       SftpImportResolver,
       ScriptResolver,

@@ -5,6 +5,7 @@ import { roleAllows } from '../../core/auth/roles.js';
 import { AutomationConnection, Dependent, RunConnection, Schedule } from './types/objects.js';
 import { lookup, written } from './util.js';
 import { AutomationObject, DatasourceObject, RunObject } from './types/entities.js';
+import { ParameterSetObject } from './types/parameter-set.js';
 
 /** Queries and mutations common to every automation kind, and the fields of the Automation interface. */
 @Resolver(() => AutomationObject)
@@ -115,6 +116,11 @@ export class AutomationResolver {
   @FieldResolver(() => Boolean, { description: 'Own active schedule, or triggered by an effectively scheduled chain task' })
   effectivelyScheduled(@Root() automation: Automation, @Ctx() ctx: Context) {
     return ctx.loaders.effectivelyScheduled.load(automation.id);
+  }
+
+  @FieldResolver(() => [ParameterSetObject], { description: 'The parameter sets its settings may use, in order (parameterSetIds)' })
+  parameterSets(@Root() automation: Automation, @Ctx() ctx: Context) {
+    return ctx.loaders.parameterSets.load(automation.id);
   }
 
   @FieldResolver(() => [DatasourceObject], { description: 'Declared input datasources' })

@@ -5,6 +5,8 @@ import { FileAccessError } from '../../jobs/warehouse/file-roots.js';
 import { MAX_ANSWER_BYTES, QueryTimeoutError, WarehouseBusyError, capRows } from '../../jobs/warehouse/limits.js';
 import type { Context } from '../graphql/context.js';
 import { buildPlan } from '../../jobs/runs/run-plan.js';
+import { fillParameters } from '../../jobs/runs/plan-parameters.js';
+import { ParameterError } from '../../core/parameters/values.js';
 import { EtlRunner } from '../../jobs/runners/etl.runner.js';
 import { RunFailedError, type AutomationPlan } from '../../jobs/runners/runner.js';
 import { SftpImportRunner } from '../../jobs/runners/sftp.runner.js';
@@ -26,7 +28,9 @@ export class PreviewResolver {
   ): Promise<PreviewObject> {
     const size = sampleSize ?? 20;
     if (!Number.isInteger(size) || size < 1 || size > MAX_SAMPLE) throw new BadUserInputError('sampleSize', `sampleSize must be from 1 to ${MAX_SAMPLE}, got ${size}`);
-    const plan = await applyDraft(ctx.em, await buildPlan(ctx.em, ctx.data, ctx.secrets, id), draft, ctx.warehouse);
+    const { plan, log: parameters } = await fillParameters(ctx.em, await applyDraft(ctx.em, await buildPlan(ctx.em, ctx.data, ctx.secrets, id), draft, ctx.warehouse)).catch((error: unknown) => {
+      throw error instanceof ParameterError ? new PreviewFailedError(error.message) : error;
+    });
     try {
       // ETL steps and scripts work on the warehouse: they take a turn of its request limiter, which
       // stops them at QUERY_TIMEOUT_MS or when the client leaves. SFTP previews wait on a remote server.
@@ -34,7 +38,7 @@ export class PreviewResolver {
         plan.kind === AutomationKind.SFTP_IMPORT
           ? await previewOf(ctx, plan, size, filePath ?? null)
           : await ctx.warehouse.requests.run(ctx.signal, (signal) => previewOf(ctx, plan, size, filePath ?? null, signal), { heavy: true });
-      return capSamples(preview);
+      return capSamples({ ...preview, log: [...parameters, ...preview.log] });
     } catch (error) {
       if (error instanceof RunFailedError) throw new PreviewFailedError(error.message, error.cause instanceof FileAccessError && error.cause.reason !== 'MISSING' ? 'FILE_REFUSED' : undefined);
       if (error instanceof FileAccessError) throw new PreviewFailedError(`an input file ${error.message}`, error.reason === 'MISSING' ? undefined : 'FILE_REFUSED');

@@ -49,6 +49,8 @@ import { snapshotDefinition, type Definition } from '../../core/versions/definit
 import { pendingTriggers } from './versions/version.service.js';
 import { DEFAULT_TIMEZONE, checkCron, checkTimezone } from './schedule.js';
 import { indexScriptTokens } from './script-tokens.js';
+import { attachSets, checkReferences } from './parameter-sets/attach.js';
+import { ParameterValues } from '../../core/parameters/values.js';
 import type { SecretBox } from '../../core/secrets.js';
 import { assertOwnTransaction, writeOne } from '../../core/db/transaction.js';
 import { LIMITS, checkIdList, checkJsonObject, checkName, checkRequiredText, checkText, notNull } from '../../core/validation.js';
@@ -409,6 +411,7 @@ export class AutomationService {
   private writeNew<T extends Automation>(create: (em: EntityManager) => Promise<T>): Promise<T> {
     return this.write(async (em) => {
       const automation = await create(em);
+      await checkReferences(em, automation);
       await new Revisions(em, this.actorId).created(automation);
       return automation;
     });
@@ -418,7 +421,10 @@ export class AutomationService {
   private revise<T extends Automation>(id: string, cls: AutomationClass<T> | typeof Automation, kind: AutomationKind | undefined, edit: (em: EntityManager, automation: T) => Promise<void> | void): Promise<T> {
     return this.write(async (em) => {
       const automation = await this.load<T>(em, id, cls, kind);
-      await new Revisions(em, this.actorId).edit(automation, async () => edit(em, automation));
+      await new Revisions(em, this.actorId).edit(automation, async () => {
+        await edit(em, automation);
+        await checkReferences(em, automation);
+      });
       return automation;
     }, id);
   }
@@ -441,6 +447,7 @@ export class AutomationService {
     if (input.schedule) applySchedule(automation, input.schedule, 'schedule.');
     applyWriteMode(automation, input);
     em.persist(automation);
+    if (input.parameterSetIds?.length) await attachSets(em, automation, input.parameterSetIds, 'parameterSetIds');
     return automation;
   }
 
@@ -450,6 +457,7 @@ export class AutomationService {
     if (input.description !== undefined) automation.description = checkText(input.description, 'description', LIMITS.description);
     if (input.schedule !== undefined) applySchedule(automation, input.schedule, 'schedule.');
     applyWriteMode(automation, input);
+    if (input.parameterSetIds !== undefined) await attachSets(em, automation, input.parameterSetIds ?? [], 'parameterSetIds');
   }
 
   private async checkNameFree(em: EntityManager, name: string | null | undefined, exceptId?: string): Promise<string> {
@@ -584,7 +592,8 @@ async function checkEtlTransform(em: EntityManager, step: EtlStep, warehouse: Sq
   await em.flush();
   const io = await em.findOne(AutomationIo, { automation: step.id, direction: IoDirection.INPUT }, { populate: ['datasource'] });
   const columns = io?.datasource.getEntity().columns.map((c) => ({ name: c.name, type: c.type })) ?? [];
-  await checkTransform(step.transform, columns, warehouse);
+  // Checked as it will run: with the values of its parameters (an unknown one is refused here).
+  await checkTransform((await ParameterValues.attached(em, step.id)).resolveJson(step.transform, 'transform'), columns, warehouse);
 }
 
 /** Write mode and keys: UPSERT needs 1–20 distinct key columns; other modes take none. */

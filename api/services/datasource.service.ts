@@ -14,6 +14,8 @@ import { pageByName, type PageArgs } from './paging.js';
 import { assertOwnTransaction, writeOne, type WriteOptions } from '../../core/db/transaction.js';
 import { FileAccessError, type FileRoots } from '../../jobs/warehouse/file-roots.js';
 import { LIMITS, checkLabel, checkName, checkRequiredText, checkTags, checkText, notNull } from '../../core/validation.js';
+import { referencesIn } from '../../core/parameters/references.js';
+import { ParameterValues } from '../../core/parameters/values.js';
 
 export interface DatasourceListArgs extends PageArgs {
   kind?: DatasourceKind | null;
@@ -51,7 +53,7 @@ export class DatasourceService {
       datasource.tags = checkTags(input.tags);
       datasource.columns = checkColumns(input.columns);
       this.applyKindFields(datasource, input.path, input.path !== undefined, input.join);
-      if (datasource.kind === DatasourceKind.FILE) datasource.path = await this.checkFilePath(datasource.path!);
+      if (datasource.kind === DatasourceKind.FILE) datasource.path = await this.checkFilePath(em, datasource.path!);
       if (input.kind === DatasourceKind.JOIN) await this.applyJoin(em, datasource, input.join!);
       em.persist(datasource);
       return datasource;
@@ -88,7 +90,7 @@ export class DatasourceService {
       if (input.columns !== undefined) datasource.columns = checkColumns(notNull(input.columns, 'columns'));
       if (input.path !== undefined || input.join !== undefined) {
         this.applyKindFields(datasource, input.path, input.path !== undefined, input.join);
-        if (datasource.kind === DatasourceKind.FILE && input.path !== undefined) datasource.path = await this.checkFilePath(datasource.path!);
+        if (datasource.kind === DatasourceKind.FILE && input.path !== undefined) datasource.path = await this.checkFilePath(em, datasource.path!);
         if (input.join) await this.applyJoin(em, datasource, input.join);
       }
       return datasource;
@@ -150,9 +152,14 @@ export class DatasourceService {
    * regular file, or to where one may appear, and never to Tributary's own files; the absolute
    * path is stored. It is checked again each time the file is read.
    */
-  private async checkFilePath(path: string): Promise<string> {
+  private async checkFilePath(em: EntityManager, path: string): Promise<string> {
     if (!this.files) throw new Error('FILE datasources cannot be saved without FILE_ROOTS (DatasourceService was built without them)');
     try {
+      // A path with parameters is kept as written and checked with their values now (and again, filled in, at each read).
+      if (referencesIn(path).length > 0) {
+        await this.files.check((await ParameterValues.all(em)).resolve(path, 'path'));
+        return path;
+      }
       return await this.files.check(path);
     } catch (error) {
       if (error instanceof FileAccessError) throw new BadUserInputError('path', error.message);

@@ -14,6 +14,8 @@ export interface CommonAutomationInput {
   errorPolicy?: ErrorPolicy | null;
   errorDatasourceId?: string | null;
   errorRecordFormat?: ErrorRecordFormat | null;
+  /** The parameter sets whose `${set__param}` its settings may use (replaces the attached ones). */
+  parameterSetIds?: string[] | null;
 }
 
 export interface ColumnInput {

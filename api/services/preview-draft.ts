@@ -5,6 +5,7 @@ import { checkTransform, type SqlChecker } from '../../jobs/transform/sql-check.
 import type { AutomationPlan } from '../../jobs/runners/runner.js';
 import { checkCode, checkVariables } from './automation.service.js';
 import { checkJsonObject } from '../../core/validation.js';
+import { ParameterValues } from '../../core/parameters/values.js';
 
 /** Unsaved edits to preview: what an edit form holds before it is saved. */
 export interface PreviewDraft {
@@ -34,7 +35,8 @@ async function checkedDraft(em: EntityManager, plan: AutomationPlan, draft: Prev
     const transform = checkJsonObject(draft.transform, 'transform');
     const input = plan.inputs[0] ? await em.findOne(Datasource, { id: plan.inputs[0].id }, { fields: ['columns'] }) : null;
     const columns = input?.columns.map((c) => ({ name: c.name, type: c.type })) ?? [];
-    await checkTransform(transform, columns, warehouse);
+    const values = await ParameterValues.attached(em, plan.id);
+    await checkTransform(values.resolveJson(transform, 'transform'), columns, warehouse);
     next.transform = transform;
   }
   if (draft.code != null || draft.variables !== undefined) {

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { Automation } from '../db/entities/automation.js';
 import { ChainTask, EtlStep, Script, SftpImport } from '../db/entities/automation-kinds.js';
 import { AutomationIo, ChainStep } from '../db/entities/links.js';
+import { AutomationParameterSet } from '../db/entities/parameter-set.js';
 import { AutomationKind, IoDirection } from '../enums.js';
 
 /**
@@ -22,6 +23,8 @@ export interface Definition {
   errorDatasourceId: string | null;
   inputIds: string[];
   outputIds: string[];
+  /** The attached parameter sets, in order; absent when none. */
+  parameterSetIds?: string[];
   [kindSetting: string]: unknown;
 }
 
@@ -46,6 +49,9 @@ export async function snapshotDefinition(em: EntityManager, automation: Automati
     inputIds: ids(IoDirection.INPUT),
     outputIds: ids(IoDirection.OUTPUT),
   };
+  // Only when there are some: the versions recorded before parameter sets existed stay equal to a snapshot.
+  const sets = await em.find(AutomationParameterSet, { automation: automation.id }, { orderBy: { position: 'asc' } });
+  if (sets.length > 0) common.parameterSetIds = sets.map((l) => l.parameterSet.id);
   return { ...common, ...(await kindSettings(em, automation)) };
 }
 

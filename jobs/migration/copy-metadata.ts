@@ -24,6 +24,8 @@ export const METADATA_TABLES: TableCopy[] = [
   { table: 'automation_io' },
   { table: 'chain_step' },
   { table: 'script_token' },
+  { table: 'parameter_set' },
+  { table: 'automation_parameter_set' },
   { table: 'lineage_version' },
   { table: 'lineage_change' },
   { table: 'run', selfRefs: ['parent_run_id'] },
@@ -31,7 +33,7 @@ export const METADATA_TABLES: TableCopy[] = [
 ];
 
 /** Tables whose `id` comes from a sequence on PostgreSQL: the sequence continues after the copied ids. */
-const SERIAL_TABLES = ['audit_event', 'automation_io', 'chain_step', 'script_token', 'lineage_change', 'run_log'];
+const SERIAL_TABLES = ['audit_event', 'automation_io', 'chain_step', 'script_token', 'automation_parameter_set', 'lineage_change', 'run_log'];
 
 /** Rows per INSERT: well below PostgreSQL's 65,535 bound parameters for the widest table. */
 const BATCH = 500;

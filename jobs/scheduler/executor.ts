@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { Automation, AutomationKind, Run, RunStatus } from '../../core/db/entities/index.js';
 import { DataService } from '../warehouse/data.service.js';
 import { buildPlan } from '../runs/run-plan.js';
+import { fillParameters } from '../runs/plan-parameters.js';
+import { ParameterError } from '../../core/parameters/values.js';
 import { RunService, type RunOutcome } from '../runs/run.service.js';
 import type { SecretBox } from '../../core/secrets.js';
 import { EtlRunner } from '../runners/etl.runner.js';
@@ -178,7 +180,10 @@ export class RunExecutor {
       return { status: RunStatus.SUCCESS, ...result };
     }
     const data = new DataService(em, this.deps.warehouse);
-    const plan = await buildPlan(em, data, this.deps.secrets, automationId);
+    const { plan, log: parameters } = await fillParameters(em, await buildPlan(em, data, this.deps.secrets, automationId)).catch((error: unknown) => {
+      throw error instanceof ParameterError ? new RunFailedError(error.message) : error;
+    });
+    for (const line of parameters) log.line(line);
     const result = await this.runners[automation.kind].run(plan, {
       signal,
       log: (line) => log.line(line),

@@ -7,6 +7,7 @@ import { FileRowError } from './files.js';
 import { AnswerTooLargeError, MAX_ANSWER_BYTES, MAX_VALUE_BYTES, QueryTimeoutError, ValueTooLargeError, WarehouseBusyError } from './limits.js';
 import type { DataStats, DatasourceSpec, RowPage, Warehouse } from './warehouse.js';
 import { writeOne } from '../../core/db/transaction.js';
+import { ParameterError, ParameterValues } from '../../core/parameters/values.js';
 
 /** Joins of joins deeper than this are refused when read (cycles are refused when saved). */
 const MAX_JOIN_DEPTH = 64;
@@ -44,10 +45,13 @@ export class DataService {
    */
   async rows(id: string, first: number, after?: string | null, signal?: AbortSignal): Promise<RowPage & { totalCount: number | null }> {
     const spec = await this.spec(id);
+    const filled = await ParameterValues.all(this.em).then((values) => fillPaths(spec, values)).catch((error: unknown) => {
+      throw error instanceof ParameterError ? new DataUnavailableError(error.message) : error;
+    });
     if (after != null && !/^[A-Za-z0-9_-]{1,40}$/.test(after)) throw new BadUserInputError('after', 'this cursor was not issued by rows()');
     const datasource = await this.em.findOneOrFail(Datasource, { id });
     try {
-      const page = await this.warehouse.requests.run(signal, (stop) => this.warehouse.page(spec, first, after, { signal: stop, maxBytes: MAX_ANSWER_BYTES }));
+      const page = await this.warehouse.requests.run(signal, (stop) => this.warehouse.page(filled, first, after, { signal: stop, maxBytes: MAX_ANSWER_BYTES }));
       return { ...page, totalCount: datasource.rowCount ?? null };
     } catch (error) {
       if (error instanceof MissingDataError) return { columns: [], rows: [], endCursor: null, totalCount: 0 };
@@ -84,4 +88,10 @@ export function explainReadError(error: unknown, datasource: { name: string; pat
   if (code === 'EACCES') return new DataUnavailableError(`the file of datasource ${JSON.stringify(datasource.name)} cannot be read: ${datasource.path}`);
   if (error instanceof FileRowError) return new DataUnavailableError(`datasource ${JSON.stringify(datasource.name)}: ${error.message}`);
   return error;
+}
+
+/** A datasource spec with the parameters of its FILE path (and its join sources' paths) filled in. */
+export function fillPaths(spec: DatasourceSpec, values: ParameterValues): DatasourceSpec {
+  if (spec.join) return { ...spec, join: { ...spec.join, left: fillPaths(spec.join.left, values), right: fillPaths(spec.join.right, values) } };
+  return spec.path ? { ...spec, path: values.resolve(spec.path, 'path') } : spec;
 }

@@ -21,6 +21,7 @@ const pages = {
   users: () => import('./accounts/UsersPage.svelte'),
   tokens: () => import('./accounts/TokensPage.svelte'),
   reviews: () => import('./reviews/ReviewsPage.svelte'),
+  parameterSets: () => import('./parameters/ParameterSetsPage.svelte'),
 };
 
 /** Fixed paths first: "new" is not an id. */
@@ -39,6 +40,7 @@ const table: [RegExp, keyof typeof pages][] = [
   [/^\/users$/, 'users'],
   [/^\/tokens$/, 'tokens'],
   [/^\/reviews$/, 'reviews'],
+  [/^\/parameter-sets$/, 'parameterSets'],
 ];
 
 /** The page for a path other than `/`; null when nothing lives there. */

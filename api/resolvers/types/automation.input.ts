@@ -23,6 +23,7 @@ export class CreateEtlStepInput implements In.CreateEtlStepInput {
   @Field(() => ErrorPolicy, { nullable: true, description: 'Defaults to FAIL_RUN' }) errorPolicy?: ErrorPolicy | null;
   @Field(() => ID, { nullable: true, description: 'TO_DATASOURCE: the STORAGE datasource rejected rows go to' }) errorDatasourceId?: string | null;
   @Field(() => ErrorRecordFormat, { nullable: true, description: 'Defaults to ORIGINAL_RECORD' }) errorRecordFormat?: ErrorRecordFormat | null;
+  @Field(() => [ID], { nullable: true, description: 'Parameter sets whose ${set__param} its settings may use (replaces the attached ones)' }) parameterSetIds?: string[] | null;
 }
 
 @InputType('UpdateEtlStepInput')
@@ -38,6 +39,7 @@ export class UpdateEtlStepInput implements In.UpdateEtlStepInput {
   @Field(() => ErrorPolicy, { nullable: true, description: 'Defaults to FAIL_RUN' }) errorPolicy?: ErrorPolicy | null;
   @Field(() => ID, { nullable: true, description: 'TO_DATASOURCE: the STORAGE datasource rejected rows go to' }) errorDatasourceId?: string | null;
   @Field(() => ErrorRecordFormat, { nullable: true, description: 'Defaults to ORIGINAL_RECORD' }) errorRecordFormat?: ErrorRecordFormat | null;
+  @Field(() => [ID], { nullable: true, description: 'Parameter sets whose ${set__param} its settings may use (replaces the attached ones)' }) parameterSetIds?: string[] | null;
 }
 
 @InputType('CreateSftpImportInput')
@@ -61,6 +63,7 @@ export class CreateSftpImportInput implements In.CreateSftpImportInput {
   @Field(() => ErrorPolicy, { nullable: true, description: 'Defaults to FAIL_RUN' }) errorPolicy?: ErrorPolicy | null;
   @Field(() => ID, { nullable: true, description: 'TO_DATASOURCE: the STORAGE datasource rejected rows go to' }) errorDatasourceId?: string | null;
   @Field(() => ErrorRecordFormat, { nullable: true, description: 'Defaults to ORIGINAL_RECORD' }) errorRecordFormat?: ErrorRecordFormat | null;
+  @Field(() => [ID], { nullable: true, description: 'Parameter sets whose ${set__param} its settings may use (replaces the attached ones)' }) parameterSetIds?: string[] | null;
 }
 
 @InputType('UpdateSftpImportInput')
@@ -84,6 +87,7 @@ export class UpdateSftpImportInput implements In.UpdateSftpImportInput {
   @Field(() => ErrorPolicy, { nullable: true, description: 'Defaults to FAIL_RUN' }) errorPolicy?: ErrorPolicy | null;
   @Field(() => ID, { nullable: true, description: 'TO_DATASOURCE: the STORAGE datasource rejected rows go to' }) errorDatasourceId?: string | null;
   @Field(() => ErrorRecordFormat, { nullable: true, description: 'Defaults to ORIGINAL_RECORD' }) errorRecordFormat?: ErrorRecordFormat | null;
+  @Field(() => [ID], { nullable: true, description: 'Parameter sets whose ${set__param} its settings may use (replaces the attached ones)' }) parameterSetIds?: string[] | null;
 }
 
 @InputType('CreateScriptInput')
@@ -104,6 +108,7 @@ export class CreateScriptInput implements In.CreateScriptInput {
   @Field(() => ErrorPolicy, { nullable: true, description: 'Defaults to FAIL_RUN' }) errorPolicy?: ErrorPolicy | null;
   @Field(() => ID, { nullable: true, description: 'TO_DATASOURCE: the STORAGE datasource rejected rows go to' }) errorDatasourceId?: string | null;
   @Field(() => ErrorRecordFormat, { nullable: true, description: 'Defaults to ORIGINAL_RECORD' }) errorRecordFormat?: ErrorRecordFormat | null;
+  @Field(() => [ID], { nullable: true, description: 'Parameter sets whose ${set__param} its settings may use (replaces the attached ones)' }) parameterSetIds?: string[] | null;
 }
 
 @InputType('UpdateScriptInput')
@@ -123,6 +128,7 @@ export class UpdateScriptInput implements In.UpdateScriptInput {
   @Field(() => ErrorPolicy, { nullable: true, description: 'Defaults to FAIL_RUN' }) errorPolicy?: ErrorPolicy | null;
   @Field(() => ID, { nullable: true, description: 'TO_DATASOURCE: the STORAGE datasource rejected rows go to' }) errorDatasourceId?: string | null;
   @Field(() => ErrorRecordFormat, { nullable: true, description: 'Defaults to ORIGINAL_RECORD' }) errorRecordFormat?: ErrorRecordFormat | null;
+  @Field(() => [ID], { nullable: true, description: 'Parameter sets whose ${set__param} its settings may use (replaces the attached ones)' }) parameterSetIds?: string[] | null;
 }
 
 @InputType('CreateChainTaskInput')
@@ -132,6 +138,7 @@ export class CreateChainTaskInput implements In.CreateChainTaskInput {
   @Field(() => [ID], { description: 'Automations to trigger, in order' }) stepIds!: string[];
   @Field(() => Boolean, { nullable: true, description: 'Defaults to false: a failed step stops the chain' }) continueOnFailure?: boolean | null;
   @Field(() => ScheduleInput, { nullable: true }) schedule?: ScheduleInput | null;
+  @Field(() => [ID], { nullable: true, description: 'Parameter sets whose ${set__param} its settings may use (replaces the attached ones)' }) parameterSetIds?: string[] | null;
 }
 
 @InputType('UpdateChainTaskInput')
@@ -141,4 +148,5 @@ export class UpdateChainTaskInput implements In.UpdateChainTaskInput {
   @Field(() => [ID], { nullable: true }) stepIds?: string[] | null;
   @Field(() => Boolean, { nullable: true }) continueOnFailure?: boolean | null;
   @Field(() => ScheduleInput, { nullable: true, description: 'null removes the schedule' }) schedule?: ScheduleInput | null;
+  @Field(() => [ID], { nullable: true, description: 'Parameter sets whose ${set__param} its settings may use (replaces the attached ones)' }) parameterSetIds?: string[] | null;
 }

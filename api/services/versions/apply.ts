@@ -3,6 +3,7 @@ import {
   Automation,
   AutomationIo,
   AutomationKind,
+  AutomationParameterSet,
   ChainStep,
   Datasource,
   DatasourceKind,
@@ -22,6 +23,7 @@ import { ConflictError } from '../../../core/errors.js';
 import { AutomationRepository } from '../../../core/db/repositories/automation.repository.js';
 import type { Definition } from '../../../core/versions/definition.js';
 import { indexScriptTokens } from '../script-tokens.js';
+import { attachSets } from '../parameter-sets/attach.js';
 
 /**
  * Puts a definition in force: writes it to the automation's row, its declared datasources and its
@@ -37,6 +39,7 @@ export async function applyDefinition(em: EntityManager, automation: Automation,
   if (automation.kind === AutomationKind.CHAIN_TASK) await em.nativeDelete(ChainStep, { chain: automation.id });
   if (automation.kind === AutomationKind.SCRIPT) await em.nativeDelete(ScriptToken, { script: automation.id });
   if (definition === null) {
+    await em.nativeDelete(AutomationParameterSet, { automation: automation.id });
     automation.scheduleCron = null;
     automation.scheduleTimezone = null;
     await em.flush();
@@ -58,6 +61,7 @@ export async function applyDefinition(em: EntityManager, automation: Automation,
   applyKindSettings(automation, definition);
   await em.flush();
   await declare(em, automation, definition, field);
+  await attachSets(em, automation, definition.parameterSetIds ?? [], field, true);
   if (automation.kind === AutomationKind.CHAIN_TASK) await setSteps(em, automation, definition.stepIds as string[], field);
   if (automation.kind === AutomationKind.SCRIPT) await indexScriptTokens(em, automation as Script);
 }

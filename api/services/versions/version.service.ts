@@ -183,7 +183,7 @@ export class VersionService {
  * must hold to use it (the database picks those, the exact check reads only them); `use` says how
  * a definition uses it (`declared`), or null.
  */
-async function pendingUses(em: EntityManager, mentions: string[], use: (definition: Definition) => string | null): Promise<DependentInfo[]> {
+export async function pendingUses(em: EntityManager, mentions: string[], use: (definition: Definition) => string | null): Promise<DependentInfo[]> {
   const contains = sqlOf(em).containsText('cast(definition as text)');
   const mentioned = { $or: mentions.map((text) => ({ [raw(() => contains, [text])]: [] })) };
   const open = await em.find(AutomationVersion, { status: { $in: OPEN }, ...mentioned }, { populate: ['automation'], orderBy: { number: 'asc' } });

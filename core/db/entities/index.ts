@@ -7,6 +7,7 @@ import { LineageChange, LineageVersion } from './lineage-change.js';
 import { AutomationIo, ChainStep, ScriptToken } from './links.js';
 import { Run, RunLog } from './run.js';
 import { Setting } from './setting.js';
+import { AutomationParameterSet, ParameterSet } from './parameter-set.js';
 
 export * from '../../enums.js';
 export { Automation } from './automation.js';
@@ -17,7 +18,8 @@ export { AutomationIo, ChainStep, ScriptToken, ScriptTokenKind } from './links.j
 export { Run, RunLog } from './run.js';
 export { ChangedEntity, LineageChange, LineageVersion } from './lineage-change.js';
 export { Setting } from './setting.js';
+export { AutomationParameterSet, ParameterSet, type Parameter } from './parameter-set.js';
 export { ApiToken, AuditEvent, LoginThrottle, UserAccount, UserSession } from './account.js';
 
 /** Every MikroORM entity, for the ORM configuration. */
-export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting, UserAccount, UserSession, ApiToken, LoginThrottle, AuditEvent, AutomationVersion];
+export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting, UserAccount, UserSession, ApiToken, LoginThrottle, AuditEvent, AutomationVersion, ParameterSet, AutomationParameterSet];

@@ -56,6 +56,8 @@ export interface AutomationDraft {
   errorPolicy: 'FAIL_RUN' | 'DISCARD' | 'TO_DATASOURCE';
   errorRecordFormat: 'ORIGINAL_RECORD' | 'STAGE_RECORD';
   errorDatasource: Ref | null;
+  /** Attached parameter sets, in order. */
+  parameterSets: Ref[];
 }
 
 export const CODE_TEMPLATES: Record<AutomationDraft['language'], string> = {
@@ -106,6 +108,7 @@ export function emptyAutomation(kind: AutomationKind): AutomationDraft {
     errorPolicy: 'FAIL_RUN',
     errorRecordFormat: 'ORIGINAL_RECORD',
     errorDatasource: null,
+    parameterSets: [],
   };
 }
 
@@ -157,6 +160,7 @@ export async function loadAutomationDraft(id: string): Promise<AutomationDraft |
     errorPolicy: (a.errorPolicy as AutomationDraft['errorPolicy'] | undefined) ?? base.errorPolicy,
     errorRecordFormat: (a.errorRecordFormat as AutomationDraft['errorRecordFormat'] | undefined) ?? base.errorRecordFormat,
     errorDatasource: (a.errorDatasource as Ref | null | undefined) ?? null,
+    parameterSets: (a.parameterSets as Ref[] | undefined) ?? [],
   };
 }
 
@@ -182,6 +186,7 @@ function settingsOfDefinition(draft: PendingDraft): Partial<Settings> {
     output: outputs[0] ?? null,
     errorDatasource: ref(d.errorDatasourceId),
     steps: refs(d.stepIds),
+    parameterSets: refs(d.parameterSetIds),
     hasPassword: d.passwordSet === true,
     hasPrivateKey: d.privateKeySet === true,
   };
@@ -212,7 +217,12 @@ const number = (text: string): number | null => (text.trim() === '' ? null : Num
 
 /** The create or update input of the draft's kind (secrets only when typed; schedule null removes it). */
 export function automationInput(draft: AutomationDraft, editing: boolean): Record<string, unknown> {
-  const input: Record<string, unknown> = { name: draft.name, description: draft.description.trim() || null, schedule: scheduleInput(draft.schedule) };
+  const input: Record<string, unknown> = {
+    name: draft.name,
+    description: draft.description.trim() || null,
+    schedule: scheduleInput(draft.schedule),
+    parameterSetIds: draft.parameterSets.map((s) => s.id),
+  };
   if (!editing && input.schedule === null) delete input.schedule;
   const data = {
     writeMode: draft.writeMode,

@@ -51,11 +51,12 @@ export interface AutomationDetail {
   hasPassword?: boolean;
   hasPrivateKey?: boolean;
   steps?: { id: string; name: string; kind: string }[];
+  parameterSets?: { id: string; name: string }[];
   continueOnFailure?: boolean;
 }
 
 /** Every kind's own settings (never a secret: only whether one is stored); the page and the edit form read the same. */
-export const SETTINGS = `writeMode writeKeys errorPolicy errorRecordFormat errorDatasource { id name }
+export const SETTINGS = `writeMode writeKeys errorPolicy errorRecordFormat errorDatasource { id name } parameterSets { id name }
   ... on EtlStep { input { id name } output { id name } transform }
   ... on SftpImport { host port username hasPassword hasPrivateKey remoteDir filePattern hostKeyFingerprint afterImport moveToDir output { id name } }
   ... on Script { language code variables timeoutSeconds memoryMb }
