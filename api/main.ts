@@ -14,7 +14,10 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
   const demo = process.argv.includes('--demo');
-  const server = await startServer({ config, logger, secretKey: config.secretKey, runJobs: !process.argv.includes('--no-jobs'), demo });
+  const starting = startServer({ config, logger, secretKey: config.secretKey, runJobs: !process.argv.includes('--no-jobs'), demo });
+  // Before "Tributary is listening" is logged: whoever waits for that line may stop it at once.
+  exitOnSignals(logger, async () => (await starting).close());
+  const server = await starting;
   if (server.firstAdmin.outcome === 'demo') {
     // Printed, not logged: a made-up password for a demo, shown once to whoever started it.
     const { email, password } = server.firstAdmin;
@@ -24,7 +27,6 @@ async function main(): Promise<void> {
     await loadDemoIfEmpty(server.orm, logger, config);
     await server.scheduler.reconcile(); // the demo's schedules, loaded behind the scheduler's back
   }
-  exitOnSignals(logger, () => server.close());
 }
 
 main().catch((error: unknown) => {

@@ -12,9 +12,11 @@ import { openRuntime } from './runtime.js';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
-  const runtime = await openRuntime(config, logger);
+  const opening = openRuntime(config, logger);
+  // Before the "running jobs" line: whoever waits for it may stop the worker at once.
+  exitOnSignals(logger, async () => (await opening).close()); // runs in flight are cancelled and roll back
+  const runtime = await opening;
   logger.info({ dataDir: config.dataDir, worker: runtime.scheduler.worker.id }, 'Tributary worker is running jobs');
-  exitOnSignals(logger, () => runtime.close()); // runs in flight are cancelled and roll back
 }
 
 main().catch((error: unknown) => {
