@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import http from 'node:http';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +30,10 @@ import { describeLocation } from '../core/db/sql.js';
 import type { Warehouse } from '../jobs/warehouse/warehouse.js';
 import type { Scheduler } from '../jobs/scheduler/scheduler.js';
 import { openRuntime } from '../jobs/runtime.js';
+import { portabilityRoutes } from './http/portability.js';
+
+/** This build's version (package.json), for export manifests. */
+const PACKAGE_VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
 
 /** Largest request body accepted; script code may be up to 1 MB, JSON-escaped. */
 const BODY_LIMIT = '4mb';
@@ -164,6 +168,7 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
         }),
     }),
   );
+  app.use(portabilityRoutes({ em: orm.em as never, secrets, logger, version: PACKAGE_VERSION, warehouse, lineage, scheduler }, signIn));
   app.use(webApp(webDist, signIn));
   app.use(bodyErrors(logger));
 
@@ -231,7 +236,7 @@ function webApp(webDist: string, signIn: express.RequestHandler): express.Router
   router.get(['/graphiql', '/graphiql/'], signIn, requireSession, page('graphiql.html'));
   router.use(express.static(webDist, { index: false }));
   router.get('/{*path}', (req, res, next) => {
-    const reserved = /^\/(graphql|healthz)(\/|$)/.test(req.path);
+    const reserved = /^\/(graphql|healthz|api)(\/|$)/.test(req.path);
     const file = /\.[^/]+$/.test(req.path); // a missing asset is a 404, not the app
     if (reserved || file || !req.accepts('html')) return next();
     return page('index.html')(req, res, next);

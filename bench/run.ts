@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   sandbox: async () => (await import('./sandbox.bench.js')).run(),
   scale: async () => (await import('./scale.bench.js')).run(),
   versions: async () => (await import('./versions.bench.js')).run(),
+  portability: async () => (await import('./portability.bench.js')).run(),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

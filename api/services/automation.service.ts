@@ -66,7 +66,7 @@ export interface AutomationListArgs extends PageArgs {
 
 type AutomationClass<T extends Automation> = new () => T;
 
-const KIND_CLASS: Record<AutomationKind, AutomationClass<Automation>> = {
+export const KIND_CLASS: Record<AutomationKind, AutomationClass<Automation>> = {
   [AutomationKind.ETL_STEP]: EtlStep,
   [AutomationKind.SFTP_IMPORT]: SftpImport,
   [AutomationKind.SCRIPT]: Script,
@@ -148,7 +148,7 @@ export class AutomationService {
   createSftpImport(input: CreateSftpImportInput): Promise<SftpImport> {
     return this.writeNew(async (em) => {
       const sftp = await this.createCommon(em, SftpImport, AutomationKind.SFTP_IMPORT, input);
-      this.applySftpSettings(sftp, input);
+      applySftpSettings(sftp, input, (value, field) => this.sealSecret(value, field));
       const [output] = await this.writableDatasources(em, [input.outputId], 'outputId');
       await this.setIo(em, sftp, [], [output!]);
       await this.applyErrorPolicy(em, sftp, input);
@@ -159,7 +159,7 @@ export class AutomationService {
   updateSftpImport(id: string, input: UpdateSftpImportInput): Promise<SftpImport> {
     return this.revise(id, SftpImport, AutomationKind.SFTP_IMPORT, async (em, sftp) => {
       await this.updateCommon(em, sftp, input);
-      this.applySftpSettings(sftp, input);
+      applySftpSettings(sftp, input, (value, field) => this.sealSecret(value, field));
       const outputId = notNull(input.outputId, 'outputId');
       if (outputId !== undefined) {
         const [output] = await this.writableDatasources(em, [outputId], 'outputId');
@@ -167,55 +167,6 @@ export class AutomationService {
       }
       await this.applyErrorPolicy(em, sftp, input);
     });
-  }
-
-  private applySftpSettings(sftp: SftpImport, input: UpdateSftpImportInput): void {
-    const endpointBefore = sftp.host ? sftpEndpoint(sftp) : null; // null while creating
-    const host = notNull(input.host, 'host');
-    if (host !== undefined || !sftp.host) {
-      sftp.host = checkRequiredText(host, 'host', LIMITS.host);
-      if (/\s/.test(sftp.host)) throw new BadUserInputError('host', 'host must be a host name or IP address without spaces');
-    }
-    if (input.port !== undefined && input.port !== null) {
-      if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) {
-        throw new BadUserInputError('port', `port must be between 1 and 65535, got ${input.port}`);
-      }
-      sftp.port = input.port;
-    }
-    const username = notNull(input.username, 'username');
-    if (username !== undefined || !sftp.username) sftp.username = checkRequiredText(username, 'username', LIMITS.username);
-    if (input.remoteDir !== undefined) sftp.remoteDir = checkText(input.remoteDir, 'remoteDir', LIMITS.path) ?? '.';
-    if (input.filePattern !== undefined) sftp.filePattern = checkText(input.filePattern, 'filePattern', LIMITS.filePattern) ?? '*';
-    if (endpointBefore !== null && endpointBefore !== sftpEndpoint(sftp)) {
-      // A stored secret is bound to the server it was given for: one not given again goes.
-      const dropped = (input.password === undefined && sftp.passwordSealed != null) || (input.privateKey === undefined && sftp.privateKeySealed != null);
-      if (input.password === undefined) sftp.passwordSealed = null;
-      if (input.privateKey === undefined) sftp.privateKeySealed = null;
-      sftp.secretsCleared = dropped;
-    }
-    if (input.password !== undefined) sftp.passwordSealed = this.sealSecret(input.password, 'password');
-    if (input.privateKey !== undefined) {
-      if (input.privateKey !== null && !/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(input.privateKey)) {
-        throw new BadUserInputError('privateKey', 'privateKey must be a PEM or OpenSSH private key ("-----BEGIN … PRIVATE KEY-----")');
-      }
-      sftp.privateKeySealed = this.sealSecret(input.privateKey, 'privateKey');
-    }
-    if (!sftp.passwordSealed && !sftp.privateKeySealed && !sftp.secretsCleared) {
-      throw new BadUserInputError('password', 'an SFTP import needs a password or a private key');
-    }
-    if (input.hostKeyFingerprint !== undefined) {
-      const fingerprint = input.hostKeyFingerprint?.trim() || null;
-      if (fingerprint !== null && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(fingerprint)) {
-        throw new BadUserInputError('hostKeyFingerprint', 'hostKeyFingerprint must look like "SHA256:…" as `ssh-keygen -lf <key>` or `ssh-keyscan` prints it');
-      }
-      sftp.hostKeyFingerprint = fingerprint?.replace(/=$/, '') ?? null;
-    }
-    const afterImport = notNull(input.afterImport, 'afterImport');
-    if (afterImport !== undefined) sftp.afterImport = afterImport;
-    if (input.moveToDir !== undefined) sftp.moveToDir = checkText(input.moveToDir, 'moveToDir', LIMITS.path);
-    if (sftp.afterImport === AfterImport.MOVE && !sftp.moveToDir) {
-      throw new BadUserInputError('moveToDir', 'afterImport MOVE needs moveToDir: the remote directory imported files go to');
-    }
   }
 
   private sealSecret(value: string | null, field: string): string | null {
@@ -539,7 +490,7 @@ function effectivelyScheduledIds(graph: Graph): string[] {
 }
 
 /** Sets or (with null) clears the own schedule; `prefix` locates errors in the input (`schedule.`). */
-function applySchedule(automation: Automation, schedule: ScheduleInput | null, prefix: string): void {
+export function applySchedule(automation: Automation, schedule: ScheduleInput | null, prefix: string): void {
   if (schedule === null) {
     automation.scheduleCron = null;
     automation.scheduleTimezone = null;
@@ -558,7 +509,7 @@ export function checkCode(code: string): string {
 
 /** Runtime variables: a JSON object whose optional `args` is a list and `kwargs`/`job_config` are objects. */
 /** A script's timeout (1 s – 24 h) and memory cap (32 MB – 16 GB). */
-function applyScriptLimits(script: Script, input: { timeoutSeconds?: number | null; memoryMb?: number | null }): void {
+export function applyScriptLimits(script: Script, input: { timeoutSeconds?: number | null; memoryMb?: number | null }): void {
   const timeout = notNull(input.timeoutSeconds, 'timeoutSeconds');
   if (timeout !== undefined) {
     if (!Number.isInteger(timeout) || timeout < 1 || timeout > 86_400) throw new BadUserInputError('timeoutSeconds', `timeoutSeconds must be from 1 to 86400, got ${timeout}`);
@@ -597,7 +548,7 @@ async function checkEtlTransform(em: EntityManager, step: EtlStep, warehouse: Sq
 }
 
 /** Write mode and keys: UPSERT needs 1–20 distinct key columns; other modes take none. */
-function applyWriteMode(automation: Automation, input: CommonAutomationInput): void {
+export function applyWriteMode(automation: Automation, input: CommonAutomationInput): void {
   const mode = notNull(input.writeMode, 'writeMode');
   if (mode !== undefined) automation.writeMode = mode;
   if (input.writeKeys !== undefined) {
@@ -622,6 +573,60 @@ async function checkNoChainCycle(em: EntityManager, chain: ChainTask, stepIds: s
     if (await new AutomationRepository(em).chainReaches(start, chain.id)) {
       throw new BadUserInputError(`stepIds[${i}]`, `chain task ${JSON.stringify(steps.get(start)!.name)} already triggers ${JSON.stringify(chain.name)}; a chain cannot contain itself`);
     }
+  }
+}
+
+/**
+ * Checks and applies an SFTP import's settings. A secret given is sealed with `seal`; one not
+ * given again goes when the server (user, host, port) changes. Without any secret it is refused
+ * unless `credentialsOptional` (an import that left them out: it cannot log in until they are set).
+ */
+export function applySftpSettings(sftp: SftpImport, input: UpdateSftpImportInput, seal: (value: string | null, field: string) => string | null, credentialsOptional = false): void {
+  const endpointBefore = sftp.host ? sftpEndpoint(sftp) : null; // null while creating
+  const host = notNull(input.host, 'host');
+  if (host !== undefined || !sftp.host) {
+    sftp.host = checkRequiredText(host, 'host', LIMITS.host);
+    if (/\s/.test(sftp.host)) throw new BadUserInputError('host', 'host must be a host name or IP address without spaces');
+  }
+  if (input.port !== undefined && input.port !== null) {
+    if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) {
+      throw new BadUserInputError('port', `port must be between 1 and 65535, got ${input.port}`);
+    }
+    sftp.port = input.port;
+  }
+  const username = notNull(input.username, 'username');
+  if (username !== undefined || !sftp.username) sftp.username = checkRequiredText(username, 'username', LIMITS.username);
+  if (input.remoteDir !== undefined) sftp.remoteDir = checkText(input.remoteDir, 'remoteDir', LIMITS.path) ?? '.';
+  if (input.filePattern !== undefined) sftp.filePattern = checkText(input.filePattern, 'filePattern', LIMITS.filePattern) ?? '*';
+  if (endpointBefore !== null && endpointBefore !== sftpEndpoint(sftp)) {
+    // A stored secret is bound to the server it was given for: one not given again goes.
+    const dropped = (input.password === undefined && sftp.passwordSealed != null) || (input.privateKey === undefined && sftp.privateKeySealed != null);
+    if (input.password === undefined) sftp.passwordSealed = null;
+    if (input.privateKey === undefined) sftp.privateKeySealed = null;
+    sftp.secretsCleared = dropped;
+  }
+  if (input.password !== undefined) sftp.passwordSealed = seal(input.password, 'password');
+  if (input.privateKey !== undefined) {
+    if (input.privateKey !== null && !/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(input.privateKey)) {
+      throw new BadUserInputError('privateKey', 'privateKey must be a PEM or OpenSSH private key ("-----BEGIN … PRIVATE KEY-----")');
+    }
+    sftp.privateKeySealed = seal(input.privateKey, 'privateKey');
+  }
+  if (!sftp.passwordSealed && !sftp.privateKeySealed && !sftp.secretsCleared && !credentialsOptional) {
+    throw new BadUserInputError('password', 'an SFTP import needs a password or a private key');
+  }
+  if (input.hostKeyFingerprint !== undefined) {
+    const fingerprint = input.hostKeyFingerprint?.trim() || null;
+    if (fingerprint !== null && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(fingerprint)) {
+      throw new BadUserInputError('hostKeyFingerprint', 'hostKeyFingerprint must look like "SHA256:…" as `ssh-keygen -lf <key>` or `ssh-keyscan` prints it');
+    }
+    sftp.hostKeyFingerprint = fingerprint?.replace(/=$/, '') ?? null;
+  }
+  const afterImport = notNull(input.afterImport, 'afterImport');
+  if (afterImport !== undefined) sftp.afterImport = afterImport;
+  if (input.moveToDir !== undefined) sftp.moveToDir = checkText(input.moveToDir, 'moveToDir', LIMITS.path);
+  if (sftp.afterImport === AfterImport.MOVE && !sftp.moveToDir) {
+    throw new BadUserInputError('moveToDir', 'afterImport MOVE needs moveToDir: the remote directory imported files go to');
   }
 }
 

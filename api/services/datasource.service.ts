@@ -154,17 +154,7 @@ export class DatasourceService {
    */
   private async checkFilePath(em: EntityManager, path: string): Promise<string> {
     if (!this.files) throw new Error('FILE datasources cannot be saved without FILE_ROOTS (DatasourceService was built without them)');
-    try {
-      // A path with parameters is kept as written and checked with their values now (and again, filled in, at each read).
-      if (referencesIn(path).length > 0) {
-        await this.files.check((await ParameterValues.all(em)).resolve(path, 'path'));
-        return path;
-      }
-      return await this.files.check(path);
-    } catch (error) {
-      if (error instanceof FileAccessError) throw new BadUserInputError('path', error.message);
-      throw error;
-    }
+    return checkedFilePath(this.files, path, referencesIn(path).length > 0 ? await ParameterValues.all(em) : null);
   }
 
   /** `path` belongs to FILE datasources and `join` to JOIN ones; each is required there and refused elsewhere. */
@@ -210,7 +200,7 @@ export class DatasourceService {
 }
 
 /** Columns with unique, non-empty names and types. */
-function checkColumns(columns: ColumnInput[] | null | undefined): Column[] {
+export function checkColumns(columns: ColumnInput[] | null | undefined): Column[] {
   if (!columns) return [];
   if (columns.length > LIMITS.columns) throw new BadUserInputError('columns', `at most ${LIMITS.columns} columns are allowed`);
   const seen = new Set<string>();
@@ -224,7 +214,7 @@ function checkColumns(columns: ColumnInput[] | null | undefined): Column[] {
 }
 
 /** When a source declares its columns, the join key must be one of them. */
-function checkKeyColumn(source: Datasource, key: string, field: string): void {
+export function checkKeyColumn(source: Pick<Datasource, 'name' | 'columns'>, key: string, field: string): void {
   if (source.columns.length > 0 && !source.columns.some((c) => c.name === key)) {
     throw new BadUserInputError(
       field,
@@ -239,4 +229,22 @@ function checkKeyColumn(source: Datasource, key: string, field: string): void {
  */
 async function checkNoJoinCycle(em: EntityManager, datasource: Datasource, sourceIds: string[]): Promise<void> {
   if (await new DatasourceRepository(em).joinsReach(sourceIds, datasource.id)) throw new BadUserInputError('join', `joining these sources would make ${JSON.stringify(datasource.name)} depend on itself`);
+}
+
+/**
+ * The FILE path to store: inside FILE_ROOTS (see FileRoots.check), made absolute. A path with
+ * parameters is kept as written and checked with their `values` now (and again, filled in, at
+ * each read). A refusal is a BAD_USER_INPUT on `path`.
+ */
+export async function checkedFilePath(files: FileRoots, path: string, values: ParameterValues | null): Promise<string> {
+  try {
+    if (values && referencesIn(path).length > 0) {
+      await files.check(values.resolve(path, 'path'));
+      return path;
+    }
+    return await files.check(path);
+  } catch (error) {
+    if (error instanceof FileAccessError) throw new BadUserInputError('path', error.message);
+    throw error;
+  }
 }

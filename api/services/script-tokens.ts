@@ -44,17 +44,22 @@ export function extractScriptTokens(code: string): ScriptTokens {
   return { uuids, literals };
 }
 
-/** Re-indexes the UUIDs and string literals of a script's code for the deletion check. */
-export async function indexScriptTokens(em: EntityManager, script: Script): Promise<void> {
-  const { uuids, literals } = extractScriptTokens(script.code);
+/** The index rows of a script's code (what {@link indexScriptTokens} writes); too many tokens is a BAD_USER_INPUT on `code`. */
+export function scriptTokenRows(scriptId: string, code: string): { script: string; kind: ScriptTokenKind; token: string }[] {
+  const { uuids, literals } = extractScriptTokens(code);
   if (uuids.size + literals.size > MAX_SCRIPT_TOKENS) {
     throw new BadUserInputError('code', `code holds more than ${MAX_SCRIPT_TOKENS} distinct string literals; split it into smaller scripts`);
   }
-  await em.nativeDelete(ScriptToken, { script: script.id });
-  const rows = [
-    ...[...uuids].map((token) => ({ script: script.id, kind: ScriptTokenKind.UUID, token })),
-    ...[...literals].map((token) => ({ script: script.id, kind: ScriptTokenKind.LITERAL, token })),
+  return [
+    ...[...uuids].map((token) => ({ script: scriptId, kind: ScriptTokenKind.UUID, token })),
+    ...[...literals].map((token) => ({ script: scriptId, kind: ScriptTokenKind.LITERAL, token })),
   ];
+}
+
+/** Re-indexes the UUIDs and string literals of a script's code for the deletion check. */
+export async function indexScriptTokens(em: EntityManager, script: Script): Promise<void> {
+  const rows = scriptTokenRows(script.id, script.code);
+  await em.nativeDelete(ScriptToken, { script: script.id });
   await em.flush(); // the script row must exist before its tokens reference it
   for (let i = 0; i < rows.length; i += 5_000) await em.insertMany(ScriptToken, rows.slice(i, i + 5_000));
 }

@@ -3,6 +3,8 @@ import { AutomationParameterSet, ParameterSet } from '../db/entities/index.js';
 import { BadUserInputError } from '../errors.js';
 import { RESOLVED_TEXT_MAX_BYTES, mapStrings, referencesIn, substitute, type ParameterReference } from './references.js';
 
+const NOT_ATTACHED = 'is not attached to this automation: add it to parameterSetIds';
+
 /** A reference that cannot be resolved, or a text that grows too large: `field` says where. */
 export class ParameterError extends BadUserInputError {}
 
@@ -23,6 +25,12 @@ export class ParameterValues {
     private readonly known: Set<string> = new Set(sets.keys()),
   ) {}
 
+  /** Values from sets given (not read from the database); `attached`: they are an automation's, the others out of reach. */
+  static of(sets: { name: string; parameters: { name: string; value: string }[] }[], attached?: { known: Iterable<string> }): ParameterValues {
+    const map = new Map(sets.map((s) => [s.name, new Map(s.parameters.map((p) => [p.name, p.value]))]));
+    return attached ? new ParameterValues(map, NOT_ATTACHED, new Set(attached.known)) : new ParameterValues(map, null);
+  }
+
   /** Every set of the workspace. */
   static async all(em: EntityManager): Promise<ParameterValues> {
     return new ParameterValues(byName(await em.find(ParameterSet, {})), null);
@@ -33,7 +41,7 @@ export class ParameterValues {
     const ids = setIds ?? (await em.find(AutomationParameterSet, { automation: automationId! }, { fields: ['parameterSet'] })).map((l) => l.parameterSet.id);
     const sets = ids.length > 0 ? await em.find(ParameterSet, { id: { $in: ids } }) : [];
     const known = new Set((await em.find(ParameterSet, {}, { fields: ['name'] })).map((s) => s.name));
-    return new ParameterValues(byName(sets), 'is not attached to this automation: add it to parameterSetIds', known);
+    return new ParameterValues(byName(sets), NOT_ATTACHED, known);
   }
 
   /** The text with its references replaced; an unknown one is a ParameterError on `field`. */

@@ -31,11 +31,33 @@ export interface Definition {
 /** The keys holding sealed secrets: compared, never shown. */
 export const SECRET_KEYS = ['passwordSealed', 'privateKeySealed'] as const;
 
+/** What an automation refers to by id, besides its row: declarations, chain steps, parameter sets. */
+export interface DefinitionRefs {
+  inputIds: string[];
+  outputIds: string[];
+  errorDatasourceId: string | null;
+  stepIds: string[];
+  parameterSetIds: string[];
+}
+
 /** The definition an automation's row, declarations and chain steps hold now (inside `em`'s transaction, with its unflushed changes). */
 export async function snapshotDefinition(em: EntityManager, automation: Automation): Promise<Definition> {
   await em.flush();
   const io = await em.find(AutomationIo, { automation: automation.id }, { orderBy: { position: 'asc' } });
   const ids = (direction: IoDirection) => io.filter((r) => r.direction === direction).map((r) => r.datasource.id);
+  const steps = automation.kind === AutomationKind.CHAIN_TASK ? await em.find(ChainStep, { chain: automation.id }, { orderBy: { position: 'asc' } }) : [];
+  const sets = await em.find(AutomationParameterSet, { automation: automation.id }, { orderBy: { position: 'asc' } });
+  return buildDefinition(automation, {
+    inputIds: ids(IoDirection.INPUT),
+    outputIds: ids(IoDirection.OUTPUT),
+    errorDatasourceId: ids(IoDirection.ERRORS)[0] ?? null,
+    stepIds: steps.map((s) => s.step.id),
+    parameterSetIds: sets.map((l) => l.parameterSet.id),
+  });
+}
+
+/** The definition of an automation row and what it refers to (what {@link snapshotDefinition} reads, given). */
+export function buildDefinition(automation: Automation, refs: DefinitionRefs): Definition {
   const common: Definition = {
     kind: automation.kind,
     name: automation.name,
@@ -45,17 +67,16 @@ export async function snapshotDefinition(em: EntityManager, automation: Automati
     writeKeys: [...automation.writeKeys],
     errorPolicy: automation.errorPolicy,
     errorRecordFormat: automation.errorRecordFormat,
-    errorDatasourceId: ids(IoDirection.ERRORS)[0] ?? null,
-    inputIds: ids(IoDirection.INPUT),
-    outputIds: ids(IoDirection.OUTPUT),
+    errorDatasourceId: refs.errorDatasourceId,
+    inputIds: refs.inputIds,
+    outputIds: refs.outputIds,
   };
   // Only when there are some: the versions recorded before parameter sets existed stay equal to a snapshot.
-  const sets = await em.find(AutomationParameterSet, { automation: automation.id }, { orderBy: { position: 'asc' } });
-  if (sets.length > 0) common.parameterSetIds = sets.map((l) => l.parameterSet.id);
-  return { ...common, ...(await kindSettings(em, automation)) };
+  if (refs.parameterSetIds.length > 0) common.parameterSetIds = refs.parameterSetIds;
+  return { ...common, ...kindSettings(automation, refs.stepIds) };
 }
 
-async function kindSettings(em: EntityManager, automation: Automation): Promise<Record<string, unknown>> {
+function kindSettings(automation: Automation, stepIds: string[]): Record<string, unknown> {
   switch (automation.kind) {
     case AutomationKind.ETL_STEP:
       return { transform: (automation as EtlStep).transform ?? {} };
@@ -78,10 +99,8 @@ async function kindSettings(em: EntityManager, automation: Automation): Promise<
       const s = automation as Script;
       return { language: s.language, code: s.code, variables: s.variables ?? null, timeoutSeconds: s.timeoutSeconds, memoryMb: s.memoryMb };
     }
-    case AutomationKind.CHAIN_TASK: {
-      const steps = await em.find(ChainStep, { chain: automation.id }, { orderBy: { position: 'asc' } });
-      return { stepIds: steps.map((s) => s.step.id), continueOnFailure: (automation as ChainTask).continueOnFailure };
-    }
+    case AutomationKind.CHAIN_TASK:
+      return { stepIds, continueOnFailure: (automation as ChainTask).continueOnFailure };
   }
 }
 

@@ -30,9 +30,11 @@ export class ParameterSetService {
     return this.em.findOne(ParameterSet, { id });
   }
 
-  create(input: ParameterSetInput & { name: string }): Promise<ParameterSet> {
+  /** `id`: the one to give it (an import keeps the id a set had); a new one otherwise. */
+  create(input: ParameterSetInput & { name: string }, id?: string): Promise<ParameterSet> {
     return this.write(async (em) => {
       const set = new ParameterSet();
+      if (id) set.id = id;
       set.name = await checkSetName(em, input.name);
       set.description = checkText(input.description, 'description', LIMITS.description);
       set.parameters = checkParameters(input.parameters ?? []);
@@ -104,7 +106,7 @@ async function checkSetName(em: EntityManager, name: string | null | undefined, 
   return checked;
 }
 
-function checkParameters(parameters: Parameter[]): Parameter[] {
+export function checkParameters(parameters: Parameter[]): Parameter[] {
   if (parameters.length > PARAMETERS_PER_SET_MAX) throw new BadUserInputError('parameters', `a set holds at most ${PARAMETERS_PER_SET_MAX} parameters`);
   const seen = new Set<string>();
   return parameters.map((p, i) => {
