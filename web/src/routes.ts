@@ -22,6 +22,7 @@ const pages = {
   tokens: () => import('./accounts/TokensPage.svelte'),
   reviews: () => import('./reviews/ReviewsPage.svelte'),
   parameterSets: () => import('./parameters/ParameterSetsPage.svelte'),
+  import: () => import('./portability/ImportPage.svelte'),
 };
 
 /** Fixed paths first: "new" is not an id. */
@@ -41,6 +42,7 @@ const table: [RegExp, keyof typeof pages][] = [
   [/^\/tokens$/, 'tokens'],
   [/^\/reviews$/, 'reviews'],
   [/^\/parameter-sets$/, 'parameterSets'],
+  [/^\/import$/, 'import'],
 ];
 
 /** The page for a path other than `/`; null when nothing lives there. */
