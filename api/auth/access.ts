@@ -42,6 +42,8 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
     settings: Role.VIEWER,
     parameterSets: Role.VIEWER,
     parameterSet: Role.VIEWER,
+    validateAutomation: Role.VIEWER,
+    validateWorkspace: Role.VIEWER,
   },
   Mutation: {
     login: PUBLIC,

@@ -11,6 +11,7 @@ import { RunResolver } from '../resolvers/run.resolver.js';
 import { DataSampleResolver, PreviewResolver } from '../resolvers/preview.resolver.js';
 import { ScheduleResolver } from '../resolvers/schedule.resolver.js';
 import { ParameterSetResolver } from '../resolvers/parameter-set.resolver.js';
+import { ValidationResolver } from '../resolvers/validation.resolver.js';
 import { AutomationVersionsResolver, RunVersionResolver, VersionResolver } from '../resolvers/version.resolver.js';
 import { ChainTask, EtlStep, Script, SftpImport } from '../../core/db/entities/index.js';
 import { ChainTaskObject, EtlStepObject, ScriptObject, SftpImportObject } from '../resolvers/types/entities.js';
@@ -25,6 +26,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       JoinSpecResolver,
       AutomationResolver,
       ParameterSetResolver,
+      ValidationResolver,
       EtlStepResolver,
       SftpImportResolver,
       ScriptResolver,

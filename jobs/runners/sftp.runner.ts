@@ -185,6 +185,26 @@ export class SftpImportRunner implements Runner {
     }
   }
 
+  /**
+   * Connects, checks the host key and lists the matching files, writing and remembering nothing:
+   * whether a run could start. The answer says how many files match; a failure is a RunFailedError
+   * saying what failed (the name, the connection, the login, the host key, the directory).
+   */
+  async check(plan: AutomationPlan): Promise<{ matching: number }> {
+    const settings = plan.sftp;
+    if (!settings) throw new RunFailedError('an SFTP import needs its connection settings');
+    const session = await this.connect(plan.id, settings, new AbortController().signal, { remember: false, log: () => undefined }).catch((error: unknown) => {
+      throw explain(error);
+    });
+    try {
+      return { matching: (await session.listMatching()).length };
+    } catch (error) {
+      throw explain(error);
+    } finally {
+      await session.close();
+    }
+  }
+
   private async pickPreviewFile(importId: string, session: SftpSession, settings: SftpSettings): Promise<string> {
     const files = await session.listMatching();
     if (files.length === 0) throw new RunFailedError(`no file in ${settings.remoteDir} matches ${settings.filePattern}`);

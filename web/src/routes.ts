@@ -23,6 +23,7 @@ const pages = {
   reviews: () => import('./reviews/ReviewsPage.svelte'),
   parameterSets: () => import('./parameters/ParameterSetsPage.svelte'),
   import: () => import('./portability/ImportPage.svelte'),
+  check: () => import('./validation/WorkspaceCheckPage.svelte'),
 };
 
 /** Fixed paths first: "new" is not an id. */
@@ -43,6 +44,7 @@ const table: [RegExp, keyof typeof pages][] = [
   [/^\/reviews$/, 'reviews'],
   [/^\/parameter-sets$/, 'parameterSets'],
   [/^\/import$/, 'import'],
+  [/^\/check$/, 'check'],
 ];
 
 /** The page for a path other than `/`; null when nothing lives there. */
