@@ -44,6 +44,7 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
     parameterSet: Role.VIEWER,
     validateAutomation: Role.VIEWER,
     validateWorkspace: Role.VIEWER,
+    templates: Role.VIEWER,
   },
   Mutation: {
     login: PUBLIC,
@@ -87,6 +88,9 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
     createParameterSet: Role.EDITOR,
     updateParameterSet: Role.EDITOR,
     deleteParameterSet: Role.EDITOR,
+    saveAsTemplate: Role.EDITOR,
+    deleteTemplate: Role.EDITOR,
+    createFromTemplate: Role.EDITOR,
   },
 };
 

@@ -9,6 +9,7 @@ import type { SftpState } from '../../jobs/runners/sftp-state.js';
 import { AutomationService } from '../services/automation.service.js';
 import { VersionService } from '../services/versions/version.service.js';
 import { ParameterSetService } from '../services/parameter-sets/parameter-set.service.js';
+import { TemplateService } from '../services/templates/template.service.js';
 import { DataService } from '../../jobs/warehouse/data.service.js';
 import { DatasourceService } from '../services/datasource.service.js';
 import type { SecretBox } from '../../core/secrets.js';
@@ -33,6 +34,7 @@ export interface Context {
   automations: AutomationService;
   versions: VersionService;
   parameterSets: ParameterSetService;
+  templates: TemplateService;
   data: DataService;
   runs: RunService;
   /** The scheduler: queues runs, follows automation changes. */
@@ -91,6 +93,7 @@ export function createContext(deps: AppDependencies): Context {
     automations: new AutomationService(em, deps.secrets, deps.lineage, (id) => afterChange(deps, id), deps.warehouse, deps.principal?.userId ?? null),
     versions: new VersionService(em, deps.principal ? { id: deps.principal.userId, role: deps.principal.role } : null, (id) => afterChange(deps, id)),
     parameterSets: new ParameterSetService(em),
+    templates: new TemplateService(em, { secrets: deps.secrets, files: deps.warehouse.files, warehouse: deps.warehouse, lineage: deps.lineage, actorId: deps.principal?.userId ?? null }),
     data: new DataService(em, deps.warehouse),
     runs: new RunService(em),
     scheduler: deps.scheduler,

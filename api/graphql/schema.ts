@@ -12,6 +12,7 @@ import { DataSampleResolver, PreviewResolver } from '../resolvers/preview.resolv
 import { ScheduleResolver } from '../resolvers/schedule.resolver.js';
 import { ParameterSetResolver } from '../resolvers/parameter-set.resolver.js';
 import { ValidationResolver } from '../resolvers/validation.resolver.js';
+import { TemplateResolver } from '../resolvers/template.resolver.js';
 import { AutomationVersionsResolver, RunVersionResolver, VersionResolver } from '../resolvers/version.resolver.js';
 import { ChainTask, EtlStep, Script, SftpImport } from '../../core/db/entities/index.js';
 import { ChainTaskObject, EtlStepObject, ScriptObject, SftpImportObject } from '../resolvers/types/entities.js';
@@ -27,6 +28,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       AutomationResolver,
       ParameterSetResolver,
       ValidationResolver,
+      TemplateResolver,
       EtlStepResolver,
       SftpImportResolver,
       ScriptResolver,

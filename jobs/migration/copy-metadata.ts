@@ -26,6 +26,7 @@ export const METADATA_TABLES: TableCopy[] = [
   { table: 'script_token' },
   { table: 'parameter_set' },
   { table: 'automation_parameter_set' },
+  { table: 'template' },
   { table: 'lineage_version' },
   { table: 'lineage_change' },
   { table: 'run', selfRefs: ['parent_run_id'] },

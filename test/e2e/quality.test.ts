@@ -82,13 +82,13 @@ describe('Keyboard and narrow windows', () => {
     const page = await browser.newPage();
     await page.goto(`${t.url}/`);
     await waitForGraph(page);
-    // The top bar's links come first (Dataflow, Datasources, Automations, Parameters, Check, Import, GraphiQL, + New, the user’s).
-    const stops = await tabStops(page, 18);
+    // The top bar's links come first (Dataflow, Datasources, Automations, Parameters, Templates, Check, Import, GraphiQL, + New, the user’s).
+    const stops = await tabStops(page, 20);
     expect(stops.some((s) => /input\|.*scheduled/i.test(s))).toBe(true);
     await page.goto(`${t.url}/automations/${await idOf('automation', 'load users')}`);
     await page.getByTestId('run-now').waitFor();
     // The top bar comes first: its links, then who is signed in (Users, Tokens, Sign out).
-    const controls = await tabStops(page, 22);
+    const controls = await tabStops(page, 24);
     for (const name of ['run-now', 'edit']) expect(controls.some((s) => s.includes(`|${name}|`))).toBe(true);
   });
 });

@@ -24,6 +24,7 @@ const pages = {
   parameterSets: () => import('./parameters/ParameterSetsPage.svelte'),
   import: () => import('./portability/ImportPage.svelte'),
   check: () => import('./validation/WorkspaceCheckPage.svelte'),
+  templates: () => import('./templates/TemplatesPage.svelte'),
 };
 
 /** Fixed paths first: "new" is not an id. */
@@ -45,6 +46,7 @@ const table: [RegExp, keyof typeof pages][] = [
   [/^\/parameter-sets$/, 'parameterSets'],
   [/^\/import$/, 'import'],
   [/^\/check$/, 'check'],
+  [/^\/templates$/, 'templates'],
 ];
 
 /** The page for a path other than `/`; null when nothing lives there. */

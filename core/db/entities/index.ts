@@ -8,6 +8,7 @@ import { AutomationIo, ChainStep, ScriptToken } from './links.js';
 import { Run, RunLog } from './run.js';
 import { Setting } from './setting.js';
 import { AutomationParameterSet, ParameterSet } from './parameter-set.js';
+import { Template } from './template.js';
 
 export * from '../../enums.js';
 export { Automation } from './automation.js';
@@ -19,7 +20,8 @@ export { Run, RunLog } from './run.js';
 export { ChangedEntity, LineageChange, LineageVersion } from './lineage-change.js';
 export { Setting } from './setting.js';
 export { AutomationParameterSet, ParameterSet, type Parameter } from './parameter-set.js';
+export { Template, type TemplateParameter } from './template.js';
 export { ApiToken, AuditEvent, LoginThrottle, UserAccount, UserSession } from './account.js';
 
 /** Every MikroORM entity, for the ORM configuration. */
-export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting, UserAccount, UserSession, ApiToken, LoginThrottle, AuditEvent, AutomationVersion, ParameterSet, AutomationParameterSet];
+export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting, UserAccount, UserSession, ApiToken, LoginThrottle, AuditEvent, AutomationVersion, ParameterSet, AutomationParameterSet, Template];

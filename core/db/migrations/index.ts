@@ -8,6 +8,8 @@ import { Migration20261122500000Runs } from './sqlite/Migration20261122500000Run
 import { Migration20261127100000Settings } from './sqlite/Migration20261127100000Settings.js';
 import { Migration20261127200000Accounts } from './sqlite/Migration20261127200000Accounts.js';
 import { Migration20261128000000Versions } from './sqlite/Migration20261128000000Versions.js';
+import { Migration20261128200000Templates } from './sqlite/Migration20261128200000Templates.js';
+import { Migration20261128200000Templates as PostgresTemplates } from './postgresql/Migration20261128200000Templates.js';
 import { Migration20261128100000ParameterSets } from './sqlite/Migration20261128100000ParameterSets.js';
 import { Migration20261128100000ParameterSets as PostgresParameterSets } from './postgresql/Migration20261128100000ParameterSets.js';
 import { Migration20261128000000Versions as PostgresVersions } from './postgresql/Migration20261128000000Versions.js';
@@ -27,6 +29,7 @@ export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migratio
   { name: 'Migration20261127200000Accounts', class: Migration20261127200000Accounts },
   { name: 'Migration20261128000000Versions', class: Migration20261128000000Versions },
   { name: 'Migration20261128100000ParameterSets', class: Migration20261128100000ParameterSets },
+  { name: 'Migration20261128200000Templates', class: Migration20261128200000Templates },
 ];
 
 /**
@@ -39,4 +42,5 @@ export const POSTGRES_MIGRATIONS: typeof MIGRATIONS = [
   { name: 'Migration20261127200000Accounts', class: PostgresAccounts },
   { name: 'Migration20261128000000Versions', class: PostgresVersions },
   { name: 'Migration20261128100000ParameterSets', class: PostgresParameterSets },
+  { name: 'Migration20261128200000Templates', class: PostgresTemplates },
 ];

@@ -21,3 +21,15 @@ export async function duplicateAndOpen(what: 'automation' | 'datasource', id: st
     handleError(error, `Could not duplicate ${name}`);
   }
 }
+
+/** Asks for a name and keeps the automation, with what it uses, as a template of this workspace. */
+export async function saveAsTemplate(id: string, name: string): Promise<void> {
+  const wanted = window.prompt(`Name of the template made from ${name}`, name);
+  if (wanted === null || wanted.trim() === '') return;
+  try {
+    await gql('mutation ($ids: [ID!]!, $name: String!) { saveAsTemplate(automationIds: $ids, name: $name) { id } }', { ids: [id], name: wanted.trim() });
+    window.location.assign('/templates');
+  } catch (error) {
+    handleError(error, `Could not save ${name} as a template`);
+  }
+}
