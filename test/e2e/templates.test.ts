@@ -5,58 +5,34 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Role } from '../../core/enums.js';
-import { buildWebIfStale, collectPageErrors, launchChromium, type RunningBrowser } from '../helpers/browser.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { signInBrowser, type TestUser } from '../helpers/auth.js';
+import { browserSuite } from '../helpers/e2e.js';
 
-let t: TestServer;
-let chromium: RunningBrowser;
-let editor: TestUser;
-
-beforeAll(async () => {
-  buildWebIfStale();
-  t = await startTestServer();
-  editor = await t.addUser(Role.EDITOR);
-  chromium = await launchChromium();
-}, 240_000);
-
-afterAll(async () => {
-  await chromium?.close();
-  await t?.close();
-}, 90_000);
+const suite = browserSuite();
 
 describe('templates in the browser', () => {
   it('creates flows from a built-in template, and saves an automation as a template', { timeout: 60_000 }, async () => {
+    const t = suite.t;
     mkdirSync(join(t.filesDir, 'incoming'), { recursive: true });
     writeFileSync(join(t.filesDir, 'incoming', 'data.csv'), 'id\n1\n');
-    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await signInBrowser(context, t.url, editor.email);
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    const errors = collectPageErrors(page);
-    try {
-      await page.goto(`${t.url}/`);
-      await page.getByTestId('nav-templates').click();
-      await page.locator('[data-testid="template-card"][data-id="builtin:csv-nightly"]').getByTestId('use-template').click();
-      await page.getByTestId('template-prefix').fill('ui ');
-      await page.locator('[data-testid="template-parameter"][data-name="hour"]').fill('4');
-      await page.getByTestId('template-create').click();
-      await expect.poll(() => page.getByTestId('template-created').textContent()).toContain('Created');
-      await page.getByTestId('created-object').getByText('ui nightly load').click();
-      await page.waitForURL((url) => url.pathname.startsWith('/automations/'));
-      await expect.poll(() => page.getByTestId('definition').textContent()).toContain('Transform');
+    const page = await suite.signedIn(await t.addUser(Role.EDITOR));
+    await page.goto(`${t.url}/`);
+    await page.getByTestId('nav-templates').click();
+    await page.locator('[data-testid="template-card"][data-id="builtin:csv-nightly"]').getByTestId('use-template').click();
+    await page.getByTestId('template-prefix').fill('ui ');
+    await page.locator('[data-testid="template-parameter"][data-name="hour"]').fill('4');
+    await page.getByTestId('template-create').click();
+    await expect.poll(() => page.getByTestId('template-created').textContent()).toContain('Created');
+    await page.getByTestId('created-object').getByText('ui nightly load').click();
+    await page.waitForURL((url) => url.pathname.startsWith('/automations/'));
+    await expect.poll(() => page.getByTestId('definition').textContent()).toContain('Transform');
 
-      page.once('dialog', (dialog) => void dialog.accept('my nightly load'));
-      await page.getByTestId('save-as-template').click();
-      await page.waitForURL((url) => url.pathname === '/templates');
-      await expect.poll(() => page.getByTestId('templates-page').textContent()).toContain('my nightly load');
-      const { templates } = await t.ok(`{ templates { name builtIn size } }`);
-      expect(templates).toContainEqual({ name: 'my nightly load', builtIn: false, size: 3 });
-      expect(errors).toEqual([]);
-    } finally {
-      await context.close();
-    }
+    page.once('dialog', (dialog) => void dialog.accept('my nightly load'));
+    await page.getByTestId('save-as-template').click();
+    await page.waitForURL((url) => url.pathname === '/templates');
+    await expect.poll(() => page.getByTestId('templates-page').textContent()).toContain('my nightly load');
+    const { templates } = await t.ok(`{ templates { name builtIn size } }`);
+    expect(templates).toContainEqual({ name: 'my nightly load', builtIn: false, size: 3 });
   });
 });

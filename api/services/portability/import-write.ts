@@ -5,23 +5,20 @@ import {
   AutomationParameterSet,
   AutomationVersion,
   ChainStep,
-  ChainTask,
   Datasource,
   DatasourceKind,
-  EtlStep,
   IoDirection,
   Script,
   ScriptToken,
-  SftpImport,
   VersionStatus,
 } from '../../../core/db/entities/index.js';
 import { buildDefinition } from '../../../core/versions/definition.js';
 import { scriptTokenRows } from '../script-tokens.js';
+import { KIND_CLASS } from '../automation.service.js';
 import type { BuiltAutomation } from './import-build.js';
 
 /** Rows per INSERT: well below PostgreSQL's 65,535 bound parameters for the widest table. */
 const BATCH = 500;
-const CLASS = { [AutomationKind.ETL_STEP]: EtlStep, [AutomationKind.SFTP_IMPORT]: SftpImport, [AutomationKind.SCRIPT]: Script, [AutomationKind.CHAIN_TASK]: ChainTask };
 
 /**
  * Writes the objects an import creates, table by table in batches: datasources (a join after its
@@ -75,7 +72,7 @@ export async function insertCreated(em: EntityManager, created: { datasources: D
     if (a.kind === AutomationKind.SCRIPT) tokens.push(...scriptTokenRows(a.id, (a as Script).code));
   }
   for (const kind of Object.values(AutomationKind)) {
-    await insert(em, CLASS[kind], created.automations.filter((b) => b.automation.kind === kind).map((b) => rows(b.automation)));
+    await insert(em, KIND_CLASS[kind], created.automations.filter((b) => b.automation.kind === kind).map((b) => rows(b.automation)));
   }
   await insert(em, AutomationVersion, versions);
   await insert(em, AutomationIo, io);
