@@ -186,12 +186,14 @@ describe('POST /api/v1/import', () => {
     try {
       const before = await counts(t);
       const { files } = await exportOf(source);
+      const etlFile = files['manifest.json'].objects.find((o: { name: string }) => o.name === flows.etl.name).file;
       const attempts: [string, Uint8Array, RegExp, number][] = [
         ['not a ZIP', new TextEncoder().encode('PK definitely not a zip'), /not a readable ZIP/, 400],
         ['an unknown format version', zipOf({ ...files, 'manifest.json': { ...files['manifest.json'], formatVersion: 99 } }), /format version 1/, 400],
         ['a manifest pointing outside its folders', zipOf({ ...files, 'manifest.json': { ...files['manifest.json'], objects: [{ type: 'AUTOMATION', name: 'x', file: '../../etc/passwd' }] } }), /known type/, 400],
         ['a file of the wrong shape', zipOf({ ...files, [files['manifest.json'].objects[0].file]: { type: 'DATASOURCE', name: 5 } }), /must be a string/, 400],
         ['a declared size past the limit (a ZIP bomb)', zipBomb(), /larger than/, 400],
+        ['settings of the wrong types', zipOf({ ...files, [etlFile]: { ...files[etlFile], settings: { transform: 'DROP TABLE input' } } }), /settings\.transform must be object or null/, 400],
       ];
       for (const [what, body, message, status] of attempts) {
         const response = await importInto(t, body);

@@ -1,6 +1,6 @@
 import { strFromU8, unzipSync } from 'fflate';
 import { BadUserInputError } from '../../../core/errors.js';
-import { AutomationKind, DatasourceKind, JoinType } from '../../../core/enums.js';
+import { AfterImport, AutomationKind, DatasourceKind, JoinType, ScriptLanguage } from '../../../core/enums.js';
 import { EXPORT_FORMAT, FOLDER, FORMAT_VERSION, type ExportedObject, type ExportedType, type Manifest } from './format.js';
 
 /** What an import reads at most: the archive's entries, one entry, and all of them unpacked. */
@@ -70,7 +70,7 @@ function isObject(value: unknown): value is Record<string, any> {
 }
 
 /** The shape of one object file (the values themselves are checked as saving checks them). */
-function checkObject(value: unknown, type: ExportedType, file: string): ExportedObject {
+export function checkObject(value: unknown, type: ExportedType, file: string): ExportedObject {
   const bad = (what: string): never => fail(`${file}: ${what}`);
   if (!isObject(value) || value.type !== type) return bad(`is not a ${type} object`);
   const text = (key: string, nullable = false) => {
@@ -103,7 +103,40 @@ function checkObject(value: unknown, type: ExportedType, file: string): Exported
       ['writeKeys', 'inputs', 'outputs', 'parameterSets'].forEach(list);
       if (value.schedule !== null && (!isObject(value.schedule) || typeof value.schedule.cron !== 'string' || typeof value.schedule.timezone !== 'string')) bad('schedule must be null or { cron, timezone }');
       if (!isObject(value.settings)) bad('settings must be an object');
+      checkSettings(value.kind as AutomationKind, value.settings, (what) => bad(`settings.${what}`));
       break;
   }
   return value as unknown as ExportedObject;
+}
+
+type Shape = 'string' | 'string?' | 'integer?' | 'boolean?' | 'object?' | 'names' | readonly string[];
+const SETTINGS: Record<AutomationKind, Record<string, Shape>> = {
+  [AutomationKind.ETL_STEP]: { transform: 'object?' },
+  [AutomationKind.SFTP_IMPORT]: {
+    host: 'string',
+    port: 'integer?',
+    username: 'string',
+    remoteDir: 'string?',
+    filePattern: 'string?',
+    hostKeyFingerprint: 'string?',
+    afterImport: Object.values(AfterImport),
+    moveToDir: 'string?',
+    password: 'string?',
+    privateKey: 'string?',
+  },
+  [AutomationKind.SCRIPT]: { language: Object.values(ScriptLanguage), code: 'string', variables: 'object?', timeoutSeconds: 'integer?', memoryMb: 'integer?' },
+  [AutomationKind.CHAIN_TASK]: { steps: 'names', continueOnFailure: 'boolean?' },
+};
+
+/** The kind's settings hold values of the types its create mutation takes (the values themselves are checked as saving checks them). */
+export function checkSettings(kind: AutomationKind, settings: Record<string, unknown>, bad: (what: string) => never): void {
+  for (const [key, shape] of Object.entries(SETTINGS[kind])) {
+    const v = settings[key];
+    const absent = v === undefined || v === null;
+    if (Array.isArray(shape)) {
+      if (!shape.includes(v as string)) bad(`${key} must be one of ${shape.join(', ')}`);
+    } else if (shape === 'string' ? typeof v !== 'string' : shape === 'string?' ? !absent && typeof v !== 'string' : shape === 'integer?' ? !absent && !Number.isInteger(v) : shape === 'boolean?' ? !absent && typeof v !== 'boolean' : shape === 'object?' ? !absent && !isObject(v) : !Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+      bad(`${key} must be ${shape === 'names' ? 'a list of names' : (shape as string).replace('?', ' or null')}`);
+    }
+  }
 }

@@ -9,6 +9,7 @@ import { exportWorkspace } from '../portability/export.js';
 import { importArchive, type ImportDeps, type ObjectReport } from '../portability/import.js';
 import { EXPORT_FORMAT, FORMAT_VERSION, type ExportedObject, type Manifest } from '../portability/format.js';
 import { BUILT_IN_TEMPLATES, type TemplateDefinition } from './builtin.js';
+import { checkObject } from '../portability/read.js';
 
 export interface TemplateSummary extends TemplateDefinition {
   builtIn: boolean;
@@ -78,7 +79,8 @@ export class TemplateService {
     }
     const prefix = checkText(namePrefix, 'namePrefix', 100) ?? '';
     const named = (name: string) => `${prefix}${name}`;
-    const objects = template.objects.map((o) => instantiate(o as ExportedObject, values, named));
+    // Shaped as an export's files are (a saved template is one), whatever the parameters put in.
+    const objects = template.objects.map((o, i) => checkObject(instantiate(o as ExportedObject, values, named), (o as ExportedObject).type, `objects[${i}]`));
     for (const o of objects) if (o.type !== 'PARAMETER_SET') checkName(o.name, 'namePrefix');
     const taken = await this.taken(objects);
     if (taken.length > 0) throw new ConflictError('namePrefix', `these names are taken: ${taken.join(', ')}; choose another namePrefix`);
