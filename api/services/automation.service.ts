@@ -51,6 +51,7 @@ import { DEFAULT_TIMEZONE, checkCron, checkTimezone } from './schedule.js';
 import { indexScriptTokens } from './script-tokens.js';
 import { attachSets, checkReferences } from './parameter-sets/attach.js';
 import { ParameterValues } from '../../core/parameters/values.js';
+import { referencesIn } from '../../core/parameters/references.js';
 import type { SecretBox } from '../../core/secrets.js';
 import { assertOwnTransaction, writeOne } from '../../core/db/transaction.js';
 import { LIMITS, checkIdList, checkJsonObject, checkName, checkRequiredText, checkText, notNull } from '../../core/validation.js';
@@ -627,6 +628,11 @@ export function applySftpSettings(sftp: SftpImport, input: UpdateSftpImportInput
   if (input.moveToDir !== undefined) sftp.moveToDir = checkText(input.moveToDir, 'moveToDir', LIMITS.path);
   if (sftp.afterImport === AfterImport.MOVE && !sftp.moveToDir) {
     throw new BadUserInputError('moveToDir', 'afterImport MOVE needs moveToDir: the remote directory imported files go to');
+  }
+  // A stored secret is bound to the host as written; with parameters the host can change without
+  // an edit, so the server must prove who it is: only the pinned key's holder gets the secret.
+  if (referencesIn(sftp.host).length > 0 && !sftp.hostKeyFingerprint) {
+    throw new BadUserInputError('hostKeyFingerprint', 'a host with parameters needs a pinned hostKeyFingerprint, so the stored password or key only ever reaches that server');
   }
 }
 

@@ -14,7 +14,8 @@ export const PARAMETERS_PER_SET_MAX = 200;
 /** A text after substitution may not grow past this (a million references to a long value). */
 export const RESOLVED_TEXT_MAX_BYTES = 1_048_576;
 
-const REFERENCE = /\$\{([A-Za-z0-9_]+?)__([A-Za-z0-9_]+)\}/g;
+// Names cannot hold `__`, so each group is unambiguous and a failed match costs one scan (no backtracking blow-up).
+const REFERENCE = /\$\{([A-Za-z0-9]+(?:_[A-Za-z0-9]+)*)__([A-Za-z0-9]+(?:_[A-Za-z0-9]+)*)\}/g;
 
 export interface ParameterReference {
   /** As written: `${set__param}`. */

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { ParameterValues } from '../../core/parameters/values.js';
+import { ParameterError, ParameterValues } from '../../core/parameters/values.js';
+import { referencesIn } from '../../core/parameters/references.js';
 import type { AutomationPlan } from '../runners/runner.js';
 import { fillPaths } from '../warehouse/data.service.js';
 
@@ -22,6 +23,9 @@ export async function fillParameters<P extends AutomationPlan>(em: EntityManager
   if (plan.transform) filled.transform = own.resolveJson(plan.transform, 'transform');
   if (plan.sftp) {
     const s = plan.sftp;
+    if (referencesIn(s.host).length > 0 && !s.hostKeyFingerprint) {
+      throw new ParameterError('host', 'the host has parameters but no pinned hostKeyFingerprint: the import does not log in anywhere its secrets were not meant for');
+    }
     filled.sftp = {
       ...s,
       host: own.resolve(s.host, 'host'),

@@ -21,6 +21,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
+/** A fingerprint in the form ssh-keygen prints (no server has it). */
+const PINNED = `SHA256:${'A'.repeat(43)}`;
 const SET_FIELDS = 'id name description parameters { name value } usedBy { id name reason }';
 const CREATE = `mutation($input: CreateParameterSetInput!) { createParameterSet(input: $input) { ${SET_FIELDS} } }`;
 const UPDATE = `mutation($id: ID!, $input: UpdateParameterSetInput!) { updateParameterSet(id: $id, input: $input) { ${SET_FIELDS} } }`;
@@ -161,7 +163,8 @@ await tributary.write(${JSON.stringify(output.name)}, rows);`,
       [() => f.etl(a, b, { parameterSetIds: [set.id], transform: { sql: `select * from input where x = '\${${set.name}__unknown}'` } }), 'transform.sql', /has no parameter "unknown"/],
       [() => f.etl(a, b, { parameterSetIds: [set.id], transform: { sql: `select * from input where x = '\${nosuchset__p}'` } }), 'transform.sql', /"nosuchset" does not exist/],
       [() => f.etl(a, b, { parameterSetIds: [set.id], transform: { sql: `select * from input where x = '\${${other.name}__elsewhere}'` } }), 'transform.sql', /is not attached to this automation/],
-      [() => f.sftp(b, { host: `\${${set.name}__nope}` }), 'host', /is not attached/],
+      [() => f.sftp(b, { host: `\${${set.name}__nope}`, hostKeyFingerprint: PINNED }), 'host', /is not attached/],
+      [() => f.sftp(b, { parameterSetIds: [set.id], host: `\${${set.name}__known}` }), 'hostKeyFingerprint', /needs a pinned hostKeyFingerprint/],
       [() => f.sftp(b, { parameterSetIds: [set.id], remoteDir: `/in/\${${set.name}__nope}` }), 'remoteDir', /has no parameter/],
       [() => f.script({ parameterSetIds: [set.id], variables: { kwargs: { k: `\${${set.name}__nope}` } } }), 'variables.kwargs.k', /has no parameter/],
       [() => f.etl(a, b, { parameterSetIds: ['no-such-id'] }), 'parameterSetIds[0]', /does not exist/],

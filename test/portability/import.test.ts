@@ -13,6 +13,7 @@ import { factories, type Factories, type Ref } from '../factories/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { finished, runNow } from '../scheduler/helpers.js';
 import { setApproval, versionsOf } from '../versions/helpers.js';
+import { strToU8, zipSync } from 'fflate';
 import { exportOf, importInto, objectFiles, tributaryCli, zipOf } from './helpers.js';
 
 let source: TestServer;
@@ -153,6 +154,27 @@ describe('POST /api/v1/import', () => {
     }
   });
 
+  it('imports joins nested thousands deep without running out of stack, and exports them again', async () => {
+    const t = await target();
+    try {
+      const depth = 3_000;
+      const objects: Record<string, unknown>[] = [{ type: 'DATASOURCE', id: '', name: 'j0', kind: 'STORAGE', description: null, tags: [], path: null, columns: [], join: null }];
+      for (let i = 1; i <= depth; i += 1) objects.push({ type: 'DATASOURCE', id: '', name: `j${i}`, kind: 'JOIN', description: null, tags: [], path: null, columns: [], join: { left: `j${i - 1}`, right: 'j0', leftKey: 'id', rightKey: 'id', type: 'INNER' } });
+      const files: Record<string, unknown> = Object.fromEntries(objects.map((o) => [`datasources/${o.name}.json`, o]));
+      files['manifest.json'] = { format: 'tributary-export', formatVersion: 1, source: { product: 'tributary', version: 'test', url: null }, exportedAt: new Date().toISOString(), withPlainTextCredentials: false, objects: objects.map((o) => ({ type: 'DATASOURCE', name: o.name, file: `datasources/${o.name}.json` })) };
+      const { status, body } = await importInto(t, zipOf(files));
+      expect(status).toBe(200);
+      expect(body.committed).toBe(true);
+      expect((await counts(t)).datasources).toBe(depth + 1);
+      const deepest = body.objects.find((o: { name: string }) => o.name === `j${depth}`).id;
+      const again = await exportOf(t, { datasourceIds: deepest });
+      expect(again.status).toBe(200);
+      expect(again.files['manifest.json'].objects).toHaveLength(depth + 1);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('REPLACE of an automation under review makes the import its draft, and leaves the live version in force', async () => {
     const t = await target();
     try {
@@ -192,7 +214,9 @@ describe('POST /api/v1/import', () => {
         ['an unknown format version', zipOf({ ...files, 'manifest.json': { ...files['manifest.json'], formatVersion: 99 } }), /format version 1/, 400],
         ['a manifest pointing outside its folders', zipOf({ ...files, 'manifest.json': { ...files['manifest.json'], objects: [{ type: 'AUTOMATION', name: 'x', file: '../../etc/passwd' }] } }), /known type/, 400],
         ['a file of the wrong shape', zipOf({ ...files, [files['manifest.json'].objects[0].file]: { type: 'DATASOURCE', name: 5 } }), /must be a string/, 400],
-        ['a declared size past the limit (a ZIP bomb)', zipBomb(), /larger than/, 400],
+        ['a ZIP bomb', zipBomb(), /automations\/bomb\.json is larger than 4194304 bytes unpacked/, 400],
+        ['a ZIP bomb lying about its size', zipBomb(true), /larger than 4194304 bytes unpacked|cannot be unpacked|not a readable ZIP/, 400],
+        ['two objects of one name', zipOf({ ...files, 'manifest.json': { ...files['manifest.json'], objects: [...files['manifest.json'].objects, { ...files['manifest.json'].objects.find((o: { file: string }) => o.file === etlFile), file: 'automations/again.json' }] }, 'automations/again.json': files[etlFile] }), /two AUTOMATION objects named/, 400],
         ['settings of the wrong types', zipOf({ ...files, [etlFile]: { ...files[etlFile], settings: { transform: 'DROP TABLE input' } } }), /settings\.transform must be object or null/, 400],
       ];
       for (const [what, body, message, status] of attempts) {
@@ -233,16 +257,19 @@ describe('POST /api/v1/import', () => {
   });
 });
 
-/** A ZIP whose one entry declares 1 GB unpacked: refused before anything is inflated. */
-function zipBomb(): Uint8Array {
-  const z = zipOf({ 'manifest.json': '{}' });
-  // Patch the central directory's "uncompressed size" of the entry (offset 24 in its header).
+/**
+ * ZIP bombs: 5 MB of zeros in a few KB, under a name the manifest may list; and the same entry
+ * declaring 10 bytes in its headers (fflate's one-shot unzip trusted that size for its buffer, not
+ * for its work). Both are refused once 4 MB have been unpacked, whatever the headers say.
+ */
+function zipBomb(lie = false): Uint8Array {
+  const z = zipSync({ 'manifest.json': strToU8('{}'), 'automations/bomb.json': new Uint8Array(5 * 1024 * 1024) }, { level: 9 });
+  if (!lie) return z;
   const view = new DataView(z.buffer, z.byteOffset, z.byteLength);
-  for (let i = z.length - 22; i >= 0; i -= 1) {
-    if (view.getUint32(i, true) === 0x02014b50) {
-      view.setUint32(i + 24, 1_000_000_000, true);
-      break;
-    }
+  for (let i = 0; i + 4 <= z.length; i += 1) {
+    const signature = view.getUint32(i, true);
+    if (signature === 0x04034b50) view.setUint32(i + 22, 10, true); // local header: uncompressed size
+    if (signature === 0x02014b50) view.setUint32(i + 24, 10, true); // central directory: uncompressed size
   }
   return z;
 }

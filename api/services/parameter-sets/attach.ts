@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { AutomationKind, AutomationParameterSet, ParameterSet, type Automation, type EtlStep, type Script, type SftpImport } from '../../../core/db/entities/index.js';
+import { AutomationKind, AutomationParameterSet, ParameterSet, type Automation } from '../../../core/db/entities/index.js';
 import { BadUserInputError, ConflictError } from '../../../core/errors.js';
 import { ParameterValues } from '../../../core/parameters/values.js';
 import { checkIdList } from '../../../core/validation.js';
@@ -27,25 +27,17 @@ export async function attachSets(em: EntityManager, automation: Automation, ids:
   if (wanted.length > 0) await em.insertMany(AutomationParameterSet, wanted.map((id, position) => ({ automation: automation.id, parameterSet: id, position })));
 }
 
+/** The settings of each kind that may hold `${set__param}` (as the row and an export's settings name them). */
+export const PARAMETERIZED_FIELDS: Record<AutomationKind, readonly string[]> = {
+  [AutomationKind.ETL_STEP]: ['transform'],
+  [AutomationKind.SFTP_IMPORT]: ['host', 'remoteDir', 'filePattern', 'moveToDir'],
+  [AutomationKind.SCRIPT]: ['variables'],
+  [AutomationKind.CHAIN_TASK]: [],
+};
+
 /** The settings of an automation that may hold `${set__param}`, by field: what is filled in at run time. */
 export function parameterizedSettings(automation: Automation): { field: string; value: unknown }[] {
-  switch (automation.kind) {
-    case AutomationKind.ETL_STEP:
-      return [{ field: 'transform', value: (automation as EtlStep).transform }];
-    case AutomationKind.SFTP_IMPORT: {
-      const s = automation as SftpImport;
-      return [
-        { field: 'host', value: s.host },
-        { field: 'remoteDir', value: s.remoteDir },
-        { field: 'filePattern', value: s.filePattern },
-        { field: 'moveToDir', value: s.moveToDir ?? null },
-      ];
-    }
-    case AutomationKind.SCRIPT:
-      return [{ field: 'variables', value: (automation as Script).variables ?? null }];
-    default:
-      return [];
-  }
+  return PARAMETERIZED_FIELDS[automation.kind].map((field) => ({ field, value: (automation as unknown as Record<string, unknown>)[field] ?? null }));
 }
 
 /** Refuses (BAD_USER_INPUT on the field) a reference the automation's attached sets do not resolve: what saving checks. */

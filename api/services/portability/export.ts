@@ -129,11 +129,14 @@ async function definitionsOf(em: EntityManager, automations: Automation[], chose
 }
 
 function addJoinSources(byId: Map<string, Datasource>, id: string, into: Set<string>): void {
-  const ds = byId.get(id);
-  for (const source of [ds?.joinLeft?.id, ds?.joinRight?.id]) {
-    if (source && !into.has(source)) {
-      into.add(source);
-      addJoinSources(byId, source, into);
+  // A stack, not recursion: joins may nest deeper than the call stack.
+  for (const stack = [id]; stack.length > 0; ) {
+    const ds = byId.get(stack.pop()!);
+    for (const source of [ds?.joinLeft?.id, ds?.joinRight?.id]) {
+      if (source && !into.has(source)) {
+        into.add(source);
+        stack.push(source);
+      }
     }
   }
 }

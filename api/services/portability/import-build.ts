@@ -41,6 +41,9 @@ export interface Lookups {
   automation(name: string): Target | undefined;
   /** Parameter sets by name, with their parameters (as they will be after the import). */
   sets: Map<string, { id: string; name: string; parameters: { name: string; value: string }[] }>;
+  /** Every set's values (FILE paths may use any), and every set's name: made once per import. */
+  anySet: ParameterValues;
+  setNames: Set<string>;
   files: FileRoots;
   warehouse: SqlChecker;
   seal(value: string | null, field: string): string | null;
@@ -61,7 +64,7 @@ export async function buildDatasource(file: ExportedDatasource, id: string, name
   d.tags = checkTags(file.tags);
   d.columns = checkColumns(file.columns);
   if (d.kind === DatasourceKind.FILE) {
-    d.path = await checkedFilePath(lookups.files, checkRequiredText(file.path, 'path', LIMITS.path), ParameterValues.of([...lookups.sets.values()]));
+    d.path = await checkedFilePath(lookups.files, checkRequiredText(file.path, 'path', LIMITS.path), lookups.anySet);
   } else if (file.path !== null) {
     throw new BadUserInputError('path', `path applies to FILE datasources only, not ${d.kind}`);
   }
@@ -173,7 +176,7 @@ export async function buildAutomation(file: ExportedAutomation, id: string, name
     if (!set) throw new BadUserInputError(`parameterSets[${i}]`, `parameter set ${JSON.stringify(n)} is neither in the import nor in this workspace`);
     return set;
   });
-  const values = ParameterValues.of(sets, { known: lookups.sets.keys() });
+  const values = ParameterValues.of(sets, { known: lookups.setNames });
   for (const { field, value } of parameterizedSettings(a)) if (value !== null) values.resolveJson(value, field);
   if (kind === AutomationKind.ETL_STEP) await checkTransform(values.resolveJson((a as EtlStep).transform, 'transform'), inputs[0]!.columns ?? [], lookups.warehouse);
   return { automation: a, inputIds: inputs.map((d) => d.id), outputIds: outputs.map((d) => d.id), errorDatasourceId, stepIds, parameterSetIds: sets.map((x) => x.id) };

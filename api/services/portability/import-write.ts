@@ -16,6 +16,7 @@ import { buildDefinition } from '../../../core/versions/definition.js';
 import { scriptTokenRows } from '../script-tokens.js';
 import { KIND_CLASS } from '../automation.service.js';
 import type { BuiltAutomation } from './import-build.js';
+import { dependencyOrder } from './order.js';
 
 /** Rows per INSERT: well below PostgreSQL's 65,535 bound parameters for the widest table. */
 const BATCH = 500;
@@ -95,19 +96,9 @@ async function insert(em: EntityManager, entity: object, rows: Record<string, un
   }
 }
 
-/** Datasources in an order their join sources come first in. */
+/** Datasources in an order their join sources come first in (checked free of cycles before). */
 function joinsLast(datasources: Datasource[]): Datasource[] {
   const byId = new Map(datasources.map((d) => [d.id, d]));
-  const done = new Set<string>();
-  const ordered: Datasource[] = [];
-  const visit = (d: Datasource) => {
-    if (done.has(d.id)) return;
-    done.add(d.id);
-    if (d.kind === DatasourceKind.JOIN) {
-      for (const source of [d.joinLeft, d.joinRight] as unknown as string[]) if (byId.has(source)) visit(byId.get(source)!);
-    }
-    ordered.push(d);
-  };
-  datasources.forEach(visit);
-  return ordered;
+  const edges = new Map(datasources.map((d) => [d.id, d.kind === DatasourceKind.JOIN ? ([d.joinLeft, d.joinRight] as unknown as string[]) : []]));
+  return dependencyOrder(edges).order.map((id) => byId.get(id)!);
 }

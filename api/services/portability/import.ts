@@ -11,10 +11,13 @@ import { ParameterSetService } from '../parameter-sets/parameter-set.service.js'
 import type { LineageStore } from '../../lineage/store.js';
 import { readSettings } from '../versions/settings.js';
 import { insertCreated } from './import-write.js';
+import { dependencyOrder } from './order.js';
+import { PARAMETERIZED_FIELDS } from '../parameter-sets/attach.js';
 import { buildAutomation, buildDatasource, idFor, type BuiltAutomation, type Lookups, type Target } from './import-build.js';
 import { replaceAutomation, replaceDatasource } from './import-replace.js';
 import type { ExportArchive } from './read.js';
 import { mapStrings, substitute } from '../../../core/parameters/references.js';
+import { ParameterValues } from '../../../core/parameters/values.js';
 import type { ExportedAutomation, ExportedDatasource, ExportedObject, ExportedParameterSet, ExportedType } from './format.js';
 
 export type ConflictMode = 'SKIP' | 'REPLACE' | 'RENAME';
@@ -87,6 +90,10 @@ export async function importArchive(em: EntityManager, deps: ImportDeps, archive
 class Import {
   private readonly report: ObjectReport[] = [];
   private readonly names = { DATASOURCE: new Map<string, Target>(), AUTOMATION: new Map<string, Target>(), PARAMETER_SET: new Map<string, Target>() };
+  /** Names given to imported objects so far, the archive's own names, and the next suffix to try per name (RENAME). */
+  private readonly used = { DATASOURCE: new Set<string>(), AUTOMATION: new Set<string>(), PARAMETER_SET: new Set<string>() };
+  private readonly archiveNames = { DATASOURCE: new Set<string>(), AUTOMATION: new Set<string>(), PARAMETER_SET: new Set<string>() };
+  private readonly suffixes = new Map<string, number>();
 
   constructor(
     private readonly em: EntityManager,
@@ -107,6 +114,7 @@ class Import {
       PARAMETER_SET: new Map<string, Target>(sets.map((s) => [s.name, { id: s.id, name: s.name, kind: 'PARAMETER_SET' }])),
     };
     const takenIds = new Set([...datasources, ...automations, ...sets].map((o) => o.id));
+    for (const o of objects) this.archiveNames[o.type].add(o.name);
     const approval = (await readSettings(em)).approvalRequired;
     const setData = new Map(sets.map((s) => [s.name, { id: s.id, name: s.name, parameters: s.parameters }]));
     const renamed = new Map<string, string>();
@@ -123,6 +131,7 @@ class Import {
         // Objects of the import name the set as the export did: that name leads to it, whatever it is called here.
         setData.set(file.name, { id: set.id, name: set.name, parameters: set.parameters });
         if (set.name !== file.name) renamed.set(file.name, set.name);
+        this.names.PARAMETER_SET.set(file.name, { id: set.id, name: set.name, kind: 'PARAMETER_SET' });
         return { ...decided, target: { id: set.id, name: set.name, kind: 'PARAMETER_SET' } };
       });
     }
@@ -131,6 +140,8 @@ class Import {
       datasource: (name) => this.names.DATASOURCE.get(name) ?? here.DATASOURCE.get(name),
       automation: (name) => this.names.AUTOMATION.get(name) ?? here.AUTOMATION.get(name),
       sets: setData,
+      anySet: ParameterValues.of([...setData.values()]),
+      setNames: new Set([...setData.values()].map((d) => d.name)),
       files: this.deps.files,
       warehouse: this.deps.warehouse,
       seal: (value) => (value === null || value === '' ? null : this.deps.secrets.seal(value)),
@@ -203,13 +214,18 @@ class Import {
     if (existing && this.conflict === 'REPLACE') return { outcome: 'REPLACED', id: existing.id, name: existing.name };
     let name = file.name;
     if (existing) {
-      const planned = new Set([...this.names[file.type].values()].map((t) => t.name));
-      for (let n = 2; here.has(name) || planned.has(name); n += 1) name = file.type === 'PARAMETER_SET' ? `${file.name}_${n}` : `${file.name} (${n})`;
+      // A free name: not here, not given to another imported object, not one the archive itself holds.
+      const taken = (candidate: string) => here.has(candidate) || this.used[file.type].has(candidate) || this.archiveNames[file.type].has(candidate);
+      let n = this.suffixes.get(`${file.type} ${file.name}`) ?? 2;
+      for (; taken(name); n += 1) name = file.type === 'PARAMETER_SET' ? `${file.name}_${n}` : `${file.name} (${n})`;
+      this.suffixes.set(`${file.type} ${file.name}`, n);
     }
+    this.used[file.type].add(name);
     const id = idFor(file.id, (candidate) => takenIds.has(candidate));
     takenIds.add(id);
     return { outcome: existing ? 'RENAMED' : 'CREATED', id, name };
   }
+
 
   /** Runs one object's work; a coded refusal becomes its REFUSED line (nested writes roll back to before it). */
   private async each(file: ExportedObject, work: () => Promise<({ outcome: ObjectReport['outcome']; name: string; target: Target; draft?: boolean; note?: string }) | null>, late = false): Promise<void> {
@@ -237,7 +253,11 @@ class Import {
 function withSetsRenamed(object: ExportedObject, renamed: Map<string, string>): ExportedObject {
   const rename = (text: string) => substitute(text, (r) => (renamed.has(r.set) ? `\${${renamed.get(r.set)}__${r.param}}` : r.text));
   if (object.type === 'DATASOURCE') return object.path ? { ...object, path: rename(object.path) } : object;
-  if (object.type === 'AUTOMATION') return { ...object, settings: mapStrings(object.settings, rename) };
+  if (object.type === 'AUTOMATION') {
+    // Only where references are filled in (not code, passwords or step names).
+    const fields = PARAMETERIZED_FIELDS[object.kind] ?? [];
+    return { ...object, settings: Object.fromEntries(Object.entries(object.settings).map(([k, v]) => [k, fields.includes(k) ? mapStrings(v, rename) : v])) };
+  }
   return object;
 }
 
@@ -251,17 +271,8 @@ function joinOrChainCycle(datasources: Datasource[], automations: BuiltAutomatio
   const joins = new Map(datasources.filter((d) => d.kind === DatasourceKind.JOIN).map((d) => [d.id, [d.joinLeft as unknown as string, d.joinRight as unknown as string]]));
   const chains = new Map(automations.filter((a) => a.automation.kind === AutomationKind.CHAIN_TASK).map((a) => [a.automation.id, a.stepIds]));
   const find = (edges: Map<string, string[]>): string | null => {
-    const state = new Map<string, 1 | 2>();
-    const visit = (id: string): boolean => {
-      if (state.get(id) === 2) return false;
-      if (state.get(id) === 1) return true;
-      state.set(id, 1);
-      const looped = (edges.get(id) ?? []).some(visit);
-      state.set(id, 2);
-      return looped;
-    };
-    for (const id of edges.keys()) if (visit(id)) return id;
-    return null;
+    const left = dependencyOrder(edges);
+    return left.cyclic[0] ?? null;
   };
   const join = find(joins);
   if (join) return { type: 'DATASOURCE', name: datasources.find((d) => d.id === join)!.name, reason: 'its join sources lead back to itself: a join cannot depend on itself' };

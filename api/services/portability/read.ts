@@ -1,4 +1,4 @@
-import { strFromU8, unzipSync } from 'fflate';
+import { Unzip, UnzipInflate, strFromU8 } from 'fflate';
 import { BadUserInputError } from '../../../core/errors.js';
 import { AfterImport, AutomationKind, DatasourceKind, JoinType, ScriptLanguage } from '../../../core/enums.js';
 import { EXPORT_FORMAT, FOLDER, FORMAT_VERSION, type ExportedObject, type ExportedType, type Manifest } from './format.js';
@@ -16,30 +16,56 @@ const fail = (message: string): never => {
   throw new BadUserInputError('body', message);
 };
 
+/** How much of the body is handed to the unzipper at once: a deflated slice can grow about a thousandfold, so no step unpacks more than ~16 MB past a cap. */
+const SLICE = 16 * 1024;
+
 /**
- * Reads an export ZIP without trusting it: at most IMPORT_LIMITS entries and bytes (checked on the
- * sizes the archive declares before anything is unpacked, and never unpacked past them), only the
- * files the manifest lists, each a JSON object of the type and shape the format says.
+ * Reads an export ZIP without trusting it: the entries are read in order from their local
+ * headers (a central directory pointing many names at one entry plays no part), at most
+ * IMPORT_LIMITS entries, and the bytes actually unpacked are counted as they come, per file and in
+ * all, whatever sizes the archive declares: past a limit the reading stops. Only the files the
+ * manifest may list are unpacked at all; each must then be a JSON object of the type and shape the
+ * format says.
  */
 export function readExport(zip: Uint8Array): ExportArchive {
+  const files: Record<string, Uint8Array> = {};
   let entries = 0;
   let total = 0;
-  let files: Record<string, Uint8Array>;
+  let refusal: string | null = null;
+  const unzip = new Unzip((file) => {
+    entries += 1;
+    if (entries > IMPORT_LIMITS.entries) refusal ??= `the archive holds more than ${IMPORT_LIMITS.entries} files`;
+    if (refusal || !(file.name === 'manifest.json' || /^(datasources|automations|parameter-sets)\/[^/]+\.json$/.test(file.name))) return;
+    if (files[file.name]) {
+      refusal = `the archive holds ${file.name} twice`;
+      return;
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    file.ondata = (error, chunk, final) => {
+      if (refusal) return;
+      if (error) {
+        refusal = `${file.name} cannot be unpacked (${error.message})`;
+        return;
+      }
+      size += chunk.length;
+      total += chunk.length;
+      if (size > IMPORT_LIMITS.entryBytes) refusal = `${file.name} is larger than ${IMPORT_LIMITS.entryBytes} bytes unpacked`;
+      else if (total > IMPORT_LIMITS.totalBytes) refusal = `the archive is larger than ${IMPORT_LIMITS.totalBytes} bytes unpacked`;
+      if (refusal) return file.terminate();
+      chunks.push(chunk);
+      if (final) files[file.name] = concat(chunks, size);
+    };
+    file.start();
+  });
+  unzip.register(UnzipInflate);
   try {
-    files = unzipSync(zip, {
-      filter: (file) => {
-        entries += 1;
-        if (entries > IMPORT_LIMITS.entries) fail(`the archive holds more than ${IMPORT_LIMITS.entries} files`);
-        if (file.originalSize > IMPORT_LIMITS.entryBytes) fail(`${file.name} is larger than ${IMPORT_LIMITS.entryBytes} bytes unpacked`);
-        total += file.originalSize;
-        if (total > IMPORT_LIMITS.totalBytes) fail(`the archive is larger than ${IMPORT_LIMITS.totalBytes} bytes unpacked`);
-        return file.name === 'manifest.json' || /^(datasources|automations|parameter-sets)\/[^/]+\.json$/.test(file.name);
-      },
-    });
+    for (let at = 0; at < zip.length && !refusal; at += SLICE) unzip.push(zip.subarray(at, at + SLICE), at + SLICE >= zip.length);
   } catch (error) {
-    if (error instanceof BadUserInputError) throw error;
-    return fail(`the body is not a readable ZIP archive (${(error as Error).message})`);
+    refusal ??= `the body is not a readable ZIP archive (${(error as Error).message})`;
   }
+  if (refusal) fail(refusal);
+  if (entries === 0) fail('the body is not a readable ZIP archive (no file in it)');
   const json = (name: string): unknown => {
     const bytes = files[name];
     if (!bytes) return fail(`the archive has no ${name}`);
@@ -62,6 +88,11 @@ export function readExport(zip: Uint8Array): ExportArchive {
     seen.add(entry.file);
     return checkObject(json(entry.file), entry.type, entry.file);
   });
+  const names = new Set<string>();
+  for (const o of objects) {
+    if (names.has(`${o.type} ${o.name}`)) fail(`the archive holds two ${o.type} objects named ${JSON.stringify(o.name)}`);
+    names.add(`${o.type} ${o.name}`);
+  }
   return { manifest, objects };
 }
 
@@ -139,4 +170,15 @@ export function checkSettings(kind: AutomationKind, settings: Record<string, unk
       bad(`${key} must be ${shape === 'names' ? 'a list of names' : (shape as string).replace('?', ' or null')}`);
     }
   }
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
