@@ -57,3 +57,13 @@ export function hostUid(pid: number): number | null {
     return null;
   }
 }
+
+/**
+ * The pids still running after up to `withinMs`: a sandbox's processes die when its PID
+ * namespace's init is killed, which the kernel finishes a moment after the run has ended (longer
+ * on a loaded machine). A script that was not killed (it sleeps or loops far longer) stays listed.
+ */
+export async function stillRunningAfter(pids: number[], withinMs = 3_000): Promise<number[]> {
+  for (let waited = 0; pids.some(running) && waited < withinMs; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  return pids.filter(running);
+}

@@ -9,7 +9,7 @@ import { RunCancelledError, RunFailedError } from '../../jobs/runners/runner.js'
 import { ScriptRunner } from '../../jobs/runners/script.runner.js';
 import { SqliteWarehouse } from '../../jobs/warehouse/sqlite-warehouse.js';
 import type { DatasourceSpec, Row } from '../../jobs/warehouse/warehouse.js';
-import { processesWith, running } from '../helpers/procs.js';
+import { processesWith, stillRunningAfter } from '../helpers/procs.js';
 import { context, plan as sharedPlan } from './sandbox-helpers.js';
 
 const hasPython = spawnSync('python3', ['--version']).status === 0;
@@ -160,10 +160,7 @@ describe(`${ScriptRunner.name} (JavaScript)`, () => {
     );
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(seen.length).toBeGreaterThan(0);
-    // The sandbox's init is killed before the run ends; the kernel then kills the rest of its PID
-    // namespace, which on a loaded machine takes a moment.
-    for (let waited = 0; seen.some(running) && waited < 3_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
-    expect(seen.filter(running)).toEqual([]);
+    expect(await stillRunningAfter(seen)).toEqual([]);
   });
 
   it('cancels mid-run: kills the child, writes nothing, throws RunCancelledError', async () => {
@@ -181,7 +178,7 @@ describe(`${ScriptRunner.name} (JavaScript)`, () => {
     const code = `process.title = '${marker}'; await tributary.write('cancelled', { v: 'new' }); console.log('started'); await new Promise((r) => setTimeout(r, 60000));`;
     await expect(runner.run(plan(code, { outputs: [output] }), ctx)).rejects.toBeInstanceOf(RunCancelledError);
     expect(seen.length).toBeGreaterThan(0);
-    expect(seen.filter(running)).toEqual([]);
+    expect(await stillRunningAfter(seen)).toEqual([]);
     expect(await rowsOf(output)).toEqual([{ v: 'old' }]);
   });
 
@@ -194,7 +191,7 @@ describe(`${ScriptRunner.name} (JavaScript)`, () => {
       // Lost, the cancel would leave the script sleeping its 600 s and this test would time out.
       await expect(run, `cancelled after ${delayMs} ms`).rejects.toBeInstanceOf(RunCancelledError);
     }
-    expect(processesWith(marker).filter(running)).toEqual([]);
+    expect(await stillRunningAfter(processesWith(marker))).toEqual([]);
   });
 
   it('cannot read files outside its temp dir (the permission model), nor start processes', async () => {

@@ -12,7 +12,7 @@ import { ScriptRunner } from '../../jobs/runners/script.runner.js';
 import { openScripts } from '../../jobs/sandbox/setup.js';
 import { SqliteDb } from '../../jobs/warehouse/sqlite-db.js';
 import { SqliteWarehouse } from '../../jobs/warehouse/sqlite-warehouse.js';
-import { hostUid, processesWith, running } from '../helpers/procs.js';
+import { hostUid, processesWith, stillRunningAfter } from '../helpers/procs.js';
 import { eventually } from '../scheduler/helpers.js';
 import { context, plan, PY_ESCAPE, python, sleepMarker, storage } from './sandbox-helpers.js';
 
@@ -155,8 +155,8 @@ while True:
       else await expect(run).rejects.toBeInstanceOf(RunCancelledError);
       expect(seen).toHaveLength(1);
       expect(uids).toEqual([65534]); // on the host too it was nobody, not the server's root
-      expect(seen.filter(running)).toEqual([]);
-      expect(processesWith(`sleep ${marker}`)).toEqual([]);
+      expect(await stillRunningAfter(seen)).toEqual([]);
+      expect(await stillRunningAfter(processesWith(`sleep ${marker}`))).toEqual([]);
     }
   });
 });
