@@ -51,7 +51,7 @@ import { DEFAULT_TIMEZONE, checkCron, checkTimezone } from './schedule.js';
 import { indexScriptTokens } from './script-tokens.js';
 import { attachSets, checkReferences } from './parameter-sets/attach.js';
 import { ParameterValues } from '../../core/parameters/values.js';
-import { referencesIn } from '../../core/parameters/references.js';
+import { mentionsParameters, referencesIn } from '../../core/parameters/references.js';
 import type { SecretBox } from '../../core/secrets.js';
 import { assertOwnTransaction, writeOne } from '../../core/db/transaction.js';
 import { LIMITS, checkIdList, checkJsonObject, checkName, checkRequiredText, checkText, notNull } from '../../core/validation.js';
@@ -545,7 +545,8 @@ async function checkEtlTransform(em: EntityManager, step: EtlStep, warehouse: Sq
   const io = await em.findOne(AutomationIo, { automation: step.id, direction: IoDirection.INPUT }, { populate: ['datasource'] });
   const columns = io?.datasource.getEntity().columns.map((c) => ({ name: c.name, type: c.type })) ?? [];
   // Checked as it will run: with the values of its parameters (an unknown one is refused here).
-  await checkTransform((await ParameterValues.attached(em, step.id)).resolveJson(step.transform, 'transform'), columns, warehouse);
+  const transform = mentionsParameters(step.transform) ? (await ParameterValues.attached(em, step.id)).resolveJson(step.transform, 'transform') : step.transform;
+  await checkTransform(transform, columns, warehouse);
 }
 
 /** Write mode and keys: UPSERT needs 1–20 distinct key columns; other modes take none. */

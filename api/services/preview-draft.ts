@@ -6,6 +6,7 @@ import type { AutomationPlan } from '../../jobs/runners/runner.js';
 import { checkCode, checkVariables } from './automation.service.js';
 import { checkJsonObject } from '../../core/validation.js';
 import { ParameterValues } from '../../core/parameters/values.js';
+import { mentionsParameters } from '../../core/parameters/references.js';
 
 /** Unsaved edits to preview: what an edit form holds before it is saved. */
 export interface PreviewDraft {
@@ -35,8 +36,7 @@ async function checkedDraft(em: EntityManager, plan: AutomationPlan, draft: Prev
     const transform = checkJsonObject(draft.transform, 'transform');
     const input = plan.inputs[0] ? await em.findOne(Datasource, { id: plan.inputs[0].id }, { fields: ['columns'] }) : null;
     const columns = input?.columns.map((c) => ({ name: c.name, type: c.type })) ?? [];
-    const values = await ParameterValues.attached(em, plan.id);
-    await checkTransform(values.resolveJson(transform, 'transform'), columns, warehouse);
+    await checkTransform(mentionsParameters(transform) ? (await ParameterValues.attached(em, plan.id)).resolveJson(transform, 'transform') : transform, columns, warehouse);
     next.transform = transform;
   }
   if (draft.code != null || draft.variables !== undefined) {

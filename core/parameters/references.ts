@@ -28,6 +28,11 @@ export function isParameterName(name: string): boolean {
   return name.length <= PARAMETER_NAME_MAX && PARAMETER_NAME.test(name) && !name.endsWith('_');
 }
 
+/** Whether a value (a text, or any JSON) may hold a reference: when not, nothing needs the parameter sets. */
+export function mentionsParameters(value: unknown): boolean {
+  return value !== null && value !== undefined && (typeof value === 'string' ? value : JSON.stringify(value)).includes('${');
+}
+
 /** The references a text holds, each once, in order of appearance. */
 export function referencesIn(text: string): ParameterReference[] {
   const seen = new Map<string, ParameterReference>();

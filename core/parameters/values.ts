@@ -27,8 +27,7 @@ export class ParameterValues {
 
   /** Values from sets given (not read from the database); `attached`: they are an automation's, the others out of reach. */
   static of(sets: { name: string; parameters: { name: string; value: string }[] }[], attached?: { known: Iterable<string> }): ParameterValues {
-    const map = new Map(sets.map((s) => [s.name, new Map(s.parameters.map((p) => [p.name, p.value]))]));
-    return attached ? new ParameterValues(map, NOT_ATTACHED, new Set(attached.known)) : new ParameterValues(map, null);
+    return attached ? new ParameterValues(byName(sets), NOT_ATTACHED, new Set(attached.known)) : new ParameterValues(byName(sets), null);
   }
 
   /** Every set of the workspace. */
@@ -84,6 +83,6 @@ export class ParameterValues {
   }
 }
 
-function byName(sets: ParameterSet[]): Map<string, Map<string, string>> {
+function byName(sets: { name: string; parameters: { name: string; value: string }[] }[]): Map<string, Map<string, string>> {
   return new Map(sets.map((s) => [s.name, new Map(s.parameters.map((p) => [p.name, p.value]))]));
 }

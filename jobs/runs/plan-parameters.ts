@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { ParameterError, ParameterValues } from '../../core/parameters/values.js';
-import { referencesIn } from '../../core/parameters/references.js';
+import { mentionsParameters, referencesIn } from '../../core/parameters/references.js';
 import type { AutomationPlan } from '../runners/runner.js';
 import { fillPaths } from '../warehouse/data.service.js';
 
@@ -12,6 +12,9 @@ import { fillPaths } from '../warehouse/data.service.js';
  * Filled-in FILE paths are checked against FILE_ROOTS when read, as every path is.
  */
 export async function fillParameters<P extends AutomationPlan>(em: EntityManager, plan: P): Promise<{ plan: P; log: string[] }> {
+  if (!mentionsParameters([plan.transform, plan.sftp && [plan.sftp.host, plan.sftp.remoteDir, plan.sftp.filePattern, plan.sftp.moveToDir], plan.script?.variables, plan.inputs, plan.outputs, plan.errors?.datasource])) {
+    return { plan, log: [] }; // nothing to fill in: no set is read
+  }
   const own = await ParameterValues.attached(em, plan.id);
   const anySet = await ParameterValues.all(em);
   const filled: P = {

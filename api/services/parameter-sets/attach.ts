@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { AutomationKind, AutomationParameterSet, ParameterSet, type Automation } from '../../../core/db/entities/index.js';
 import { BadUserInputError, ConflictError } from '../../../core/errors.js';
 import { ParameterValues } from '../../../core/parameters/values.js';
+import { mentionsParameters } from '../../../core/parameters/references.js';
 import { checkIdList } from '../../../core/validation.js';
 
 /** The ids of the sets attached to an automation, in order. */
@@ -42,7 +43,7 @@ export function parameterizedSettings(automation: Automation): { field: string; 
 
 /** Refuses (BAD_USER_INPUT on the field) a reference the automation's attached sets do not resolve: what saving checks. */
 export async function checkReferences(em: EntityManager, automation: Automation): Promise<void> {
-  const settings = parameterizedSettings(automation).filter((s) => s.value !== null && JSON.stringify(s.value).includes('${'));
+  const settings = parameterizedSettings(automation).filter((s) => mentionsParameters(s.value));
   if (settings.length === 0) return;
   const values = await ParameterValues.attached(em, automation.id);
   for (const { field, value } of settings) values.resolveJson(value, field);

@@ -181,7 +181,7 @@ class Import {
                 if (file.type === 'DATASOURCE') await replaceDatasource(datasourceService, target, file, lookups);
                 else await replaceAutomation(automationService, target, file as ExportedAutomation, lookups);
                 return { ...decided, target, draft: file.type === 'AUTOMATION' && approval };
-              }, true),
+              }),
             );
             return null;
           }
@@ -228,7 +228,7 @@ class Import {
 
 
   /** Runs one object's work; a coded refusal becomes its REFUSED line (nested writes roll back to before it). */
-  private async each(file: ExportedObject, work: () => Promise<({ outcome: ObjectReport['outcome']; name: string; target: Target; draft?: boolean; note?: string }) | null>, late = false): Promise<void> {
+  private async each(file: ExportedObject, work: () => Promise<({ outcome: ObjectReport['outcome']; name: string; target: Target; draft?: boolean; note?: string }) | null>): Promise<void> {
     try {
       const done = await work();
       if (!done) return;
@@ -241,7 +241,6 @@ class Import {
         ...(done.draft ? { draft: true } : {}),
         ...(done.note ? { note: done.note } : {}),
       });
-      void late;
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       const field = typeof error.details.field === 'string' ? error.details.field : undefined;

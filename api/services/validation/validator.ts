@@ -4,7 +4,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { Automation, AutomationKind, AutomationState, Datasource, DatasourceKind, type EtlStep } from '../../../core/db/entities/index.js';
 import { DomainError } from '../../../core/errors.js';
 import { ParameterValues } from '../../../core/parameters/values.js';
-import { referencesIn, stringsIn } from '../../../core/parameters/references.js';
+import { mentionsParameters, referencesIn, stringsIn } from '../../../core/parameters/references.js';
 import { FileAccessError, type FileRoots } from '../../../jobs/warehouse/file-roots.js';
 import { checkTransform, type SqlChecker } from '../../../jobs/transform/sql-check.js';
 import { TransformError } from '../../../jobs/transform/pipeline.js';
@@ -84,13 +84,14 @@ export class Validator {
     const node = this.graph.nodes.get(a.id);
     const about = { objectType: 'AUTOMATION' as const, objectId: a.id, objectName: a.name };
     this.schedule(a);
-    const own = await ParameterValues.attached(this.em, a.id);
+    const settings = parameterizedSettings(a).filter((s) => mentionsParameters(s.value));
+    const own = settings.length > 0 ? await ParameterValues.attached(this.em, a.id) : null;
     let parametersOk = true;
-    for (const { field, value } of parameterizedSettings(a)) {
+    for (const { field, value } of settings) {
       for (const { path, text } of stringsIn(value ?? null, field)) {
         for (const reference of referencesIn(text)) {
           try {
-            own.check(reference.text, path || field);
+            own!.check(reference.text, path || field);
           } catch (error) {
             parametersOk = false;
             this.add({ type: 'UNKNOWN_PARAMETER', ...about, field: path || field, message: (error as Error).message });
@@ -197,8 +198,8 @@ export class Validator {
     const input = node.inputs[0] ? datasources.get(node.inputs[0].id) : undefined;
     if (!input || input.columns.length === 0) return;
     try {
-      const values = await ParameterValues.attached(this.em, step.id);
-      await checkTransform(values.resolveJson(step.transform, 'transform'), input.columns, this.deps.warehouse);
+      const transform = mentionsParameters(step.transform) ? (await ParameterValues.attached(this.em, step.id)).resolveJson(step.transform, 'transform') : step.transform;
+      await checkTransform(transform, input.columns, this.deps.warehouse);
     } catch (error) {
       if (!(error instanceof DomainError || error instanceof TransformError)) throw error;
       const field = error instanceof DomainError && typeof error.details.field === 'string' ? error.details.field : 'transform';
