@@ -110,5 +110,7 @@ async function createAutomation(service: AutomationService, a: ExportedAutomatio
       return (await service.createScript({ ...common, language: s.language, code: s.code, inputIds: a.inputs.map((n) => ids.get(n)!), outputIds: a.outputs.map((n) => ids.get(n)!) })).id;
     case AutomationKind.CHAIN_TASK:
       return (await service.createChainTask({ ...common, stepIds: (s.steps as string[]).map((n) => ids.get(n)!) })).id;
+    case AutomationKind.DATABASE_TABLE:
+      throw new Error('the generated workspace has no database ingestions');
   }
 }

@@ -13,6 +13,7 @@ export enum AutomationKind {
   SFTP_IMPORT = 'SFTP_IMPORT',
   SCRIPT = 'SCRIPT',
   CHAIN_TASK = 'CHAIN_TASK',
+  DATABASE_TABLE = 'DATABASE_TABLE',
 }
 export enum ScriptLanguage {
   JAVASCRIPT = 'JAVASCRIPT',
@@ -44,6 +45,7 @@ export enum LineageNodeType {
   SFTP_IMPORT = 'SFTP_IMPORT',
   SCRIPT = 'SCRIPT',
   CHAIN_TASK = 'CHAIN_TASK',
+  DATABASE_TABLE = 'DATABASE_TABLE',
 }
 /** How an automation's rows land in its output datasource. */
 export enum WriteMode {
@@ -95,4 +97,29 @@ export enum VersionStatus {
   REJECTED = 'REJECTED',
   LIVE = 'LIVE',
   RETIRED = 'RETIRED',
+}
+
+/** What a connection (a stored credential) reaches. */
+export enum ConnectionType {
+  SFTP = 'SFTP',
+  POSTGRES = 'POSTGRES',
+  /** MySQL or MariaDB. */
+  MYSQL = 'MYSQL',
+}
+
+/** Where a connector is in its life (seed 002): CONFIGURING while its wizard runs. */
+export enum ConnectorStatus {
+  INSTALLED = 'INSTALLED',
+  CONFIGURING = 'CONFIGURING',
+  STARTED = 'STARTED',
+  PAUSED = 'PAUSED',
+  ERROR = 'ERROR',
+}
+
+/** The wizard step a CONFIGURING connector has reached: each step done moves it one on. */
+export enum ConnectorConfigurationStatus {
+  PREREQUISITES = 'PREREQUISITES',
+  CONNECTOR_CONFIGURED = 'CONNECTOR_CONFIGURED',
+  CONNECTION_CONFIGURED = 'CONNECTION_CONFIGURED',
+  FINALIZED = 'FINALIZED',
 }

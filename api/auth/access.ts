@@ -45,6 +45,12 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
     validateAutomation: Role.VIEWER,
     validateWorkspace: Role.VIEWER,
     templates: Role.VIEWER,
+    connections: Role.VIEWER,
+    connection: Role.VIEWER,
+    connectors: Role.VIEWER,
+    connector: Role.VIEWER,
+    ingestionStatistics: Role.VIEWER,
+    ingestionAnomalies: Role.VIEWER,
   },
   Mutation: {
     login: PUBLIC,
@@ -91,6 +97,24 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
     saveAsTemplate: Role.EDITOR,
     deleteTemplate: Role.EDITOR,
     createFromTemplate: Role.EDITOR,
+    // The credential store: admins keep it, editors select from it (and test what they select).
+    createConnection: Role.ADMIN,
+    updateConnection: Role.ADMIN,
+    deleteConnection: Role.ADMIN,
+    testConnection: Role.EDITOR,
+    createDatabaseIngestion: Role.EDITOR,
+    updateDatabaseIngestion: Role.EDITOR,
+    // Connectors make and run ingestions (an editor's work) with connections admins keep.
+    createConnector: Role.EDITOR,
+    completePrerequisites: Role.EDITOR,
+    configureConnector: Role.EDITOR,
+    setConnectorConnection: Role.EDITOR,
+    finalizeConnector: Role.EDITOR,
+    addConnectorTables: Role.EDITOR,
+    removeConnectorIngestion: Role.EDITOR,
+    setIngestionEnabled: Role.EDITOR,
+    pauseConnector: Role.EDITOR,
+    resumeConnector: Role.EDITOR,
   },
 };
 

@@ -10,6 +10,9 @@ import { AutomationService } from '../services/automation.service.js';
 import { VersionService } from '../services/versions/version.service.js';
 import { ParameterSetService } from '../services/parameter-sets/parameter-set.service.js';
 import { TemplateService } from '../services/templates/template.service.js';
+import { ConnectionService } from '../services/connections/connection.service.js';
+import { ConnectorService } from '../services/connectors/connector.service.js';
+import { IngestionStatistics } from '../services/statistics/ingestion-statistics.js';
 import { DataService } from '../../jobs/warehouse/data.service.js';
 import { DatasourceService } from '../services/datasource.service.js';
 import type { SecretBox } from '../../core/secrets.js';
@@ -17,6 +20,7 @@ import { RunService } from '../../jobs/runs/run.service.js';
 import type { RunControl } from '../../jobs/runs/run-control.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { Principal } from '../../core/auth/roles.js';
+import { Role } from '../../core/enums.js';
 
 /** What a resolver may do with the HTTP exchange: the caller's address and the session cookie. */
 export interface HttpExchange {
@@ -35,6 +39,9 @@ export interface Context {
   versions: VersionService;
   parameterSets: ParameterSetService;
   templates: TemplateService;
+  connections: ConnectionService;
+  connectors: ConnectorService;
+  statistics: IngestionStatistics;
   data: DataService;
   runs: RunService;
   /** The scheduler: queues runs, follows automation changes. */
@@ -94,6 +101,17 @@ export function createContext(deps: AppDependencies): Context {
     versions: new VersionService(em, deps.principal ? { id: deps.principal.userId, role: deps.principal.role } : null, (id) => afterChange(deps, id)),
     parameterSets: new ParameterSetService(em),
     templates: new TemplateService(em, { secrets: deps.secrets, files: deps.warehouse.files, warehouse: deps.warehouse, lineage: deps.lineage, actorId: deps.principal?.userId ?? null }),
+    connections: new ConnectionService(em, deps.secrets),
+    connectors: new ConnectorService(em, {
+      secrets: deps.secrets,
+      lineage: deps.lineage,
+      files: deps.warehouse.files,
+      warehouse: deps.warehouse,
+      actorId: deps.principal?.userId ?? null,
+      mayDeleteLive: deps.principal?.role === Role.ADMIN,
+      automationChanged: (id) => afterChange(deps, id),
+    }),
+    statistics: new IngestionStatistics(em),
     data: new DataService(em, deps.warehouse),
     runs: new RunService(em),
     scheduler: deps.scheduler,

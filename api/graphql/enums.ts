@@ -3,6 +3,9 @@ import {
   AfterImport,
   AutomationKind,
   AutomationState,
+  ConnectionType,
+  ConnectorConfigurationStatus,
+  ConnectorStatus,
   DatasourceKind,
   ErrorPolicy,
   ErrorRecordFormat,
@@ -75,3 +78,9 @@ registerEnumType(Role, {
     ADMIN: { description: 'Also manages users, roles and every API token' },
   },
 });
+registerEnumType(ConnectionType, {
+  name: 'ConnectionType',
+  valuesConfig: { SFTP: { description: 'An SFTP server' }, POSTGRES: { description: 'A PostgreSQL database' }, MYSQL: { description: 'A MySQL or MariaDB database' } },
+});
+registerEnumType(ConnectorStatus, { name: 'ConnectorStatus' });
+registerEnumType(ConnectorConfigurationStatus, { name: 'ConnectorConfigurationStatus' });

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityName, FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
-import { Automation, AutomationIo, AutomationParameterSet, AutomationVersion, ChainStep, Datasource, IoDirection, ParameterSet, Run, UserAccount } from '../../core/db/entities/index.js';
+import { Automation, AutomationIo, Connection, Connector, AutomationParameterSet, AutomationVersion, ChainStep, Datasource, IoDirection, ParameterSet, Run, UserAccount } from '../../core/db/entities/index.js';
 import type { Graph, GraphNode } from '../lineage/graph.js';
 import { RunService } from '../../jobs/runs/run.service.js';
 import type { RunControl } from '../../jobs/runs/run-control.js';
@@ -34,6 +34,8 @@ export function createLoaders(em: EntityManager, graph: () => Promise<Graph>, sc
     datasource: byId<Datasource>(em, Datasource),
     automation: byId<Automation>(em, Automation),
     version: byId<AutomationVersion>(em, AutomationVersion),
+    connection: byId<Connection>(em, Connection),
+    connector: byId<Connector>(em, Connector),
     /** Authors, reviewers, who started a run. */
     user: byId<UserAccount>(em, UserAccount),
     /** The parameter sets attached to each automation, in order. */

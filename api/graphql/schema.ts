@@ -3,7 +3,9 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { AccountResolver, AuditEventResolver } from '../resolvers/account.resolver.js';
 import { AutomationResolver } from '../resolvers/automation.resolver.js';
-import { ChainTaskResolver, EtlStepResolver, ScriptResolver, SftpImportResolver } from '../resolvers/automation-kinds.resolver.js';
+import { ChainTaskResolver, DatabaseIngestionResolver, EtlStepResolver, ScriptResolver, SftpImportResolver } from '../resolvers/automation-kinds.resolver.js';
+import { ConnectionResolver } from '../resolvers/connection.resolver.js';
+import { ConnectorResolver } from '../resolvers/connector.resolver.js';
 import { DatasourceResolver, JoinSpecResolver } from '../resolvers/datasource.resolver.js';
 import { CodeReferenceResolver, LineageResolver, UndeclaredScriptResolver } from '../resolvers/lineage.resolver.js';
 import { RowsResolver } from '../resolvers/rows.resolver.js';
@@ -15,7 +17,7 @@ import { ValidationResolver } from '../resolvers/validation.resolver.js';
 import { TemplateResolver } from '../resolvers/template.resolver.js';
 import { AutomationVersionsResolver, RunVersionResolver, VersionResolver } from '../resolvers/version.resolver.js';
 import { ChainTask, EtlStep, Script, SftpImport } from '../../core/db/entities/index.js';
-import { ChainTaskObject, EtlStepObject, ScriptObject, SftpImportObject } from '../resolvers/types/entities.js';
+import { ChainTaskObject, DatabaseIngestionObject, EtlStepObject, ScriptObject, SftpImportObject } from '../resolvers/types/entities.js';
 
 /** Builds the executable GraphQL schema from the resolvers. */
 export function buildAppSchema(): Promise<GraphQLSchema> {
@@ -31,6 +33,9 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       TemplateResolver,
       EtlStepResolver,
       SftpImportResolver,
+      DatabaseIngestionResolver,
+      ConnectionResolver,
+      ConnectorResolver,
       ScriptResolver,
       ChainTaskResolver,
       LineageResolver,
@@ -45,7 +50,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       AutomationVersionsResolver,
       RunVersionResolver,
     ],
-    orphanedTypes: [EtlStepObject, SftpImportObject, ScriptObject, ChainTaskObject],
+    orphanedTypes: [EtlStepObject, SftpImportObject, ScriptObject, ChainTaskObject, DatabaseIngestionObject],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     validate: false,
   });

@@ -1,19 +1,22 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
-import { Automation, ChainTask, Datasource, EtlStep, IoDirection, Script, SftpImport } from '../../core/db/entities/index.js';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
+import { Automation, ChainTask, Connection, DatabaseIngestion, Datasource, EtlStep, IoDirection, Script, SftpImport } from '../../core/db/entities/index.js';
+import { ConnectionObject } from './types/connection.js';
 import type { Context } from '../graphql/context.js';
 import { declared } from './automation.resolver.js';
 import {
   CreateChainTaskInput,
+  CreateDatabaseIngestionInput,
   CreateEtlStepInput,
   CreateScriptInput,
   CreateSftpImportInput,
   UpdateChainTaskInput,
+  UpdateDatabaseIngestionInput,
   UpdateEtlStepInput,
   UpdateScriptInput,
   UpdateSftpImportInput,
 } from './types/automation.input.js';
 import { written } from './util.js';
-import { AutomationObject, ChainTaskObject, DatasourceObject, EtlStepObject, ScriptObject, SftpImportObject } from './types/entities.js';
+import { AutomationObject, ChainTaskObject, DatabaseIngestionObject, DatasourceObject, EtlStepObject, ScriptObject, SftpImportObject } from './types/entities.js';
 
 async function single(ctx: Context, automation: Automation, direction: IoDirection): Promise<Datasource> {
   const [datasource] = await declared(ctx, automation, direction);
@@ -62,6 +65,68 @@ export class SftpImportResolver {
   @FieldResolver(() => DatasourceObject)
   output(@Root() sftp: SftpImport, @Ctx() ctx: Context) {
     return single(ctx, sftp, IoDirection.OUTPUT);
+  }
+
+  @FieldResolver(() => ConnectionObject, { nullable: true, description: 'The SFTP connection it logs in with' })
+  connection(@Root() sftp: SftpImport, @Ctx() ctx: Context) {
+    return connectionOf(ctx, sftp);
+  }
+
+  @FieldResolver(() => String, { description: "Its connection's host" })
+  async host(@Root() sftp: SftpImport, @Ctx() ctx: Context) {
+    return (await connectionOf(ctx, sftp))?.host ?? '';
+  }
+
+  @FieldResolver(() => Int, { description: "Its connection's port" })
+  async port(@Root() sftp: SftpImport, @Ctx() ctx: Context) {
+    return (await connectionOf(ctx, sftp))?.port ?? 22;
+  }
+
+  @FieldResolver(() => String, { description: "Its connection's user name" })
+  async username(@Root() sftp: SftpImport, @Ctx() ctx: Context) {
+    return (await connectionOf(ctx, sftp))?.username ?? '';
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether its connection stores a password (never returned)' })
+  async hasPassword(@Root() sftp: SftpImport, @Ctx() ctx: Context) {
+    return (await connectionOf(ctx, sftp))?.hasPassword ?? false;
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether its connection stores a private key (never returned)' })
+  async hasPrivateKey(@Root() sftp: SftpImport, @Ctx() ctx: Context) {
+    return (await connectionOf(ctx, sftp))?.hasPrivateKey ?? false;
+  }
+}
+
+async function connectionOf(ctx: Context, automation: Automation): Promise<Connection | null> {
+  return automation.connection ? ctx.loaders.connection.load(automation.connection.id) : null;
+}
+
+@Resolver(() => DatabaseIngestionObject)
+export class DatabaseIngestionResolver {
+  @Mutation(() => DatabaseIngestionObject)
+  async createDatabaseIngestion(@Ctx() ctx: Context, @Arg('input', () => CreateDatabaseIngestionInput) input: CreateDatabaseIngestionInput) {
+    return written(ctx, await ctx.automations.createDatabaseIngestion(input));
+  }
+
+  @Mutation(() => DatabaseIngestionObject, { description: 'Only the fields given change' })
+  async updateDatabaseIngestion(@Ctx() ctx: Context, @Arg('id', () => ID) id: string, @Arg('input', () => UpdateDatabaseIngestionInput) input: UpdateDatabaseIngestionInput) {
+    return written(ctx, await ctx.automations.updateDatabaseIngestion(id, input));
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  table(@Root() ingestion: DatabaseIngestion) {
+    return ingestion.sourceTable ?? null;
+  }
+
+  @FieldResolver(() => DatasourceObject)
+  output(@Root() ingestion: DatabaseIngestion, @Ctx() ctx: Context) {
+    return single(ctx, ingestion, IoDirection.OUTPUT);
+  }
+
+  @FieldResolver(() => ConnectionObject, { nullable: true, description: 'The POSTGRES or MYSQL connection it reads with' })
+  connection(@Root() ingestion: DatabaseIngestion, @Ctx() ctx: Context) {
+    return connectionOf(ctx, ingestion);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Automation, AutomationKind, AutomationState, Datasource, IoDirection, Role, Run, RunStatus } from '../../core/db/entities/index.js';
 import type { Context } from '../graphql/context.js';
+import { ConnectorObject } from './types/connector.js';
 import { roleAllows } from '../../core/auth/roles.js';
 import { AutomationConnection, Dependent, RunConnection, Schedule } from './types/objects.js';
 import { lookup, written } from './util.js';
@@ -100,6 +101,11 @@ export class AutomationResolver {
   @Mutation(() => AutomationObject, { description: 'A DEACTIVATED automation becomes ACTIVE again (its schedule fires again); any other state is left as it is' })
   async activateAutomation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string) {
     return written(ctx, await ctx.automations.activate(id));
+  }
+
+  @FieldResolver(() => ConnectorObject, { nullable: true, description: 'The connector it ingests for, if a connector made it' })
+  connector(@Root() automation: Automation, @Ctx() ctx: Context) {
+    return automation.connector ? ctx.loaders.connector.load(automation.connector.id) : null;
   }
 
   @FieldResolver(() => Schedule, { nullable: true, description: 'Own schedule, if any' })

@@ -9,6 +9,7 @@ import { fillParameters } from '../../jobs/runs/plan-parameters.js';
 import { ParameterError } from '../../core/parameters/values.js';
 import { EtlRunner } from '../../jobs/runners/etl.runner.js';
 import { RunFailedError, type AutomationPlan } from '../../jobs/runners/runner.js';
+import { DatabaseIngestionRunner } from '../../jobs/runners/database.runner.js';
 import { SftpImportRunner } from '../../jobs/runners/sftp.runner.js';
 import { applyDraft } from '../services/preview-draft.js';
 import { DataSampleObject, PreviewDraftInput, PreviewObject } from './types/preview.js';
@@ -35,7 +36,7 @@ export class PreviewResolver {
       // ETL steps and scripts work on the warehouse: they take a turn of its request limiter, which
       // stops them at QUERY_TIMEOUT_MS or when the client leaves. SFTP previews wait on a remote server.
       const preview =
-        plan.kind === AutomationKind.SFTP_IMPORT
+        plan.kind === AutomationKind.SFTP_IMPORT || plan.kind === AutomationKind.DATABASE_TABLE
           ? await previewOf(ctx, plan, size, filePath ?? null)
           : await ctx.warehouse.requests.run(ctx.signal, (signal) => previewOf(ctx, plan, size, filePath ?? null, signal), { heavy: true });
       return capSamples({ ...preview, log: [...parameters, ...preview.log] });
@@ -65,6 +66,10 @@ async function previewOf(ctx: Context, plan: AutomationPlan, size: number, fileP
     case AutomationKind.SFTP_IMPORT: {
       const preview = await new SftpImportRunner(ctx.warehouse, ctx.sftpState).preview(plan, size, filePath ?? undefined);
       return { ...empty, inputs: [], outputs: [sample(plan.outputs[0]!.id, { columns: preview.columns, rows: preview.rows })], file: preview.file };
+    }
+    case AutomationKind.DATABASE_TABLE: {
+      const preview = await new DatabaseIngestionRunner(ctx.warehouse, ctx.sftpState, { connectTimeoutMs: 10_000 }).preview(plan, size);
+      return { ...empty, inputs: [], outputs: [sample(plan.outputs[0]!.id, preview)] };
     }
     default:
       throw new BadUserInputError('id', `a ${plan.kind} has no preview: it moves no data itself`);

@@ -1,5 +1,5 @@
 import { noteDeleted } from '../../core/audit/scope.js';
-import { raw, type FilterQuery } from '@mikro-orm/core';
+import { raw, ref, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import {
   Automation,
@@ -10,8 +10,11 @@ import {
   AutomationKind,
   AutomationState,
   ChainStep,
+  Connection,
+  ConnectionType,
   ErrorPolicy,
   ChainTask,
+  DatabaseIngestion,
   Datasource,
   DatasourceKind,
   EtlStep,
@@ -28,11 +31,13 @@ import type { Page } from '../../core/paging.js';
 import type {
   CommonAutomationInput,
   CreateChainTaskInput,
+  CreateDatabaseIngestionInput,
   CreateEtlStepInput,
   CreateScriptInput,
   CreateSftpImportInput,
   ScheduleInput,
   UpdateChainTaskInput,
+  UpdateDatabaseIngestionInput,
   UpdateEtlStepInput,
   UpdateScriptInput,
   UpdateSftpImportInput,
@@ -53,6 +58,9 @@ import { attachSets, checkReferences } from './parameter-sets/attach.js';
 import { ParameterValues } from '../../core/parameters/values.js';
 import { mentionsParameters, referencesIn } from '../../core/parameters/references.js';
 import type { SecretBox } from '../../core/secrets.js';
+import { connectionUses, createConnection, freeConnectionName, loadConnection, sealSecret, selectConnection } from './connections/connection.service.js';
+import { applyDatabaseSettings } from './ingestions/database-settings.js';
+import { applyConnectionSettings, givesConnectionSettings, type Seal } from './connections/settings.js';
 import { assertOwnTransaction, writeOne } from '../../core/db/transaction.js';
 import { LIMITS, checkIdList, checkJsonObject, checkName, checkRequiredText, checkText, notNull } from '../../core/validation.js';
 
@@ -72,7 +80,10 @@ export const KIND_CLASS: Record<AutomationKind, AutomationClass<Automation>> = {
   [AutomationKind.SFTP_IMPORT]: SftpImport,
   [AutomationKind.SCRIPT]: Script,
   [AutomationKind.CHAIN_TASK]: ChainTask,
+  [AutomationKind.DATABASE_TABLE]: DatabaseIngestion,
 };
+
+const DATABASE_CONNECTIONS = [ConnectionType.POSTGRES, ConnectionType.MYSQL];
 
 /** Automation rules: per-kind validation, declared inputs/outputs, chain cycles, schedules, state, deletion. */
 export class AutomationService {
@@ -149,7 +160,8 @@ export class AutomationService {
   createSftpImport(input: CreateSftpImportInput): Promise<SftpImport> {
     return this.writeNew(async (em) => {
       const sftp = await this.createCommon(em, SftpImport, AutomationKind.SFTP_IMPORT, input);
-      applySftpSettings(sftp, input, (value, field) => this.sealSecret(value, field));
+      await this.useSftpConnection(em, sftp, input);
+      applySftpSettings(sftp, input);
       const [output] = await this.writableDatasources(em, [input.outputId], 'outputId');
       await this.setIo(em, sftp, [], [output!]);
       await this.applyErrorPolicy(em, sftp, input);
@@ -160,7 +172,8 @@ export class AutomationService {
   updateSftpImport(id: string, input: UpdateSftpImportInput): Promise<SftpImport> {
     return this.revise(id, SftpImport, AutomationKind.SFTP_IMPORT, async (em, sftp) => {
       await this.updateCommon(em, sftp, input);
-      applySftpSettings(sftp, input, (value, field) => this.sealSecret(value, field));
+      await this.useSftpConnection(em, sftp, input);
+      applySftpSettings(sftp, input);
       const outputId = notNull(input.outputId, 'outputId');
       if (outputId !== undefined) {
         const [output] = await this.writableDatasources(em, [outputId], 'outputId');
@@ -170,10 +183,68 @@ export class AutomationService {
     });
   }
 
-  private sealSecret(value: string | null, field: string): string | null {
-    if (value === null || value === '') return null;
-    if (Buffer.byteLength(value, 'utf8') > LIMITS.secretBytes) throw new BadUserInputError(field, `${field} is larger than ${LIMITS.secretBytes} bytes`);
-    return this.secrets.seal(value);
+  /**
+   * The connection an SFTP import logs in with: the one `connectionId` selects, or one made from
+   * connection settings given inline (the API's first form: a connection named after the import).
+   * Inline settings on an update change the import's own connection, never one shared with others.
+   */
+  private async useSftpConnection(em: EntityManager, sftp: SftpImport, input: UpdateSftpImportInput): Promise<void> {
+    const inline = givesConnectionSettings(input);
+    const seal: Seal = (value, field) => sealSecret(this.secrets, value, field);
+    if (input.connectionId !== undefined) {
+      if (input.connectionId === null) throw new BadUserInputError('connectionId', 'an SFTP import needs a connection');
+      if (inline) throw new BadUserInputError('connectionId', 'give connectionId or the connection settings (host, port, username, password, privateKey), not both');
+      sftp.connection = ref(await selectConnection(em, input.connectionId, [ConnectionType.SFTP]));
+    } else if (!sftp.connection) {
+      if (!inline) throw new BadUserInputError('connectionId', 'an SFTP import needs a connection: connectionId, or host, username and a password or private key');
+      const connection = await createConnection(em, { ...input, name: await freeConnectionName(em, sftp.name), type: ConnectionType.SFTP, description: `Made for the SFTP import ${JSON.stringify(sftp.name)}` }, seal);
+      sftp.connection = ref(connection);
+    } else if (inline) {
+      const connection = await loadConnection(em, sftp.connection.id, 'connectionId');
+      const others = (await connectionUses(em, connection.id)).filter((u) => u.id !== sftp.id);
+      if (others.length > 0) {
+        throw new BadUserInputError('host', `the import logs in with connection ${JSON.stringify(connection.name)}, which ${others.map((o) => o.name).join(', ')} use too: change the connection itself (an admin), or select another with connectionId`);
+      }
+      applyConnectionSettings(connection, input, seal);
+      sftp.secretsCleared = connection.secretsCleared === true;
+    }
+    // A stored secret is bound to the host as written; with parameters the host can change without
+    // an edit, so the server must prove who it is: only the pinned key's holder gets the secret.
+    const host = (await em.findOne(Connection, { id: sftp.connection!.id }, { fields: ['host'] }))?.host ?? '';
+    const fingerprint = input.hostKeyFingerprint !== undefined ? input.hostKeyFingerprint : sftp.hostKeyFingerprint;
+    if (referencesIn(host).length > 0) {
+      if (!fingerprint?.trim()) throw new BadUserInputError('hostKeyFingerprint', 'a connection host with parameters needs a pinned hostKeyFingerprint, so the stored password or key only ever reaches that server');
+      (await ParameterValues.attached(em, sftp.id)).resolve(host, 'host'); // its sets must resolve it, as at run time
+    }
+  }
+
+  // --- Database ingestions ---------------------------------------------------------------
+
+  createDatabaseIngestion(input: CreateDatabaseIngestionInput): Promise<DatabaseIngestion> {
+    return this.writeNew(async (em) => {
+      const ingestion = await this.createCommon(em, DatabaseIngestion, AutomationKind.DATABASE_TABLE, { ...input, writeMode: input.writeMode ?? (input.cursorColumn ? WriteMode.APPEND : undefined) });
+      ingestion.connection = ref(await selectConnection(em, input.connectionId, DATABASE_CONNECTIONS));
+      applyDatabaseSettings(ingestion, input);
+      const [output] = await this.writableDatasources(em, [input.outputId], 'outputId');
+      await this.setIo(em, ingestion, [], [output!]);
+      await this.applyErrorPolicy(em, ingestion, input);
+      return ingestion;
+    });
+  }
+
+  updateDatabaseIngestion(id: string, input: UpdateDatabaseIngestionInput): Promise<DatabaseIngestion> {
+    return this.revise(id, DatabaseIngestion, AutomationKind.DATABASE_TABLE, async (em, ingestion) => {
+      await this.updateCommon(em, ingestion, input);
+      const connectionId = notNull(input.connectionId, 'connectionId');
+      if (connectionId !== undefined) ingestion.connection = ref(await selectConnection(em, connectionId, DATABASE_CONNECTIONS));
+      applyDatabaseSettings(ingestion, input);
+      const outputId = notNull(input.outputId, 'outputId');
+      if (outputId !== undefined) {
+        const [output] = await this.writableDatasources(em, [outputId], 'outputId');
+        await this.setIo(em, ingestion, [], [output!]);
+      }
+      await this.applyErrorPolicy(em, ingestion, input);
+    });
   }
 
   // --- Scripts ---------------------------------------------------------------------------
@@ -578,45 +649,10 @@ async function checkNoChainCycle(em: EntityManager, chain: ChainTask, stepIds: s
   }
 }
 
-/**
- * Checks and applies an SFTP import's settings. A secret given is sealed with `seal`; one not
- * given again goes when the server (user, host, port) changes. Without any secret it is refused
- * unless `credentialsOptional` (an import that left them out: it cannot log in until they are set).
- */
-export function applySftpSettings(sftp: SftpImport, input: UpdateSftpImportInput, seal: (value: string | null, field: string) => string | null, credentialsOptional = false): void {
-  const endpointBefore = sftp.host ? sftpEndpoint(sftp) : null; // null while creating
-  const host = notNull(input.host, 'host');
-  if (host !== undefined || !sftp.host) {
-    sftp.host = checkRequiredText(host, 'host', LIMITS.host);
-    if (/\s/.test(sftp.host)) throw new BadUserInputError('host', 'host must be a host name or IP address without spaces');
-  }
-  if (input.port !== undefined && input.port !== null) {
-    if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) {
-      throw new BadUserInputError('port', `port must be between 1 and 65535, got ${input.port}`);
-    }
-    sftp.port = input.port;
-  }
-  const username = notNull(input.username, 'username');
-  if (username !== undefined || !sftp.username) sftp.username = checkRequiredText(username, 'username', LIMITS.username);
+/** Checks and applies an SFTP import's own settings (what it takes from where its connection logs in). */
+export function applySftpSettings(sftp: SftpImport, input: UpdateSftpImportInput): void {
   if (input.remoteDir !== undefined) sftp.remoteDir = checkText(input.remoteDir, 'remoteDir', LIMITS.path) ?? '.';
   if (input.filePattern !== undefined) sftp.filePattern = checkText(input.filePattern, 'filePattern', LIMITS.filePattern) ?? '*';
-  if (endpointBefore !== null && endpointBefore !== sftpEndpoint(sftp)) {
-    // A stored secret is bound to the server it was given for: one not given again goes.
-    const dropped = (input.password === undefined && sftp.passwordSealed != null) || (input.privateKey === undefined && sftp.privateKeySealed != null);
-    if (input.password === undefined) sftp.passwordSealed = null;
-    if (input.privateKey === undefined) sftp.privateKeySealed = null;
-    sftp.secretsCleared = dropped;
-  }
-  if (input.password !== undefined) sftp.passwordSealed = seal(input.password, 'password');
-  if (input.privateKey !== undefined) {
-    if (input.privateKey !== null && !/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(input.privateKey)) {
-      throw new BadUserInputError('privateKey', 'privateKey must be a PEM or OpenSSH private key ("-----BEGIN … PRIVATE KEY-----")');
-    }
-    sftp.privateKeySealed = seal(input.privateKey, 'privateKey');
-  }
-  if (!sftp.passwordSealed && !sftp.privateKeySealed && !sftp.secretsCleared && !credentialsOptional) {
-    throw new BadUserInputError('password', 'an SFTP import needs a password or a private key');
-  }
   if (input.hostKeyFingerprint !== undefined) {
     const fingerprint = input.hostKeyFingerprint?.trim() || null;
     if (fingerprint !== null && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(fingerprint)) {
@@ -630,14 +666,4 @@ export function applySftpSettings(sftp: SftpImport, input: UpdateSftpImportInput
   if (sftp.afterImport === AfterImport.MOVE && !sftp.moveToDir) {
     throw new BadUserInputError('moveToDir', 'afterImport MOVE needs moveToDir: the remote directory imported files go to');
   }
-  // A stored secret is bound to the host as written; with parameters the host can change without
-  // an edit, so the server must prove who it is: only the pinned key's holder gets the secret.
-  if (referencesIn(sftp.host).length > 0 && !sftp.hostKeyFingerprint) {
-    throw new BadUserInputError('hostKeyFingerprint', 'a host with parameters needs a pinned hostKeyFingerprint, so the stored password or key only ever reaches that server');
-  }
-}
-
-/** Where an SFTP import's secrets go: the user at the host and port. */
-function sftpEndpoint(sftp: SftpImport): string {
-  return `${sftp.username}@${sftp.host}:${sftp.port}`;
 }

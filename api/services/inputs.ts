@@ -86,9 +86,11 @@ export interface UpdateEtlStepInput extends CommonAutomationInput {
 export interface CreateSftpImportInput extends CommonAutomationInput {
   name: string;
   description?: string | null;
-  host: string;
+  /** The SFTP connection to use; or the settings below, which make a connection for this import. */
+  connectionId?: string | null;
+  host?: string | null;
   port?: number | null;
-  username: string;
+  username?: string | null;
   password?: string | null;
   privateKey?: string | null;
   remoteDir?: string | null;
@@ -108,6 +110,7 @@ export interface CreateSftpImportInput extends CommonAutomationInput {
 export interface UpdateSftpImportInput extends CommonAutomationInput {
   name?: string | null;
   description?: string | null;
+  connectionId?: string | null;
   host?: string | null;
   port?: number | null;
   username?: string | null;
@@ -122,6 +125,38 @@ export interface UpdateSftpImportInput extends CommonAutomationInput {
   hostKeyFingerprint?: string | null;
   afterImport?: AfterImport | null;
   moveToDir?: string | null;
+  errorPolicy?: ErrorPolicy | null;
+  errorDatasourceId?: string | null;
+  errorRecordFormat?: ErrorRecordFormat | null;
+}
+
+export interface CreateDatabaseIngestionInput extends CommonAutomationInput {
+  name: string;
+  description?: string | null;
+  connectionId: string;
+  table?: string | null;
+  query?: string | null;
+  cursorColumn?: string | null;
+  outputId: string;
+  schedule?: ScheduleInput | null;
+  writeMode?: WriteMode | null;
+  writeKeys?: string[] | null;
+  errorPolicy?: ErrorPolicy | null;
+  errorDatasourceId?: string | null;
+  errorRecordFormat?: ErrorRecordFormat | null;
+}
+
+export interface UpdateDatabaseIngestionInput extends CommonAutomationInput {
+  name?: string | null;
+  description?: string | null;
+  connectionId?: string | null;
+  table?: string | null;
+  query?: string | null;
+  cursorColumn?: string | null;
+  outputId?: string | null;
+  schedule?: ScheduleInput | null;
+  writeMode?: WriteMode | null;
+  writeKeys?: string[] | null;
   errorPolicy?: ErrorPolicy | null;
   errorDatasourceId?: string | null;
   errorRecordFormat?: ErrorRecordFormat | null;

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { Automation } from '../db/entities/automation.js';
-import { ChainTask, EtlStep, Script, SftpImport } from '../db/entities/automation-kinds.js';
+import { ChainTask, DatabaseIngestion, EtlStep, Script, SftpImport } from '../db/entities/automation-kinds.js';
 import { AutomationIo, ChainStep } from '../db/entities/links.js';
 import { AutomationParameterSet } from '../db/entities/parameter-set.js';
 import { AutomationKind, IoDirection } from '../enums.js';
@@ -9,7 +9,7 @@ import { AutomationKind, IoDirection } from '../enums.js';
  * What a version of an automation fixes: everything that says what it does, and nothing of its
  * run state (pause, stop, start) or its run history. One flat JSON object, the same keys for every
  * kind plus the kind's own, so a difference has a short path (`code`, `transform.sql`, `inputIds`).
- * SFTP secrets are kept sealed, as the automation row keeps them, and never leave the server.
+ * Secrets live in connections (selected by `connectionId`), never in a definition.
  */
 export interface Definition {
   kind: AutomationKind;
@@ -28,7 +28,7 @@ export interface Definition {
   [kindSetting: string]: unknown;
 }
 
-/** The keys holding sealed secrets: compared, never shown. */
+/** The keys that held sealed secrets before connections (none since): never shown. */
 export const SECRET_KEYS = ['passwordSealed', 'privateKeySealed'] as const;
 
 /** What an automation refers to by id, besides its row: declarations, chain steps, parameter sets. */
@@ -83,17 +83,17 @@ function kindSettings(automation: Automation, stepIds: string[]): Record<string,
     case AutomationKind.SFTP_IMPORT: {
       const s = automation as SftpImport;
       return {
-        host: s.host,
-        port: s.port,
-        username: s.username,
+        connectionId: s.connection?.id ?? null,
         remoteDir: s.remoteDir,
         filePattern: s.filePattern,
         hostKeyFingerprint: s.hostKeyFingerprint ?? null,
         afterImport: s.afterImport,
         moveToDir: s.moveToDir ?? null,
-        passwordSealed: s.passwordSealed ?? null,
-        privateKeySealed: s.privateKeySealed ?? null,
       };
+    }
+    case AutomationKind.DATABASE_TABLE: {
+      const d = automation as DatabaseIngestion;
+      return { connectionId: d.connection?.id ?? null, table: d.sourceTable ?? null, query: d.query ?? null, cursorColumn: d.cursorColumn ?? null };
     }
     case AutomationKind.SCRIPT: {
       const s = automation as Script;

@@ -19,6 +19,8 @@ export const METADATA_TABLES: TableCopy[] = [
   { table: 'login_throttle' },
   { table: 'audit_event' },
   { table: 'datasource', selfRefs: ['join_left_id', 'join_right_id'] },
+  { table: 'connection' },
+  { table: 'connector' },
   { table: 'automation' },
   { table: 'automation_version' },
   { table: 'automation_io' },
@@ -27,6 +29,7 @@ export const METADATA_TABLES: TableCopy[] = [
   { table: 'parameter_set' },
   { table: 'automation_parameter_set' },
   { table: 'template' },
+  { table: 'ingestion_hour' },
   { table: 'lineage_version' },
   { table: 'lineage_change' },
   { table: 'run', selfRefs: ['parent_run_id'] },
@@ -34,7 +37,7 @@ export const METADATA_TABLES: TableCopy[] = [
 ];
 
 /** Tables whose `id` comes from a sequence on PostgreSQL: the sequence continues after the copied ids. */
-const SERIAL_TABLES = ['audit_event', 'automation_io', 'chain_step', 'script_token', 'automation_parameter_set', 'lineage_change', 'run_log'];
+const SERIAL_TABLES = ['audit_event', 'ingestion_hour', 'automation_io', 'chain_step', 'script_token', 'automation_parameter_set', 'lineage_change', 'run_log'];
 
 /** Rows per INSERT: well below PostgreSQL's 65,535 bound parameters for the widest table. */
 const BATCH = 500;

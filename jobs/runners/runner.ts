@@ -1,5 +1,6 @@
 import type { AutomationKind, ErrorPolicy, ErrorRecordFormat, ScriptLanguage, WriteMode } from '../../core/enums.js';
 import type { DataStats, DatasourceSpec } from '../warehouse/warehouse.js';
+import type { DatabaseEndpoint } from '../sources/source.js';
 
 /** Everything a runner needs about an automation, resolved from the metadata database beforehand. */
 export interface AutomationPlan {
@@ -14,6 +15,8 @@ export interface AutomationPlan {
   transform?: Record<string, unknown>;
   /** SFTP imports: connection and file selection (secrets already unsealed). */
   sftp?: SftpSettings;
+  /** Database ingestions: the source (password already unsealed) and what to read. */
+  database?: DatabaseSettings;
   /** Scripts: code, runtime variables and limits. */
   script?: ScriptSettings;
   /** Names of the declared datasources (id → name), for code that refers to them by name. */
@@ -45,6 +48,13 @@ export interface SftpSettings {
   afterImport: AfterImport;
   /** MOVE: remote directory the imported files go to. */
   moveToDir: string | null;
+}
+
+export interface DatabaseSettings {
+  endpoint: DatabaseEndpoint;
+  table: string | null;
+  query: string | null;
+  cursorColumn: string | null;
 }
 
 export interface ScriptSettings {

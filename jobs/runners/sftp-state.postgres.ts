@@ -11,6 +11,7 @@ import { DEFAULT_SFTP_STATE_SCHEMA, type OpenSftpStateOptions, type RemoteFileId
 export class PostgresSftpState implements SftpState {
   private readonly files: string;
   private readonly hostKeys: string;
+  private readonly cursors: string;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -18,6 +19,7 @@ export class PostgresSftpState implements SftpState {
   ) {
     this.files = `${quoteIdent(schema)}.imported_file`;
     this.hostKeys = `${quoteIdent(schema)}.host_key`;
+    this.cursors = `${quoteIdent(schema)}.ingestion_cursor`;
   }
 
   /** Connects, creating the schema and the tables when missing. */
@@ -57,6 +59,11 @@ export class PostgresSftpState implements SftpState {
         fingerprint text not null,
         recorded_at timestamptz not null,
         primary key (import_id, host, port)
+      )`);
+      await client.query(`create table if not exists ${this.cursors} (
+        ingestion_id text not null primary key,
+        value text not null,
+        recorded_at timestamptz not null
       )`);
     });
   }
@@ -98,8 +105,22 @@ export class PostgresSftpState implements SftpState {
     );
   }
 
+  async lastCursor(ingestionId: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ value: string }>(`select value from ${this.cursors} where ingestion_id = $1`, [ingestionId]);
+    return rows[0]?.value ?? null;
+  }
+
+  async recordCursor(ingestionId: string, value: string): Promise<void> {
+    await this.pool.query(
+      `insert into ${this.cursors} (ingestion_id, value, recorded_at) values ($1, $2, $3)
+       on conflict (ingestion_id) do update set value = excluded.value, recorded_at = excluded.recorded_at`,
+      [ingestionId, value, new Date().toISOString()],
+    );
+  }
+
   async forget(importId: string): Promise<void> {
     await poolTransaction(this.pool, async (client) => {
+      await client.query(`delete from ${this.cursors} where ingestion_id = $1`, [importId]);
       await client.query(`delete from ${this.files} where import_id = $1`, [importId]);
       await client.query(`delete from ${this.hostKeys} where import_id = $1`, [importId]);
     });

@@ -19,6 +19,11 @@ const SCHEMA = `
     recorded_at text not null,
     primary key (import_id, host, port)
   );
+  create table if not exists ingestion_cursor (
+    ingestion_id text not null primary key,
+    value text not null,
+    recorded_at text not null
+  );
 `;
 
 /**
@@ -83,9 +88,25 @@ export class SqliteSftpState implements SftpState {
     );
   }
 
+  async lastCursor(ingestionId: string): Promise<string | null> {
+    const row = await this.db.get<{ value: string }>('select value from ingestion_cursor where ingestion_id = ?', [ingestionId]);
+    return row?.value ?? null;
+  }
+
+  async recordCursor(ingestionId: string, value: string): Promise<void> {
+    await this.write(() =>
+      this.db.run(
+        `insert into ingestion_cursor (ingestion_id, value, recorded_at) values (?, ?, ?)
+         on conflict (ingestion_id) do update set value = excluded.value, recorded_at = excluded.recorded_at`,
+        [ingestionId, value, new Date().toISOString()],
+      ),
+    );
+  }
+
   async forget(importId: string): Promise<void> {
     await this.write(() =>
       this.db.transaction(async () => {
+        await this.db.run('delete from ingestion_cursor where ingestion_id = ?', [importId]);
         await this.db.run('delete from imported_file where import_id = ?', [importId]);
         await this.db.run('delete from host_key where import_id = ?', [importId]);
       }),

@@ -15,7 +15,7 @@ export interface RemoteFileId {
 }
 
 /**
- * What SFTP imports remember between runs: the files each import took (name + size + mtime, so a
+ * What imports remember between runs (database ingestions: their cursor). What SFTP imports remember between runs: the files each import took (name + size + mtime, so a
  * re-uploaded file counts as new) and the host keys trusted on first use. Safe to share between
  * processes: marking a file twice, from anywhere, remembers it once.
  */
@@ -28,7 +28,11 @@ export interface SftpState {
   knownHostKey(importId: string, host: string, port: number): Promise<string | null>;
   /** Trusts a host key for this import's server (replacing any earlier one). */
   recordHostKey(importId: string, host: string, port: number, fingerprint: string): Promise<void>;
-  /** Drops everything remembered for an import (its imported files and trusted host keys). */
+  /** A database ingestion's cursor: the last value it read of its cursor column (null before its first rows). */
+  lastCursor(ingestionId: string): Promise<string | null>;
+  /** Remembers the cursor's last value, after the rows up to it are committed. */
+  recordCursor(ingestionId: string, value: string): Promise<void>;
+  /** Drops everything remembered for an import (its imported files, trusted host keys and cursor). */
   forget(importId: string): Promise<void>;
   close(): Promise<void>;
 }

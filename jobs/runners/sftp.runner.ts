@@ -10,6 +10,7 @@ import { ErrorRecords } from './error-records.js';
 import type { Row, Warehouse, WarehouseWrite } from '../warehouse/warehouse.js';
 import { RunCancelledError, RunFailedError, type AutomationPlan, type RunContext, type RunResult, type Runner, type SftpSettings } from './runner.js';
 import type { RemoteFileId, SftpState } from './sftp-state.js';
+import type { ConnectFailure } from '../sources/source.js';
 
 /** What `preview` shows: the remote file it sampled and its first rows. */
 export interface SftpPreview {
@@ -259,7 +260,7 @@ class SftpSession {
     const { host, port, username } = settings;
     if (!settings.password && !settings.privateKey) {
       // Never try an anonymous login: the secrets were cleared when the import was pointed elsewhere.
-      throw new RunFailedError(`the import has no password or private key for ${username}@${host}:${port} (stored secrets are cleared when the host, port or user name changes): set one in its connection settings`);
+      throw new SftpConnectError('AUTH', `the connection has no password or private key for ${username}@${host}:${port} (stored secrets are cleared when the host, port or user name changes): set one on the connection`);
     }
     const quiet = () => undefined; // errors surface through the calls' rejections; the defaults print to the console
     const client = new SftpClient('tributary', { error: quiet, end: quiet, close: quiet });
@@ -385,26 +386,63 @@ class SftpSession {
   }
 }
 
+/** A failure to reach or log in to an SFTP server, with its kind (as a connection test reports it). */
+export class SftpConnectError extends RunFailedError {
+  constructor(
+    readonly failure: ConnectFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** A connection failure as the user should read it. */
 function connectError(settings: SftpSettings, error: Error & { level?: string; code?: string }, timeoutMs: number): RunFailedError {
   const where = `${settings.host}:${settings.port}`;
   const message = stripPrefix(error.message);
   if (error.level === 'client-authentication' || /authentication methods failed/i.test(message)) {
-    return new RunFailedError(`authentication failed for user ${settings.username} at ${where}: the server refused the ${settings.privateKey ? 'private key' : 'password'}`, { cause: error });
+    return new SftpConnectError('AUTH', `authentication failed for user ${settings.username} at ${where}: the server refused the ${settings.privateKey ? 'private key' : 'password'}`, { cause: error });
   }
-  if (error.level === 'client-timeout' || /timed out/i.test(message)) return new RunFailedError(`cannot connect to ${where}: no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`, { cause: error });
-  const reasons: Record<string, string> = {
-    ECONNREFUSED: 'connection refused (is an SFTP server listening on that port?)',
-    ENOTFOUND: 'host not found',
-    EAI_AGAIN: 'host name lookup failed',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-    ETIMEDOUT: 'connection timed out',
-    ECONNRESET: 'the server closed the connection',
+  if (error.level === 'client-timeout' || /timed out/i.test(message)) return new SftpConnectError('TIMEOUT', `cannot connect to ${where}: no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`, { cause: error });
+  const reasons: Record<string, [ConnectFailure, string]> = {
+    ECONNREFUSED: ['REFUSED', 'connection refused (is an SFTP server listening on that port?)'],
+    ENOTFOUND: ['DNS', 'host not found'],
+    EAI_AGAIN: ['DNS', 'host name lookup failed'],
+    EHOSTUNREACH: ['REFUSED', 'host unreachable'],
+    ENETUNREACH: ['REFUSED', 'network unreachable'],
+    ETIMEDOUT: ['TIMEOUT', 'connection timed out'],
+    ECONNRESET: ['REFUSED', 'the server closed the connection'],
   };
-  if (error.code && reasons[error.code]) return new RunFailedError(`cannot connect to ${where}: ${reasons[error.code]}`, { cause: error });
-  if (/privateKey|private key|passphrase/i.test(message)) return new RunFailedError(`the private key cannot be used: ${message}`, { cause: error });
-  return new RunFailedError(`cannot connect to ${where}: ${message}`, { cause: error });
+  const known = error.code ? reasons[error.code] : undefined;
+  if (known) return new SftpConnectError(known[0], `cannot connect to ${where}: ${known[1]}`, { cause: error });
+  if (/privateKey|private key|passphrase/i.test(message)) return new SftpConnectError('AUTH', `the private key cannot be used: ${message}`, { cause: error });
+  return new SftpConnectError('OTHER', `cannot connect to ${where}: ${message}`, { cause: error });
+}
+
+/**
+ * Whether an SFTP connection works: connects, logs in and lists the login directory, within
+ * `timeoutMs`, writing and remembering nothing. The answer names the server's host key, to pin.
+ */
+export async function probeSftp(endpoint: Pick<SftpSettings, 'host' | 'port' | 'username' | 'password' | 'privateKey'>, timeoutMs = 10_000): Promise<{ ok: boolean; message: string; failure: ConnectFailure | null }> {
+  const settings: SftpSettings = { ...endpoint, remoteDir: '.', filePattern: '*', hostKeyFingerprint: null, afterImport: 'KEEP', moveToDir: null };
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), timeoutMs);
+  let session: SftpSession | null = null;
+  try {
+    session = await SftpSession.open(settings, null, timeoutMs, stop.signal);
+    const files = await session.listMatching().catch((error: Error) => {
+      throw new SftpConnectError(/permission denied/i.test(error.message) ? 'PERMISSION' : 'OTHER', error.message, { cause: error });
+    });
+    return { ok: true, message: `connected to ${endpoint.host}:${endpoint.port} as ${endpoint.username} (host key ${session.fingerprint}); ${files.length} file(s) in the login directory`, failure: null };
+  } catch (error) {
+    if (stop.signal.aborted) return { ok: false, message: `no answer from ${endpoint.host}:${endpoint.port} within ${Math.round(timeoutMs / 1000)} s`, failure: 'TIMEOUT' };
+    if (error instanceof SftpConnectError) return { ok: false, message: error.message, failure: error.failure };
+    return { ok: false, message: (error as Error).message, failure: 'OTHER' };
+  } finally {
+    clearTimeout(timer);
+    await session?.close();
+  }
 }
 
 /** ssh2-sftp-client prefixes messages with its method name ("getConnection: …", "list: …"). */

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { settleSwitch } from '../../core/versions/live.js';
-import { Automation, AutomationState, ChangedEntity, Run, RunLog, RunStatus, RunTrigger } from '../../core/db/entities/index.js';
+import { recordIngestionHour } from './ingestion-stats.js';
+import { Automation, AutomationState, ChangedEntity, Connector, ConnectorStatus, Run, RunLog, RunStatus, RunTrigger } from '../../core/db/entities/index.js';
 import type { FilterQuery } from '@mikro-orm/core';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../core/errors.js';
 import { checkPageSize, decodeCursor, toPage, type Page } from '../../core/paging.js';
@@ -94,6 +95,8 @@ export class RunService {
       if (request.trigger !== RunTrigger.CHAIN && automation.state !== AutomationState.ACTIVE) {
         throw new ConflictError('id', `automation ${JSON.stringify(automation.name)} is ${automation.state}: start it before running it`);
       }
+      const paused = request.trigger === RunTrigger.CHAIN ? null : await pausedConnector(em, automation);
+      if (paused !== null) throw new ConflictError('id', `automation ${JSON.stringify(automation.name)} belongs to the connector ${JSON.stringify(paused)}, which is paused: resume the connector before running it`);
       if (request.trigger !== RunTrigger.CHAIN) {
         const queued = await em.findOne(Run, { automation: automation.id, status: RunStatus.QUEUED, parentRun: null }, { orderBy: { queuedAt: 'asc' } });
         if (queued) {
@@ -151,6 +154,7 @@ export class RunService {
       run.errorRecords = outcome.errorRecords ?? run.errorRecords ?? null;
       run.error = outcome.error ?? null;
       await em.flush();
+      await recordIngestionHour(em, run);
       await settleSwitch(em, run.automation.id);
       this.refreshLastStatus(changes, run.automation.id);
       return run;
@@ -276,4 +280,11 @@ function automationOfRun(runId: string): (em: EntityManager) => Promise<string |
 
 function cutLine(line: string): string {
   return line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}… (line cut at ${MAX_LOG_LINE} characters)` : line;
+}
+
+/** The name of the automation's connector when that connector is PAUSED (it then runs nothing); null otherwise. */
+export async function pausedConnector(em: Pick<EntityManager, 'findOne'>, automation: Automation): Promise<string | null> {
+  if (!automation.connector) return null;
+  const connector = await em.findOne(Connector, { id: automation.connector.id }, { fields: ['name', 'status'] });
+  return connector?.status === ConnectorStatus.PAUSED ? connector.name : null;
 }

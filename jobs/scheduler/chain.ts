@@ -2,7 +2,7 @@ import { Automation, AutomationState, ChainStep, RunStatus, RunTrigger, type Cha
 import { RunCancelledError, RunFailedError } from '../runners/runner.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/core';
-import type { RunService } from '../runs/run.service.js';
+import { pausedConnector, type RunService } from '../runs/run.service.js';
 import type { RunLogBuffer } from './run-log.js';
 
 /** What a chain needs of the executor running it (the executor implements it). */
@@ -36,9 +36,11 @@ export async function runChain(executor: ChainHost, chainRun: Run, chain: Automa
     const label = `step ${index + 1}/${stepIds.length}`;
     const step = await executor.fork().findOneOrFail(Automation, { id: stepId });
     const { run: child } = await executor.runs().enqueue({ automationId: stepId, trigger: RunTrigger.CHAIN, parentRunId: chainRun.id });
-    if (step.state !== AutomationState.ACTIVE) {
-      await executor.runs().finish(child.id, { status: RunStatus.CANCELLED, error: `skipped: ${JSON.stringify(step.name)} is ${step.state}` });
-      log.line(`${label} ${JSON.stringify(step.name)}: skipped, it is ${step.state}`);
+    const paused = await pausedConnector(executor.fork(), step);
+    if (step.state !== AutomationState.ACTIVE || paused !== null) {
+      const why = paused !== null ? `its connector ${JSON.stringify(paused)} is paused` : `it is ${step.state}`;
+      await executor.runs().finish(child.id, { status: RunStatus.CANCELLED, error: `skipped: ${why}` });
+      log.line(`${label} ${JSON.stringify(step.name)}: skipped, ${why}`);
       continue;
     }
     log.line(`${label} ${JSON.stringify(step.name)}: started`);

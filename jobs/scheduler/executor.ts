@@ -10,6 +10,7 @@ import { ParameterError } from '../../core/parameters/values.js';
 import { RunService, type RunOutcome } from '../runs/run.service.js';
 import type { SecretBox } from '../../core/secrets.js';
 import { EtlRunner } from '../runners/etl.runner.js';
+import { DatabaseIngestionRunner } from '../runners/database.runner.js';
 import { RunCancelledError, RunFailedError, type Runner } from '../runners/runner.js';
 import { ScriptRunner } from '../runners/script.runner.js';
 import type { SftpState } from '../runners/sftp-state.js';
@@ -54,6 +55,7 @@ export class RunExecutor {
       [AutomationKind.ETL_STEP]: new EtlRunner(deps.warehouse),
       [AutomationKind.SFTP_IMPORT]: new SftpImportRunner(deps.warehouse, deps.sftpState),
       [AutomationKind.SCRIPT]: deps.scripts ?? new ScriptRunner(deps.warehouse),
+      [AutomationKind.DATABASE_TABLE]: new DatabaseIngestionRunner(deps.warehouse, deps.sftpState),
     };
   }
 

@@ -2,8 +2,9 @@ import { Agenda, type AgendaBackend, type Job } from 'agenda';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Orm } from '../../core/db/orm.js';
 import type { Logger } from 'pino';
-import { AuditEvent, Automation, AutomationState, LoginThrottle, RunTrigger, type Run } from '../../core/db/entities/index.js';
-import { RunService } from '../runs/run.service.js';
+import { AuditEvent, Automation, AutomationState, ConnectorStatus, LoginThrottle, RunTrigger, type Run } from '../../core/db/entities/index.js';
+import { RunService, pausedConnector } from '../runs/run.service.js';
+import { pruneIngestionHours } from '../runs/ingestion-stats.js';
 import type { SecretBox } from '../../core/secrets.js';
 import type { Runner } from '../runners/runner.js';
 import type { SftpState } from '../runners/sftp-state.js';
@@ -205,6 +206,7 @@ export class Scheduler {
     const em = this.em();
     const entries = await em.nativeDelete(AuditEvent, { at: { $lt: new Date(now.getTime() - auditDays * 86_400_000) } });
     if (entries > 0) this.options.logger.info({ removed: entries, auditRetentionDays: auditDays }, 'old audit log entries pruned');
+    await pruneIngestionHours(em, now);
     const dayAgo = new Date(now.getTime() - 86_400_000);
     await em.nativeDelete(LoginThrottle, { lastFailureAt: { $lt: dayAgo }, $or: [{ blockedUntil: null }, { blockedUntil: { $lt: now } }] });
     return removed;
@@ -215,13 +217,18 @@ export class Scheduler {
    * its repeating job matches the database, and runs it may no longer take are cancelled.
    */
   async automationChanged(automationId: string): Promise<void> {
-    const automation = await this.em().findOne(Automation, { id: automationId });
+    const em = this.em();
+    const automation = await em.findOne(Automation, { id: automationId });
+    const paused = automation ? await pausedConnector(em, automation) : null;
     if (automation && automation.state !== AutomationState.ACTIVE) {
       const stop = automation.state === AutomationState.STOPPED || automation.state === AutomationState.DEACTIVATED;
       const flagged = await this.runs().holdRuns(automationId, `cancelled: the automation was ${automation.state.toLowerCase()} before the run started`, stop);
       this.executor.cancelLocal(flagged, `the automation was ${automation.state.toLowerCase()}`);
+    } else if (automation && paused !== null) {
+      // A paused connector runs nothing: what was queued waits no more; a run in flight finishes.
+      await this.runs().holdRuns(automationId, `cancelled: its connector ${JSON.stringify(paused)} was paused before the run started`, false);
     }
-    await this.sync(automationId, automation);
+    await this.sync(automationId, paused === null ? automation : null);
   }
 
   /** Makes the job store hold exactly the repeating job the automation (null: deleted) should have. */
@@ -247,7 +254,9 @@ export class Scheduler {
    * edit); a stale job left over removes itself at its next tick.
    */
   async reconcile({ removeStale = true } = {}): Promise<{ added: number; removed: number }> {
-    const wanted = new Map((await this.em().find(Automation, { state: AutomationState.ACTIVE, scheduleCron: { $ne: null } })).map((a) => [a.id, a]));
+    const wanted = new Map(
+      (await this.em().find(Automation, { state: AutomationState.ACTIVE, scheduleCron: { $ne: null }, $or: [{ connector: null }, { connector: { status: { $ne: ConnectorStatus.PAUSED } } }] })).map((a) => [a.id, a]),
+    );
     const jobs = (await this.agenda.queryJobs({ name: JOBS.TICK })).jobs;
     const kept = new Set<string>();
     const stale: string[] = [];

@@ -62,7 +62,7 @@ describe(AutomationService.name, () => {
 
     // Stored sealed: the plaintext is nowhere in the database files, yet the key opens it.
     expect(await storedBytes(t)).not.toContain(password);
-    const [row] = await t.server.orm.em.getConnection().execute('select password_sealed from automation where id = ?', [sftp.id]);
+    const [row] = await t.server.orm.em.getConnection().execute('select c.password_sealed from connection c join automation a on a.connection_id = c.id where a.id = ?', [sftp.id]);
     expect(SecretBox.fromKey(TEST_SECRET_KEY).unseal(row.password_sealed)).toBe(password);
 
     const key = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
@@ -224,7 +224,7 @@ describe(AutomationService.name, () => {
 /** What the database holds, as stored: the SQLite file's bytes, or every automation row as PostgreSQL keeps it. */
 async function storedBytes(server: TestServer): Promise<string> {
   const connection = server.server.orm.em.getConnection();
-  if (TEST_BACKEND === 'postgres') return JSON.stringify(await connection.execute('select * from automation'));
+  if (TEST_BACKEND === 'postgres') return JSON.stringify([await connection.execute('select * from automation'), await connection.execute('select * from connection')]);
   await connection.execute('PRAGMA wal_checkpoint(TRUNCATE)');
   return readFileSync(join(server.dataDir, 'tributary.db')).toString('latin1');
 }

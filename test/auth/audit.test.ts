@@ -64,7 +64,7 @@ describe('the audit log', () => {
     expect((await t.ok(`query($id: ID!) { datasource(id: $id) { id } }`, { id: source })).datasource).toBeNull();
   });
 
-  it('never holds a secret: an SFTP password shows only that it changed', async () => {
+  it('never holds a secret: an SFTP password shows only that it changed (on the import\'s connection)', async () => {
     const out = (await t.ok(`mutation { createDatasource(input: { name: "sftp-out", kind: STORAGE }) { id } }`)).createDatasource.id;
     const secret = 'pa55word-that-must-never-show';
     const created = (
@@ -76,7 +76,8 @@ describe('the audit log', () => {
     const history = await entries({ objectId: created });
     expect(history.map((e: any) => e.action)).toEqual(['updateSftpImport', 'createSftpImport']);
     expect(JSON.stringify(history)).not.toContain(secret);
-    expect(history[0].fieldChanges).toContainEqual({ objectId: created, field: 'passwordSealed', before: null, after: '(secret changed)' });
+    const connectionId = (await t.ok(`query($id: ID!) { automation(id: $id) { ... on SftpImport { connection { id } } } }`, { id: created })).automation.connection.id;
+    expect(history[0].fieldChanges).toContainEqual({ objectId: connectionId, field: 'passwordSealed', before: null, after: '(secret changed)' });
     const all = await t.ok(LOG, { first: 200 });
     expect(JSON.stringify(all)).not.toContain(secret);
   });

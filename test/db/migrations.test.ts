@@ -87,6 +87,60 @@ describe('migrations', () => {
   });
 });
 
+/** Before connections: an SFTP import holding its server and sealed secrets, a version of it, and a run. */
+async function seedSftpImport(execute: (sql: string) => Promise<unknown>, q: (name: string) => string): Promise<void> {
+  await execute(`insert into datasource (id, name, kind, tags, columns, created_at, modified_at) values ('d1', 'landing', 'STORAGE', '[]', '[]', ${q('now')}, ${q('now')})`);
+  await execute(
+    `insert into automation (id, name, kind, state, host, port, username, password_sealed, private_key_sealed, remote_dir, file_pattern, created_at, modified_at) values ('a1', 'nightly drop', 'SFTP_IMPORT', 'ACTIVE', 'sftp.example.test', 2222, 'loader', 'v1:iv:tag:sealed-password', null, '/drop', '*.csv', ${q('now')}, ${q('now')})`,
+  );
+  const definition = JSON.stringify({ kind: 'SFTP_IMPORT', name: 'nightly drop', host: 'sftp.example.test', port: 2222, username: 'loader', passwordSealed: 'v1:iv:tag:sealed-password', privateKeySealed: null, remoteDir: '/drop', filePattern: '*.csv', inputIds: [], outputIds: ['d1'] });
+  await execute(`insert into automation_version (id, automation_id, number, status, definition, contributor_ids, created_at) values ('v1', 'a1', 1, 'LIVE', '${definition}', '[]', ${q('now')})`);
+  await execute(`insert into run (id, automation_id, status, trigger, queued_at) values ('r1', 'a1', 'SUCCESS', 'MANUAL', ${q('now')})`);
+}
+
+async function expectSftpMoved(rows: (sql: string) => Promise<any[]>): Promise<void> {
+  expect(await rows(`select id, name, type, host, port, username, password_sealed, private_key_sealed from connection`)).toEqual([
+    { id: 'a1', name: 'nightly drop', type: 'SFTP', host: 'sftp.example.test', port: 2222, username: 'loader', password_sealed: 'v1:iv:tag:sealed-password', private_key_sealed: null },
+  ]);
+  expect(await rows(`select connection_id, remote_dir from automation`)).toEqual([{ connection_id: 'a1', remote_dir: '/drop' }]);
+  const [version] = await rows(`select definition from automation_version`);
+  const definition = typeof version.definition === 'string' ? JSON.parse(version.definition) : version.definition;
+  expect(definition).toMatchObject({ connectionId: 'a1', remoteDir: '/drop' });
+  expect(Object.keys(definition)).not.toEqual(expect.arrayContaining(['host']));
+  expect(JSON.stringify(definition)).not.toMatch(/sealed|username|port/);
+  // Nothing cascaded away while the automation table changed, and the new kind is accepted.
+  expect(await rows(`select id from run`)).toEqual([{ id: 'r1' }]);
+  await rows(`insert into automation (id, name, kind, state, created_at, modified_at, write_mode, write_keys, error_policy, error_record_format) values ('a2', 'orders', 'DATABASE_TABLE', 'ACTIVE', '2026-01-01', '2026-01-01', 'REPLACE', '[]', 'FAIL_RUN', 'ORIGINAL_RECORD')`);
+}
+
+describe('the connections migration', () => {
+  it('moves each SFTP import\'s server and sealed secrets into a connection of its own (SQLite)', async () => {
+    const orm = await initOrm({ database: sqliteDatabase(join(dir, 'connections.db')) });
+    await orm.getMigrator().up({ to: 'Migration20261128200000Templates' });
+    const conn = orm.em.getConnection();
+    await seedSftpImport((sql) => conn.execute(sql), () => "'2026-01-01'");
+    await orm.getMigrator().up();
+    await expectSftpMoved((sql) => conn.execute(sql));
+    expect(await conn.execute(`pragma integrity_check`)).toEqual([{ integrity_check: 'ok' }]);
+    await orm.close();
+  });
+
+  it('moves each SFTP import\'s server and sealed secrets into a connection of its own (PostgreSQL)', { timeout: 60_000 }, async () => {
+    const db = await createTestDatabase('tributary_migrate_connections');
+    const orm = await initOrm({ database: { dialect: 'postgresql', url: db.url } } as never);
+    try {
+      await orm.getMigrator().up({ to: 'Migration20261128200000Templates' });
+      const conn = orm.em.getConnection();
+      await seedSftpImport((sql) => conn.execute(sql), () => 'now()');
+      await orm.getMigrator().up();
+      await expectSftpMoved((sql) => conn.execute(sql));
+    } finally {
+      await orm.close();
+      await db.drop();
+    }
+  });
+});
+
 describe('migrations on PostgreSQL', () => {
   it('apply once when several processes open an empty database together', { timeout: 90_000 }, async () => {
     const db = await createTestDatabase('tributary_migrate_race');

@@ -33,7 +33,7 @@ describe('PostgreSQL SFTP state schema', () => {
       expect(states[0]).toBeInstanceOf(PostgresSftpState);
       await Promise.all(states.map((s) => s.close()));
       const { rows } = await admin.query(`select table_name from information_schema.tables where table_schema = $1 order by table_name`, [fresh]);
-      expect(rows.map((r) => r.table_name)).toEqual(['host_key', 'imported_file']);
+      expect(rows.map((r) => r.table_name)).toEqual(['host_key', 'imported_file', 'ingestion_cursor']);
     } finally {
       await admin.query(`drop schema if exists "${fresh}" cascade`);
     }

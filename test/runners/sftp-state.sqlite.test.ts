@@ -34,7 +34,7 @@ describe('SQLite SFTP state file', () => {
       expect(state).toBeInstanceOf(SqliteSftpState);
       expect(await query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
       const names = (await query<{ name: string }>(`select name from sqlite_master where type = 'table' order by name`)).map((r) => r.name);
-      expect(names).toEqual(['host_key', 'imported_file']);
+      expect(names).toEqual(['host_key', 'imported_file', 'ingestion_cursor']);
     } finally {
       await state.close();
     }

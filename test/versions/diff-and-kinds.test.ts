@@ -73,23 +73,19 @@ describe('versionDiff', () => {
     expect(pipeline.changes.map((c: { path: string }) => c.path).sort()).toEqual(['transform.sql', 'transform.steps']);
   });
 
-  it('never shows an SFTP secret: a definition says whether one is set, a diff that it changed', async () => {
+  it('never holds an SFTP secret: a definition selects the connection, whose secrets stay in the store', async () => {
     const out = await f.storage();
     const sftp = await f.sftp(out, { password: 'first-secret' });
+    const { sftpImport } = await t.ok(`query($id: ID!) { sftpImport: automation(id: $id) { ... on SftpImport { connection { id } } } }`, { id: sftp.id });
     await t.ok(`mutation($id: ID!, $input: UpdateSftpImportInput!) { updateSftpImport(id: $id, input: $input) { id } }`, {
       id: sftp.id,
       input: { password: 'second-secret', remoteDir: '/in' },
     });
     const { versions } = await versionsOf(t, sftp.id);
-    expect(versions[0]!.definition).toMatchObject({ passwordSet: true, privateKeySet: false, remoteDir: '/in' });
-    expect(JSON.stringify(versions)).not.toMatch(/secret|Sealed/);
+    expect(versions[0]!.definition).toMatchObject({ connectionId: sftpImport.connection.id, remoteDir: '/in' });
+    expect(JSON.stringify(versions)).not.toMatch(/secret|Sealed|password/i);
     const diff = await diffOf(sftp.id, 1, 2);
-    expect(diff.changes).toEqual(
-      expect.arrayContaining([
-        { path: 'password', before: '(set)', after: '(changed)' },
-        { path: 'remoteDir', before: '.', after: '/in' },
-      ]),
-    );
+    expect(diff.changes).toEqual([{ path: 'remoteDir', before: '.', after: '/in' }]);
     expect(JSON.stringify(diff)).not.toMatch(/first-secret|second-secret|Sealed/);
   });
 

@@ -46,9 +46,10 @@ export class UpdateEtlStepInput implements In.UpdateEtlStepInput {
 export class CreateSftpImportInput implements In.CreateSftpImportInput {
   @Field(() => String) name!: string;
   @Field(() => String, { nullable: true }) description?: string | null;
-  @Field(() => String) host!: string;
+  @Field(() => ID, { nullable: true, description: 'The SFTP connection it logs in with; or give host, username and a secret to make one for it' }) connectionId?: string | null;
+  @Field(() => String, { nullable: true }) host?: string | null;
   @Field(() => Int, { nullable: true, description: 'Defaults to 22' }) port?: number | null;
-  @Field(() => String) username!: string;
+  @Field(() => String, { nullable: true }) username?: string | null;
   @Field(() => String, { nullable: true, description: 'Write-only' }) password?: string | null;
   @Field(() => String, { nullable: true, description: 'Write-only, PEM or OpenSSH format' }) privateKey?: string | null;
   @Field(() => String, { nullable: true, description: 'Defaults to the login directory "."' }) remoteDir?: string | null;
@@ -70,7 +71,8 @@ export class CreateSftpImportInput implements In.CreateSftpImportInput {
 export class UpdateSftpImportInput implements In.UpdateSftpImportInput {
   @Field(() => String, { nullable: true }) name?: string | null;
   @Field(() => String, { nullable: true }) description?: string | null;
-  @Field(() => String, { nullable: true }) host?: string | null;
+  @Field(() => ID, { nullable: true, description: 'Selects another SFTP connection' }) connectionId?: string | null;
+  @Field(() => String, { nullable: true, description: 'Host, port, username and secrets change the import\'s own connection (refused when others use it)' }) host?: string | null;
   @Field(() => Int, { nullable: true }) port?: number | null;
   @Field(() => String, { nullable: true }) username?: string | null;
   @Field(() => String, { nullable: true, description: 'Write-only; null removes the stored password' }) password?: string | null;
@@ -88,6 +90,42 @@ export class UpdateSftpImportInput implements In.UpdateSftpImportInput {
   @Field(() => ID, { nullable: true, description: 'TO_DATASOURCE: the STORAGE datasource rejected rows go to' }) errorDatasourceId?: string | null;
   @Field(() => ErrorRecordFormat, { nullable: true, description: 'Defaults to ORIGINAL_RECORD' }) errorRecordFormat?: ErrorRecordFormat | null;
   @Field(() => [ID], { nullable: true, description: 'Parameter sets whose ${set__param} its settings may use (replaces the attached ones)' }) parameterSetIds?: string[] | null;
+}
+
+@InputType('CreateDatabaseIngestionInput')
+export class CreateDatabaseIngestionInput implements In.CreateDatabaseIngestionInput {
+  @Field(() => String) name!: string;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => ID, { description: 'A POSTGRES or MYSQL connection' }) connectionId!: string;
+  @Field(() => String, { nullable: true, description: '"name" or "schema.name"; or give a query' }) table?: string | null;
+  @Field(() => String, { nullable: true, description: 'One SELECT, run in a read-only transaction' }) query?: string | null;
+  @Field(() => String, { nullable: true, description: 'Incremental: only rows past the last value of this column are read (write mode then defaults to APPEND)' }) cursorColumn?: string | null;
+  @Field(() => ID) outputId!: string;
+  @Field(() => ScheduleInput, { nullable: true }) schedule?: ScheduleInput | null;
+  @Field(() => WriteMode, { nullable: true, description: 'Defaults to REPLACE, or APPEND with a cursorColumn' }) writeMode?: WriteMode | null;
+  @Field(() => [String], { nullable: true, description: 'Key columns, required for UPSERT' }) writeKeys?: string[] | null;
+  @Field(() => ErrorPolicy, { nullable: true }) errorPolicy?: ErrorPolicy | null;
+  @Field(() => ID, { nullable: true }) errorDatasourceId?: string | null;
+  @Field(() => ErrorRecordFormat, { nullable: true }) errorRecordFormat?: ErrorRecordFormat | null;
+  @Field(() => [ID], { nullable: true }) parameterSetIds?: string[] | null;
+}
+
+@InputType('UpdateDatabaseIngestionInput')
+export class UpdateDatabaseIngestionInput implements In.UpdateDatabaseIngestionInput {
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => String, { nullable: true }) description?: string | null;
+  @Field(() => ID, { nullable: true }) connectionId?: string | null;
+  @Field(() => String, { nullable: true, description: 'Giving a table replaces the query' }) table?: string | null;
+  @Field(() => String, { nullable: true, description: 'Giving a query replaces the table' }) query?: string | null;
+  @Field(() => String, { nullable: true, description: 'null makes it read everything each run' }) cursorColumn?: string | null;
+  @Field(() => ID, { nullable: true }) outputId?: string | null;
+  @Field(() => ScheduleInput, { nullable: true, description: 'null removes the schedule' }) schedule?: ScheduleInput | null;
+  @Field(() => WriteMode, { nullable: true }) writeMode?: WriteMode | null;
+  @Field(() => [String], { nullable: true }) writeKeys?: string[] | null;
+  @Field(() => ErrorPolicy, { nullable: true }) errorPolicy?: ErrorPolicy | null;
+  @Field(() => ID, { nullable: true }) errorDatasourceId?: string | null;
+  @Field(() => ErrorRecordFormat, { nullable: true }) errorRecordFormat?: ErrorRecordFormat | null;
+  @Field(() => [ID], { nullable: true }) parameterSetIds?: string[] | null;
 }
 
 @InputType('CreateScriptInput')

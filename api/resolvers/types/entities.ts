@@ -23,6 +23,7 @@ export const AUTOMATION_TYPE_NAMES: Record<AutomationKind, string> = {
   [AutomationKind.SFTP_IMPORT]: 'SftpImport',
   [AutomationKind.SCRIPT]: 'Script',
   [AutomationKind.CHAIN_TASK]: 'ChainTask',
+  [AutomationKind.DATABASE_TABLE]: 'DatabaseIngestion',
 };
 
 @ObjectType('Column', { description: 'A column of a datasource' })
@@ -93,18 +94,8 @@ export class EtlStepObject extends AutomationObject {
   transform!: Record<string, unknown>;
 }
 
-@ObjectType('SftpImport', { implements: AutomationObject })
+@ObjectType('SftpImport', { implements: AutomationObject, description: 'Imports files from an SFTP server; host, port, username and the secrets come from its connection' })
 export class SftpImportObject extends AutomationObject {
-  @Field(() => String)
-  host!: string;
-  @Field(() => Int)
-  port!: number;
-  @Field(() => String)
-  username!: string;
-  @Field(() => Boolean, { description: 'Whether a password is stored (the password itself is never returned)' })
-  hasPassword!: boolean;
-  @Field(() => Boolean, { description: 'Whether a private key is stored (the key itself is never returned)' })
-  hasPrivateKey!: boolean;
   @Field(() => Boolean, {
     description:
       'True in the answer to an update that changed host, port or username without giving a new password or key: the stored ones were cleared so that they never go to another server. Set one again before the next run.',
@@ -120,6 +111,16 @@ export class SftpImportObject extends AutomationObject {
   afterImport!: AfterImport;
   @Field(() => String, { nullable: true, description: 'MOVE: remote directory imported files go to' })
   moveToDir!: string | null;
+}
+
+@ObjectType('DatabaseIngestion', { implements: AutomationObject, description: 'Reads a table or a SELECT from a POSTGRES or MYSQL connection into one STORAGE datasource' })
+export class DatabaseIngestionObject extends AutomationObject {
+  @Field(() => String, { nullable: true, description: 'The source table, "name" or "schema.name"; null when a query is read' })
+  table!: string | null;
+  @Field(() => String, { nullable: true, description: 'The SELECT read instead of a table' })
+  query!: string | null;
+  @Field(() => String, { nullable: true, description: 'Incremental: each run reads only rows whose value in this column is past the last one read' })
+  cursorColumn!: string | null;
 }
 
 @ObjectType('Script', { implements: AutomationObject })

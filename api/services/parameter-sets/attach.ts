@@ -31,9 +31,10 @@ export async function attachSets(em: EntityManager, automation: Automation, ids:
 /** The settings of each kind that may hold `${set__param}` (as the row and an export's settings name them). */
 export const PARAMETERIZED_FIELDS: Record<AutomationKind, readonly string[]> = {
   [AutomationKind.ETL_STEP]: ['transform'],
-  [AutomationKind.SFTP_IMPORT]: ['host', 'remoteDir', 'filePattern', 'moveToDir'],
+  [AutomationKind.SFTP_IMPORT]: ['remoteDir', 'filePattern', 'moveToDir'],
   [AutomationKind.SCRIPT]: ['variables'],
   [AutomationKind.CHAIN_TASK]: [],
+  [AutomationKind.DATABASE_TABLE]: [],
 };
 
 /** The settings of an automation that may hold `${set__param}`, by field: what is filled in at run time. */

@@ -1,8 +1,9 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { zipSync, strToU8 } from 'fflate';
-import { Automation, AutomationKind, AutomationParameterSet, AutomationVersion, Datasource, ParameterSet } from '../../../core/db/entities/index.js';
+import { Automation, AutomationKind, AutomationParameterSet, AutomationVersion, Connection, Datasource, ParameterSet } from '../../../core/db/entities/index.js';
 import { BadUserInputError } from '../../../core/errors.js';
 import type { SecretBox } from '../../../core/secrets.js';
+import { exportedConnection } from './connections.js';
 import { declaredDatasourceIds, type Definition } from '../../../core/versions/definition.js';
 import { referencesIn } from '../../../core/parameters/references.js';
 import {
@@ -43,7 +44,8 @@ export async function exportWorkspace(em: EntityManager, secrets: SecretBox, req
   for (const id of request.versionIds ?? []) if (!chosen.some((v) => v.id === id)) throw new BadUserInputError('versionIds', `version ${JSON.stringify(id)} does not exist`);
   const everything = !request.automationIds?.length && !request.datasourceIds?.length && !request.versionIds?.length;
 
-  const [datasources, automations, sets] = await Promise.all([em.find(Datasource, {}), em.find(Automation, {}), em.find(ParameterSet, {})]);
+  const [datasources, automations, sets, connections] = await Promise.all([em.find(Datasource, {}), em.find(Automation, {}), em.find(ParameterSet, {}), em.find(Connection, {})]);
+  const connectionById = new Map(connections.map((c) => [c.id, c]));
   const datasourceById = new Map(datasources.map((d) => [d.id, d]));
   const automationById = new Map(automations.map((a) => [a.id, a]));
   const setById = new Map(sets.map((s) => [s.id, s]));
@@ -83,7 +85,7 @@ export async function exportWorkspace(em: EntityManager, secrets: SecretBox, req
   const objects: ExportedObject[] = [
     ...[...datasourceIds].map((id) => datasourceFile(datasourceById.get(id)!, datasourceById)),
     ...[...setIds].map((id) => setFile(setById.get(id)!)),
-    ...[...definitions].map(([id, d]) => automationFile(automationById.get(id)!, d, (dsId) => name(datasourceById, dsId), (aId) => name(automationById, aId), (sId) => name(setById, sId), request.withPlainTextCredentials ? secrets : null)),
+    ...[...definitions].map(([id, d]) => automationFile(automationById.get(id)!, d, (dsId) => name(datasourceById, dsId), (aId) => name(automationById, aId), (sId) => name(setById, sId), (cId) => (cId ? connectionById.get(cId) : undefined), request.withPlainTextCredentials ? secrets : null)),
   ];
   return pack(objects, definitions, request);
 }
@@ -159,6 +161,7 @@ function automationFile(
   datasource: (id: string) => string,
   automation: (id: string) => string,
   set: (id: string) => string,
+  connection: (id: string | null) => Connection | undefined,
   secrets: SecretBox | null,
 ): ExportedAutomation {
   const { kind, name: _n, description, schedule, writeMode, writeKeys, errorPolicy, errorRecordFormat, errorDatasourceId, inputIds, outputIds, parameterSetIds, versionNumber: _v, ...own } = d;
@@ -167,13 +170,9 @@ function automationFile(
     settings.steps = ((own.stepIds as string[] | undefined) ?? []).map(automation);
     delete settings.stepIds;
   }
-  if (kind === AutomationKind.SFTP_IMPORT) {
-    delete settings.passwordSealed;
-    delete settings.privateKeySealed;
-    if (secrets) {
-      settings.password = own.passwordSealed ? secrets.unseal(own.passwordSealed as string) : null;
-      settings.privateKey = own.privateKeySealed ? secrets.unseal(own.privateKeySealed as string) : null;
-    }
+  if ('connectionId' in settings) {
+    delete settings.connectionId;
+    Object.assign(settings, exportedConnection(connection(own.connectionId as string | null), secrets));
   }
   return {
     type: 'AUTOMATION',

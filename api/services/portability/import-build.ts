@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { ref } from '@mikro-orm/core';
+import { withoutConnection } from './connections.js';
+import { applyDatabaseSettings } from '../ingestions/database-settings.js';
 import {
   AutomationKind,
   DatasourceKind,
@@ -13,6 +16,9 @@ import {
   type EtlStep,
   type Script,
   type SftpImport,
+  type DatabaseIngestion,
+  Connection,
+  ConnectionType,
 } from '../../../core/db/entities/index.js';
 import { BadUserInputError } from '../../../core/errors.js';
 import { ParameterValues } from '../../../core/parameters/values.js';
@@ -47,6 +53,8 @@ export interface Lookups {
   files: FileRoots;
   warehouse: SqlChecker;
   seal(value: string | null, field: string): string | null;
+  /** The id of the connection an automation's settings name (made when it is neither here nor made yet). */
+  connection(settings: Record<string, unknown>, type: ConnectionType, owner: string): Promise<string>;
 }
 
 const oneOf = <T extends string>(values: Record<string, T>, value: unknown, field: string): T => {
@@ -133,8 +141,16 @@ export async function buildAutomation(file: ExportedAutomation, id: string, name
     }
     case AutomationKind.SFTP_IMPORT:
       if (inputs.length !== 0 || outputs.length !== 1) throw new BadUserInputError('outputs', 'an SFTP import writes one output and reads no datasource');
-      applySftpSettings(a as SftpImport, s as never, lookups.seal, true);
+      applySftpSettings(a as SftpImport, withoutConnection(s) as never);
+      a.connection = ref(Connection, await lookups.connection(s, ConnectionType.SFTP, a.name));
       break;
+    case AutomationKind.DATABASE_TABLE: {
+      if (inputs.length !== 0 || outputs.length !== 1) throw new BadUserInputError('outputs', 'a database ingestion writes one output and reads no datasource');
+      a.writeMode = oneOf(WriteMode, file.writeMode, 'writeMode');
+      applyDatabaseSettings(a as DatabaseIngestion, { table: s.table as string | null, query: s.query as string | null, cursorColumn: s.cursorColumn as string | null });
+      a.connection = ref(Connection, await lookups.connection(s, s.connectionType === ConnectionType.MYSQL ? ConnectionType.MYSQL : ConnectionType.POSTGRES, a.name));
+      break;
+    }
     case AutomationKind.SCRIPT: {
       const script = a as Script;
       script.language = oneOf(ScriptLanguage, s.language, 'language');

@@ -1,4 +1,4 @@
-import { AutomationKind, DatasourceKind } from '../../../core/db/entities/index.js';
+import { AutomationKind, ConnectionType, DatasourceKind } from '../../../core/db/entities/index.js';
 import { BadUserInputError, ConflictError } from '../../../core/errors.js';
 import type { AutomationService } from '../automation.service.js';
 import type { DatasourceService } from '../datasource.service.js';
@@ -56,9 +56,14 @@ export async function replaceAutomation(service: AutomationService, target: Targ
       await service.updateEtlStep(target.id, { ...data, inputId: ids(file.inputs, 'inputs')[0], outputId: ids(file.outputs, 'outputs')[0], transform: s.transform });
       return;
     case AutomationKind.SFTP_IMPORT: {
-      const secrets = { ...(s.password !== undefined ? { password: s.password } : {}), ...(s.privateKey !== undefined ? { privateKey: s.privateKey } : {}) };
-      const { host, port, username, remoteDir, filePattern, hostKeyFingerprint, afterImport, moveToDir } = s;
-      await service.updateSftpImport(target.id, { ...data, host, port, username, remoteDir, filePattern, hostKeyFingerprint, afterImport, moveToDir, outputId: ids(file.outputs, 'outputs')[0], ...secrets });
+      const connectionId = await lookups.connection(s, ConnectionType.SFTP, target.name);
+      const { remoteDir, filePattern, hostKeyFingerprint, afterImport, moveToDir } = s;
+      await service.updateSftpImport(target.id, { ...data, connectionId, remoteDir, filePattern, hostKeyFingerprint, afterImport, moveToDir, outputId: ids(file.outputs, 'outputs')[0] });
+      return;
+    }
+    case AutomationKind.DATABASE_TABLE: {
+      const connectionId = await lookups.connection(s, s.connectionType === ConnectionType.MYSQL ? ConnectionType.MYSQL : ConnectionType.POSTGRES, target.name);
+      await service.updateDatabaseIngestion(target.id, { ...data, connectionId, table: s.table ?? null, query: s.query ?? null, cursorColumn: s.cursorColumn ?? null, outputId: ids(file.outputs, 'outputs')[0] });
       return;
     }
     case AutomationKind.SCRIPT:

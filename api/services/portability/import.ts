@@ -19,6 +19,8 @@ import type { ExportArchive } from './read.js';
 import { mapStrings, substitute } from '../../../core/parameters/references.js';
 import { ParameterValues } from '../../../core/parameters/values.js';
 import type { ExportedAutomation, ExportedDatasource, ExportedObject, ExportedParameterSet, ExportedType } from './format.js';
+import { importedConnection } from './connections.js';
+import { sealSecret } from '../connections/connection.service.js';
 
 export type ConflictMode = 'SKIP' | 'REPLACE' | 'RENAME';
 export const CONFLICT_MODES: ConflictMode[] = ['SKIP', 'REPLACE', 'RENAME'];
@@ -118,6 +120,7 @@ class Import {
     const approval = (await readSettings(em)).approvalRequired;
     const setData = new Map(sets.map((s) => [s.name, { id: s.id, name: s.name, parameters: s.parameters }]));
     const renamed = new Map<string, string>();
+    const madeConnections = new Map<string, string>();
 
     // Parameter sets: few, through their service (its checks, nested in this transaction).
     const setService = new ParameterSetService(em);
@@ -145,6 +148,7 @@ class Import {
       files: this.deps.files,
       warehouse: this.deps.warehouse,
       seal: (value) => (value === null || value === '' ? null : this.deps.secrets.seal(value)),
+      connection: (settings, type, owner) => importedConnection(em, settings, type, owner, (value, field) => sealSecret(this.deps.secrets, value, field), madeConnections),
     };
     // `${set__param}` of a set imported under another name follows it.
     if (renamed.size > 0) objects = objects.map((o) => withSetsRenamed(o, renamed));
@@ -261,8 +265,8 @@ function withSetsRenamed(object: ExportedObject, renamed: Map<string, string>): 
 }
 
 function credentialsNote(file: ExportedObject): string | undefined {
-  if (file.type !== 'AUTOMATION' || file.kind !== AutomationKind.SFTP_IMPORT) return undefined;
-  return file.settings.password || file.settings.privateKey ? undefined : 'no credentials came with it: set its password or private key before it runs';
+  if (file.type !== 'AUTOMATION' || (file.kind !== AutomationKind.SFTP_IMPORT && file.kind !== AutomationKind.DATABASE_TABLE)) return undefined;
+  return file.settings.password || file.settings.privateKey ? undefined : 'no credentials came with it: if this import made its connection, an admin sets the connection\'s password or key before it runs';
 }
 
 /** A join built on itself or a chain triggering itself, through the objects this import creates. */

@@ -144,9 +144,10 @@ type Shape = 'string' | 'string?' | 'integer?' | 'boolean?' | 'object?' | 'names
 const SETTINGS: Record<AutomationKind, Record<string, Shape>> = {
   [AutomationKind.ETL_STEP]: { transform: 'object?' },
   [AutomationKind.SFTP_IMPORT]: {
-    host: 'string',
+    connection: 'string?',
+    host: 'string?',
     port: 'integer?',
-    username: 'string',
+    username: 'string?',
     remoteDir: 'string?',
     filePattern: 'string?',
     hostKeyFingerprint: 'string?',
@@ -157,6 +158,18 @@ const SETTINGS: Record<AutomationKind, Record<string, Shape>> = {
   },
   [AutomationKind.SCRIPT]: { language: Object.values(ScriptLanguage), code: 'string', variables: 'object?', timeoutSeconds: 'integer?', memoryMb: 'integer?' },
   [AutomationKind.CHAIN_TASK]: { steps: 'names', continueOnFailure: 'boolean?' },
+  [AutomationKind.DATABASE_TABLE]: {
+    connection: 'string?',
+    connectionType: ['POSTGRES', 'MYSQL', undefined as unknown as string, null as unknown as string],
+    host: 'string?',
+    port: 'integer?',
+    username: 'string?',
+    database: 'string?',
+    password: 'string?',
+    table: 'string?',
+    query: 'string?',
+    cursorColumn: 'string?',
+  },
 };
 
 /** The kind's settings hold values of the types its create mutation takes (the values themselves are checked as saving checks them). */

@@ -1,3 +1,4 @@
+import { ref } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import {
   Automation,
@@ -5,12 +6,14 @@ import {
   AutomationKind,
   AutomationParameterSet,
   ChainStep,
+  Connection,
   Datasource,
   DatasourceKind,
   IoDirection,
   ScriptToken,
   type AfterImport,
   type ChainTask,
+  type DatabaseIngestion,
   type ErrorPolicy,
   type ErrorRecordFormat,
   type EtlStep,
@@ -58,6 +61,9 @@ export async function applyDefinition(em: EntityManager, automation: Automation,
   automation.writeKeys = [...definition.writeKeys];
   automation.errorPolicy = definition.errorPolicy as ErrorPolicy;
   automation.errorRecordFormat = definition.errorRecordFormat as ErrorRecordFormat;
+  if (typeof definition.connectionId === 'string' && !(await em.findOne(Connection, { id: definition.connectionId }, { fields: ['id'] }))) {
+    throw new ConflictError(field, `the version connects with connection ${JSON.stringify(definition.connectionId)}, which no longer exists`);
+  }
   applyKindSettings(automation, definition);
   await em.flush();
   await declare(em, automation, definition, field);
@@ -73,16 +79,20 @@ function applyKindSettings(automation: Automation, d: Definition): void {
       return;
     case AutomationKind.SFTP_IMPORT: {
       const s = automation as SftpImport;
-      s.host = d.host as string;
-      s.port = d.port as number;
-      s.username = d.username as string;
+      s.connection = d.connectionId ? ref(Connection, d.connectionId as string) : null;
       s.remoteDir = d.remoteDir as string;
       s.filePattern = d.filePattern as string;
       s.hostKeyFingerprint = (d.hostKeyFingerprint as string | null) ?? null;
       s.afterImport = d.afterImport as AfterImport;
       s.moveToDir = (d.moveToDir as string | null) ?? null;
-      s.passwordSealed = (d.passwordSealed as string | null) ?? null;
-      s.privateKeySealed = (d.privateKeySealed as string | null) ?? null;
+      return;
+    }
+    case AutomationKind.DATABASE_TABLE: {
+      const s = automation as DatabaseIngestion;
+      s.connection = d.connectionId ? ref(Connection, d.connectionId as string) : null;
+      s.sourceTable = (d.table as string | null) ?? null;
+      s.query = (d.query as string | null) ?? null;
+      s.cursorColumn = (d.cursorColumn as string | null) ?? null;
       return;
     }
     case AutomationKind.SCRIPT: {

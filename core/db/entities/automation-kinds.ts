@@ -9,35 +9,10 @@ export class EtlStep extends Automation {
   transform: Record<string, unknown> = {};
 }
 
-/** Imports files from an SFTP server into one output datasource. Secrets are stored encrypted and never returned. */
+/** Imports files from an SFTP server (its connection) into one output datasource. */
 @Entity({ discriminatorValue: AutomationKind.SFTP_IMPORT })
 export class SftpImport extends Automation {
-  @Property({ type: 'string', length: 255, nullable: true })
-  host!: string;
-
-  @Property({ type: 'integer', nullable: true })
-  port: number = 22;
-
-  @Property({ type: 'string', length: 200, nullable: true })
-  username!: string;
-
-  /** AES-256-GCM sealed password; write-only, never exposed. */
-  @Property({ type: 'text', nullable: true })
-  passwordSealed?: string | null;
-
-  /** AES-256-GCM sealed private key; write-only, never exposed. */
-  @Property({ type: 'text', nullable: true })
-  privateKeySealed?: string | null;
-
-  get hasPassword(): boolean {
-    return this.passwordSealed != null;
-  }
-
-  get hasPrivateKey(): boolean {
-    return this.privateKeySealed != null;
-  }
-
-  /** Set by the update that cleared the stored secrets; never stored (loaded entities skip initializers, hence optional). */
+  /** Set by the update that cleared its connection's stored secrets; never stored (loaded entities skip initializers, hence optional). */
   secretsCleared?: boolean;
 
   get credentialsDropped(): boolean {
@@ -58,6 +33,25 @@ export class SftpImport extends Automation {
 
   @Property({ type: 'text', nullable: true })
   moveToDir?: string | null;
+}
+
+/**
+ * Reads a table, or the rows of a SELECT, from a POSTGRES or MYSQL connection into one STORAGE
+ * output: all of it each run, or (with a cursor column) only the rows past the last value seen.
+ */
+@Entity({ discriminatorValue: AutomationKind.DATABASE_TABLE })
+export class DatabaseIngestion extends Automation {
+  /** The source table, "name" or "schema.name"; null when a query is given. */
+  @Property({ type: 'string', length: 300, nullable: true })
+  sourceTable?: string | null;
+
+  /** A SELECT read instead of a table. */
+  @Property({ type: 'text', nullable: true })
+  query?: string | null;
+
+  /** Incremental: the column whose values only grow; each run reads the rows past the last one seen. */
+  @Property({ type: 'string', length: 200, nullable: true })
+  cursorColumn?: string | null;
 }
 
 /** User code with declared inputs and outputs (its "Usage"). */

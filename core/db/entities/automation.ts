@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DateTimeType, Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
+import { DateTimeType, Entity, Enum, ManyToOne, PrimaryKey, Property, type Ref } from '@mikro-orm/core';
+import { Connection } from './connection.js';
+import { Connector } from './connector.js';
 import { AutomationKind, AutomationState, ErrorPolicy, ErrorRecordFormat, RunStatus, WriteMode } from '../../enums.js';
 
 /**
@@ -11,7 +13,7 @@ import { AutomationKind, AutomationState, ErrorPolicy, ErrorRecordFormat, RunSta
   tableName: 'automation',
   discriminatorColumn: 'kind',
   // Explicit map: without it the root gets a discriminator value of its own and joined populates filter on it.
-  discriminatorMap: { ETL_STEP: 'EtlStep', SFTP_IMPORT: 'SftpImport', SCRIPT: 'Script', CHAIN_TASK: 'ChainTask' },
+  discriminatorMap: { ETL_STEP: 'EtlStep', SFTP_IMPORT: 'SftpImport', SCRIPT: 'Script', CHAIN_TASK: 'ChainTask', DATABASE_TABLE: 'DatabaseIngestion' },
 })
 export abstract class Automation {
   @PrimaryKey({ type: 'string', length: 36 })
@@ -48,6 +50,14 @@ export abstract class Automation {
 
   @Enum({ items: () => ErrorRecordFormat, type: 'string', default: ErrorRecordFormat.ORIGINAL_RECORD })
   errorRecordFormat: ErrorRecordFormat = ErrorRecordFormat.ORIGINAL_RECORD;
+
+  /** SFTP imports and database ingestions: the stored credential they connect with (a used connection cannot be deleted). */
+  @ManyToOne({ entity: () => Connection, ref: true, nullable: true, deleteRule: 'restrict' })
+  connection?: Ref<Connection> | null;
+
+  /** Ingestions a connector made: the connector whose pause stops them. */
+  @ManyToOne({ entity: () => Connector, ref: true, nullable: true, deleteRule: 'restrict' })
+  connector?: Ref<Connector> | null;
 
   /** The version in force (see AutomationVersion); null before the first one is recorded. */
   @Property({ type: 'string', length: 36, nullable: true })

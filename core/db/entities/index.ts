@@ -1,7 +1,10 @@
 import { ApiToken, AuditEvent, LoginThrottle, UserAccount, UserSession } from './account.js';
 import { Automation } from './automation.js';
 import { AutomationVersion } from './automation-version.js';
-import { ChainTask, EtlStep, Script, SftpImport } from './automation-kinds.js';
+import { ChainTask, DatabaseIngestion, EtlStep, Script, SftpImport } from './automation-kinds.js';
+import { Connection } from './connection.js';
+import { Connector } from './connector.js';
+import { IngestionHour } from './ingestion-hour.js';
 import { Datasource } from './datasource.js';
 import { LineageChange, LineageVersion } from './lineage-change.js';
 import { AutomationIo, ChainStep, ScriptToken } from './links.js';
@@ -13,7 +16,10 @@ import { Template } from './template.js';
 export * from '../../enums.js';
 export { Automation } from './automation.js';
 export { AutomationVersion } from './automation-version.js';
-export { ChainTask, EtlStep, Script, SftpImport } from './automation-kinds.js';
+export { ChainTask, DatabaseIngestion, EtlStep, Script, SftpImport } from './automation-kinds.js';
+export { Connection } from './connection.js';
+export { Connector } from './connector.js';
+export { IngestionHour } from './ingestion-hour.js';
 export { Column, Datasource } from './datasource.js';
 export { AutomationIo, ChainStep, ScriptToken, ScriptTokenKind } from './links.js';
 export { Run, RunLog } from './run.js';
@@ -24,4 +30,4 @@ export { Template, type TemplateParameter } from './template.js';
 export { ApiToken, AuditEvent, LoginThrottle, UserAccount, UserSession } from './account.js';
 
 /** Every MikroORM entity, for the ORM configuration. */
-export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting, UserAccount, UserSession, ApiToken, LoginThrottle, AuditEvent, AutomationVersion, ParameterSet, AutomationParameterSet, Template];
+export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, DatabaseIngestion, Connection, Connector, IngestionHour, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting, UserAccount, UserSession, ApiToken, LoginThrottle, AuditEvent, AutomationVersion, ParameterSet, AutomationParameterSet, Template];

@@ -9,6 +9,8 @@ import { Migration20261127100000Settings } from './sqlite/Migration2026112710000
 import { Migration20261127200000Accounts } from './sqlite/Migration20261127200000Accounts.js';
 import { Migration20261128000000Versions } from './sqlite/Migration20261128000000Versions.js';
 import { Migration20261128200000Templates } from './sqlite/Migration20261128200000Templates.js';
+import { Migration20261128300000Connections } from './sqlite/Migration20261128300000Connections.js';
+import { Migration20261128300000Connections as PostgresConnections } from './postgresql/Migration20261128300000Connections.js';
 import { Migration20261128200000Templates as PostgresTemplates } from './postgresql/Migration20261128200000Templates.js';
 import { Migration20261128100000ParameterSets } from './sqlite/Migration20261128100000ParameterSets.js';
 import { Migration20261128100000ParameterSets as PostgresParameterSets } from './postgresql/Migration20261128100000ParameterSets.js';
@@ -30,6 +32,7 @@ export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migratio
   { name: 'Migration20261128000000Versions', class: Migration20261128000000Versions },
   { name: 'Migration20261128100000ParameterSets', class: Migration20261128100000ParameterSets },
   { name: 'Migration20261128200000Templates', class: Migration20261128200000Templates },
+  { name: 'Migration20261128300000Connections', class: Migration20261128300000Connections },
 ];
 
 /**
@@ -43,4 +46,5 @@ export const POSTGRES_MIGRATIONS: typeof MIGRATIONS = [
   { name: 'Migration20261128000000Versions', class: PostgresVersions },
   { name: 'Migration20261128100000ParameterSets', class: PostgresParameterSets },
   { name: 'Migration20261128200000Templates', class: PostgresTemplates },
+  { name: 'Migration20261128300000Connections', class: PostgresConnections },
 ];

@@ -1,0 +1,141 @@
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import type { Row } from '../../core/rows.js';
+import { networkFailure, SourceConnectError, SourceReadError, tableParts, warehouseValue, type DatabaseEndpoint, type SourceRead, type SourceRows, type SourceSession } from './source.js';
+
+const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
+
+/** Numbers and booleans as JS values; every other type as PostgreSQL prints it, so a cursor value goes back exactly as read. */
+const NUMERIC_OIDS = new Set([20, 21, 23, 26, 700, 701]); // int8 fits a double only up to 2^53: kept as text below
+const TYPES = {
+  getTypeParser: (oid: number) => {
+    if (oid === 16) return (text: string) => text === 't';
+    if (NUMERIC_OIDS.has(oid) && oid !== 20) return Number;
+    return (text: string) => text;
+  },
+};
+
+/** A session with a PostgreSQL database: reads in a read-only transaction through a server-side cursor, a batch at a time. */
+export class PostgresSource implements SourceSession {
+  private constructor(private readonly client: pg.Client) {}
+
+  static async open(endpoint: DatabaseEndpoint, timeoutMs: number): Promise<PostgresSource> {
+    const where = `${endpoint.host}:${endpoint.port}`;
+    const client = new pg.Client({
+      host: endpoint.host,
+      port: endpoint.port,
+      user: endpoint.username,
+      password: endpoint.password ?? undefined,
+      database: endpoint.database,
+      connectionTimeoutMillis: timeoutMs,
+      application_name: 'tributary',
+      types: TYPES,
+    });
+    client.on('error', () => undefined); // a connection lost between queries surfaces on the next query
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw connectFailure(error as Error & { code?: string }, endpoint, where, timeoutMs);
+    }
+    return new PostgresSource(client);
+  }
+
+  async listTables(): Promise<string[]> {
+    const result = await this.client.query<{ name: string }>(
+      `select table_schema || '.' || table_name as name from information_schema.tables
+        where table_schema not in ('pg_catalog', 'information_schema') order by 1`,
+    );
+    return result.rows.map((r) => r.name);
+  }
+
+  read(what: SourceRead): SourceRows {
+    const client = this.client;
+    const { sql, params } = selectSql(what);
+    const state = { lastCursor: null as string | null };
+    const cursorColumn = what.cursorColumn ?? null;
+    const batchSize = Math.max(1, what.limit ? Math.min(what.limit, what.batchSize ?? 5_000) : (what.batchSize ?? 5_000));
+    async function* batches(): AsyncGenerator<Row[]> {
+      await client.query('begin transaction isolation level repeatable read read only');
+      const cursor = client.query(new Cursor(sql, params, { types: TYPES }));
+      let total = 0;
+      try {
+        for (;;) {
+          const rows = await cursor.read(batchSize).catch((error: Error & { code?: string }) => {
+            throw readFailure(error, what);
+          });
+          if (rows.length === 0) break;
+          const batch = rows.map((row: Row) => {
+            const out: Row = {};
+            for (const key of Object.keys(row)) out[key] = warehouseValue(row[key]);
+            return out;
+          });
+          if (cursorColumn) {
+            if (!(cursorColumn in rows[0]!)) throw new SourceReadError(`the cursor column ${JSON.stringify(cursorColumn)} is not among the columns read`);
+            for (let i = rows.length - 1; i >= 0; i -= 1) {
+              const value = (rows[i] as Row)[cursorColumn];
+              if (value !== null && value !== undefined) {
+                state.lastCursor = String(value);
+                break;
+              }
+            }
+          }
+          total += batch.length;
+          yield what.limit ? batch.slice(0, Math.max(0, what.limit - (total - batch.length))) : batch;
+          if (what.limit && total >= what.limit) break;
+        }
+      } finally {
+        await cursor.close().catch(() => undefined);
+        await client.query('rollback').catch(() => undefined);
+      }
+    }
+    return {
+      batches,
+      get lastCursor() {
+        return state.lastCursor;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.race([this.client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+  }
+}
+
+/** The SELECT a read runs: the table or the query, past the cursor's last value, in cursor order. */
+export function selectSql(what: SourceRead): { sql: string; params: unknown[] } {
+  const from = what.query ? `(${stripSemicolon(what.query)}) as tributary_source` : tableParts(what.table ?? '').map(quote).join('.');
+  const params: unknown[] = [];
+  let sql = `select * from ${from}`;
+  if (what.cursorColumn) {
+    const column = quote(what.cursorColumn);
+    if (what.after !== null && what.after !== undefined) {
+      params.push(what.after);
+      sql += ` where ${column} > $1`;
+    }
+    sql += ` order by ${column}`;
+  }
+  if (what.limit) sql += ` limit ${Math.floor(what.limit)}`;
+  return { sql, params };
+}
+
+export const stripSemicolon = (query: string) => query.trim().replace(/;\s*$/, '');
+
+function connectFailure(error: Error & { code?: string }, endpoint: DatabaseEndpoint, where: string, timeoutMs: number): SourceConnectError {
+  const network = networkFailure(error, where, timeoutMs);
+  if (network) return network;
+  if (error.code === '28P01' || error.code === '28000') return new SourceConnectError('AUTH', `authentication failed for user ${endpoint.username} at ${where}: ${error.message}`, { cause: error });
+  if (error.code === '42501') return new SourceConnectError('PERMISSION', `user ${endpoint.username} may not connect to database ${endpoint.database}: ${error.message}`, { cause: error });
+  if (error.code === '3D000') return new SourceConnectError('NOT_FOUND', `database ${endpoint.database} does not exist at ${where}`, { cause: error });
+  if (/SSL|TLS|certificate/i.test(error.message)) return new SourceConnectError('TLS', `cannot connect to ${where}: ${error.message}`, { cause: error });
+  return new SourceConnectError('OTHER', `cannot connect to ${where}: ${error.message}`, { cause: error });
+}
+
+function readFailure(error: Error & { code?: string }, what: SourceRead): Error {
+  if (error.code === '42501') return new SourceReadError(`permission denied: ${error.message}`, { cause: error });
+  if (error.code === '42P01') return new SourceReadError(`the table ${JSON.stringify(what.table ?? '')} does not exist or cannot be seen: ${error.message}`, { cause: error });
+  if (error.code?.startsWith('42')) return new SourceReadError(`the source refused the read: ${error.message}`, { cause: error });
+  if (error.code === '25006') return new SourceReadError(`the query tried to write; an ingestion only reads: ${error.message}`, { cause: error });
+  if (error.code && /^[0-9A-Z]{5}$/.test(error.code)) return new SourceReadError(`the source refused the read: ${error.message}`, { cause: error });
+  return error;
+}

@@ -1,0 +1,136 @@
+/**
+ * Database ingestions: a table or a SELECT of a real PostgreSQL or MariaDB source, streamed into a
+ * STORAGE datasource, all of it or (with a cursor column) only what is new; previews, runs and
+ * write modes as for the other kinds; a query is only ever a read.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { factories, uniqueName, type Factories, type Ref } from '../factories/index.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { finished, runNow } from '../scheduler/helpers.js';
+import { MYSQL_SOURCE, PG_SOURCE, mysqlSource, postgresSource, type SourceDb } from './sources.js';
+
+let t: TestServer;
+let f: Factories;
+let pgDb: SourceDb;
+let myDb: SourceDb;
+let pgConn: Ref;
+let myConn: Ref;
+beforeAll(async () => {
+  t = await startTestServer();
+  f = factories(t);
+  [pgDb, myDb] = await Promise.all([postgresSource(), mysqlSource()]);
+  const create = `mutation($input: CreateConnectionInput!) { createConnection(input: $input) { id name } }`;
+  pgConn = (await t.ok(create, { input: { name: uniqueName('pg'), type: 'POSTGRES', ...PG_SOURCE, database: pgDb.name } })).createConnection;
+  myConn = (await t.ok(create, { input: { name: uniqueName('my'), type: 'MYSQL', ...MYSQL_SOURCE, password: '', database: myDb.name } })).createConnection;
+  await pgDb.sql(`create table orders (id bigint primary key, customer text, amount numeric(10,2), placed_at timestamp, paid boolean)`);
+  await pgDb.sql(`insert into orders select g, 'c' || (g % 7), g * 1.5, timestamp '2026-01-01' + g * interval '1 minute', g % 2 = 0 from generate_series(1, 2500) g`);
+  await myDb.sql(`create table events (id int primary key auto_increment, kind varchar(20), at datetime, score decimal(6,2))`);
+  await myDb.sql(`insert into events (kind, at, score) values ('view', '2026-01-01 10:00:00', 1.25), ('click', '2026-01-01 10:05:00', 2.50), ('view', '2026-01-01 10:10:00', 0.75)`);
+});
+afterAll(async () => {
+  await t.close();
+  await Promise.all([pgDb.drop(), myDb.drop()]);
+});
+
+const CREATE = `mutation($input: CreateDatabaseIngestionInput!) { createDatabaseIngestion(input: $input) { id name kind table query cursorColumn writeMode connection { id } output { id } } }`;
+const rowsOf = async (id: string) => (await t.ok(`query($id: ID!) { rows(datasourceId: $id, first: 500) { nodes totalCount } }`, { id })).rows as { nodes: Record<string, unknown>[]; totalCount: number };
+async function ingestion(input: Record<string, unknown>) {
+  return (await t.ok(CREATE, { input: { name: uniqueName('ingest'), ...input } })).createDatabaseIngestion;
+}
+async function run(id: string) {
+  const done = await finished(t, (await runNow(t, id)).id, 60_000);
+  expect(done.error).toBeNull();
+  expect(done.status).toBe('SUCCESS');
+  return done;
+}
+
+describe('database ingestions', () => {
+  it('read a whole PostgreSQL table into a STORAGE datasource, again on each run (REPLACE)', async () => {
+    const out = await f.storage();
+    const a = await ingestion({ connectionId: pgConn.id, table: 'public.orders', outputId: out.id });
+    expect(a).toMatchObject({ kind: 'DATABASE_TABLE', table: 'public.orders', query: null, writeMode: 'REPLACE', connection: { id: pgConn.id }, output: { id: out.id } });
+    const first = await run(a.id);
+    expect(first.rowsWritten).toBe(2500);
+    const rows = await rowsOf(out.id);
+    expect(rows.totalCount).toBe(2500);
+    expect(rows.nodes.find((r) => Number(r.id) === 2)).toMatchObject({ customer: 'c2', amount: '3.00', placed_at: '2026-01-01 00:02:00', paid: 1 });
+    await run(a.id);
+    expect((await rowsOf(out.id)).totalCount).toBe(2500);
+    const lineage = await t.ok(`{ lineage { nodes { id type } edges { source target kind } } }`);
+    expect(lineage.lineage.nodes).toEqual(expect.arrayContaining([{ id: a.id, type: 'DATABASE_TABLE' }]));
+    expect(lineage.lineage.edges).toEqual(expect.arrayContaining([{ source: a.id, target: out.id, kind: 'OUTPUT' }]));
+  });
+
+  it('read only new PostgreSQL rows past the cursor, appending them', async () => {
+    await pgDb.sql(`create table ticks (seq int primary key, note text)`);
+    await pgDb.sql(`insert into ticks values (1, 'a'), (2, 'b'), (3, 'c')`);
+    const out = await f.storage();
+    const a = await ingestion({ connectionId: pgConn.id, table: 'ticks', cursorColumn: 'seq', outputId: out.id });
+    expect(a.writeMode).toBe('APPEND');
+    expect((await run(a.id)).rowsWritten).toBe(3);
+    await pgDb.sql(`insert into ticks values (4, 'd'), (5, 'e')`);
+    const second = await run(a.id);
+    expect(second.rowsWritten).toBe(2);
+    expect(second.log.join('\n')).toMatch(/seq > 3/);
+    const third = await run(a.id);
+    expect(third.rowsWritten).toBe(0);
+    expect((await rowsOf(out.id)).nodes.map((r) => Number(r.seq)).sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('read a MariaDB query in full and incrementally', async () => {
+    const full = await f.storage();
+    const a = await ingestion({ connectionId: myConn.id, query: 'select kind, count(*) as n from events group by kind', outputId: full.id });
+    await run(a.id);
+    expect((await rowsOf(full.id)).nodes.map((r) => [r.kind, Number(r.n)]).sort()).toEqual([['click', 1], ['view', 2]]);
+
+    const inc = await f.storage();
+    const b = await ingestion({ connectionId: myConn.id, table: 'events', cursorColumn: 'at', outputId: inc.id, writeMode: 'UPSERT', writeKeys: ['id'] });
+    expect((await run(b.id)).rowsWritten).toBe(3);
+    await myDb.sql(`insert into events (kind, at, score) values ('buy', '2026-01-01 11:00:00', 9.99)`);
+    expect((await run(b.id)).rowsWritten).toBe(1);
+    const rows = (await rowsOf(inc.id)).nodes;
+    expect(rows).toHaveLength(4);
+    expect(rows.find((r) => r.kind === 'buy')).toMatchObject({ at: '2026-01-01 11:00:00', score: '9.99' });
+  });
+
+  it('preview the first rows and write nothing', async () => {
+    const out = await f.storage();
+    const a = await ingestion({ connectionId: pgConn.id, table: 'orders', outputId: out.id });
+    const preview = (await t.ok(`query($id: ID!) { previewAutomation(id: $id, sampleSize: 5) { outputs { columns rows } } }`, { id: a.id })).previewAutomation;
+    expect(preview.outputs[0].rows).toHaveLength(5);
+    expect(preview.outputs[0].columns).toEqual(['id', 'customer', 'amount', 'placed_at', 'paid']);
+    expect((await t.ok(`query($id: ID!) { datasource(id: $id) { rowCount } }`, { id: out.id })).datasource.rowCount).toBeNull();
+  });
+
+  it('only read: a query that would write fails its run and changes nothing at the source', async () => {
+    await pgDb.sql(`create sequence counter`);
+    await pgDb.sql(`create table victims (id int)`);
+    const out = await f.storage();
+    for (const query of [`select nextval('counter') as n`, `select 1 as x; drop table victims`, `with gone as (delete from victims returning *) select * from gone`]) {
+      const a = await ingestion({ connectionId: pgConn.id, query, outputId: out.id });
+      const done = await finished(t, (await runNow(t, a.id)).id, 60_000);
+      expect(done.status).toBe('FAILED');
+      expect(done.error).toMatch(/read|syntax|refused/i);
+    }
+    expect(await pgDb.sql(`select last_value, is_called from counter`)).toEqual([{ last_value: '1', is_called: false }]);
+    expect(await pgDb.sql(`select count(*)::int as n from victims`)).toEqual([{ n: 0 }]);
+  });
+
+  it('refuse what cannot be a read when saved, writing nothing', async () => {
+    const out = await f.storage();
+    const before = (await t.ok(`{ automations(first: 500) { totalCount } }`)).automations.totalCount;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ connectionId: pgConn.id, outputId: out.id }, 'table'],
+      [{ connectionId: pgConn.id, table: 'orders', query: 'select 1', outputId: out.id }, 'query'],
+      [{ connectionId: pgConn.id, query: 'delete from orders', outputId: out.id }, 'query'],
+      [{ connectionId: pgConn.id, table: 'orders; drop table orders', outputId: out.id }, 'table'],
+      [{ connectionId: pgConn.id, table: 'orders', cursorColumn: 'id; --', outputId: out.id }, 'cursorColumn'],
+      [{ connectionId: pgConn.id, table: 'orders', cursorColumn: 'id', writeMode: 'REPLACE', outputId: out.id }, 'writeMode'],
+    ];
+    for (const [input, field] of cases) {
+      const error = await t.fail(CREATE, { input: { name: uniqueName('bad'), ...input } });
+      expect([error.extensions?.code, error.extensions?.field]).toEqual(['BAD_USER_INPUT', field]);
+    }
+    expect((await t.ok(`{ automations(first: 500) { totalCount } }`)).automations.totalCount).toBe(before);
+  });
+});
