@@ -51,6 +51,8 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
     connector: Role.VIEWER,
     ingestionStatistics: Role.VIEWER,
     ingestionAnomalies: Role.VIEWER,
+    runActivity: Role.VIEWER,
+    upcomingRuns: Role.VIEWER,
   },
   Mutation: {
     login: PUBLIC,

@@ -6,6 +6,7 @@ import { AutomationResolver } from '../resolvers/automation.resolver.js';
 import { ChainTaskResolver, DatabaseIngestionResolver, EtlStepResolver, ScriptResolver, SftpImportResolver } from '../resolvers/automation-kinds.resolver.js';
 import { ConnectionResolver } from '../resolvers/connection.resolver.js';
 import { ConnectorResolver } from '../resolvers/connector.resolver.js';
+import { OverviewResolver } from '../resolvers/overview.resolver.js';
 import { DatasourceResolver, JoinSpecResolver } from '../resolvers/datasource.resolver.js';
 import { CodeReferenceResolver, LineageResolver, UndeclaredScriptResolver } from '../resolvers/lineage.resolver.js';
 import { RowsResolver } from '../resolvers/rows.resolver.js';
@@ -36,6 +37,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       DatabaseIngestionResolver,
       ConnectionResolver,
       ConnectorResolver,
+      OverviewResolver,
       ScriptResolver,
       ChainTaskResolver,
       LineageResolver,

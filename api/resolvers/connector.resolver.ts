@@ -100,6 +100,11 @@ export class ConnectorResolver {
     return ctx.connectors.prerequisites(connector);
   }
 
+  @FieldResolver(() => [String], { description: 'The tables its connection can read, to pick from (databases; none for SFTP): asks the source, within 10 s' })
+  sourceTables(@Root() connector: Connector, @Ctx() ctx: Context) {
+    return ctx.connectors.sourceTables(connector.id);
+  }
+
   @FieldResolver(() => String, { nullable: true, description: 'The default schedule of its ingestions (cron)' })
   scheduleCron(@Root() connector: Connector) {
     return connector.scheduleCron ?? null;

@@ -140,35 +140,31 @@ describe('Create and edit forms', () => {
     expect((await t.ok(`query($id: ID!) { automation(id: $id) { schedule { cron } } }`, { id })).automation.schedule).toBeNull();
   });
 
-  it('edits an SFTP import without ever showing its stored password, and warns that a new host clears it', async () => {
+  it('edits an SFTP import by selecting a stored connection: no password is ever typed or shown in the flow', async () => {
     const id = await idOf('automation', 'import orders');
+    const other = (
+      await t.ok(`mutation($input: CreateConnectionInput!) { createConnection(input: $input) { id name } }`, {
+        input: { name: 'internal sftp', type: 'SFTP', host: 'sftp.internal.example', port: 2222, username: 'loader', password: 'internal-secret' },
+      })
+    ).createConnection;
     await openPage(`/automations/${id}/edit`);
-    await field('host').locator('input').waitFor();
-    expect(await field('password').locator('input').inputValue()).toBe('');
-    expect(await field('password').textContent()).toMatch(/stored/);
-    expect(await page.content()).not.toContain('demo-password');
-    await field('port').locator('input').fill('twenty-two');
-    await page.getByTestId('submit').click();
-    expect(await fieldError('port').textContent()).toMatch(/whole number/);
-    await field('port').locator('input').fill('70000');
-    await page.getByTestId('submit').click();
-    await page.waitForFunction(() => /65535/.test((globalThis as any).document.querySelector('[data-testid="field-port"] [data-testid="field-error"]')?.textContent ?? ''));
-    await field('port').locator('input').fill('2222');
-    await field('host').locator('input').fill('sftp.internal.example');
-    // A stored password belongs to its server: the form says a new host clears it unless typed again.
-    await page.getByTestId('secrets-cleared-warning').waitFor();
-    await field('password').locator('input').fill('for-the-internal-host');
-    expect(await page.getByTestId('secrets-cleared-warning').count()).toBe(0);
+    const select = page.getByTestId('connection-select');
+    await select.locator('option', { hasText: 'internal sftp' }).waitFor({ state: 'attached' });
+    expect(await select.locator('option:checked').textContent()).toMatch(/^import orders — tributary@sftp\.example\.com/);
+    expect(await page.locator('input[type="password"]').count()).toBe(0);
+    expect(await page.content()).not.toMatch(/demo-password|internal-secret/);
+    await select.selectOption(other.id);
     await submitAndLand(/^\/automations\/([^/]+)$/);
-    const query = `query($id: ID!) { automation(id: $id) { ... on SftpImport { host port hasPassword } } }`;
-    expect((await t.ok(query, { id })).automation).toEqual({ host: 'sftp.internal.example', port: 2222, hasPassword: true });
+    const query = `query($id: ID!) { automation(id: $id) { ... on SftpImport { host port hasPassword connection { name } } } }`;
+    expect((await t.ok(query, { id })).automation).toEqual({ host: 'sftp.internal.example', port: 2222, hasPassword: true, connection: { name: 'internal sftp' } });
 
-    // Left blank after a host change, the stored password is cleared, as the warning said.
+    // Without a connection the form is refused on that field, and nothing changes.
     await page.getByTestId('edit').click();
-    await field('host').locator('input').fill('sftp.elsewhere.example');
-    await page.getByTestId('secrets-cleared-warning').waitFor();
-    await submitAndLand(/^\/automations\/([^/]+)$/);
-    expect((await t.ok(query, { id })).automation).toEqual({ host: 'sftp.elsewhere.example', port: 2222, hasPassword: false });
+    await select.waitFor();
+    await select.selectOption('');
+    await page.getByTestId('submit').click();
+    await fieldError('connectionId').waitFor();
+    expect((await t.ok(query, { id })).automation.connection).toEqual({ name: 'internal sftp' });
   });
 
   it('creates a chain task with its steps added, reordered and removed', async () => {

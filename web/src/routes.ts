@@ -25,6 +25,10 @@ const pages = {
   import: () => import('./portability/ImportPage.svelte'),
   check: () => import('./validation/WorkspaceCheckPage.svelte'),
   templates: () => import('./templates/TemplatesPage.svelte'),
+  overview: () => import('./overview/OverviewPage.svelte'),
+  connections: () => import('./connections/ConnectionsPage.svelte'),
+  connectors: () => import('./connectors/ConnectorsPage.svelte'),
+  connector: () => import('./connectors/ConnectorPage.svelte'),
 };
 
 /** Fixed paths first: "new" is not an id. */
@@ -47,6 +51,10 @@ const table: [RegExp, keyof typeof pages][] = [
   [/^\/import$/, 'import'],
   [/^\/check$/, 'check'],
   [/^\/templates$/, 'templates'],
+  [/^\/overview$/, 'overview'],
+  [/^\/connections$/, 'connections'],
+  [/^\/connectors$/, 'connectors'],
+  [/^\/connectors\/([^/]+)$/, 'connector'],
 ];
 
 /** The page for a path other than `/`; null when nothing lives there. */

@@ -122,6 +122,7 @@ export async function loadConnection(em: EntityManager, id: string, field = 'id'
 
 /** A connection an automation selects: it exists and is of the type it needs. */
 export async function selectConnection(em: EntityManager, id: string, types: ConnectionType[], field = 'connectionId'): Promise<Connection> {
+  if (!id?.trim()) throw new BadUserInputError(field, `select a connection (${types.join(' or ')})`);
   const connection = await loadConnection(em, id, field);
   if (!types.includes(connection.type)) throw new BadUserInputError(field, `connection ${JSON.stringify(connection.name)} is ${connection.type}; this needs ${types.join(' or ')}`);
   return connection;

@@ -14,6 +14,8 @@ import { DatasourceService } from '../datasource.service.js';
 import type { ScheduleInput } from '../inputs.js';
 import { selectConnection, testConnection, type ConnectionTestResult } from '../connections/connection.service.js';
 import { PREREQUISITES } from './prerequisites.js';
+import { openSource } from '../../../jobs/sources/index.js';
+import { databaseEndpoint } from '../../../jobs/runs/run-plan.js';
 
 export interface ConnectorDeps {
   secrets: SecretBox;
@@ -65,6 +67,21 @@ export class ConnectorService {
 
   ingestions(connectorId: string): Promise<Automation[]> {
     return this.em.find(Automation, { connector: connectorId }, { orderBy: { name: 'asc' } });
+  }
+
+  /** The tables the connector's connection can read (to pick from when finalizing); none for SFTP. Within 10 s. */
+  async sourceTables(id: string): Promise<string[]> {
+    const connector = await this.load(this.em, id);
+    if (!connector.connection || connector.type === ConnectionType.SFTP) return [];
+    const connection = await this.em.findOneOrFail(Connection, { id: connector.connection.id });
+    const session = await openSource(databaseEndpoint(connection, this.deps.secrets), 10_000).catch((error: Error) => {
+      throw new BadUserInputError('connectorId', `cannot list the tables: ${error.message}`);
+    });
+    try {
+      return (await session.listTables()).slice(0, 5_000);
+    } finally {
+      await session.close();
+    }
   }
 
   create(input: { name: string; type: ConnectionType }): Promise<Connector> {

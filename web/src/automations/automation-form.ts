@@ -7,6 +7,7 @@ import { scheduleDraft, scheduleInput, type ScheduleDraft } from '../forms/sched
 export const KINDS: { kind: AutomationKind; label: string; what: string }[] = [
   { kind: 'ETL_STEP', label: 'ETL step', what: 'reads one datasource, transforms it, writes another' },
   { kind: 'SFTP_IMPORT', label: 'SFTP import', what: 'imports CSV or JSON-lines files from an SFTP server' },
+  { kind: 'DATABASE_TABLE', label: 'Database ingestion', what: 'reads a table or a query of a PostgreSQL or MySQL/MariaDB database' },
   { kind: 'SCRIPT', label: 'Script', what: 'JavaScript or Python reading and writing declared datasources' },
   { kind: 'CHAIN_TASK', label: 'Chain task', what: 'runs other automations in order' },
 ];
@@ -23,22 +24,18 @@ export interface AutomationDraft {
   transform: string;
   // ETL step and SFTP import
   output: Ref | null;
+  // SFTP import and database ingestion: the stored connection they log in with
+  connection: Ref | null;
   // SFTP import
-  host: string;
-  port: string;
-  username: string;
-  /** Write-only: blank keeps what is stored. */
-  password: string;
-  privateKey: string;
-  hasPassword: boolean;
-  hasPrivateKey: boolean;
-  /** `user@host:port` as saved; stored secrets are cleared when it changes without new ones. */
-  savedEndpoint: string;
   remoteDir: string;
   filePattern: string;
   hostKeyFingerprint: string;
   afterImport: 'KEEP' | 'DELETE' | 'MOVE';
   moveToDir: string;
+  // Database ingestion
+  table: string;
+  query: string;
+  cursorColumn: string;
   // Script
   language: 'JAVASCRIPT' | 'PYTHON';
   code: string;
@@ -81,19 +78,15 @@ export function emptyAutomation(kind: AutomationKind): AutomationDraft {
     input: null,
     transform: '{\n  "steps": []\n}\n',
     output: null,
-    host: '',
-    port: '22',
-    username: '',
-    password: '',
-    privateKey: '',
-    hasPassword: false,
-    hasPrivateKey: false,
-    savedEndpoint: '',
+    connection: null,
     remoteDir: '.',
     filePattern: '*',
     hostKeyFingerprint: '',
     afterImport: 'KEEP',
     moveToDir: '',
+    table: '',
+    query: '',
+    cursorColumn: '',
     language: 'JAVASCRIPT',
     code: CODE_TEMPLATES.JAVASCRIPT,
     inputs: [],
@@ -135,12 +128,10 @@ export async function loadAutomationDraft(id: string): Promise<AutomationDraft |
     input: (a.input as Ref | undefined) ?? null,
     output: (a.output as Ref | undefined) ?? null,
     transform: a.transform !== undefined ? `${JSON.stringify(a.transform, null, 2)}\n` : base.transform,
-    host: text(a.host, ''),
-    port: text(a.port, base.port),
-    username: text(a.username, ''),
-    hasPassword: a.hasPassword === true,
-    hasPrivateKey: a.hasPrivateKey === true,
-    savedEndpoint: a.host != null ? sftpEndpoint(text(a.username, ''), text(a.host, ''), text(a.port, base.port)) : '',
+    connection: (a.connection as Ref | null | undefined) ?? null,
+    table: text(a.table, ''),
+    query: text(a.query, ''),
+    cursorColumn: text(a.cursorColumn, ''),
     remoteDir: text(a.remoteDir, base.remoteDir),
     filePattern: text(a.filePattern, base.filePattern),
     hostKeyFingerprint: text(a.hostKeyFingerprint, ''),
@@ -187,8 +178,7 @@ function settingsOfDefinition(draft: PendingDraft): Partial<Settings> {
     errorDatasource: ref(d.errorDatasourceId),
     steps: refs(d.stepIds),
     parameterSets: refs(d.parameterSetIds),
-    hasPassword: d.passwordSet === true,
-    hasPrivateKey: d.privateKeySet === true,
+    connection: ref(d.connectionId),
   };
 }
 
@@ -200,7 +190,7 @@ export function checkDraft(form: FormState, draft: AutomationDraft): boolean {
     if (problem) return blame(form, field, problem);
   }
   const numbers: [string, string][] =
-    draft.kind === 'SFTP_IMPORT' ? [['port', draft.port]] : draft.kind === 'SCRIPT' ? [['timeoutSeconds', draft.timeoutSeconds], ['memoryMb', draft.memoryMb]] : [];
+    draft.kind === 'SCRIPT' ? [['timeoutSeconds', draft.timeoutSeconds], ['memoryMb', draft.memoryMb]] : [];
   for (const [field, text] of numbers) {
     if (text.trim() !== '' && !/^\d+$/.test(text.trim())) return blame(form, field, `${field} must be a whole number, got ${JSON.stringify(text)}`);
   }
@@ -235,12 +225,10 @@ export function automationInput(draft: AutomationDraft, editing: boolean): Recor
     case 'ETL_STEP':
       return { ...input, ...data, inputId: draft.input?.id ?? '', outputId: draft.output?.id ?? '', transform: parseJson(draft.transform) };
     case 'SFTP_IMPORT': {
-      const sftp: Record<string, unknown> = {
+      return {
         ...input,
         ...data,
-        host: draft.host,
-        port: number(draft.port),
-        username: draft.username,
+        connectionId: draft.connection?.id ?? '',
         remoteDir: draft.remoteDir,
         filePattern: draft.filePattern,
         hostKeyFingerprint: draft.hostKeyFingerprint.trim() || null,
@@ -248,10 +236,17 @@ export function automationInput(draft: AutomationDraft, editing: boolean): Recor
         moveToDir: draft.afterImport === 'MOVE' ? draft.moveToDir : null,
         outputId: draft.output?.id ?? '',
       };
-      if (draft.password !== '') sftp.password = draft.password;
-      if (draft.privateKey.trim() !== '') sftp.privateKey = draft.privateKey;
-      return sftp;
     }
+    case 'DATABASE_TABLE':
+      return {
+        ...input,
+        ...data,
+        connectionId: draft.connection?.id ?? '',
+        table: draft.table.trim() || null,
+        query: draft.query.trim() || null,
+        cursorColumn: draft.cursorColumn.trim() || null,
+        outputId: draft.output?.id ?? '',
+      };
     case 'SCRIPT':
       return {
         ...input,
@@ -269,7 +264,7 @@ export function automationInput(draft: AutomationDraft, editing: boolean): Recor
   }
 }
 
-const TYPE_NAME: Record<AutomationKind, string> = { ETL_STEP: 'EtlStep', SFTP_IMPORT: 'SftpImport', SCRIPT: 'Script', CHAIN_TASK: 'ChainTask' };
+const TYPE_NAME: Record<AutomationKind, string> = { ETL_STEP: 'EtlStep', SFTP_IMPORT: 'SftpImport', SCRIPT: 'Script', CHAIN_TASK: 'ChainTask', DATABASE_TABLE: 'DatabaseIngestion' };
 
 /** Creates (no id) or updates the automation in one mutation; answers its id. */
 export async function saveAutomation(draft: AutomationDraft, id?: string): Promise<string> {
@@ -280,16 +275,4 @@ export async function saveAutomation(draft: AutomationDraft, id?: string): Promi
     : `mutation ($input: Create${type}Input!) { ${field}(input: $input) { id } }`;
   const data = await gql<Record<string, { id: string }>>(mutation, { id, input: automationInput(draft, id !== undefined) });
   return data[field]!.id;
-}
-
-/** Where an SFTP import's secrets go, as the server compares it. */
-export function sftpEndpoint(username: string, host: string, port: string): string {
-  return `${username}@${host}:${Number(port)}`;
-}
-
-/** True when saving would clear stored secrets: the endpoint changed and none was typed again. */
-export function secretsWillBeCleared(draft: AutomationDraft): boolean {
-  if (!draft.savedEndpoint || !(draft.hasPassword || draft.hasPrivateKey)) return false;
-  if (draft.password !== '' || draft.privateKey.trim() !== '') return false;
-  return sftpEndpoint(draft.username, draft.host, draft.port) !== draft.savedEndpoint;
 }

@@ -41,24 +41,25 @@ export interface AutomationDetail {
   language?: string;
   code?: string;
   variables?: unknown;
-  host?: string;
-  port?: number;
-  username?: string;
+  connection?: { id: string; name: string; host: string; port: number; username: string; database: string | null; hasPassword: boolean; hasPrivateKey: boolean } | null;
+  connector?: { id: string; name: string; status: string } | null;
+  table?: string | null;
+  query?: string | null;
+  cursorColumn?: string | null;
   remoteDir?: string;
   filePattern?: string;
   afterImport?: string;
   moveToDir?: string | null;
-  hasPassword?: boolean;
-  hasPrivateKey?: boolean;
   steps?: { id: string; name: string; kind: string }[];
   parameterSets?: { id: string; name: string }[];
   continueOnFailure?: boolean;
 }
 
 /** Every kind's own settings (never a secret: only whether one is stored); the page and the edit form read the same. */
-export const SETTINGS = `writeMode writeKeys errorPolicy errorRecordFormat errorDatasource { id name } parameterSets { id name }
+export const SETTINGS = `writeMode writeKeys errorPolicy errorRecordFormat errorDatasource { id name } parameterSets { id name } connector { id name status }
   ... on EtlStep { input { id name } output { id name } transform }
-  ... on SftpImport { host port username hasPassword hasPrivateKey remoteDir filePattern hostKeyFingerprint afterImport moveToDir output { id name } }
+  ... on SftpImport { connection { id name host port username database hasPassword hasPrivateKey } remoteDir filePattern hostKeyFingerprint afterImport moveToDir output { id name } }
+  ... on DatabaseIngestion { connection { id name host port username database hasPassword hasPrivateKey } table query cursorColumn output { id name } }
   ... on Script { language code variables timeoutSeconds memoryMb }
   ... on ChainTask { steps { id name kind } continueOnFailure }`;
 
@@ -98,7 +99,7 @@ export function duration(run: RunSummary, now = Date.now()): string {
 
 // --- The automation list ------------------------------------------------------------------
 
-export const AUTOMATION_KINDS = ['ETL_STEP', 'SFTP_IMPORT', 'SCRIPT', 'CHAIN_TASK'] as const;
+export const AUTOMATION_KINDS = ['ETL_STEP', 'SFTP_IMPORT', 'DATABASE_TABLE', 'SCRIPT', 'CHAIN_TASK'] as const;
 export const AUTOMATION_STATES = ['ACTIVE', 'PAUSED', 'STOPPED', 'DEACTIVATED'] as const;
 export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED'] as const;
 export type AutomationKind = (typeof AUTOMATION_KINDS)[number];

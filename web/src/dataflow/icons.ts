@@ -6,6 +6,7 @@ export const COLORS = {
   join: '#f2c230',
   etl: '#2e9e5b',
   sftp: '#8a4fd0',
+  database: '#7048b8',
   script: '#2e9e5b',
   chain: '#6b7280',
   scheduled: '#f08c00',
@@ -23,6 +24,9 @@ const GLYPHS: Record<Exclude<LineageNodeType, 'SCRIPT'>, string> = {
   ETL_STEP: '<g fill="none" stroke="#fff" stroke-width="3.5" stroke-linecap="round" stroke-linejoin="round"><path d="M18 32h26"/><path d="M36 23l9 9-9 9"/></g>',
   // download into a tray
   SFTP_IMPORT: '<g fill="none" stroke="#fff" stroke-width="3.5" stroke-linecap="round" stroke-linejoin="round"><path d="M32 17v19"/><path d="M24 29l8 8 8-8"/><path d="M19 40v5h26v-5"/></g>',
+  // a table pulled in: cylinder with an arrow
+  DATABASE_TABLE:
+    '<g fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"><ellipse cx="26" cy="22" rx="9" ry="4"/><path d="M17 22v18c0 2.2 4 4 9 4s9-1.8 9-4V22"/><path d="M38 32h10"/><path d="M44 27l5 5-5 5"/></g>',
   // chain links
   CHAIN_TASK: '<g fill="none" stroke="#fff" stroke-width="3.5"><rect x="15" y="26" width="18" height="12" rx="6"/><rect x="31" y="26" width="18" height="12" rx="6"/></g>',
 };

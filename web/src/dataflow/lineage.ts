@@ -1,7 +1,7 @@
 import { gql } from '../lib/graphql.js';
 import type { LineageFilterInput } from './filters.js';
 
-export type LineageNodeType = 'DATASOURCE' | 'JOIN_DATASOURCE' | 'ETL_STEP' | 'SFTP_IMPORT' | 'SCRIPT' | 'CHAIN_TASK';
+export type LineageNodeType = 'DATASOURCE' | 'JOIN_DATASOURCE' | 'ETL_STEP' | 'SFTP_IMPORT' | 'DATABASE_TABLE' | 'SCRIPT' | 'CHAIN_TASK';
 export type LineageEdgeKind = 'INPUT' | 'OUTPUT' | 'JOIN_SOURCE' | 'TRIGGERS' | 'SUSPECTED';
 export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCESS' | 'FAILED' | 'CANCELLED';
 export type ScriptLanguage = 'JAVASCRIPT' | 'PYTHON';

@@ -39,6 +39,7 @@ export const GRAPH_STYLE: StylesheetJson = [
   { selector: 'node.join-datasource', style: { 'background-color': COLORS.join } },
   { selector: 'node.etl-step', style: { 'background-color': COLORS.etl } },
   { selector: 'node.sftp-import', style: { 'background-color': COLORS.sftp } },
+  { selector: 'node.database-table', style: { 'background-color': COLORS.database } },
   { selector: 'node.script', style: { 'background-color': COLORS.script } },
   { selector: 'node.chain-task', style: { 'background-color': COLORS.chain, shape: 'round-rectangle' } },
   { selector: 'node.inactive', style: { 'background-opacity': 0.55 } },

@@ -8,6 +8,7 @@ export const TYPE_CLASS: Record<LineageNodeType, string> = {
   JOIN_DATASOURCE: 'join-datasource',
   ETL_STEP: 'etl-step',
   SFTP_IMPORT: 'sftp-import',
+  DATABASE_TABLE: 'database-table',
   SCRIPT: 'script',
   CHAIN_TASK: 'chain-task',
 };
