@@ -2,7 +2,8 @@
  * `npm run bench -- etl`: import a generated CSV of 1,000,000 rows into a STORAGE datasource
  * with the ETL runner, then run a filter + derive + aggregate step over it. Baseline in the same
  * run: the sqlite3 command-line shell's `.import` of the same file. Peak memory is sampled for
- * 100,000 and 1,000,000 rows to show it does not grow with the row count.
+ * 100,000 and 1,000,000 rows to show it does not grow with the row count. Then the same number of
+ * rows ingested from a PostgreSQL table by a database ingestion, against `psql \copy … TO` a file.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -16,6 +17,7 @@ import type { AutomationPlan, RunContext } from '../jobs/runners/runner.js';
 import { SqliteWarehouse } from '../jobs/warehouse/sqlite-warehouse.js';
 import type { DatasourceSpec } from '../jobs/warehouse/warehouse.js';
 import { writeResult } from './stats.js';
+import { benchPostgresIngest } from './ingest.js';
 
 const ROWS = Number(process.env.BENCH_ETL_ROWS ?? 1_000_000);
 const COUNTRIES = ['FR', 'DE', 'US', 'IT', 'ES', 'GB', 'NL', 'BE', 'PL', 'SE'];
@@ -109,6 +111,7 @@ export async function run(): Promise<void> {
       ),
     );
     await warehouse.close();
+    const postgres = await benchPostgresIngest(dir, ROWS, withPeakRss);
 
     const rowsPerSecond = (ms: number, rows: number) => Math.round(rows / (ms / 1000));
     const result = {
@@ -119,12 +122,14 @@ export async function run(): Promise<void> {
       etlImportTenth: { rows: Math.round(ROWS / 10), ms: Math.round(smallRun.imported.ms), peakRssMb: smallRun.imported.peakRssMb, baseRssMb: smallRun.imported.baseRssMb },
       speedVsCli: Math.round((cliMs / imported.ms) * 100) / 100,
       filterDeriveAggregate: { ms: Math.round(aggregate.ms), rowsPerSecond: rowsPerSecond(aggregate.ms, ROWS), outputRows: aggregate.result.rowsWritten, peakRssMb: aggregate.peakRssMb },
-      target: 'import at least half the speed of the sqlite3 shell (speedVsCli >= 0.5); memory flat in the row count',
+      postgresIngest: { ...postgres, rowsPerSecond: rowsPerSecond(postgres.ingestMs, ROWS) },
+      target: 'import at least half the speed of the sqlite3 shell (speedVsCli >= 0.5) and ingest a PostgreSQL table at least half the speed of psql \\copy to a file (postgresIngest.speedVsPsql >= 0.5); memory flat in the row count',
     };
     console.log(
       `  sqlite3 .import ${result.sqliteCliImport.ms} ms; ETL import ${result.etlImport.ms} ms (${result.speedVsCli}x the shell's speed), peak RSS ${imported.peakRssMb} MB ` +
         `(${smallRun.imported.peakRssMb} MB for a tenth of the rows); filter+derive+aggregate ${result.filterDeriveAggregate.ms} ms`,
     );
+    console.log(`  psql \\copy to a file ${postgres.psqlCopyMs} ms; database ingestion ${postgres.ingestMs} ms (${postgres.speedVsPsql}x psql's speed), peak RSS ${postgres.peakRssMb} MB`);
     console.log(`wrote ${writeResult('etl', result)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { openSource, SourceConnectError, SourceReadError, type SourceSession } from '../sources/index.js';
 import type { Row, Warehouse, WarehouseWrite } from '../warehouse/warehouse.js';
-import { RunCancelledError, RunFailedError, type AutomationPlan, type DatabaseSettings, type RunContext, type RunResult, type Runner } from './runner.js';
+import { RunCancelledError, RunFailedError, type AutomationPlan, type DatabaseSettings, type RunContext, type RunResult, type Runner, warehouseRefusal } from './runner.js';
 import type { SftpState } from './sftp-state.js';
 
 export interface DatabaseRunnerOptions {
@@ -113,9 +113,8 @@ function describe(settings: DatabaseSettings): string {
 function explain(error: unknown): unknown {
   if (error instanceof RunFailedError || error instanceof RunCancelledError) return error;
   if (error instanceof SourceConnectError || error instanceof SourceReadError) return new RunFailedError(error.message, { cause: error });
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'SQLITE_ERROR' || code === 'SQLITE_CONSTRAINT' || code === 'SQLITE_MISMATCH') return new RunFailedError(`the warehouse refused the rows: ${(error as Error).message}`, { cause: error });
-  if (error instanceof Error && /duplicate keys|no key column|UPSERT/.test(error.message)) return new RunFailedError(error.message, { cause: error });
+  const refused = warehouseRefusal(error);
+  if (refused) return refused;
   if (error instanceof Error && /Connection terminated|connection is in closed state|ECONNRESET|Can't add new command when connection is in closed state/i.test(error.message)) {
     return new RunFailedError(`the connection to the source was lost: ${error.message}`, { cause: error });
   }

@@ -103,3 +103,11 @@ export class RunCancelledError extends Error {
 export interface Runner {
   run(plan: AutomationPlan, ctx: RunContext): Promise<RunResult>;
 }
+
+/** A warehouse error a user can act on (a refused value, a key problem) as a RunFailedError; null for anything else. */
+export function warehouseRefusal(error: unknown): RunFailedError | null {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'SQLITE_ERROR' || code === 'SQLITE_CONSTRAINT' || code === 'SQLITE_MISMATCH') return new RunFailedError(`the warehouse refused the rows: ${(error as Error).message}`, { cause: error });
+  if (error instanceof Error && /duplicate keys|no key column|UPSERT/.test(error.message)) return new RunFailedError(error.message, { cause: error });
+  return null;
+}

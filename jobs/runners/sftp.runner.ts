@@ -8,7 +8,7 @@ import SftpClient from 'ssh2-sftp-client';
 import { FileRowError, readFileRows, type BadRecord } from '../warehouse/files.js';
 import { ErrorRecords } from './error-records.js';
 import type { Row, Warehouse, WarehouseWrite } from '../warehouse/warehouse.js';
-import { RunCancelledError, RunFailedError, type AutomationPlan, type RunContext, type RunResult, type Runner, type SftpSettings } from './runner.js';
+import { RunCancelledError, RunFailedError, type AutomationPlan, type RunContext, type RunResult, type Runner, warehouseRefusal, type SftpSettings } from './runner.js';
 import type { RemoteFileId, SftpState } from './sftp-state.js';
 import type { ConnectFailure } from '../sources/source.js';
 
@@ -453,9 +453,8 @@ function stripPrefix(message: string): string {
 /** Errors a user can act on become RunFailedError with a plain message. */
 function explain(error: unknown): unknown {
   if (error instanceof RunFailedError || error instanceof RunCancelledError) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'SQLITE_ERROR' || code === 'SQLITE_CONSTRAINT' || code === 'SQLITE_MISMATCH') return new RunFailedError(`the warehouse refused the rows: ${(error as Error).message}`, { cause: error });
-  if (error instanceof Error && /duplicate keys|no key column|UPSERT/.test(error.message)) return new RunFailedError(error.message, { cause: error });
+  const refused = warehouseRefusal(error);
+  if (refused) return refused;
   if (error instanceof Error && /No SFTP connection|Unexpected (end|close) event|No response from server/i.test(error.message)) {
     return new RunFailedError(`the SFTP connection was lost: ${stripPrefix(error.message)}`, { cause: error });
   }

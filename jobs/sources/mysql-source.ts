@@ -1,7 +1,6 @@
 import mysql from 'mysql2/promise';
 import type { Row } from '../../core/rows.js';
-import { stripSemicolon } from './postgres-source.js';
-import { networkFailure, SourceConnectError, SourceReadError, tableParts, warehouseValue, type DatabaseEndpoint, type SourceRead, type SourceRows, type SourceSession } from './source.js';
+import { networkFailure, selectSql, SourceConnectError, SourceReadError, warehouseValue, type DatabaseEndpoint, type SourceRead, type SourceRows, type SourceSession } from './source.js';
 
 const quote = (identifier: string) => `\`${identifier.replaceAll('`', '``')}\``;
 
@@ -40,7 +39,7 @@ export class MysqlSource implements SourceSession {
 
   read(what: SourceRead): SourceRows {
     const connection = this.connection;
-    const { sql, params } = selectSql(what);
+    const { sql, params } = selectSql(what, quote, '?');
     const state = { lastCursor: null as string | null };
     const cursorColumn = what.cursorColumn ?? null;
     const batchSize = Math.max(1, what.batchSize ?? 5_000);
@@ -87,22 +86,6 @@ export class MysqlSource implements SourceSession {
     await Promise.race([this.connection.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     this.connection.destroy();
   }
-}
-
-function selectSql(what: SourceRead): { sql: string; params: unknown[] } {
-  const from = what.query ? `(${stripSemicolon(what.query)}) as tributary_source` : tableParts(what.table ?? '').map(quote).join('.');
-  const params: unknown[] = [];
-  let sql = `select * from ${from}`;
-  if (what.cursorColumn) {
-    const column = quote(what.cursorColumn);
-    if (what.after !== null && what.after !== undefined) {
-      params.push(what.after);
-      sql += ` where ${column} > ?`;
-    }
-    sql += ` order by ${column}`;
-  }
-  if (what.limit) sql += ` limit ${Math.floor(what.limit)}`;
-  return { sql, params };
 }
 
 function connectFailure(error: MysqlError, endpoint: DatabaseEndpoint, where: string, timeoutMs: number): SourceConnectError {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Row } from '../../core/rows.js';
-import { networkFailure, SourceConnectError, SourceReadError, tableParts, warehouseValue, type DatabaseEndpoint, type SourceRead, type SourceRows, type SourceSession } from './source.js';
+import { networkFailure, selectSql, SourceConnectError, SourceReadError, warehouseValue, type DatabaseEndpoint, type SourceRead, type SourceRows, type SourceSession } from './source.js';
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
@@ -51,7 +51,7 @@ export class PostgresSource implements SourceSession {
 
   read(what: SourceRead): SourceRows {
     const client = this.client;
-    const { sql, params } = selectSql(what);
+    const { sql, params } = selectSql(what, quote, '$1');
     const state = { lastCursor: null as string | null };
     const cursorColumn = what.cursorColumn ?? null;
     const batchSize = Math.max(1, what.limit ? Math.min(what.limit, what.batchSize ?? 5_000) : (what.batchSize ?? 5_000));
@@ -101,25 +101,6 @@ export class PostgresSource implements SourceSession {
     await Promise.race([this.client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
   }
 }
-
-/** The SELECT a read runs: the table or the query, past the cursor's last value, in cursor order. */
-export function selectSql(what: SourceRead): { sql: string; params: unknown[] } {
-  const from = what.query ? `(${stripSemicolon(what.query)}) as tributary_source` : tableParts(what.table ?? '').map(quote).join('.');
-  const params: unknown[] = [];
-  let sql = `select * from ${from}`;
-  if (what.cursorColumn) {
-    const column = quote(what.cursorColumn);
-    if (what.after !== null && what.after !== undefined) {
-      params.push(what.after);
-      sql += ` where ${column} > $1`;
-    }
-    sql += ` order by ${column}`;
-  }
-  if (what.limit) sql += ` limit ${Math.floor(what.limit)}`;
-  return { sql, params };
-}
-
-export const stripSemicolon = (query: string) => query.trim().replace(/;\s*$/, '');
 
 function connectFailure(error: Error & { code?: string }, endpoint: DatabaseEndpoint, where: string, timeoutMs: number): SourceConnectError {
   const network = networkFailure(error, where, timeoutMs);

@@ -97,3 +97,20 @@ export function tableParts(table: string): string[] {
   if (parts.length > 2 || parts.some((p) => p.trim() === '')) throw new SourceReadError(`${JSON.stringify(table)} is not a table name: write "table" or "schema.table"`);
   return parts.map((p) => p.trim());
 }
+
+/** The SELECT a read runs, in a dialect's quoting and placeholder: the table or the query, past the cursor's last value, in cursor order. */
+export function selectSql(what: SourceRead, quote: (identifier: string) => string, placeholder: string): { sql: string; params: unknown[] } {
+  const from = what.query ? `(${what.query.trim().replace(/;\s*$/, '')}) as tributary_source` : tableParts(what.table ?? '').map(quote).join('.');
+  const params: unknown[] = [];
+  let sql = `select * from ${from}`;
+  if (what.cursorColumn) {
+    const column = quote(what.cursorColumn);
+    if (what.after !== null && what.after !== undefined) {
+      params.push(what.after);
+      sql += ` where ${column} > ${placeholder}`;
+    }
+    sql += ` order by ${column}`;
+  }
+  if (what.limit) sql += ` limit ${Math.floor(what.limit)}`;
+  return { sql, params };
+}

@@ -1,0 +1,74 @@
+/**
+ * The PostgreSQL side of `npm run bench -- etl`: a generated table of ROWS rows in a database of
+ * its own on the local PostgreSQL, ingested by the database ingestion runner into a STORAGE
+ * datasource of the SQLite warehouse; baseline in the same run: `psql \copy (…) TO` a CSV file.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import pg from 'pg';
+import { AutomationKind, DatasourceKind, WriteMode } from '../core/db/entities/index.js';
+import { DatabaseIngestionRunner } from '../jobs/runners/database.runner.js';
+import type { AutomationPlan, RunContext } from '../jobs/runners/runner.js';
+import type { SftpState } from '../jobs/runners/sftp-state.js';
+import { SqliteWarehouse } from '../jobs/warehouse/sqlite-warehouse.js';
+
+const ADMIN = { host: '127.0.0.1', port: 5432, user: 'postgres' };
+
+/** No cursor is kept: the bench reads the whole table. */
+const NO_STATE = { lastCursor: async () => null, recordCursor: async () => undefined } as unknown as SftpState;
+
+export interface IngestFigures {
+  psqlCopyMs: number;
+  ingestMs: number;
+  speedVsPsql: number;
+  peakRssMb: number;
+  baseRssMb: number;
+}
+
+export async function benchPostgresIngest(dir: string, rows: number, withPeakRss: <T>(work: () => Promise<T>) => Promise<{ result: T; ms: number; peakRssMb: number; baseRssMb: number }>): Promise<IngestFigures> {
+  const database = `tributary_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ ...ADMIN, database: 'postgres' });
+  await admin.connect();
+  await admin.query(`create database ${database}`);
+  try {
+    const client = new pg.Client({ ...ADMIN, database });
+    await client.connect();
+    await client.query(`create table sales as select g as id, 'c' || (g % 50000) as customer, (array['FR','DE','US','IT','ES'])[1 + g % 5] as country,
+      ((g * 7919) % 10000) / 100.0 as price, 1 + g % 9 as qty, date '2026-01-01' + (g % 365) as day from generate_series(1, ${rows}) g`);
+    await client.query('analyze sales');
+    await client.end();
+
+    const csv = join(dir, 'psql-copy.csv');
+    const started = performance.now();
+    execFileSync('psql', ['-h', ADMIN.host, '-U', ADMIN.user, '-d', database, '-q', '-c', `\\copy (select * from sales) to '${csv}' csv header`]);
+    const psqlCopyMs = performance.now() - started;
+
+    const warehouse = await SqliteWarehouse.open(join(dir, 'pg-ingest'), { fileRoots: [dir] });
+    const runner = new DatabaseIngestionRunner(warehouse, NO_STATE);
+    const plan: AutomationPlan = {
+      id: randomUUID(),
+      name: 'bench',
+      kind: AutomationKind.DATABASE_TABLE,
+      inputs: [],
+      outputs: [{ id: randomUUID(), kind: DatasourceKind.STORAGE }],
+      writeMode: WriteMode.REPLACE,
+      writeKeys: [],
+      database: { endpoint: { type: 'POSTGRES', host: ADMIN.host, port: ADMIN.port, username: ADMIN.user, password: null, database }, table: 'public.sales', query: null, cursorColumn: null },
+    };
+    const quiet: RunContext = { signal: new AbortController().signal, log: () => undefined, progress: () => undefined };
+    const ingested = await withPeakRss(() => runner.run(plan, quiet));
+    await warehouse.close();
+    if (ingested.result.rowsWritten !== rows) throw new Error(`ingested ${ingested.result.rowsWritten} rows, expected ${rows}`);
+    return {
+      psqlCopyMs: Math.round(psqlCopyMs),
+      ingestMs: Math.round(ingested.ms),
+      speedVsPsql: Math.round((psqlCopyMs / ingested.ms) * 100) / 100,
+      peakRssMb: ingested.peakRssMb,
+      baseRssMb: ingested.baseRssMb,
+    };
+  } finally {
+    await admin.query(`drop database if exists ${database} with (force)`);
+    await admin.end();
+  }
+}
