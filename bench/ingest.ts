@@ -33,9 +33,10 @@ export async function benchPostgresIngest(dir: string, rows: number, withPeakRss
   await admin.query(`create database ${database}`);
   try {
     const client = new pg.Client({ ...ADMIN, database });
+    client.on('error', () => undefined); // the drop below ends it if something failed first
     await client.connect();
     await client.query(`create table sales as select g as id, 'c' || (g % 50000) as customer, (array['FR','DE','US','IT','ES'])[1 + g % 5] as country,
-      ((g * 7919) % 10000) / 100.0 as price, 1 + g % 9 as qty, date '2026-01-01' + (g % 365) as day from generate_series(1, ${rows}) g`);
+      ((g::bigint * 7919) % 10000) / 100.0 as price, 1 + g % 9 as qty, date '2026-01-01' + (g % 365) as day from generate_series(1, ${rows}) g`);
     await client.query('analyze sales');
     await client.end();
 
@@ -44,7 +45,7 @@ export async function benchPostgresIngest(dir: string, rows: number, withPeakRss
     execFileSync('psql', ['-h', ADMIN.host, '-U', ADMIN.user, '-d', database, '-q', '-c', `\\copy (select * from sales) to '${csv}' csv header`]);
     const psqlCopyMs = performance.now() - started;
 
-    const warehouse = await SqliteWarehouse.open(join(dir, 'pg-ingest'), { fileRoots: [dir] });
+    const warehouse = await SqliteWarehouse.open(join(dir, 'pg-ingest'), { fileRoots: [join(dir, 'in')] });
     const runner = new DatabaseIngestionRunner(warehouse, NO_STATE);
     const plan: AutomationPlan = {
       id: randomUUID(),

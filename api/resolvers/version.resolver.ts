@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Automation, AutomationVersion, ParameterSet, Run } from '../../core/db/entities/index.js';
+import { connectionIdsOf } from '../services/versions/version.service.js';
 import { runOfAnotherVersion } from '../../core/versions/live.js';
 import { declaredDatasourceIds, publicDefinition, type Definition } from '../../core/versions/definition.js';
 import type { Context } from '../graphql/context.js';
@@ -79,16 +80,17 @@ export class VersionResolver {
     return publicDefinition(version.definition as Definition);
   }
 
-  @FieldResolver(() => [VersionReferenceObject], { description: 'The datasources, chain steps and parameter sets its definition names by id that exist today, with their names' })
+  @FieldResolver(() => [VersionReferenceObject], { description: 'The datasources, chain steps, parameter sets and connection its definition names by id that exist today, with their names' })
   async references(@Root() version: AutomationVersion, @Ctx() ctx: Context): Promise<VersionReferenceObject[]> {
     const definition = version.definition as Definition;
     const setIds = definition.parameterSetIds ?? [];
-    const [datasources, steps, sets] = await Promise.all([
+    const [datasources, steps, sets, connections] = await Promise.all([
       Promise.all(declaredDatasourceIds(definition).map((id) => ctx.loaders.datasource.load(id))),
       Promise.all(((definition.stepIds as string[] | undefined) ?? []).map((id) => ctx.loaders.automation.load(id))),
       setIds.length > 0 ? ctx.em.find(ParameterSet, { id: { $in: setIds } }, { fields: ['id', 'name'] }) : [],
+      Promise.all(connectionIdsOf(definition).map((id) => ctx.loaders.connection.load(id))),
     ]);
-    return [...datasources, ...steps, ...sets].filter((x) => x !== null).map((x) => ({ id: x.id, name: x.name }));
+    return [...datasources, ...steps, ...sets, ...connections].filter((x) => x !== null).map((x) => ({ id: x.id, name: x.name }));
   }
 
   @FieldResolver(() => UserObject, { nullable: true, description: 'Who made it; null for a version the server recorded (automations older than versions)' })

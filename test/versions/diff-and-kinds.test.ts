@@ -87,6 +87,12 @@ describe('versionDiff', () => {
     const diff = await diffOf(sftp.id, 1, 2);
     expect(diff.changes).toEqual([{ path: 'remoteDir', before: '.', after: '/in' }]);
     expect(JSON.stringify(diff)).not.toMatch(/first-secret|second-secret|Sealed/);
+
+    // Selecting another connection is a change of the definition, shown by name.
+    const other = (await t.ok(`mutation($input: CreateConnectionInput!) { createConnection(input: $input) { id name } }`, { input: { name: `other-${Date.now()}`, type: 'SFTP', host: 'h2', username: 'u', password: 'p' } })).createConnection;
+    await t.ok(`mutation($id: ID!, $input: UpdateSftpImportInput!) { updateSftpImport(id: $id, input: $input) { id } }`, { id: sftp.id, input: { connectionId: other.id } });
+    const switched = await diffOf(sftp.id, 2, 3);
+    expect(switched.changes).toEqual([{ path: 'connectionId', before: `${sftp.name} (${sftpImport.connection.id})`, after: `${other.name} (${other.id})` }]);
   });
 
   it('names a chain’s steps', async () => {

@@ -235,7 +235,7 @@ export class ConnectorService {
       const field = `tables[${i}]`;
       const label = checkText(table, field, 300)?.trim();
       if (!label) throw new BadUserInputError(field, 'a table name (or file pattern) is required');
-      const baseName = `${connector.tablePrefix ?? ''}${label}`;
+      const baseName = `${connector.tablePrefix ?? ''}${connector.type === ConnectionType.SFTP ? filesName(label) : label}`;
       if (await em.findOne(Datasource, { name: baseName }, { fields: ['id'] })) throw new ConflictError(field, `a datasource named ${JSON.stringify(baseName)} already exists: change the table prefix (configureConnector) or remove it`);
       const output = await datasources.create({ name: baseName, kind: DatasourceKind.STORAGE, description: `Ingested by the connector ${connector.name}`, tags: ['connector'] });
       const name = `${connector.name}: ${label}`.slice(0, LIMITS.name);
@@ -276,4 +276,10 @@ function applyDestination(connector: Connector, input: ConnectorConfigInput): vo
     connector.scheduleCron = holder.scheduleCron ?? null;
     connector.scheduleTimezone = holder.scheduleTimezone ?? null;
   }
+}
+
+/** An SFTP pattern's datasource name: its file name without extension and wildcards ("in/orders-*.csv" → "orders"). */
+export function filesName(pattern: string): string {
+  const name = posix.basename(pattern).replace(/\.[^.*?[\]{}]+$/, '').replace(/[*?[\]{}]+/g, '').replace(/[-_. ]+$/, '').replace(/^[-_. ]+/, '');
+  return name || 'files';
 }

@@ -25,8 +25,8 @@ export interface DefinitionDiff {
   lines: DiffLine[];
 }
 
-/** Keys whose ids are datasources or automations: shown with their names (`name (id)`). */
-const ID_KEYS = new Set(['inputIds', 'outputIds', 'errorDatasourceId', 'stepIds']);
+/** Keys whose ids are datasources, automations or connections: shown with their names (`name (id)`). */
+const ID_KEYS = new Set(['inputIds', 'outputIds', 'errorDatasourceId', 'stepIds', 'connectionId']);
 
 /**
  * What changed from `before` to `after`: every field that differs (objects field by field, lists

@@ -1,7 +1,7 @@
 import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { sqlOf } from '../../../core/db/dialect.js';
-import { Automation, AutomationVersion, ChangedEntity, Datasource, Role, VersionStatus } from '../../../core/db/entities/index.js';
+import { Automation, AutomationVersion, ChangedEntity, Connection, Datasource, Role, VersionStatus } from '../../../core/db/entities/index.js';
 import { roleAllows } from '../../../core/auth/roles.js';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError, type DependentInfo } from '../../../core/errors.js';
 import { writeTransaction } from '../../../core/db/transaction.js';
@@ -139,6 +139,7 @@ export class VersionService {
     const names = new Map<string, string>([
       ...(await this.em.find(Datasource, { id: { $in: ids } }, { fields: ['id', 'name'] })).map((d) => [d.id, d.name] as [string, string]),
       ...(await this.em.find(Automation, { id: { $in: stepIds } }, { fields: ['id', 'name'] })).map((s) => [s.id, s.name] as [string, string]),
+      ...(await this.em.find(Connection, { id: { $in: connectionIdsOf(a, b) } }, { fields: ['id', 'name'] })).map((c) => [c.id, c.name] as [string, string]),
     ]);
     return { from, to, ...diffDefinitions(a, b, names) };
   }
@@ -195,6 +196,9 @@ export async function pendingUses(em: EntityManager, mentions: string[], use: (d
     return [{ id: automation.id, name: automation.name, type: automation.kind, reason: `${how} ${what} v${v.number} of ${JSON.stringify(automation.name)}` }];
   });
 }
+
+/** The connections definitions select. */
+export const connectionIdsOf = (...definitions: Definition[]): string[] => [...new Set(definitions.map((d) => d.connectionId).filter((id): id is string => typeof id === 'string'))];
 
 /** Versions not live yet that declare the datasource, or whose script code names it (as live scripts' code is checked). */
 export const pendingDeclarations = (em: EntityManager, datasource: { id: string; name: string }) =>
