@@ -23,6 +23,8 @@ export interface RunOutcome {
   rowsWritten?: number | null;
   errorRecords?: number | null;
   error?: string | null;
+  /** The run failed because its source system could not be reached or refused the login: its connector (if any) goes to ERROR. */
+  connectionFailed?: boolean;
 }
 
 export interface EnqueueRequest {
@@ -155,6 +157,7 @@ export class RunService {
       run.error = outcome.error ?? null;
       await em.flush();
       await recordIngestionHour(em, run);
+      await settleConnector(em, run, outcome);
       await settleSwitch(em, run.automation.id);
       this.refreshLastStatus(changes, run.automation.id);
       return run;
@@ -287,4 +290,25 @@ export async function pausedConnector(em: Pick<EntityManager, 'findOne'>, automa
   if (!automation.connector) return null;
   const connector = await em.findOne(Connector, { id: automation.connector.id }, { fields: ['name', 'status'] });
   return connector?.status === ConnectorStatus.PAUSED ? connector.name : null;
+}
+
+/**
+ * A connector whose ingestion could not reach its source is in ERROR (with why) until one of its
+ * ingestions succeeds again; a paused connector stays paused.
+ */
+async function settleConnector(em: EntityManager, run: Run, outcome: RunOutcome): Promise<void> {
+  const automation = await em.findOne(Automation, { id: run.automation.id }, { fields: ['connector'] });
+  if (!automation?.connector) return;
+  const connector = await em.findOne(Connector, { id: automation.connector.id });
+  if (!connector) return;
+  if (outcome.status === RunStatus.FAILED && outcome.connectionFailed && connector.status === ConnectorStatus.STARTED) {
+    connector.status = ConnectorStatus.ERROR;
+    connector.lastError = (outcome.error ?? 'the source could not be reached').slice(0, 2_000);
+  } else if (outcome.status === RunStatus.SUCCESS && connector.status === ConnectorStatus.ERROR) {
+    connector.status = ConnectorStatus.STARTED;
+    connector.lastError = null;
+  } else {
+    return;
+  }
+  await em.flush();
 }

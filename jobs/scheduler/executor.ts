@@ -14,7 +14,8 @@ import { DatabaseIngestionRunner } from '../runners/database.runner.js';
 import { RunCancelledError, RunFailedError, type Runner } from '../runners/runner.js';
 import { ScriptRunner } from '../runners/script.runner.js';
 import type { SftpState } from '../runners/sftp-state.js';
-import { SftpImportRunner } from '../runners/sftp.runner.js';
+import { SftpConnectError, SftpImportRunner } from '../runners/sftp.runner.js';
+import { SourceConnectError } from '../sources/source.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { runChain } from './chain.js';
 import { RunLogBuffer } from './run-log.js';
@@ -208,7 +209,9 @@ export class RunExecutor {
     const message = error instanceof Error ? error.message : String(error);
     if (!(error instanceof RunFailedError)) this.deps.logger.error({ err: error, runId: run.id }, 'run failed unexpectedly');
     log.line(`failed: ${message}`);
-    return { status: RunStatus.FAILED, error: message };
+    const cause = error instanceof Error ? error.cause : undefined;
+    const connectionFailed = error instanceof SftpConnectError || cause instanceof SourceConnectError;
+    return { status: RunStatus.FAILED, error: message, connectionFailed };
   }
 
   /** Hands the next queued run of the automation to the dispatcher. */

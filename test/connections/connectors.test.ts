@@ -105,6 +105,23 @@ describe('connectors', () => {
     expect((await viewer.fail(PAUSE, { connectorId: c.id })).extensions?.code).toBe('FORBIDDEN');
   });
 
+  it('go to ERROR, saying why, when an ingestion cannot reach the source, and back once one succeeds', { timeout: 60_000 }, async () => {
+    const own = (await t.ok(`mutation($input: CreateConnectionInput!) { createConnection(input: $input) { id } }`, { input: { name: uniqueName('pg'), type: 'POSTGRES', ...PG_SOURCE, database: pgDb.name } })).createConnection;
+    const created = (await t.ok(CREATE, { input: { name: uniqueName('crm'), type: 'POSTGRES' } })).createConnector;
+    await t.ok(PREREQ, { connectorId: created.id });
+    await t.ok(CONFIGURE, { connectorId: created.id, input: { tablePrefix: `${created.name}_` } });
+    await t.ok(CONNECT, { connectorId: created.id, connectionId: own.id });
+    const c = (await t.ok(FINALIZE, { connectorId: created.id, input: { tables: ['public.customers'] } })).finalizeConnector;
+    const move = (port: number) => t.ok(`mutation($id: ID!, $input: UpdateConnectionInput!) { updateConnection(id: $id, input: $input) { id } }`, { id: own.id, input: { port } });
+    const state = async () => (await t.ok(`query($id: ID!) { connector(id: $id) { status lastError } }`, { id: c.id })).connector;
+    await move(1);
+    expect((await finished(t, (await runNow(t, c.ingestions[0].id)).id, 60_000)).status).toBe('FAILED');
+    expect(await state()).toMatchObject({ status: 'ERROR', lastError: expect.stringMatching(/refused/) });
+    await move(PG_SOURCE.port);
+    expect((await finished(t, (await runNow(t, c.ingestions[0].id)).id, 60_000)).status).toBe('SUCCESS');
+    expect(await state()).toEqual({ status: 'STARTED', lastError: null });
+  });
+
   it('pause (nothing runs, scheduled or asked for) and resume', { timeout: 60_000 }, async () => {
     const c = await wizard({ cron: '* * * * * *', timezone: 'UTC' });
     const [ingestion] = c.ingestions;
