@@ -113,14 +113,19 @@ describe('validateAutomation', () => {
     expect((await validate(etl.id)).issues).toEqual([expect.objectContaining({ type: 'JOIN_KEY_MISSING', objectId: joined.id, field: 'join.rightKey' })]);
   });
 
-  it('CONNECTION_FAILED, only when asked: an SFTP server that cannot be reached, within 10 s', async () => {
+  it('CONNECTION_FAILED, only when asked: an SFTP server or a database that cannot be reached, within 10 s', async () => {
     const output = await f.storage();
     const sftp = await f.sftp(output, { host: '127.0.0.1', port: 1 });
     expect((await validate(sftp.id)).issues.filter((i) => i.type === 'CONNECTION_FAILED')).toEqual([]);
     const started = Date.now();
     const { issues } = await validate(sftp.id, true);
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(issues).toEqual([expect.objectContaining({ type: 'CONNECTION_FAILED', field: 'host', message: expect.stringMatching(/refused|ECONNREFUSED|connect/i) })]);
+    expect(issues).toEqual([expect.objectContaining({ type: 'CONNECTION_FAILED', field: 'connectionId', message: expect.stringMatching(/refused|ECONNREFUSED|connect/i) })]);
+
+    // A database ingestion's source likewise.
+    const pg = (await t.ok(`mutation($input: CreateConnectionInput!) { createConnection(input: $input) { id } }`, { input: { name: `closed-${Date.now()}`, type: 'POSTGRES', host: '127.0.0.1', port: 1, username: 'u', database: 'd' } })).createConnection;
+    const ingestion = (await t.ok(`mutation($input: CreateDatabaseIngestionInput!) { createDatabaseIngestion(input: $input) { id } }`, { input: { name: `ingest-${Date.now()}`, connectionId: pg.id, table: 'orders', outputId: (await f.storage()).id } })).createDatabaseIngestion;
+    expect((await validate(ingestion.id, true)).issues).toEqual([expect.objectContaining({ type: 'CONNECTION_FAILED', field: 'connectionId', message: expect.stringMatching(/refused/) })]);
     const viewer = await t.addUser(Role.VIEWER);
     expect((await t.as({ token: viewer.token }).fail(VALIDATE, { id: sftp.id, check: true })).extensions).toMatchObject({ code: 'FORBIDDEN', requiredRole: 'EDITOR' });
   });

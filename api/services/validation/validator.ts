@@ -116,11 +116,11 @@ export class Validator {
         this.add({ type: 'UNDECLARED_DATASOURCE', ...about, field: 'code', message: `its code names ${JSON.stringify(datasource.name)} (by ${matches.map((m) => (m === 'UUID' ? 'id' : 'name')).join(' and ')}) but does not declare it: tributary.read/write refuse it, and the lineage does not show it` });
       }
     }
-    if (a.kind === AutomationKind.SFTP_IMPORT && this.checkConnections && this.deps.checkConnection) {
+    if ((a.kind === AutomationKind.SFTP_IMPORT || a.kind === AutomationKind.DATABASE_TABLE) && this.checkConnections && this.deps.checkConnection) {
       try {
         await this.deps.checkConnection(a);
       } catch (error) {
-        this.add({ type: 'CONNECTION_FAILED', ...about, field: 'host', message: error instanceof Error ? error.message : String(error) });
+        this.add({ type: 'CONNECTION_FAILED', ...about, field: 'connectionId', message: error instanceof Error ? error.message : String(error) });
       }
     }
   }
