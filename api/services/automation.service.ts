@@ -198,9 +198,14 @@ export class AutomationService {
     } else if (!sftp.connection) {
       if (!inline) throw new BadUserInputError('connectionId', 'an SFTP import needs a connection: connectionId, or host, username and a password or private key');
       const connection = await createConnection(em, { ...input, name: await freeConnectionName(em, sftp.name), type: ConnectionType.SFTP, description: `Made for the SFTP import ${JSON.stringify(sftp.name)}` }, seal);
+      connection.ownerAutomationId = sftp.id;
       sftp.connection = ref(connection);
     } else if (inline) {
       const connection = await loadConnection(em, sftp.connection.id, 'connectionId');
+      // Only the connection made for this import from inline settings: a stored one is an admin's to change.
+      if (connection.ownerAutomationId !== sftp.id) {
+        throw new BadUserInputError('host', `the import logs in with the stored connection ${JSON.stringify(connection.name)}: an admin changes it on the Connections page, or select another with connectionId`);
+      }
       const others = (await connectionUses(em, connection.id)).filter((u) => u.id !== sftp.id);
       if (others.length > 0) {
         throw new BadUserInputError('host', `the import logs in with connection ${JSON.stringify(connection.name)}, which ${others.map((o) => o.name).join(', ')} use too: change the connection itself (an admin), or select another with connectionId`);

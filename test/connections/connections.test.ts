@@ -163,7 +163,15 @@ describe('connections', () => {
     const own = (await t.ok(q, { id: inline.id })).automation;
     expect(own).toMatchObject({ host: 'own.example.test', hasPassword: true, connection: { name: inline.name } });
 
-    // Inline settings change the import's own connection, never a shared one.
+    // Inline settings change the import's own connection, never one an admin stored, even used by this import alone.
+    const editor = t.as({ token: (await t.addUser(Role.EDITOR)).token });
+    const alone = (await editor.ok(`mutation($input: CreateSftpImportInput!) { createSftpImport(input: $input) { id } }`, { input: { name: uniqueName('sftp'), connectionId: shared.id, outputId: out.id } })).createSftpImport;
+    await t.ok(`mutation($id: ID!) { deleteAutomation(id: $id) }`, { id: selected.id });
+    const redirect = await editor.fail(`mutation($id: ID!, $i: UpdateSftpImportInput!) { updateSftpImport(id: $id, input: $i) { id } }`, { id: alone.id, i: { host: 'attacker.example.test', password: 'x' } });
+    expect([redirect.extensions?.code, redirect.extensions?.field]).toEqual(['BAD_USER_INPUT', 'host']);
+    expect((await t.ok(`query($id: ID!) { connection(id: $id) { host hasPassword } }`, { id: shared.id })).connection).toEqual({ host: 'files.example.test', hasPassword: true });
+    await editor.ok(`mutation($id: ID!, $i: UpdateSftpImportInput!) { updateSftpImport(id: $id, input: $i) { id } }`, { id: inline.id, i: { host: 'own2.example.test', password: 'new' } });
+    expect((await t.ok(q, { id: inline.id })).automation).toMatchObject({ host: 'own2.example.test', hasPassword: true });
     const second = (await t.ok(`mutation($input: CreateSftpImportInput!) { createSftpImport(input: $input) { id } }`, { input: { name: uniqueName('sftp'), connectionId: shared.id, outputId: out.id } })).createSftpImport;
     const refused = await t.fail(`mutation($id: ID!, $i: UpdateSftpImportInput!) { updateSftpImport(id: $id, input: $i) { id } }`, { id: second.id, i: { host: 'elsewhere.example.test' } });
     expect([refused.extensions?.code, refused.extensions?.field]).toEqual(['BAD_USER_INPUT', 'host']);

@@ -99,8 +99,8 @@ async function seedSftpImport(execute: (sql: string) => Promise<unknown>, q: (na
 }
 
 async function expectSftpMoved(rows: (sql: string) => Promise<any[]>): Promise<void> {
-  expect(await rows(`select id, name, type, host, port, username, password_sealed, private_key_sealed from connection`)).toEqual([
-    { id: 'a1', name: 'nightly drop', type: 'SFTP', host: 'sftp.example.test', port: 2222, username: 'loader', password_sealed: 'v1:iv:tag:sealed-password', private_key_sealed: null },
+  expect(await rows(`select id, name, type, host, port, username, password_sealed, private_key_sealed, owner_automation_id from connection`)).toEqual([
+    { id: 'a1', name: 'nightly drop', type: 'SFTP', host: 'sftp.example.test', port: 2222, username: 'loader', password_sealed: 'v1:iv:tag:sealed-password', private_key_sealed: null, owner_automation_id: 'a1' },
   ]);
   expect(await rows(`select connection_id, remote_dir from automation`)).toEqual([{ connection_id: 'a1', remote_dir: '/drop' }]);
   const [version] = await rows(`select definition from automation_version`);

@@ -42,6 +42,14 @@ export class Connection {
   @Property({ type: 'text', nullable: true })
   privateKeySealed?: string | null;
 
+  /**
+   * The SFTP import it was made for, from settings given inline (createSftpImport's first form, or
+   * an upgrade from before connections): only that import's inline settings may change it. Null for
+   * a connection an admin made, which only admins change.
+   */
+  @Property({ type: 'string', length: 36, nullable: true })
+  ownerAutomationId?: string | null;
+
   @Property({ type: DateTimeType })
   createdAt: Date = new Date();
 

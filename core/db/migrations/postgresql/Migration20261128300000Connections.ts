@@ -9,7 +9,7 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261128300000Connections extends Migration {
   override async up(): Promise<void> {
     this.addSql(
-      'create table "connection" ("id" varchar(36) not null, "name" varchar(200) not null, "type" text check ("type" in (\'SFTP\', \'POSTGRES\', \'MYSQL\')) not null, "description" text null, "host" varchar(255) not null, "port" int not null, "username" varchar(200) not null, "database" varchar(200) null, "password_sealed" text null, "private_key_sealed" text null, "created_at" timestamptz not null, "modified_at" timestamptz not null, constraint "connection_pkey" primary key ("id"));',
+      'create table "connection" ("id" varchar(36) not null, "name" varchar(200) not null, "type" text check ("type" in (\'SFTP\', \'POSTGRES\', \'MYSQL\')) not null, "description" text null, "host" varchar(255) not null, "port" int not null, "username" varchar(200) not null, "database" varchar(200) null, "password_sealed" text null, "private_key_sealed" text null, "owner_automation_id" varchar(36) null, "created_at" timestamptz not null, "modified_at" timestamptz not null, constraint "connection_pkey" primary key ("id"));',
     );
     this.addSql('alter table "connection" add constraint "connection_name_unique" unique ("name");');
     this.addSql(
@@ -34,7 +34,7 @@ export class Migration20261128300000Connections extends Migration {
     this.addSql('alter table "ingestion_hour" add constraint "ingestion_hour_automation_id_foreign" foreign key ("automation_id") references "automation" ("id") on update cascade on delete cascade;');
 
     this.addSql(
-      'insert into "connection" ("id", "name", "type", "description", "host", "port", "username", "database", "password_sealed", "private_key_sealed", "created_at", "modified_at") select "id", "name", \'SFTP\', \'Moved out of the SFTP import \' || "name" || \' when connections came\', coalesce("host", \'\'), coalesce("port", 22), coalesce("username", \'\'), null, "password_sealed", "private_key_sealed", "created_at", "modified_at" from "automation" where "kind" = \'SFTP_IMPORT\';',
+      'insert into "connection" ("id", "name", "type", "description", "host", "port", "username", "database", "password_sealed", "private_key_sealed", "owner_automation_id", "created_at", "modified_at") select "id", "name", \'SFTP\', \'Moved out of the SFTP import \' || "name" || \' when connections came\', coalesce("host", \'\'), coalesce("port", 22), coalesce("username", \'\'), null, "password_sealed", "private_key_sealed", "id", "created_at", "modified_at" from "automation" where "kind" = \'SFTP_IMPORT\';',
     );
     this.addSql('update "automation" set "connection_id" = "id" where "kind" = \'SFTP_IMPORT\';');
     this.addSql(

@@ -24,7 +24,7 @@ export class Migration20261128300000Connections extends Migration {
     this.addSql(`pragma schema_version = ${version + 1};`);
 
     this.addSql(
-      "create table `connection` (`id` text not null, `name` text not null, `type` text check (`type` in ('SFTP', 'POSTGRES', 'MYSQL')) not null, `description` text null, `host` text not null, `port` integer not null, `username` text not null, `database` text null, `password_sealed` text null, `private_key_sealed` text null, `created_at` datetime not null, `modified_at` datetime not null, primary key (`id`));",
+      "create table `connection` (`id` text not null, `name` text not null, `type` text check (`type` in ('SFTP', 'POSTGRES', 'MYSQL')) not null, `description` text null, `host` text not null, `port` integer not null, `username` text not null, `database` text null, `password_sealed` text null, `private_key_sealed` text null, `owner_automation_id` text null, `created_at` datetime not null, `modified_at` datetime not null, primary key (`id`));",
     );
     this.addSql('create unique index `connection_name_unique` on `connection` (`name`);');
     this.addSql(
@@ -52,7 +52,7 @@ export class Migration20261128300000Connections extends Migration {
 
     // One connection per SFTP import, with its id and name; the secrets move sealed, as they are.
     this.addSql(
-      "insert into `connection` (`id`, `name`, `type`, `description`, `host`, `port`, `username`, `database`, `password_sealed`, `private_key_sealed`, `created_at`, `modified_at`) select `id`, `name`, 'SFTP', 'Moved out of the SFTP import ' || `name` || ' when connections came', coalesce(`host`, ''), coalesce(`port`, 22), coalesce(`username`, ''), null, `password_sealed`, `private_key_sealed`, `created_at`, `modified_at` from `automation` where `kind` = 'SFTP_IMPORT';",
+      "insert into `connection` (`id`, `name`, `type`, `description`, `host`, `port`, `username`, `database`, `password_sealed`, `private_key_sealed`, `owner_automation_id`, `created_at`, `modified_at`) select `id`, `name`, 'SFTP', 'Moved out of the SFTP import ' || `name` || ' when connections came', coalesce(`host`, ''), coalesce(`port`, 22), coalesce(`username`, ''), null, `password_sealed`, `private_key_sealed`, `id`, `created_at`, `modified_at` from `automation` where `kind` = 'SFTP_IMPORT';",
     );
     this.addSql("update `automation` set `connection_id` = `id` where `kind` = 'SFTP_IMPORT';");
     this.addSql(
