@@ -55,9 +55,11 @@ export function anomaliesOf(point: HourPoint, history: Map<number, HourPoint>, s
     }
   }
   if (point.runs > 0) {
+    // The week's hours before this one, looked up one by one: the work stays the same however long the history is.
     const durations: number[] = [];
-    for (const [at, h] of history) {
-      if (at < point.hour.getTime() && at >= point.hour.getTime() - BASELINE_DAYS * 24 * HOUR && h.runs > 0) durations.push(h.durationMs / h.runs);
+    for (let back = 1; back <= BASELINE_DAYS * 24; back += 1) {
+      const h = history.get(point.hour.getTime() - back * HOUR);
+      if (h && h.runs > 0) durations.push(h.durationMs / h.runs);
     }
     if (durations.length >= MIN_SAMPLES) {
       const usual = median(durations);
