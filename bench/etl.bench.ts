@@ -111,7 +111,7 @@ export async function run(): Promise<void> {
       ),
     );
     await warehouse.close();
-    const postgres = await benchPostgresIngest(dir, ROWS, withPeakRss);
+    const postgres = await benchPostgresIngest(dir, ROWS, withPeakRss, shell);
 
     const rowsPerSecond = (ms: number, rows: number) => Math.round(rows / (ms / 1000));
     const result = {
@@ -130,6 +130,10 @@ export async function run(): Promise<void> {
         `(${smallRun.imported.peakRssMb} MB for a tenth of the rows); filter+derive+aggregate ${result.filterDeriveAggregate.ms} ms`,
     );
     console.log(`  psql \\copy to a file ${postgres.psqlCopyMs} ms; database ingestion ${postgres.ingestMs} ms (${postgres.speedVsPsql}x psql's speed), peak RSS ${postgres.peakRssMb} MB`);
+    console.log(
+      `  psql | sqlite3 .import (C programs only) ${postgres.psqlToSqlite3.ms} ms (${postgres.psqlToSqlite3.speedVsPsql}x psql's speed; the ingestion reaches ${postgres.ingestVsPipeline}x of it); ` +
+        `into a PostgreSQL warehouse ${postgres.postgresWarehouse.ingestMs} ms (${postgres.postgresWarehouse.speedVsPsql}x)`,
+    );
     console.log(`wrote ${writeResult('etl', result)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

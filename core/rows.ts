@@ -8,3 +8,12 @@ export interface BadRecord {
   raw: string;
   fields: Row | null;
 }
+
+/**
+ * Rows in column order: `values[i][j]` is row i's value of `columns[j]`. A row may be shorter than
+ * `columns`, or hold undefined, where it has no such value.
+ */
+export interface ValueBatch {
+  columns: string[];
+  values: unknown[][];
+}

@@ -1,3 +1,4 @@
+import { rowObjects } from '../warehouse/files.js';
 import { openSource, SourceConnectError, SourceReadError, type SourceSession } from '../sources/index.js';
 import type { Row, Warehouse, WarehouseWrite } from '../warehouse/warehouse.js';
 import { RunCancelledError, RunFailedError, type AutomationPlan, type DatabaseSettings, type RunContext, type RunResult, type Runner, warehouseRefusal } from './runner.js';
@@ -45,11 +46,20 @@ export class DatabaseIngestionRunner implements Runner {
       ctx.log(`reading ${describe(settings)}${settings.cursorColumn ? (after === null ? `, all rows by ${settings.cursorColumn} (first run)` : `, rows with ${settings.cursorColumn} > ${after}`) : ''}`);
       write = await this.warehouse.openWrite(output, plan.writeMode, plan.writeKeys, { signal: ctx.signal });
       const rows = session.read({ table: settings.table, query: settings.query, cursorColumn: settings.cursorColumn, after, batchSize: this.options.batchSize });
-      for await (const batch of rows.batches()) {
-        if (ctx.signal.aborted) throw new RunCancelledError();
-        await write.write(batch);
-        ctx.progress(write.rowsWritten);
+      // The next batch is read while the warehouse stores the last one.
+      let pending: Promise<void> = Promise.resolve();
+      try {
+        for await (const { columns, values } of rows.batches()) {
+          if (ctx.signal.aborted) throw new RunCancelledError();
+          const stored = write.writeValues(columns, values);
+          await pending;
+          pending = stored;
+          ctx.progress(write.rowsWritten);
+        }
+      } finally {
+        await pending.catch(() => undefined);
       }
+      await pending;
       if (ctx.signal.aborted) throw new RunCancelledError();
       if (settings.cursorColumn && write.rowsWritten === 0) {
         await write.abort();
@@ -83,7 +93,7 @@ export class DatabaseIngestionRunner implements Runner {
     try {
       const limit = Math.max(1, Math.floor(sampleSize));
       const rows: Row[] = [];
-      for await (const batch of session.read({ table: settings.table, query: settings.query, cursorColumn: settings.cursorColumn, after, limit, batchSize: limit }).batches()) rows.push(...batch);
+      for await (const { columns, values } of session.read({ table: settings.table, query: settings.query, cursorColumn: settings.cursorColumn, after, limit, batchSize: limit }).batches()) rows.push(...rowObjects(columns, values));
       return { columns: [...new Set(rows.flatMap((row) => Object.keys(row)))], rows: rows.slice(0, limit) };
     } catch (error) {
       throw explain(error);

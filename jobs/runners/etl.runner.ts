@@ -1,4 +1,6 @@
+import { DatasourceKind } from '../../core/db/entities/index.js';
 import { FileAccessError } from '../warehouse/file-roots.js';
+import { pipeFileValues } from '../warehouse/files.js';
 import { MAX_RUN_VALUE_BYTES, MAX_VALUE_BYTES, PREVIEW_OUTPUT_ROWS, ValueTooLargeError } from '../warehouse/limits.js';
 import { ReadScopeError } from '../warehouse/read-scope.js';
 import { MissingDataError } from '../warehouse/sqlite-warehouse.js';
@@ -34,12 +36,23 @@ export class EtlRunner implements Runner {
     let rowsRead = 0;
     const errors = new ErrorRecords(plan.errors);
     try {
-      await write.writeQuery(async (inputs) => {
-        const { relation, columns } = await this.resolveInput(plan, inputs, errors);
-        rowsRead = await inputs.countOf(relation);
-        ctx.log(`reading ${rowsRead} row(s) from the input`);
-        return compileTransform(parseTransform(plan.transform ?? {}, columns), relation, columns, inputs.dialect);
-      });
+      if (input.kind === DatasourceKind.FILE && copiesInput(plan.transform)) {
+        // No transform over a file: its rows stream into the write as they are, with no query and no copy in between.
+        const handle = await this.warehouse.files.open(input.path!);
+        try {
+          rowsRead = await pipeFileValues(input.path!, { handle, signal: ctx.signal, batchSize: COPY_BATCH_ROWS, onBadRecord: errors.handler(input.path!) }, (columns, values) => write.writeValues(columns, values));
+        } finally {
+          await handle.close().catch(() => undefined);
+        }
+        ctx.log(`read ${rowsRead} row(s) from the input file`);
+      } else {
+        await write.writeQuery(async (inputs) => {
+          const { relation, columns } = await this.resolveInput(plan, inputs, errors);
+          rowsRead = await inputs.countOf(relation);
+          ctx.log(`reading ${rowsRead} row(s) from the input`);
+          return compileTransform(parseTransform(plan.transform ?? {}, columns), relation, columns, inputs.dialect);
+        });
+      }
       if (ctx.signal.aborted) throw new RunCancelledError();
       ctx.progress(write.rowsWritten);
       if (errors.count > 0) ctx.log(`rejected ${errors.count} unreadable row(s) (${plan.errors?.policy}): ${errors.samples.join('; ')}`);
@@ -83,6 +96,15 @@ export class EtlRunner implements Runner {
     const relation = await inputs.relationOf(input, { onBadRecord: errors.handler(input.path ?? input.id), firstRows });
     return { relation, columns: await inputs.columnsOf(relation) };
   }
+}
+
+/** Rows per batch a file is copied in. */
+const COPY_BATCH_ROWS = 5_000;
+
+/** A transform that changes nothing: no SQL and no step. */
+function copiesInput(transform: Record<string, unknown> | null | undefined): boolean {
+  const parsed = parseTransform(transform ?? {});
+  return parsed.kind === 'pipeline' && parsed.steps.length === 0;
 }
 
 /**

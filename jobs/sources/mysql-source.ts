@@ -1,5 +1,5 @@
 import mysql from 'mysql2/promise';
-import type { Row } from '../../core/rows.js';
+import type { Row, ValueBatch } from '../../core/rows.js';
 import { networkFailure, selectSql, SourceConnectError, SourceReadError, warehouseValue, type DatabaseEndpoint, type SourceRead, type SourceRows, type SourceSession } from './source.js';
 
 const quote = (identifier: string) => `\`${identifier.replaceAll('`', '``')}\``;
@@ -43,30 +43,30 @@ export class MysqlSource implements SourceSession {
     const state = { lastCursor: null as string | null };
     const cursorColumn = what.cursorColumn ?? null;
     const batchSize = Math.max(1, what.batchSize ?? 5_000);
-    async function* batches(): AsyncGenerator<Row[]> {
+    async function* batches(): AsyncGenerator<ValueBatch> {
       await connection.query('start transaction read only');
       // The callback connection under the promise wrapper streams with backpressure.
       const raw = (connection as unknown as { connection: { query(sql: string, values: unknown[]): { stream(options: { highWaterMark: number }): AsyncIterable<Row> } } }).connection;
       const stream = raw.query(sql, params).stream({ highWaterMark: batchSize });
-      let batch: Row[] = [];
-      let checked = false;
+      let columns: string[] | null = null;
+      let values: unknown[][] = [];
       try {
         for await (const row of stream) {
+          if (columns === null) {
+            columns = Object.keys(row);
+            if (cursorColumn && !(cursorColumn in row)) throw new SourceReadError(`the cursor column ${JSON.stringify(cursorColumn)} is not among the columns read`);
+          }
           if (cursorColumn) {
-            if (!checked && !(cursorColumn in row)) throw new SourceReadError(`the cursor column ${JSON.stringify(cursorColumn)} is not among the columns read`);
-            checked = true;
             const value = row[cursorColumn];
             if (value !== null && value !== undefined) state.lastCursor = String(value);
           }
-          const out: Row = {};
-          for (const key of Object.keys(row)) out[key] = warehouseValue(row[key]);
-          batch.push(out);
-          if (batch.length >= batchSize) {
-            yield batch;
-            batch = [];
+          values.push(columns.map((column) => warehouseValue(row[column])));
+          if (values.length >= batchSize) {
+            yield { columns, values };
+            values = [];
           }
         }
-        if (batch.length > 0) yield batch;
+        if (columns !== null && values.length > 0) yield { columns, values };
       } catch (error) {
         throw readFailure(error as MysqlError, what);
       } finally {

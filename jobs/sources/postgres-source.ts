@@ -1,7 +1,8 @@
 import pg from 'pg';
-import Cursor from 'pg-cursor';
-import type { Row } from '../../core/rows.js';
-import { networkFailure, selectSql, SourceConnectError, SourceReadError, warehouseValue, type DatabaseEndpoint, type SourceRead, type SourceRows, type SourceSession } from './source.js';
+import { to as copyTo } from 'pg-copy-streams';
+import type { ValueBatch } from '../../core/rows.js';
+import { copyTextRows } from './copy-text.js';
+import { networkFailure, selectSql, SourceConnectError, SourceReadError, type DatabaseEndpoint, type SourceRead, type SourceRows, type SourceSession } from './source.js';
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
@@ -15,7 +16,7 @@ const TYPES = {
   },
 };
 
-/** A session with a PostgreSQL database: reads in a read-only transaction through a server-side cursor, a batch at a time. */
+/** A session with a PostgreSQL database: reads in a read-only transaction, streamed with COPY, a batch at a time. */
 export class PostgresSource implements SourceSession {
   private constructor(private readonly client: pg.Client) {}
 
@@ -49,43 +50,51 @@ export class PostgresSource implements SourceSession {
     return result.rows.map((r) => r.name);
   }
 
+  /**
+   * Reads with COPY (…) TO STDOUT in text format, in a read-only repeatable-read transaction: the
+   * server streams the rows as fast as it prints them, and each field becomes a JS value by its
+   * column's type (as TYPES parses them). COPY takes no parameters: the cursor's last value goes in
+   * as a literal the driver quotes.
+   */
   read(what: SourceRead): SourceRows {
     const client = this.client;
-    const { sql, params } = selectSql(what, quote, '$1');
+    const after = what.after ?? null;
+    const { sql } = selectSql(what, quote, after === null ? '$1' : client.escapeLiteral(after));
     const state = { lastCursor: null as string | null };
     const cursorColumn = what.cursorColumn ?? null;
-    const batchSize = Math.max(1, what.limit ? Math.min(what.limit, what.batchSize ?? 5_000) : (what.batchSize ?? 5_000));
-    async function* batches(): AsyncGenerator<Row[]> {
+    const batchSize = Math.max(1, what.batchSize ?? 5_000);
+    async function* batches(): AsyncGenerator<ValueBatch> {
       await client.query('begin transaction isolation level repeatable read read only');
-      const cursor = client.query(new Cursor(sql, params, { types: TYPES }));
-      let total = 0;
       try {
-        for (;;) {
-          const rows = await cursor.read(batchSize).catch((error: Error & { code?: string }) => {
-            throw readFailure(error, what);
-          });
-          if (rows.length === 0) break;
-          const batch = rows.map((row: Row) => {
-            const out: Row = {};
-            for (const key of Object.keys(row)) out[key] = warehouseValue(row[key]);
-            return out;
-          });
-          if (cursorColumn) {
-            if (!(cursorColumn in rows[0]!)) throw new SourceReadError(`the cursor column ${JSON.stringify(cursorColumn)} is not among the columns read`);
-            for (let i = rows.length - 1; i >= 0; i -= 1) {
-              const value = (rows[i] as Row)[cursorColumn];
-              if (value !== null && value !== undefined) {
-                state.lastCursor = String(value);
-                break;
+        const probe = await client.query({ text: `select * from (${sql}) as tributary_read limit 0`, types: TYPES }).catch((error: Error & { code?: string }) => {
+          throw readFailure(error, what);
+        });
+        const columns = probe.fields.map((f) => f.name);
+        const parse = probe.fields.map((f) => TYPES.getTypeParser(f.dataTypeID));
+        const at = cursorColumn === null ? -1 : columns.indexOf(cursorColumn);
+        if (cursorColumn !== null && at < 0) throw new SourceReadError(`the cursor column ${JSON.stringify(cursorColumn)} is not among the columns read`);
+        const copy = client.query(copyTo(`copy (${sql}) to stdout`));
+        let values: unknown[][] = [];
+        try {
+          for await (const rows of copyTextRows(copy as AsyncIterable<Buffer>)) {
+            for (const row of rows) {
+              if (at >= 0 && row[at] !== null) state.lastCursor = row[at]!;
+              const value: unknown[] = row;
+              for (let i = 0; i < value.length; i++) if (value[i] !== null) value[i] = parse[i]!(value[i] as string);
+              values.push(value);
+              if (values.length >= batchSize) {
+                yield { columns, values };
+                values = [];
               }
             }
           }
-          total += batch.length;
-          yield what.limit ? batch.slice(0, Math.max(0, what.limit - (total - batch.length))) : batch;
-          if (what.limit && total >= what.limit) break;
+        } catch (error) {
+          throw readFailure(error as Error & { code?: string }, what);
+        } finally {
+          copy.destroy();
         }
+        if (values.length > 0) yield { columns, values };
       } finally {
-        await cursor.close().catch(() => undefined);
         await client.query('rollback').catch(() => undefined);
       }
     }

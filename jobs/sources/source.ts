@@ -1,4 +1,4 @@
-import type { Row } from '../../core/rows.js';
+import type { ValueBatch } from '../../core/rows.js';
 
 /** A POSTGRES or MYSQL connection's settings, its password unsealed (in the server, never stored). */
 export interface DatabaseEndpoint {
@@ -48,7 +48,7 @@ export class SourceReadError extends Error {
 
 /** The rows of a read, in batches, and the cursor's last value once they are all read. */
 export interface SourceRows {
-  batches(): AsyncGenerator<Row[]>;
+  batches(): AsyncGenerator<ValueBatch>;
   /** The cursor column's value in the last row read, as text (null without a cursor or before any row). */
   readonly lastCursor: string | null;
 }

@@ -1,10 +1,11 @@
-import { constants, createReadStream, type ReadStream } from 'node:fs';
-import { access, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse } from 'csv-parse';
-import type { BadRecord, Row } from '../../core/rows.js';
+import { StringDecoder } from 'node:string_decoder';
+import type { BadRecord, Row, ValueBatch } from '../../core/rows.js';
+import { FileRowError, MAX_RECORD_BYTES, castCsvValue, strictCsvRecords, tolerantCsvRecords } from './csv-records.js';
 
 export type { BadRecord };
+export { FileRowError, MAX_RECORD_BYTES, castCsvValue };
 
 export type FileFormat = 'csv' | 'jsonl';
 
@@ -12,28 +13,6 @@ export type FileFormat = 'csv' | 'jsonl';
 export function fileFormat(path: string): FileFormat {
   return ['.jsonl', '.ndjson', '.json'].includes(extname(path).toLowerCase()) ? 'jsonl' : 'csv';
 }
-
-/** A number written the canonical way becomes a number; "007" or "1,5" stay text, an empty field is null. */
-export function castCsvValue(value: string): string | number | null {
-  if (value === '') return null;
-  if (/^-?(0|[1-9]\d{0,15})(\.\d+)?([eE][+-]?\d{1,3})?$/.test(value)) return Number(value);
-  return value;
-}
-
-/** Thrown for a line that cannot be read; `line` is 1-based in the file. */
-export class FileRowError extends Error {
-  constructor(
-    readonly line: number,
-    message: string,
-  ) {
-    super(`line ${line}: ${message}`);
-    this.name = 'FileRowError';
-  }
-}
-
-
-/** Longest CSV record or JSON line read (bytes): a file without line breaks fails here instead of filling memory. */
-export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
 
 export interface ReadFileOptions {
   batchSize?: number;
@@ -44,92 +23,155 @@ export interface ReadFileOptions {
   onBadRecord?: (bad: BadRecord) => void;
 }
 
-/** Streams a CSV or JSON-lines file as batches of row objects, never holding the whole file. */
-export async function* readFileRows(path: string, options: ReadFileOptions = {}): AsyncGenerator<Row[]> {
+export type { ValueBatch };
+
+/** Bytes read from a file at a time. */
+const CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Streams a CSV or JSON-lines file as batches of rows in column order, never holding the whole
+ * file: what the warehouses load, without making an object of every row. For JSON lines the
+ * columns only grow, and a row has no value where its line has no such key.
+ */
+export async function* readFileValues(path: string, options: ReadFileOptions = {}): AsyncGenerator<ValueBatch> {
   const batchSize = options.batchSize ?? 1_000;
-  if (!options.handle) await access(path, constants.R_OK); // a missing or unreadable file fails here, with its errno code
-  const open = (): ReadStream => (options.handle ? createReadStream('', { fd: options.handle, signal: options.signal }) : createReadStream(path, { signal: options.signal }));
-  const source = fileFormat(path) === 'csv' ? csvRows(open, options.onBadRecord) : jsonLines(open, options.onBadRecord);
-  let batch: Row[] = [];
-  for await (const row of source) {
-    batch.push(row);
-    if (batch.length >= batchSize) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
-}
-
-/** Records come as arrays (csv-parse's fast path) and are cast here: its own cast hook costs ~10x. */
-async function* csvRows(open: () => ReadStream, onBad?: (bad: BadRecord) => void): AsyncGenerator<Row> {
-  const input = open();
-  // Without a handler csv-parse checks field counts itself (fast path, arrays). With one, lines keep
-  // their number, raw text and fields (slower) so rejected rows can be reported and staged.
-  const tolerant = onBad
-    ? {
-        relax_column_count: true,
-        info: true,
-        raw: true,
-        skip_records_with_error: true,
-        on_skip: (error: { lines?: number; message: string } | undefined, raw: string | undefined) =>
-          void onBad({ line: error?.lines ?? 0, message: `line ${error?.lines ?? 0}: ${error?.message ?? 'unreadable record'}`, raw: (raw ?? '').replace(/\r?\n$/, ''), fields: null }),
-      }
-    : {};
-  const parser = input.pipe(parse({ bom: true, skip_empty_lines: true, max_record_size: MAX_RECORD_BYTES, ...tolerant }));
-  input.on('error', (error) => parser.destroy(error)); // pipe() does not forward read errors
-  let header: string[] | null = null;
+  const file = options.handle ?? (await open(path, 'r')); // a missing or unreadable file fails here, with its errno code
   try {
-    for await (const item of parser as AsyncIterable<string[] | { record: string[]; raw: string; info: { lines: number } }>) {
-      const record = Array.isArray(item) ? item : item.record;
-      if (header === null) {
-        header = record;
-        continue;
-      }
-      if (!Array.isArray(item) && record.length !== header.length) {
-        const line = item.info.lines;
-        const fields: Row = {};
-        record.forEach((value, i) => (fields[header![i] ?? `field_${i + 1}`] = castCsvValue(value)));
-        onBad!({ line, message: `line ${line}: has ${record.length} fields, the header has ${header.length}`, raw: item.raw.replace(/\r?\n$/, ''), fields });
-        continue;
-      }
-      const row: Row = {};
-      for (let i = 0; i < header.length; i++) row[header[i]!] = castCsvValue(record[i]!);
-      yield row;
-    }
-  } catch (error) {
-    const info = error as { lines?: number; message: string };
-    if (!(error instanceof FileRowError) && info.lines !== undefined) throw new FileRowError(info.lines, info.message);
-    throw error;
+    if (fileFormat(path) === 'csv') yield* csvValues(() => textChunks(file, options.signal), batchSize, options.onBadRecord);
+    else yield* jsonValues(() => byteChunks(file, options.signal), batchSize, options.onBadRecord);
   } finally {
-    input.destroy(); // a reader that stops early must not leave the file open
+    await file.close().catch(() => undefined);
   }
 }
 
-async function* jsonLines(open: () => ReadStream, onBad?: (bad: BadRecord) => void): AsyncGenerator<Row> {
-  const input = open();
+/** The file's bytes from its first one, in chunks (positional reads: each call starts again); `signal` stops it. */
+async function* byteChunks(file: FileHandle, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  for (let position = 0; ;) {
+    signal?.throwIfAborted();
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    const { bytesRead } = await file.read(buffer, 0, CHUNK_BYTES, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/** byteChunks decoded as UTF-8 (a character split between chunks kept whole). */
+async function* textChunks(file: FileHandle, signal?: AbortSignal): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  for await (const bytes of byteChunks(file, signal)) yield decoder.write(bytes);
+  const rest = decoder.end();
+  if (rest) yield rest;
+}
+
+/** readFileValues as row objects (a key only where the row has a value). */
+export async function* readFileRows(path: string, options: ReadFileOptions = {}): AsyncGenerator<Row[]> {
+  for await (const { columns, values } of readFileValues(path, options)) yield rowObjects(columns, values);
+}
+
+/** A ValueBatch's rows as objects (a key only where the row has a value). */
+export function rowObjects(columns: string[], values: unknown[][]): Row[] {
+  return values.map((value) => {
+    const row: Row = {};
+    for (let i = 0; i < value.length; i++) if (value[i] !== undefined) row[columns[i]!] = value[i];
+    return row;
+  });
+}
+
+/**
+ * Streams a file's batches into `store`, which takes a batch at once and stores it after the ones
+ * before (WarehouseWrite.writeValues): the next batch is read and parsed while the last one is
+ * stored. `limit`: only that many rows (a preview's sample), the rest of the file never read.
+ * Returns the rows given; the first failure of either side is thrown, once both have stopped.
+ */
+export async function pipeFileValues(path: string, options: ReadFileOptions & { limit?: number }, store: (columns: string[], values: unknown[][]) => Promise<void>): Promise<number> {
+  let pending: Promise<void> = Promise.resolve();
+  let left = options.limit ?? Infinity;
+  let given = 0;
+  try {
+    for await (const { columns, values } of readFileValues(path, { ...options, batchSize: Math.min(options.batchSize ?? 1_000, Math.max(1, left)) })) {
+      const taken = values.length > left ? values.slice(0, left) : values;
+      const stored = store(columns, taken);
+      await pending;
+      pending = stored;
+      given += taken.length;
+      left -= taken.length;
+      if (left <= 0) break;
+    }
+  } finally {
+    await pending.catch(() => undefined);
+  }
+  await pending;
+  return given;
+}
+
+async function* csvValues(open: () => AsyncIterable<string>, batchSize: number, onBad?: (bad: BadRecord) => void): AsyncGenerator<ValueBatch> {
+  let columns: string[] | null = null;
+  // A header naming a column twice: the last one counts, as when the row is an object.
+  let picks: number[] | null = null;
+  let values: unknown[][] = [];
+  for await (const records of onBad ? tolerantCsvRecords(open, onBad) : strictCsvRecords(open)) {
+    for (const record of records) {
+      if (columns === null) {
+        const last = new Map(record.map((name, i) => [name, i]));
+        columns = [...last.keys()];
+        if (last.size !== record.length) picks = [...last.values()];
+        continue;
+      }
+      const value: unknown[] = picks ? picks.map((i) => record[i]) : record;
+      for (let i = 0; i < value.length; i++) value[i] = castCsvValue(value[i] as string);
+      values.push(value);
+      if (values.length >= batchSize) {
+        yield { columns, values };
+        values = [];
+      }
+    }
+  }
+  if (columns !== null && values.length > 0) yield { columns, values };
+}
+
+async function* jsonValues(open: () => AsyncIterable<Buffer>, batchSize: number, onBad?: (bad: BadRecord) => void): AsyncGenerator<ValueBatch> {
+  const columns: string[] = [];
+  const index = new Map<string, number>();
+  let values: unknown[][] = [];
+  for await (const row of jsonLines(open, onBad)) {
+    const value: unknown[] = [];
+    for (const key in row) {
+      let at = index.get(key);
+      if (at === undefined) {
+        at = columns.push(key) - 1;
+        index.set(key, at);
+      }
+      value[at] = row[key];
+    }
+    values.push(value);
+    if (values.length >= batchSize) {
+      yield { columns: [...columns], values };
+      values = [];
+    }
+  }
+  if (values.length > 0) yield { columns: [...columns], values };
+}
+
+async function* jsonLines(open: () => AsyncIterable<Buffer>, onBad?: (bad: BadRecord) => void): AsyncGenerator<Row> {
   let number = 0;
-  try {
-    for await (const line of splitLines(input, MAX_RECORD_BYTES, () => number + 1)) {
-      number += 1;
-      if (line.trim() === '') continue;
-      let value: unknown;
-      let problem: string | null = null;
-      try {
-        value = JSON.parse(line);
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) problem = 'each line must be a JSON object';
-      } catch (error) {
-        problem = `not valid JSON (${(error as Error).message})`;
-      }
-      if (problem === null) {
-        yield value as Row;
-        continue;
-      }
-      if (!onBad) throw new FileRowError(number, problem);
-      onBad({ line: number, message: `line ${number}: ${problem}`, raw: line, fields: value === undefined ? null : { value: value as unknown } });
+  for await (const line of splitLines(open(), MAX_RECORD_BYTES, () => number + 1)) {
+    number += 1;
+    if (line.trim() === '') continue;
+    let value: unknown;
+    let problem: string | null = null;
+    try {
+      value = JSON.parse(line);
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) problem = 'each line must be a JSON object';
+    } catch (error) {
+      problem = `not valid JSON (${(error as Error).message})`;
     }
-  } finally {
-    input.destroy(); // a reader that stops early must not leave the file open
+    if (problem === null) {
+      yield value as Row;
+      continue;
+    }
+    if (!onBad) throw new FileRowError(number, problem);
+    onBad({ line: number, message: `line ${number}: ${problem}`, raw: line, fields: value === undefined ? null : { value: value as unknown } });
   }
 }
 

@@ -4,6 +4,7 @@ import { DatasourceKind, WriteMode } from '../../core/db/entities/index.js';
 import { advisoryLockSql, openPostgresPool } from '../../core/db/postgres.js';
 import { quoteIdent } from '../../core/db/sql.js';
 import { compileTransform } from '../transform/pipeline.js';
+import { rowObjects } from './files.js';
 import { pageFile } from './file-page.js';
 import { FileRoots } from './file-roots.js';
 import { AnswerTooLargeError, MAX_RUN_VALUE_BYTES, MAX_VALUE_BYTES, RequestLimiter, capRows } from './limits.js';
@@ -206,6 +207,8 @@ function standInType(type: string | null | undefined): string {
 }
 
 class PgWrite implements WarehouseWrite {
+  /** The last writeValues: the next one runs after it. */
+  private tail: Promise<void> = Promise.resolve();
   private readonly stager: PgStager;
   private done = false;
 
@@ -225,6 +228,13 @@ class PgWrite implements WarehouseWrite {
 
   write(rows: Row[]): Promise<void> {
     return this.stager.write(rows);
+  }
+
+  writeValues(columns: string[], values: unknown[][]): Promise<void> {
+    const rows = rowObjects(columns, values);
+    // Taken now, copied after the batches before it (one COPY at a time on the connection).
+    this.tail = this.tail.then(() => this.stager.write(rows));
+    return this.tail;
   }
 
   async writeQuery(build: QueryBuilder): Promise<void> {

@@ -9,6 +9,8 @@ export class SqliteDb {
   private repeat: NodeJS.Timeout | null = null;
   private closed = false;
   private unbind: (() => void) | null = null;
+  /** Prepared statements not finalized yet: close() finalizes them first. */
+  private readonly prepared = new Set<sqlite3.Statement>();
 
   private constructor(private readonly db: sqlite3.Database) {}
 
@@ -71,6 +73,26 @@ export class SqliteDb {
     return this.statement((done) => this.db.all(sql, params, (error, rows) => done(error, rows as T[])));
   }
 
+  /**
+   * Prepares one statement to run many times: each run is a single step on SQLite's thread, so
+   * work done meanwhile on this thread overlaps with it. Finalize it before the connection closes.
+   */
+  async prepare(sql: string): Promise<SqliteStatement> {
+    const statement = await this.statement<sqlite3.Statement>((done) => {
+      const prepared: sqlite3.Statement = this.db.prepare(sql, (error) => done(error, prepared));
+    });
+    this.prepared.add(statement);
+    return {
+      run: (params) => this.statement((done) => statement.run(params, (error) => done(error))),
+      finalize: () => this.finalize(statement),
+    };
+  }
+
+  private finalize(statement: sqlite3.Statement): Promise<void> {
+    if (!this.prepared.delete(statement)) return Promise.resolve();
+    return new Promise((resolve) => statement.finalize(() => resolve()));
+  }
+
   async get<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T | undefined> {
     return (await this.all<T>(sql, params))[0];
   }
@@ -98,13 +120,19 @@ export class SqliteDb {
     if (!this.closed) this.db.interrupt();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await Promise.all([...this.prepared].map((statement) => this.finalize(statement)));
     this.closed = true;
     this.unbind?.();
     if (this.repeat) clearInterval(this.repeat);
     this.repeat = null;
     return new Promise((resolve, reject) => this.db.close((error) => (error ? reject(error) : resolve())));
   }
+}
+
+export interface SqliteStatement {
+  run(params: unknown[]): Promise<void>;
+  finalize(): Promise<void>;
 }
 
 /** Connection settings shared by every warehouse connection (core/db/sql.ts): WAL so readers never wait for a run. */

@@ -4,29 +4,29 @@ import { join } from 'node:path';
 import { DatasourceKind, JoinType, WriteMode } from '../../core/db/entities/index.js';
 import { ownerTag } from '../sandbox/owner.js';
 import { FileRoots } from './file-roots.js';
-import { readFileRows, type BadRecord } from './files.js';
+import { pipeFileValues, type BadRecord } from './files.js';
 import { AnswerTooLargeError, MAX_VALUE_BYTES, RequestLimiter, capRows, rowBytes, MAX_RUN_VALUE_BYTES } from './limits.js';
 import { assertReadsOnly, type ReadableTable } from './read-scope.js';
 import { quoteIdent } from '../../core/db/sql.js';
 import { PRAGMAS, SqliteDb } from './sqlite-db.js';
-import { MissingDataError, tableOf, type DataStats, type DatasourceSpec, type QueryBuilder, type QueryInputs, type ReadOptions, type Row, type RowPage, type Warehouse, type WarehouseWrite } from './warehouse.js';
+import { columnsOf, statsOf, tableExists } from './sqlite-tables.js';
+import { dropDeadStages, INSERT_ROWS, RowStager, SqliteWrite, type WriteSession } from './sqlite-write.js';
+import {
+  MissingDataError,
+  tableOf,
+  type DataStats,
+  type DatasourceSpec,
+  type QueryBuilder,
+  type QueryInputs,
+  type ReadOptions,
+  type Row,
+  type RowPage,
+  type Warehouse,
+  type WarehouseWrite,
+} from './warehouse.js';
 import { pageFile } from './file-page.js';
 
-/** Rows per INSERT statement (sent as one JSON text). */
-const INSERT_ROWS = 5_000;
-/** Characters of JSON text per INSERT statement, at most. */
-const INSERT_BYTES = 4 * 1024 * 1024;
-
 export { tableOf, MissingDataError };
-
-/** A value SQLite can store: booleans as 0/1, objects as JSON text, dates as ISO text. */
-function toSqlValue(value: unknown): unknown {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object' && !Buffer.isBuffer(value)) return JSON.stringify(value);
-  return value;
-}
 
 export interface SqliteWarehouseOptions {
   /** FILE_ROOTS (real paths); default `DATA_DIR/files`. */
@@ -63,6 +63,7 @@ export class SqliteWarehouse implements Warehouse {
     const requests = new RequestLimiter(options.queryTimeoutMs ?? 10_000, options.requestConcurrency);
     const reader = await openConnection(file, false);
     await reader.exec(PRAGMAS);
+    await dropDeadStages(reader); // rows a stopped process was writing
     return new SqliteWarehouse(file, stagingDir, reader, files, requests);
   }
 
@@ -78,7 +79,11 @@ export class SqliteWarehouse implements Warehouse {
         const { rows, total, firstBytes } = await fetchCapped(db, select, [from, first + 1], maxBytes);
         if (rows.length === 0 && total > 0 && first > 0) throw new AnswerTooLargeError(firstBytes, maxBytes);
         const rowids = rows.map((r) => r.__rowid);
-        const { rows: kept } = capRows(rows.slice(0, first).map(({ __rowid, ...row }) => row), maxBytes, true);
+        const { rows: kept } = capRows(
+          rows.slice(0, first).map(({ __rowid, ...row }) => row),
+          maxBytes,
+          true,
+        );
         const more = total > kept.length;
         const last = rowids[kept.length - 1];
         const columns = (await columnsOf(db, 'main', tableOf(ds))).map((c) => c.name);
@@ -128,13 +133,13 @@ export class SqliteWarehouse implements Warehouse {
   async openWrite(target: DatasourceSpec, mode: WriteMode, keys: string[] = [], options: { signal?: AbortSignal } = {}): Promise<WarehouseWrite> {
     if (target.kind !== DatasourceKind.STORAGE) throw new Error(`only STORAGE datasources can be written, not ${target.kind}`);
     if (mode === WriteMode.UPSERT && keys.length === 0) throw new Error('UPSERT needs key columns');
-    return new SqliteWrite(await this.session(options.signal), target, mode, keys);
+    return new SqliteWrite(await this.session(options.signal), this.reader, target, mode, keys);
   }
 
   async query(build: QueryBuilder, limit: number, options: ReadOptions = {}): Promise<{ columns: string[]; rows: Row[]; truncated: boolean }> {
     const session = await this.session(options.signal, options.maxBytes !== undefined);
     try {
-      const { sql, params } = await build(inputsOf(session));
+      const { sql, params } = await build(session.inputs());
       // The statement that runs is the one checked: one SELECT (a subquery cannot hold another statement).
       const statement = `select * from (${sql}) limit ?`;
       const bound = [...params, limit + 1];
@@ -206,7 +211,7 @@ async function openConnection(file: string, capped: boolean): Promise<SqliteDb> 
 type FileReadOptions = { onBadRecord?: (bad: BadRecord) => void; firstRows?: number };
 
 /** A connection for one read or write: resolves datasources to SQL relations, loading files into staging. */
-class Session {
+class Session implements WriteSession {
   private readonly loaded = new Map<string, string>();
   /** The tables behind every relation handed out: what a query of this session may read. */
   private readonly readable: ReadableTable[] = [];
@@ -234,10 +239,7 @@ class Session {
     const rightColumns = await this.columnsOf(right);
     const taken = new Set(leftColumns);
     // Columns of the right source whose names the left already uses get the suffix "_right".
-    const select = [
-      ...leftColumns.map((c) => `l.${quoteIdent(c)} as ${quoteIdent(c)}`),
-      ...rightColumns.map((c) => `r.${quoteIdent(c)} as ${quoteIdent(taken.has(c) ? `${c}_right` : c)}`),
-    ];
+    const select = [...leftColumns.map((c) => `l.${quoteIdent(c)} as ${quoteIdent(c)}`), ...rightColumns.map((c) => `r.${quoteIdent(c)} as ${quoteIdent(taken.has(c) ? `${c}_right` : c)}`)];
     const kind = join.type === JoinType.LEFT ? 'left join' : 'join';
     return `(select ${select.join(', ')} from ${left} as l ${kind} ${right} as r on l.${quoteIdent(join.leftKey)} = r.${quoteIdent(join.rightKey)})`;
   }
@@ -259,6 +261,16 @@ class Session {
     }
   }
 
+  /** The session's resolvers, bound, for query builders that destructure them. */
+  inputs(): QueryInputs {
+    return {
+      dialect: 'sqlite',
+      relationOf: (ds, options) => this.relationOf(ds, options),
+      columnsOf: (relation) => this.columnsOf(relation),
+      countOf: async (relation) => (await this.db.get<{ n: number }>(`select count(*) as n from ${relation}`))?.n ?? 0,
+    };
+  }
+
   /** Throws a ReadScopeError unless `sql` (the statement as it will run) reads only the relations handed out. */
   assertReadsOnly(sql: string, params: unknown[]): Promise<void> {
     return assertReadsOnly(this.db, sql, params, this.readable);
@@ -274,22 +286,16 @@ class Session {
     const stager = new RowStager(this.db, 'staging', table);
     // Checked against FILE_ROOTS and opened now; the descriptor is what is read.
     const handle = await this.files.open(ds.path!);
-    // Parsing the next batch overlaps with SQLite inserting the last one (on its own thread).
-    let pending: Promise<void> = Promise.resolve();
     try {
-      let left = options.firstRows ?? Infinity;
-      for await (const batch of readFileRows(ds.path!, { handle, signal: this.signal, batchSize: Math.min(INSERT_ROWS, Math.max(1, left)), onBadRecord: options.onBadRecord })) {
-        await pending;
-        pending = stager.write(batch.length > left ? batch.slice(0, left) : batch);
-        left -= batch.length;
-        if (left <= 0) break; // a preview's sample: the rest of the file is never read
-      }
+      // Parsing the next batch overlaps with SQLite inserting the last one (on its own thread).
+      await pipeFileValues(ds.path!, { handle, signal: this.signal, batchSize: INSERT_ROWS, limit: options.firstRows, onBadRecord: options.onBadRecord }, (columns, values) =>
+        stager.writeValues(columns, values),
+      );
     } finally {
-      await pending.catch(() => undefined);
       await handle.close().catch(() => undefined);
     }
-    await pending;
     await stager.ensureTable([]);
+    await stager.finish();
     const relation = `staging.${quoteIdent(table)}`;
     this.loaded.set(ds.id, relation);
     this.readable.push({ schema: 'staging', table });
@@ -299,165 +305,6 @@ class Session {
   async close(): Promise<void> {
     await this.db.close().catch(() => undefined);
     rmSync(this.stagingFile, { force: true });
-  }
-}
-
-/** Inserts JS rows into a table with untyped columns (values keep their own types), adding columns as they appear. */
-class RowStager {
-  private columns: string[] | null = null;
-  rows = 0;
-
-  constructor(
-    private readonly db: SqliteDb,
-    private readonly schema: string,
-    private readonly table: string,
-  ) {}
-
-  get relation(): string {
-    return `${this.schema}.${quoteIdent(this.table)}`;
-  }
-
-  /** Takes over a table created by a query, so later rows can be added to it. */
-  adopt(columns: string[], rows: number): void {
-    this.columns = [...columns];
-    this.rows = rows;
-  }
-
-  async ensureTable(names: string[]): Promise<string[]> {
-    if (this.columns === null) {
-      this.columns = [...names];
-      const defs = this.columns.length > 0 ? this.columns.map(quoteIdent).join(', ') : '"__empty"';
-      await this.db.run(`create table ${this.relation} (${defs})`);
-    }
-    for (const name of names) {
-      if (this.columns.includes(name)) continue;
-      await this.db.run(`alter table ${this.relation} add column ${quoteIdent(name)}`);
-      this.columns.push(name);
-    }
-    return this.columns;
-  }
-
-  /**
-   * One statement per chunk: the rows travel as a single JSON text that SQLite unpacks with
-   * json_each, which costs far less than binding every value as its own parameter.
-   */
-  async write(rows: Row[]): Promise<void> {
-    if (rows.length === 0) return;
-    const names = new Set<string>();
-    for (const row of rows) for (const key in row) names.add(key);
-    const columns = await this.ensureTable([...names]);
-    const list = columns.map(quoteIdent).join(', ');
-    const values = columns.map((_, i) => `value ->> ${i}`).join(', ');
-    await this.db.exec('BEGIN'); // deferred: locks only the staging file it writes
-    try {
-      // A chunk whose JSON text is over INSERT_BYTES is halved: one value must stay under SQLITE_LIMIT_LENGTH.
-      const insert = async (chunk: unknown[][]): Promise<void> => {
-        const text = JSON.stringify(chunk);
-        if (text.length > INSERT_BYTES && chunk.length > 1) {
-          const half = Math.ceil(chunk.length / 2);
-          await insert(chunk.slice(0, half));
-          return insert(chunk.slice(half));
-        }
-        await this.db.run(`insert into ${this.relation} (${list}) select ${values} from json_each(?)`, [text]);
-      };
-      for (let i = 0; i < rows.length; i += INSERT_ROWS) {
-        await insert(rows.slice(i, i + INSERT_ROWS).map((row) => columns.map((c) => toSqlValue(row[c]))));
-      }
-      await this.db.exec('COMMIT');
-    } catch (error) {
-      await this.db.exec('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-    this.rows += rows.length;
-  }
-}
-
-class SqliteWrite implements WarehouseWrite {
-  private readonly stager: RowStager;
-  private done = false;
-
-  constructor(
-    private readonly session: Session,
-    private readonly target: DatasourceSpec,
-    private readonly mode: WriteMode,
-    private readonly keys: string[],
-  ) {
-    this.stager = new RowStager(session.db, 'staging', 'rows');
-  }
-
-  get rowsWritten(): number {
-    return this.stager.rows;
-  }
-
-  write(rows: Row[]): Promise<void> {
-    return this.stager.write(rows);
-  }
-
-  async writeQuery(build: QueryBuilder): Promise<void> {
-    const { sql, params } = await build(inputsOf(this.session));
-    // The SELECT that runs is the one checked: one SELECT (a subquery cannot hold another statement).
-    const select = `select * from (${sql})`;
-    await this.session.assertReadsOnly(select, params);
-    await this.session.db.run(`create table staging."rows" as ${select}`, params);
-    const count = await this.session.db.get<{ n: number }>(`select count(*) as n from staging."rows"`);
-    this.stager.adopt((await columnsOf(this.session.db, 'staging', 'rows')).map((c) => c.name), count?.n ?? 0);
-  }
-
-  async commit(): Promise<DataStats> {
-    const db = this.session.db;
-    const staged = (await columnsOf(db, 'staging', 'rows')).map((c) => c.name).filter((c) => c !== '__empty');
-    if (staged.length === 0 && this.stager.rows === 0) await this.stager.ensureTable([]);
-    const missingKeys = this.keys.filter((k) => !staged.includes(k));
-    if (this.mode === WriteMode.UPSERT && missingKeys.length > 0 && this.stager.rows > 0) {
-      throw new Error(`the rows have no key column ${missingKeys.map((k) => JSON.stringify(k)).join(', ')} to upsert on`);
-    }
-    const target = `main.${quoteIdent(tableOf(this.target))}`;
-    const list = staged.map(quoteIdent).join(', ');
-    const stats = await db.transaction(async () => {
-      const exists = await tableExists(db, tableOf(this.target));
-      if (this.mode === WriteMode.REPLACE || !exists) {
-        await db.run(`drop table if exists ${target}`);
-        await db.run(`create table ${target} as select ${list || 'null as "__empty"'} from staging."rows" where ${list ? 'true' : 'false'}`);
-      } else {
-        const current = (await columnsOf(db, 'main', tableOf(this.target))).map((c) => c.name);
-        for (const column of staged) if (!current.includes(column)) await db.run(`alter table ${target} add column ${quoteIdent(column)}`);
-        if (this.mode === WriteMode.APPEND) {
-          await db.run(`insert into ${target} (${list}) select ${list} from staging."rows"`);
-        }
-      }
-      if (this.mode === WriteMode.UPSERT) await this.upsert(db, target, staged, exists);
-      return statsOf(db, target);
-    });
-    this.done = true;
-    await this.session.close();
-    return stats;
-  }
-
-  /** Inserts or updates on the key columns, refusing keys the existing rows already duplicate. */
-  private async upsert(db: SqliteDb, target: string, staged: string[], existed: boolean): Promise<void> {
-    const index = quoteIdent(`ux_${tableOf(this.target)}_${this.keys.join('_').replace(/[^A-Za-z0-9_]/g, '')}`);
-    const keyList = this.keys.map(quoteIdent).join(', ');
-    try {
-      await db.run(`create unique index if not exists main.${index} on ${quoteIdent(tableOf(this.target))} (${keyList})`);
-    } catch (error) {
-      throw new Error(`cannot upsert on ${this.keys.join(', ')}: the existing rows hold duplicate keys (${(error as Error).message})`);
-    }
-    if (!existed) return; // the table was just created from the staged rows
-    const list = staged.map(quoteIdent).join(', ');
-    const updates = staged.filter((c) => !this.keys.includes(c)).map((c) => `${quoteIdent(c)} = excluded.${quoteIdent(c)}`);
-    await db.run(
-      `insert into ${target} (${list}) select ${list} from staging."rows" where true on conflict (${keyList}) do ${updates.length > 0 ? `update set ${updates.join(', ')}` : 'nothing'}`,
-    );
-  }
-
-  async abort(): Promise<void> {
-    if (this.done) return;
-    this.done = true;
-    await this.session.close();
-  }
-
-  interrupt(): void {
-    if (!this.done) this.session.db.interrupt(); // after commit or abort the connection is closed
   }
 }
 
@@ -489,37 +336,5 @@ async function fetchCapped(db: SqliteDb, select: string, params: unknown[], maxB
     return { rows, total: sizes.length, firstBytes: sizes[0]?.size ?? 0 };
   } finally {
     await db.run(`drop table temp.${quoteIdent(name)}`).catch(() => undefined);
-  }
-}
-
-/** The session's resolvers, bound, for query builders that destructure them. */
-function inputsOf(session: Session): QueryInputs {
-  return {
-    dialect: 'sqlite',
-    relationOf: (ds, options) => session.relationOf(ds, options),
-    columnsOf: (relation) => session.columnsOf(relation),
-    countOf: async (relation) => (await session.db.get<{ n: number }>(`select count(*) as n from ${relation}`))?.n ?? 0,
-  };
-}
-
-async function tableExists(db: SqliteDb, table: string): Promise<boolean> {
-  return !!(await db.get(`select 1 as found from main.sqlite_master where type = 'table' and name = ?`, [table]));
-}
-
-async function columnsOf(db: SqliteDb, schema: string, table: string): Promise<{ name: string; type: string }[]> {
-  return db.all(`select name, type from pragma_table_info(?, ?)`, [table, schema]);
-}
-
-/** Columns with the type of their first non-null value, and the row count. */
-async function statsOf(db: SqliteDb, relation: string): Promise<DataStats> {
-  const view = `stats_${randomUUID().replaceAll('-', '')}`;
-  await db.run(`create temp view ${view} as select * from ${relation}`);
-  try {
-    const names = (await db.all<{ name: string }>(`select name from pragma_table_info('${view}', 'temp')`)).map((r) => r.name).filter((n) => n !== '__empty');
-    const types = names.length > 0 ? await db.get<Record<string, string | null>>(`select ${names.map((n) => `(select typeof(${quoteIdent(n)}) from temp.${view} where ${quoteIdent(n)} is not null limit 1) as ${quoteIdent(n)}`).join(', ')}`) : {};
-    const count = await db.get<{ n: number }>(`select count(*) as n from temp.${view}`);
-    return { columns: names.map((name) => ({ name, type: types?.[name] ?? 'null' })), rowCount: count?.n ?? 0 };
-  } finally {
-    await db.run(`drop view temp.${view}`);
   }
 }

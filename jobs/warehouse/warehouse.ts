@@ -113,7 +113,13 @@ export interface Warehouse {
 export interface WarehouseWrite {
   /** Adds rows (objects with the same or growing set of keys). */
   write(rows: Row[]): Promise<void>;
-  /** Runs a SELECT over the inputs (SQL text from the transform compiler) straight into the staging area; it may read only the relations its builder asked for. */
+  /**
+   * Adds rows in column order (a ValueBatch of files.ts; its arrays may be changed). The batch is
+   * taken at once and stored after the ones before it, so a caller may read its next batch before
+   * awaiting this one; a failure fails this and every later call.
+   */
+  writeValues(columns: string[], values: unknown[][]): Promise<void>;
+  /** Runs a SELECT over the inputs (SQL text from the transform compiler) straight into the staging area; it may read only the relations its builder asked for. A write takes rows or one query, not both. */
   writeQuery(build: QueryBuilder): Promise<void>;
   /** Rows staged so far. */
   readonly rowsWritten: number;

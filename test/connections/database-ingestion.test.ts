@@ -61,6 +61,21 @@ describe('database ingestions', () => {
     expect(lineage.lineage.edges).toEqual(expect.arrayContaining([{ source: a.id, target: out.id, kind: 'OUTPUT' }]));
   });
 
+  it('keep every PostgreSQL value as the server prints it: tabs, newlines, backslashes, a literal \\N, nulls, big integers, JSON', async () => {
+    await pgDb.sql(String.raw`create table tricky (id int, note text, big bigint, ratio float8, flag boolean, doc jsonb, day date)`);
+    await pgDb.sql(
+      String.raw`insert into tricky values (1, E'tab\there\nnew line\\ back\rcr', 9007199254740993, 0.1, true, E'{"a": [1, "x\\ty"]}', '2026-02-03'),
+        (2, null, null, null, null, null, null), (3, E'é€ \\N', -1, 1e300, false, 'null', '2026-12-31')`,
+    );
+    const out = await f.storage();
+    await run((await ingestion({ connectionId: pgConn.id, query: 'select * from tricky order by id', outputId: out.id })).id);
+    expect((await rowsOf(out.id)).nodes).toEqual([
+      { id: 1, note: 'tab\there\nnew line\\ back\rcr', big: '9007199254740993', ratio: 0.1, flag: 1, doc: '{"a": [1, "x\\ty"]}', day: '2026-02-03' },
+      { id: 2, note: null, big: null, ratio: null, flag: null, doc: null, day: null },
+      { id: 3, note: 'é€ \\N', big: '-1', ratio: 1e300, flag: 0, doc: 'null', day: '2026-12-31' },
+    ]);
+  });
+
   it('read only new PostgreSQL rows past the cursor, appending them', async () => {
     await pgDb.sql(`create table ticks (seq int primary key, note text)`);
     await pgDb.sql(`insert into ticks values (1, 'a'), (2, 'b'), (3, 'c')`);
