@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL side of `npm run bench -- etl`: a generated table of ROWS rows in a database of
  * its own on the local PostgreSQL, ingested by the database ingestion runner into a STORAGE
- * datasource of the SQLite warehouse, and of a PostgreSQL warehouse (a second database). Baseline
+ * datasource of the SQLite warehouse, and of a PostgreSQL warehouse (a second database; the source's
+ * COPY text goes into it as it is). Baseline
  * in the same run: `psql \copy (…) TO` a CSV file. Floor in the same run: the same rows piped from
  * psql into the sqlite3 shell's `.import` (two C programs, no Tributary): what writing them into
  * SQLite costs at best.
@@ -34,7 +35,7 @@ export interface IngestFigures {
   /** Our ingestion's speed as a share of that pipeline's. */
   ingestVsPipeline: number;
   /** The same ingestion into a PostgreSQL warehouse. */
-  postgresWarehouse: { ingestMs: number; speedVsPsql: number };
+  postgresWarehouse: { ingestMs: number; speedVsPsql: number; peakRssMb: number };
 }
 
 type Measure = <T>(work: () => Promise<T>) => Promise<{ result: T; ms: number; peakRssMb: number; baseRssMb: number }>;
@@ -82,9 +83,9 @@ export async function benchPostgresIngest(dir: string, rows: number, withPeakRss
 
     await admin.query(`create database ${warehouseDb}`);
     const pgWarehouse = await PostgresWarehouse.open(`postgres://${ADMIN.user}@${ADMIN.host}:${ADMIN.port}/${warehouseDb}`, { fileRoots: [join(dir, 'in')], dataDir: dir });
-    let pgIngestMs: number;
+    let pgIngest: { ms: number; peakRssMb: number };
     try {
-      pgIngestMs = (await withPeakRss(() => ingest(pgWarehouse, plan, rows))).ms;
+      pgIngest = await withPeakRss(() => ingest(pgWarehouse, plan, rows));
     } finally {
       await pgWarehouse.close();
     }
@@ -96,7 +97,7 @@ export async function benchPostgresIngest(dir: string, rows: number, withPeakRss
       baseRssMb: ingested.baseRssMb,
       psqlToSqlite3: { ms: Math.round(pipelineMs), speedVsPsql: ratio(psqlCopyMs, pipelineMs) },
       ingestVsPipeline: ratio(pipelineMs, ingested.ms),
-      postgresWarehouse: { ingestMs: Math.round(pgIngestMs), speedVsPsql: ratio(psqlCopyMs, pgIngestMs) },
+      postgresWarehouse: { ingestMs: Math.round(pgIngest.ms), speedVsPsql: ratio(psqlCopyMs, pgIngest.ms), peakRssMb: pgIngest.peakRssMb },
     };
   } finally {
     await admin.query(`drop database if exists ${database} with (force)`);

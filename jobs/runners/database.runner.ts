@@ -45,21 +45,32 @@ export class DatabaseIngestionRunner implements Runner {
       ctx.log(`connected to ${endpoint.database} at ${endpoint.host}:${endpoint.port} as ${endpoint.username}`);
       ctx.log(`reading ${describe(settings)}${settings.cursorColumn ? (after === null ? `, all rows by ${settings.cursorColumn} (first run)` : `, rows with ${settings.cursorColumn} > ${after}`) : ''}`);
       write = await this.warehouse.openWrite(output, plan.writeMode, plan.writeKeys, { signal: ctx.signal });
-      const rows = session.read({ table: settings.table, query: settings.query, cursorColumn: settings.cursorColumn, after, batchSize: this.options.batchSize });
-      // The next batch is read while the warehouse stores the last one.
-      let pending: Promise<void> = Promise.resolve();
-      try {
-        for await (const { columns, values } of rows.batches()) {
-          if (ctx.signal.aborted) throw new RunCancelledError();
-          const stored = write.writeValues(columns, values);
-          await pending;
-          pending = stored;
-          ctx.progress(write.rowsWritten);
+      const what = { table: settings.table, query: settings.query, cursorColumn: settings.cursorColumn, after, batchSize: this.options.batchSize };
+      let lastCursor: string | null;
+      // A warehouse that speaks COPY takes a source's COPY text as it is; otherwise rows go in batches.
+      const copy = write.copyText && session.copy ? await session.copy(what) : null;
+      if (copy && write.copyText) {
+        await write.copyText(copy.columns, copy.chunks);
+        lastCursor = await copy.end();
+      } else {
+        const rows = session.read(what);
+        // The next batch is read while the warehouse stores the last one.
+        let pending: Promise<void> = Promise.resolve();
+        try {
+          for await (const { columns, values } of rows.batches()) {
+            if (ctx.signal.aborted) throw new RunCancelledError();
+            const stored = write.writeValues(columns, values);
+            await pending;
+            pending = stored;
+            ctx.progress(write.rowsWritten);
+          }
+        } finally {
+          await pending.catch(() => undefined);
         }
-      } finally {
-        await pending.catch(() => undefined);
+        await pending;
+        lastCursor = rows.lastCursor;
       }
-      await pending;
+      ctx.progress(write.rowsWritten);
       if (ctx.signal.aborted) throw new RunCancelledError();
       if (settings.cursorColumn && write.rowsWritten === 0) {
         await write.abort();
@@ -69,9 +80,9 @@ export class DatabaseIngestionRunner implements Runner {
       const stats = await write.commit();
       ctx.signal.removeEventListener('abort', cancel);
       ctx.log(`wrote ${write.rowsWritten} row(s) with ${plan.writeMode}; the output now holds ${stats.rowCount}`);
-      if (settings.cursorColumn && rows.lastCursor !== null) {
-        await this.state.recordCursor(plan.id, rows.lastCursor);
-        ctx.log(`the cursor ${settings.cursorColumn} is now at ${rows.lastCursor}`);
+      if (settings.cursorColumn && lastCursor !== null) {
+        await this.state.recordCursor(plan.id, lastCursor);
+        ctx.log(`the cursor ${settings.cursorColumn} is now at ${lastCursor}`);
       }
       return { rowsRead: write.rowsWritten, rowsWritten: write.rowsWritten, errorRecords: 0, errorSamples: [], outputs: [{ datasourceId: output.id, stats }] };
     } catch (error) {

@@ -2,12 +2,20 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { ValueBatch } from '../../core/rows.js';
 import { copyTextRows } from './copy-text.js';
-import { networkFailure, selectSql, SourceConnectError, SourceReadError, type DatabaseEndpoint, type SourceRead, type SourceRows, type SourceSession } from './source.js';
+import { networkFailure, selectSql, SourceConnectError, SourceReadError, type CopyColumn, type DatabaseEndpoint, type SourceCopy, type SourceRead, type SourceRows, type SourceSession } from './source.js';
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
 /** Numbers and booleans as JS values; every other type as PostgreSQL prints it, so a cursor value goes back exactly as read. */
 const NUMERIC_OIDS = new Set([20, 21, 23, 26, 700, 701]); // int8 fits a double only up to 2^53: kept as text below
+const BOOL_OID = 16;
+
+/** The warehouse type a column of this type arrives as in copy(): as TYPES parses it in read(). */
+function copyColumnType(oid: number): CopyColumn['type'] {
+  if (oid === BOOL_OID || oid === 21 || oid === 23 || oid === 26) return 'bigint';
+  if (oid === 700 || oid === 701) return 'double precision';
+  return 'text';
+}
 const TYPES = {
   getTypeParser: (oid: number) => {
     if (oid === 16) return (text: string) => text === 't';
@@ -58,8 +66,7 @@ export class PostgresSource implements SourceSession {
    */
   read(what: SourceRead): SourceRows {
     const client = this.client;
-    const after = what.after ?? null;
-    const { sql } = selectSql(what, quote, after === null ? '$1' : client.escapeLiteral(after));
+    const sql = this.selectOf(what);
     const state = { lastCursor: null as string | null };
     const cursorColumn = what.cursorColumn ?? null;
     const batchSize = Math.max(1, what.batchSize ?? 5_000);
@@ -104,6 +111,65 @@ export class PostgresSource implements SourceSession {
         return state.lastCursor;
       },
     };
+  }
+
+  /**
+   * The read as COPY text, straight from the server, for a warehouse that takes it as it is (no row
+   * parsed on the way): booleans sent as 1/0, whole numbers (but int8, kept as text as read() does)
+   * and floating point numbers as numbers, everything else as text. With a cursor column, its last
+   * value is the greatest one read, looked up in the same snapshot once the rows are in. Null when
+   * two columns share a name (the booleans could not be converted by name).
+   */
+  async copy(what: SourceRead): Promise<SourceCopy | null> {
+    const client = this.client;
+    const sql = this.selectOf(what);
+    await client.query('begin transaction isolation level repeatable read read only');
+    try {
+      const probe = await client.query({ text: `select * from (${sql}) as tributary_read limit 0`, types: TYPES }).catch((error: Error & { code?: string }) => {
+        throw readFailure(error, what);
+      });
+      const names = probe.fields.map((f) => f.name);
+      const cursorColumn = what.cursorColumn ?? null;
+      if (cursorColumn !== null && !names.includes(cursorColumn)) throw new SourceReadError(`the cursor column ${JSON.stringify(cursorColumn)} is not among the columns read`);
+      if (new Set(names).size !== names.length) {
+        await client.query('rollback');
+        return null;
+      }
+      const columns = probe.fields.map((f) => ({ name: f.name, type: copyColumnType(f.dataTypeID) }));
+      const select = probe.fields.some((f) => f.dataTypeID === BOOL_OID)
+        ? `select ${probe.fields.map((f) => (f.dataTypeID === BOOL_OID ? `(q.${quote(f.name)})::int as ${quote(f.name)}` : `q.${quote(f.name)}`)).join(', ')} from (${sql}) as q`
+        : sql;
+      const stream = client.query(copyTo(`copy (${select}) to stdout`));
+      async function* chunks(): AsyncGenerator<Buffer> {
+        try {
+          yield* stream as AsyncIterable<Buffer>;
+        } catch (error) {
+          throw readFailure(error as Error & { code?: string }, what);
+        }
+      }
+      return {
+        columns,
+        chunks: chunks(),
+        end: async () => {
+          try {
+            if (cursorColumn === null) return null;
+            const last = await client.query<{ last: string | null }>(`select max(q.${quote(cursorColumn)})::text as last from (${sql}) as q`);
+            return last.rows[0]?.last ?? null;
+          } finally {
+            await client.query('rollback').catch(() => undefined);
+          }
+        },
+      };
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The SELECT of a read; COPY takes no parameters, so the cursor's last value goes in as a literal the driver quotes. */
+  private selectOf(what: SourceRead): string {
+    const after = what.after ?? null;
+    return selectSql(what, quote, after === null ? '$1' : this.client.escapeLiteral(after)).sql;
   }
 
   async close(): Promise<void> {

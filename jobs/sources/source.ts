@@ -1,4 +1,7 @@
 import type { ValueBatch } from '../../core/rows.js';
+import type { CopyColumn } from '../warehouse/warehouse.js';
+
+export type { CopyColumn };
 
 /** A POSTGRES or MYSQL connection's settings, its password unsealed (in the server, never stored). */
 export interface DatabaseEndpoint {
@@ -53,11 +56,24 @@ export interface SourceRows {
   readonly lastCursor: string | null;
 }
 
+/**
+ * A read as PostgreSQL COPY text (tab-separated, `\N` for null, backslash escapes), for a warehouse
+ * that takes it as it is: no row is parsed on the way.
+ */
+export interface SourceCopy {
+  columns: CopyColumn[];
+  chunks: AsyncIterable<Buffer>;
+  /** Once the chunks are read: ends the read and gives the cursor column's last value (null without a cursor or rows). */
+  end(): Promise<string | null>;
+}
+
 /** An open session with a source database. */
 export interface SourceSession {
   /** The tables and views the login can read, "schema.name" (MySQL: "name" in the connection's database). */
   listTables(): Promise<string[]>;
   read(what: SourceRead): SourceRows;
+  /** The read as COPY text, where the source can give it (null when this read cannot be). */
+  copy?(what: SourceRead): Promise<SourceCopy | null>;
   /** Ends the session; a read in progress stops. Never throws. */
   close(): Promise<void>;
 }

@@ -105,15 +105,52 @@ export async function* strictCsvRecords(open: OpenText): AsyncGenerator<string[]
 }
 
 /** csv-parse over the whole file, strictly, leaving out the first `skip` records. */
-async function* parsedRecords(open: OpenText, skip: number): AsyncGenerator<string[][]> {
-  const input = Readable.from(open());
-  const parser = input.pipe(parse(BASE));
-  input.on('error', (error) => parser.destroy(error)); // pipe() does not forward read errors
+function parsedRecords(open: OpenText, skip: number): AsyncGenerator<string[][]> {
   let seen = 0;
+  return csvParse<string[]>(open, BASE, (record) => (seen++ < skip ? null : record));
+}
+
+/**
+ * The records of a CSV file, tolerantly: a record that cannot be read, or is not as wide as the
+ * header, is reported to `onBad` (its line, the reason, its raw text and the fields read) and
+ * skipped. Lines keep their number and raw text, which costs csv-parse its fast path.
+ */
+export function tolerantCsvRecords(open: OpenText, onBad: (bad: BadRecord) => void): AsyncGenerator<string[][]> {
+  const options: Options = {
+    ...BASE,
+    relax_column_count: true,
+    info: true,
+    raw: true,
+    skip_records_with_error: true,
+    on_skip: (error: { lines?: number; message: string } | undefined, raw: string | undefined) =>
+      void onBad({ line: error?.lines ?? 0, message: `line ${error?.lines ?? 0}: ${error?.message ?? 'unreadable record'}`, raw: (raw ?? '').replace(/\r?\n$/, ''), fields: null }),
+  };
+  let header: string[] | null = null;
+  return csvParse<{ record: string[]; raw: string; info: { lines: number } }>(open, options, ({ record, raw, info }) => {
+    if (header === null) header = record;
+    else if (record.length !== header.length) {
+      const fields: Row = {};
+      record.forEach((value, i) => (fields[header![i] ?? `field_${i + 1}`] = castCsvValue(value)));
+      onBad({ line: info.lines, message: `line ${info.lines}: has ${record.length} fields, the header has ${header.length}`, raw: raw.replace(/\r?\n$/, ''), fields });
+      return null;
+    }
+    return record;
+  });
+}
+
+/**
+ * csv-parse over the whole file with `options`; `take` makes each of its items a record to give,
+ * or null to leave it out. Records come in groups; an error that names its line is a FileRowError.
+ */
+async function* csvParse<T>(open: OpenText, options: Options, take: (item: T) => string[] | null): AsyncGenerator<string[][]> {
+  const input = Readable.from(open());
+  const parser = input.pipe(parse(options));
+  input.on('error', (error) => parser.destroy(error)); // pipe() does not forward read errors
   let records: string[][] = [];
   try {
-    for await (const record of parser as AsyncIterable<string[]>) {
-      if (seen++ < skip) continue;
+    for await (const item of parser as AsyncIterable<T>) {
+      const record = take(item);
+      if (record === null) continue;
       records.push(record);
       if (records.length >= 1_000) {
         yield records;
@@ -127,53 +164,5 @@ async function* parsedRecords(open: OpenText, skip: number): AsyncGenerator<stri
     throw error;
   } finally {
     input.destroy(); // a reader that stops early must not leave the file open
-  }
-}
-
-/**
- * The records of a CSV file, tolerantly: a record that cannot be read, or is not as wide as the
- * header, is reported to `onBad` (its line, the reason, its raw text and the fields read) and
- * skipped. Lines keep their number and raw text, which costs csv-parse its fast path.
- */
-export async function* tolerantCsvRecords(open: OpenText, onBad: (bad: BadRecord) => void): AsyncGenerator<string[][]> {
-  const input = Readable.from(open());
-  const parser = input.pipe(
-    parse({
-      ...BASE,
-      relax_column_count: true,
-      info: true,
-      raw: true,
-      skip_records_with_error: true,
-      on_skip: (error: { lines?: number; message: string } | undefined, raw: string | undefined) =>
-        void onBad({ line: error?.lines ?? 0, message: `line ${error?.lines ?? 0}: ${error?.message ?? 'unreadable record'}`, raw: (raw ?? '').replace(/\r?\n$/, ''), fields: null }),
-    }),
-  );
-  input.on('error', (error) => parser.destroy(error));
-  let header: string[] | null = null;
-  let records: string[][] = [];
-  try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; raw: string; info: { lines: number } }>) {
-      const { record } = item;
-      if (header === null) header = record;
-      else if (record.length !== header.length) {
-        const line = item.info.lines;
-        const fields: Row = {};
-        record.forEach((value, i) => (fields[header![i] ?? `field_${i + 1}`] = castCsvValue(value)));
-        onBad({ line, message: `line ${line}: has ${record.length} fields, the header has ${header.length}`, raw: item.raw.replace(/\r?\n$/, ''), fields });
-        continue;
-      }
-      records.push(record);
-      if (records.length >= 1_000) {
-        yield records;
-        records = [];
-      }
-    }
-    if (records.length > 0) yield records;
-  } catch (error) {
-    const info = error as { lines?: number; message: string };
-    if (info.lines !== undefined) throw new FileRowError(info.lines, info.message);
-    throw error;
-  } finally {
-    input.destroy();
   }
 }

@@ -109,6 +109,12 @@ export interface Warehouse {
   close(): Promise<void>;
 }
 
+/** A column of rows sent as PostgreSQL COPY text, with the type the warehouse stores it as (whole numbers, other numbers, everything else). */
+export interface CopyColumn {
+  name: string;
+  type: 'bigint' | 'double precision' | 'text';
+}
+
 /** One write in progress. Rows go to a private staging area; `commit` applies them in one transaction. */
 export interface WarehouseWrite {
   /** Adds rows (objects with the same or growing set of keys). */
@@ -119,6 +125,12 @@ export interface WarehouseWrite {
    * awaiting this one; a failure fails this and every later call.
    */
   writeValues(columns: string[], values: unknown[][]): Promise<void>;
+  /**
+   * Optional (a warehouse that speaks PostgreSQL's COPY): rows as COPY text (tab-separated, `\N`
+   * for null, backslash escapes) of `columns`, stored as they are with no row parsed on the way.
+   * Only as a write's one source of rows.
+   */
+  copyText?(columns: CopyColumn[], chunks: AsyncIterable<Buffer>): Promise<void>;
   /** Runs a SELECT over the inputs (SQL text from the transform compiler) straight into the staging area; it may read only the relations its builder asked for. A write takes rows or one query, not both. */
   writeQuery(build: QueryBuilder): Promise<void>;
   /** Rows staged so far. */

@@ -3,7 +3,11 @@
  * STORAGE datasource, all of it or (with a cursor column) only what is new; previews, runs and
  * write modes as for the other kinds; a query is only ever a read.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteDb } from '../../jobs/warehouse/sqlite-db.js';
+import { SqliteWarehouse } from '../../jobs/warehouse/sqlite-warehouse.js';
+import type { PostgresWarehouse } from '../../jobs/warehouse/postgres-warehouse.js';
 import { factories, uniqueName, type Factories, type Ref } from '../factories/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { finished, runNow } from '../scheduler/helpers.js';
@@ -31,6 +35,26 @@ afterAll(async () => {
   await t.close();
   await Promise.all([pgDb.drop(), myDb.drop()]);
 });
+
+/** Tables holding a write's rows before it commits (stage_…) left in the warehouse, on either backend. */
+async function stageTables(): Promise<string[]> {
+  const warehouse = t.server.warehouse;
+  if (warehouse instanceof SqliteWarehouse) {
+    const db = await SqliteDb.open(warehouse.file);
+    try {
+      return (await db.all<{ name: string }>(`select name from sqlite_master where type = 'table' and name like 'stage%'`)).map((r) => r.name);
+    } finally {
+      await db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: t.backendEnv.WAREHOUSE_URL });
+  await client.connect();
+  try {
+    return (await client.query<{ name: string }>(`select table_name as name from information_schema.tables where table_schema = $1 and table_name like 'stage%'`, [(warehouse as PostgresWarehouse).schema])).rows.map((r) => r.name);
+  } finally {
+    await client.end();
+  }
+}
 
 const CREATE = `mutation($input: CreateDatabaseIngestionInput!) { createDatabaseIngestion(input: $input) { id name kind table query cursorColumn writeMode connection { id } output { id } } }`;
 const rowsOf = async (id: string) => (await t.ok(`query($id: ID!) { rows(datasourceId: $id, first: 500) { nodes totalCount } }`, { id })).rows as { nodes: Record<string, unknown>[]; totalCount: number };
@@ -74,6 +98,30 @@ describe('database ingestions', () => {
       { id: 2, note: null, big: null, ratio: null, flag: null, doc: null, day: null },
       { id: 3, note: 'é€ \\N', big: '-1', ratio: 1e300, flag: 0, doc: 'null', day: '2026-12-31' },
     ]);
+  });
+
+  it('keep row order when rows are appended after a full read replaced the table', async () => {
+    const out = await f.storage();
+    await run((await ingestion({ connectionId: pgConn.id, query: 'select g as n from generate_series(1, 3000) g order by g', outputId: out.id })).id);
+    await run((await ingestion({ connectionId: pgConn.id, query: 'select g as n from generate_series(3001, 3005) g order by g', outputId: out.id, writeMode: 'APPEND' })).id);
+    const page = await t.ok(`query($id: ID!) { rows(datasourceId: $id, first: 10, after: "${Buffer.from('2995').toString('base64url')}") { nodes totalCount } }`, { id: out.id });
+    expect(page.rows.totalCount).toBe(3005);
+    expect(page.rows.nodes.map((r: { n: number }) => r.n)).toEqual([2996, 2997, 2998, 2999, 3000, 3001, 3002, 3003, 3004, 3005]);
+  });
+
+  it('keep the old rows, and leave no staged rows behind, when a REPLACE read fails half-way', async () => {
+    const out = await f.storage();
+    const good = await ingestion({ connectionId: pgConn.id, query: 'select g as n from generate_series(1, 10) g', outputId: out.id });
+    await run(good.id);
+    // Fails at the 2,000th row, after the first rows have gone to the warehouse (division by zero).
+    const bad = await ingestion({ connectionId: pgConn.id, query: 'select g as n, 1 / (g - 2000) as x from generate_series(1, 5000) g', outputId: out.id });
+    const done = await finished(t, (await runNow(t, bad.id)).id, 60_000);
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toMatch(/division by zero/);
+    const rows = await rowsOf(out.id);
+    expect(rows.totalCount).toBe(10);
+    expect(Object.keys(rows.nodes[0]!)).toEqual(['n']);
+    expect(await stageTables()).toEqual([]);
   });
 
   it('read only new PostgreSQL rows past the cursor, appending them', async () => {
