@@ -60,6 +60,7 @@ export class DatabaseIngestionRunner implements Runner {
           for await (const { columns, values } of rows.batches()) {
             if (ctx.signal.aborted) throw new RunCancelledError();
             const stored = write.writeValues(columns, values);
+            stored.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
             await pending;
             pending = stored;
             ctx.progress(write.rowsWritten);

@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { SourceReadError } from './source.js';
 
 /**
  * PostgreSQL's COPY text format, read: one row a line, fields split by tabs, `\N` for null, and
@@ -8,21 +9,39 @@ import { StringDecoder } from 'node:string_decoder';
  */
 export async function* copyTextRows(chunks: AsyncIterable<Buffer>): AsyncGenerator<(string | null)[][]> {
   const decoder = new StringDecoder('utf8');
-  let carry = '';
-  for await (const chunk of chunks) {
-    const text = carry + decoder.write(chunk);
+  // The row begun in earlier chunks, in pieces (joined once its end comes: long rows cost no more than short ones).
+  const parts: string[] = [];
+  let partsLength = 0;
+  for await (const bytes of chunks) {
+    const chunk = decoder.write(bytes);
+    const firstNewline = chunk.indexOf('\n');
+    if (firstNewline === -1) {
+      parts.push(chunk);
+      partsLength += chunk.length;
+      if (partsLength > MAX_ROW_CHARS) throw new SourceReadError(`a row of the source is longer than ${MAX_ROW_CHARS / 1024 / 1024} M characters`);
+      continue;
+    }
+    const text = parts.length > 0 ? parts.join('') + chunk : chunk;
     const rows: (string | null)[][] = [];
     let start = 0;
-    for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
+    for (let newline = partsLength + firstNewline; newline !== -1; newline = text.indexOf('\n', start)) {
       rows.push(copyTextFields(text.slice(start, newline)));
       start = newline + 1;
     }
-    carry = text.slice(start);
+    parts.length = 0;
+    partsLength = 0;
+    if (start < text.length) {
+      parts.push(text.slice(start));
+      partsLength = text.length - start;
+    }
     if (rows.length > 0) yield rows;
   }
-  carry += decoder.end();
-  if (carry !== '') yield [copyTextFields(carry)];
+  const rest = parts.join('') + decoder.end();
+  if (rest !== '') yield [copyTextFields(rest)];
 }
+
+/** Longest row read (characters): a source cannot fill the server's memory with one row. */
+export const MAX_ROW_CHARS = 64 * 1024 * 1024;
 
 const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { ValueBatch } from '../../core/rows.js';
-import { copyTextRows } from './copy-text.js';
+import { copyTextFields, copyTextRows } from './copy-text.js';
 import { networkFailure, selectSql, SourceConnectError, SourceReadError, type CopyColumn, type DatabaseEndpoint, type SourceCopy, type SourceRead, type SourceRows, type SourceSession } from './source.js';
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
@@ -61,49 +61,42 @@ export class PostgresSource implements SourceSession {
   /**
    * Reads with COPY (…) TO STDOUT in text format, in a read-only repeatable-read transaction: the
    * server streams the rows as fast as it prints them, and each field becomes a JS value by its
-   * column's type (as TYPES parses them). COPY takes no parameters: the cursor's last value goes in
-   * as a literal the driver quotes.
+   * column's type (as TYPES parses them).
    */
   read(what: SourceRead): SourceRows {
-    const client = this.client;
-    const sql = this.selectOf(what);
     const state = { lastCursor: null as string | null };
-    const cursorColumn = what.cursorColumn ?? null;
     const batchSize = Math.max(1, what.batchSize ?? 5_000);
+    const begin = () => this.begin(what);
+    const client = this.client;
     async function* batches(): AsyncGenerator<ValueBatch> {
-      await client.query('begin transaction isolation level repeatable read read only');
+      const { sql, fields, cursorAt } = await begin();
+      const columns = fields.map((f) => f.name);
+      const parse = fields.map((f) => TYPES.getTypeParser(f.dataTypeID));
+      const copy = client.query(copyTo(`copy (${sql}) to stdout`));
+      let complete = false;
+      let values: unknown[][] = [];
       try {
-        const probe = await client.query({ text: `select * from (${sql}) as tributary_read limit 0`, types: TYPES }).catch((error: Error & { code?: string }) => {
-          throw readFailure(error, what);
-        });
-        const columns = probe.fields.map((f) => f.name);
-        const parse = probe.fields.map((f) => TYPES.getTypeParser(f.dataTypeID));
-        const at = cursorColumn === null ? -1 : columns.indexOf(cursorColumn);
-        if (cursorColumn !== null && at < 0) throw new SourceReadError(`the cursor column ${JSON.stringify(cursorColumn)} is not among the columns read`);
-        const copy = client.query(copyTo(`copy (${sql}) to stdout`));
-        let values: unknown[][] = [];
-        try {
-          for await (const rows of copyTextRows(copy as AsyncIterable<Buffer>)) {
-            for (const row of rows) {
-              if (at >= 0 && row[at] !== null) state.lastCursor = row[at]!;
-              const value: unknown[] = row;
-              for (let i = 0; i < value.length; i++) if (value[i] !== null) value[i] = parse[i]!(value[i] as string);
-              values.push(value);
-              if (values.length >= batchSize) {
-                yield { columns, values };
-                values = [];
-              }
+        for await (const rows of copyTextRows(copy as AsyncIterable<Buffer>)) {
+          for (const row of rows) {
+            if (cursorAt >= 0 && row[cursorAt] !== null) state.lastCursor = row[cursorAt]!;
+            const value: unknown[] = row;
+            for (let i = 0; i < value.length; i++) if (value[i] !== null) value[i] = parse[i]!(value[i] as string);
+            values.push(value);
+            if (values.length >= batchSize) {
+              yield { columns, values };
+              values = [];
             }
           }
-        } catch (error) {
-          throw readFailure(error as Error & { code?: string }, what);
-        } finally {
-          copy.destroy();
         }
-        if (values.length > 0) yield { columns, values };
+        complete = true;
+      } catch (error) {
+        throw readFailure(error as Error & { code?: string }, what);
       } finally {
-        await client.query('rollback').catch(() => undefined);
+        // A COPY left half-read cannot be stopped on its connection: the connection goes (close() ends it).
+        if (complete) await client.query('rollback').catch(() => undefined);
+        else await client.end().catch(() => undefined);
       }
+      if (values.length > 0) yield { columns, values };
     }
     return {
       batches,
@@ -117,51 +110,62 @@ export class PostgresSource implements SourceSession {
    * The read as COPY text, straight from the server, for a warehouse that takes it as it is (no row
    * parsed on the way): booleans sent as 1/0, whole numbers (but int8, kept as text as read() does)
    * and floating point numbers as numbers, everything else as text. With a cursor column, its last
-   * value is the greatest one read, looked up in the same snapshot once the rows are in. Null when
+   * value is read off the last lines that pass (rows come in cursor order, nulls last). Null when
    * two columns share a name (the booleans could not be converted by name).
    */
   async copy(what: SourceRead): Promise<SourceCopy | null> {
     const client = this.client;
+    const { sql, fields, cursorAt } = await this.begin(what);
+    const names = fields.map((f) => f.name);
+    if (new Set(names).size !== names.length) {
+      await client.query('rollback');
+      return null;
+    }
+    const columns = fields.map((f) => ({ name: f.name, type: copyColumnType(f.dataTypeID) }));
+    const select = fields.some((f) => f.dataTypeID === BOOL_OID)
+      ? `select ${fields.map((f) => (f.dataTypeID === BOOL_OID ? `(q.${quote(f.name)})::int as ${quote(f.name)}` : `q.${quote(f.name)}`)).join(', ')} from (${sql}) as q`
+      : sql;
+    const stream = client.query(copyTo(`copy (${select}) to stdout`));
+    const last = new LastField(cursorAt);
+    async function* chunks(): AsyncGenerator<Buffer> {
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          last.see(chunk);
+          yield chunk;
+        }
+      } catch (error) {
+        throw readFailure(error as Error & { code?: string }, what);
+      }
+    }
+    return {
+      columns,
+      chunks: chunks(),
+      end: async () => {
+        await client.query('rollback').catch(() => undefined);
+        return last.value;
+      },
+    };
+  }
+
+  /**
+   * Opens the read's transaction and learns its columns. The probe goes by the extended protocol,
+   * which takes exactly one statement: text that would end the SELECT and add another (a COMMIT
+   * then a write) fails here, before COPY (sent as a simple query) ever runs it.
+   */
+  private async begin(what: SourceRead): Promise<{ sql: string; fields: pg.FieldDef[]; cursorAt: number }> {
     const sql = this.selectOf(what);
-    await client.query('begin transaction isolation level repeatable read read only');
+    await this.client.query('begin transaction isolation level repeatable read read only');
     try {
-      const probe = await client.query({ text: `select * from (${sql}) as tributary_read limit 0`, types: TYPES }).catch((error: Error & { code?: string }) => {
+      const probe = await this.client.query({ text: `select * from (${sql}) as tributary_read limit 0`, types: TYPES, queryMode: 'extended' } as pg.QueryConfig).catch((error: Error & { code?: string }) => {
         throw readFailure(error, what);
       });
-      const names = probe.fields.map((f) => f.name);
+      if (probe.fields.length === 0) throw new SourceReadError('the read gives no columns');
       const cursorColumn = what.cursorColumn ?? null;
-      if (cursorColumn !== null && !names.includes(cursorColumn)) throw new SourceReadError(`the cursor column ${JSON.stringify(cursorColumn)} is not among the columns read`);
-      if (new Set(names).size !== names.length) {
-        await client.query('rollback');
-        return null;
-      }
-      const columns = probe.fields.map((f) => ({ name: f.name, type: copyColumnType(f.dataTypeID) }));
-      const select = probe.fields.some((f) => f.dataTypeID === BOOL_OID)
-        ? `select ${probe.fields.map((f) => (f.dataTypeID === BOOL_OID ? `(q.${quote(f.name)})::int as ${quote(f.name)}` : `q.${quote(f.name)}`)).join(', ')} from (${sql}) as q`
-        : sql;
-      const stream = client.query(copyTo(`copy (${select}) to stdout`));
-      async function* chunks(): AsyncGenerator<Buffer> {
-        try {
-          yield* stream as AsyncIterable<Buffer>;
-        } catch (error) {
-          throw readFailure(error as Error & { code?: string }, what);
-        }
-      }
-      return {
-        columns,
-        chunks: chunks(),
-        end: async () => {
-          try {
-            if (cursorColumn === null) return null;
-            const last = await client.query<{ last: string | null }>(`select max(q.${quote(cursorColumn)})::text as last from (${sql}) as q`);
-            return last.rows[0]?.last ?? null;
-          } finally {
-            await client.query('rollback').catch(() => undefined);
-          }
-        },
-      };
+      const cursorAt = cursorColumn === null ? -1 : probe.fields.findIndex((f) => f.name === cursorColumn);
+      if (cursorColumn !== null && cursorAt < 0) throw new SourceReadError(`the cursor column ${JSON.stringify(cursorColumn)} is not among the columns read`);
+      return { sql, fields: probe.fields, cursorAt };
     } catch (error) {
-      await client.query('rollback').catch(() => undefined);
+      await this.client.query('rollback').catch(() => undefined);
       throw error;
     }
   }
@@ -174,6 +178,39 @@ export class PostgresSource implements SourceSession {
 
   async close(): Promise<void> {
     await Promise.race([this.client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+  }
+}
+
+/**
+ * The last non-null value of one field in COPY text going by, found from the end of each chunk's
+ * complete lines (only the line begun in earlier chunks is kept; a line is parsed only while the
+ * field is null at the end).
+ */
+class LastField {
+  value: string | null = null;
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly at: number) {}
+
+  see(chunk: Buffer): void {
+    if (this.at < 0) return;
+    const data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    const end = data.lastIndexOf(10);
+    if (end === -1) {
+      this.pending = data;
+      return;
+    }
+    this.pending = Buffer.from(data.subarray(end + 1));
+    for (let stop = end; stop >= 0; ) {
+      const start = stop === 0 ? 0 : data.lastIndexOf(10, stop - 1) + 1;
+      const field = copyTextFields(data.toString('utf8', start, stop))[this.at];
+      if (field !== null && field !== undefined) {
+        this.value = field;
+        return;
+      }
+      if (start === 0) return;
+      stop = start - 1;
+    }
   }
 }
 

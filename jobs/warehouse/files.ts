@@ -92,6 +92,7 @@ export async function pipeFileValues(path: string, options: ReadFileOptions & { 
     for await (const { columns, values } of readFileValues(path, { ...options, batchSize: Math.min(options.batchSize ?? 1_000, Math.max(1, left)) })) {
       const taken = values.length > left ? values.slice(0, left) : values;
       const stored = store(columns, taken);
+      stored.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
       await pending;
       pending = stored;
       given += taken.length;

@@ -113,8 +113,8 @@ describe('database ingestions', () => {
     const out = await f.storage();
     const good = await ingestion({ connectionId: pgConn.id, query: 'select g as n from generate_series(1, 10) g', outputId: out.id });
     await run(good.id);
-    // Fails at the 2,000th row, after the first rows have gone to the warehouse (division by zero).
-    const bad = await ingestion({ connectionId: pgConn.id, query: 'select g as n, 1 / (g - 2000) as x from generate_series(1, 5000) g', outputId: out.id });
+    // Fails at the 20,000th row, after the first batches have gone to the warehouse (division by zero).
+    const bad = await ingestion({ connectionId: pgConn.id, query: 'select g as n, 1 / (g - 20000) as x from generate_series(1, 30000) g', outputId: out.id });
     const done = await finished(t, (await runNow(t, bad.id)).id, 60_000);
     expect(done.status).toBe('FAILED');
     expect(done.error).toMatch(/division by zero/);
@@ -138,6 +138,18 @@ describe('database ingestions', () => {
     const third = await run(a.id);
     expect(third.rowsWritten).toBe(0);
     expect((await rowsOf(out.id)).nodes.map((r) => Number(r.seq)).sort()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('keep a text cursor exactly as read, past rows whose cursor is null', async () => {
+    await pgDb.sql(String.raw`create table marks (k text, v int)`);
+    await pgDb.sql(String.raw`insert into marks values ('a', 1), (E'b\tx\\y', 2), (null, 3)`);
+    const out = await f.storage();
+    const a = await ingestion({ connectionId: pgConn.id, table: 'marks', cursorColumn: 'k', outputId: out.id });
+    expect((await run(a.id)).rowsWritten).toBe(3); // the null one comes last
+    await pgDb.sql(String.raw`insert into marks values ('c', 4), (E'b\tw', 5)`); // only 'c' sorts after b<tab>x\y
+    const second = await run(a.id);
+    expect(second.rowsWritten).toBe(1);
+    expect((await rowsOf(out.id)).nodes.map((r) => r.v)).toEqual([1, 2, 3, 4]);
   });
 
   it('read a MariaDB query in full and incrementally', async () => {
@@ -169,11 +181,13 @@ describe('database ingestions', () => {
     await pgDb.sql(`create sequence counter`);
     await pgDb.sql(`create table victims (id int)`);
     const out = await f.storage();
-    for (const query of [`select nextval('counter') as n`, `select 1 as x; drop table victims`, `with gone as (delete from victims returning *) select * from gone`]) {
+    // The last two close the subqueries a read wraps the query in, so that wrapped it is several valid statements: a COMMIT ends the read-only transaction, then writes.
+    const breakouts = ['insert into victims values (1)', 'drop table victims'].map((write) => `select 1 as x) a) b; commit; ${write}; select * from (select * from (select 1`);
+    for (const query of [`select nextval('counter') as n`, `select 1 as x; drop table victims`, `with gone as (delete from victims returning *) select * from gone`, ...breakouts]) {
       const a = await ingestion({ connectionId: pgConn.id, query, outputId: out.id });
       const done = await finished(t, (await runNow(t, a.id)).id, 60_000);
       expect(done.status).toBe('FAILED');
-      expect(done.error).toMatch(/read|syntax|refused/i);
+      expect(done.error).toMatch(/read|syntax|refused|multiple commands/i);
     }
     expect(await pgDb.sql(`select last_value, is_called from counter`)).toEqual([{ last_value: '1', is_called: false }]);
     expect(await pgDb.sql(`select count(*)::int as n from victims`)).toEqual([{ n: 0 }]);

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { FileRowError, MAX_RECORD_BYTES, strictCsvRecords } from '../../jobs/warehouse/csv-records.js';
+import { readFileValues } from '../../jobs/warehouse/files.js';
 
 /** The text in chunks of `size` characters, as a file is read. */
 const chunked = (text: string, size: number) =>
@@ -95,4 +99,28 @@ describe('strictCsvRecords', () => {
     }
     expect(errors).toBeGreaterThan(100); // the generator does make bad files, so both paths are compared
   });
+
+  it('reads a file of characters split between chunks as csv-parse reads its text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-csv-'));
+    try {
+      const values = ['€uro', 'naïve', '😀 smile', '中文字段', 'plain'];
+      const lines = Array.from({ length: 40_000 }, (_, i) => `${values[i % 5]}${i},${values[(i + 2) % 5]}`);
+      const text = `名前,word\n${lines.join('\n')}\n`;
+      const path = join(dir, 'wide.csv');
+      writeFileSync(path, text);
+      expect(Buffer.byteLength(text)).toBeGreaterThan(3 * 256 * 1024); // several reads, boundaries inside characters
+      const read: unknown[][] = [];
+      let columns: string[] = [];
+      for await (const batch of readFileValues(path, { batchSize: 7_000 })) {
+        columns = batch.columns;
+        read.push(...batch.values);
+      }
+      const expected = reference(text) as { records: string[][] };
+      expect(columns).toEqual(expected.records[0]);
+      expect(read).toEqual(expected.records.slice(1));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasourceKind, WriteMode } from '../../core/db/entities/index.js';
 import { ownerTag, SELF } from '../../jobs/sandbox/owner.js';
+import { pipeFileValues } from '../../jobs/warehouse/files.js';
 import { SqliteDb } from '../../jobs/warehouse/sqlite-db.js';
 import { SqliteWarehouse, tableOf } from '../../jobs/warehouse/sqlite-warehouse.js';
 import type { DatasourceSpec } from '../../jobs/warehouse/warehouse.js';
@@ -82,6 +83,26 @@ describe('SqliteWarehouse writes of rows', () => {
     await second.write([{ id: 1, note: 'x' }, { id: 2 }]);
     expect((await second.commit()).rowCount).toBe(2);
     expect(await stages()).toEqual([]);
+  });
+
+  it('fails a file copy whose later batch the warehouse refuses, with no unhandled rejection while the next batch is read', async () => {
+    // Keys differing only in case are one column to SQLite: adding "A" fails, on the second batch, while the third is being read.
+    const path = join(dir, 'files', 'cases.jsonl');
+    const lines = Array.from({ length: 15_000 }, (_, i) => JSON.stringify(i < 6_000 ? { a: i } : { a: i, A: i }));
+    writeFileSync(path, lines.join('\n') + '\n');
+    const unhandled: unknown[] = [];
+    const listen = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', listen);
+    try {
+      const write = await warehouse.openWrite(storage(), WriteMode.REPLACE);
+      await expect(pipeFileValues(path, { batchSize: 5_000 }, (columns, values) => write.writeValues(columns, values))).rejects.toThrow(/duplicate column/);
+      await write.abort();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+      expect(await stages()).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', listen);
+    }
   });
 
   it('refuses a write that would take rows and a query', async () => {
