@@ -2,6 +2,7 @@ import { LineageNodeType } from '../../core/db/entities/index.js';
 import { BadUserInputError } from '../../core/errors.js';
 import { isDataNode, isDatasource, type Graph, type GraphNode } from './graph.js';
 import { evaluateSelection } from './select.js';
+import { SelectorError } from './selector.js';
 import { closure, distancesFrom, triggeringChains } from './traverse.js';
 
 export const DEFAULT_MAX_NODES = 5_000;
@@ -13,6 +14,8 @@ export interface LineageFilterArgs {
   downstreamOf?: string | null;
   depth?: number | null;
   select?: string | null;
+  /** A selection in the same syntax whose nodes are left out of the answer (dbt's `--exclude`). */
+  exclude?: string | null;
   includeChainTasks?: boolean | null;
 }
 
@@ -40,7 +43,8 @@ export interface LineageAnswer {
 
 /**
  * The lineage graph narrowed by a filter (ARCHITECTURE.md "Lineage rules"). Filters compose by
- * intersection. Over `maxNodes` the answer keeps the nodes nearest to the focus (the
+ * intersection; then the nodes of `exclude` are taken out (chain tasks included), as dbt's
+ * `--select … --exclude …` does. Over `maxNodes` the answer keeps the nodes nearest to the focus (the
  * leadingTo/downstreamOf node, or the names of the selection), then by name: a cut is
  * deterministic and never empty when something matched.
  */
@@ -74,8 +78,18 @@ export function queryLineage(graph: Graph, filter: LineageFilterArgs = {}, maxNo
   const data = [...(matched ?? graph.nodes.values())].filter(isDataNode);
   const chains = filter.includeChainTasks ? chainTasksFor(graph, data, matched, filter.scheduledOnly === true) : [];
   const all = new Set([...data, ...chains]);
+  if (filter.exclude != null) for (const node of excluded(graph, filter.exclude)) all.delete(node);
   const kept = cut(graph, all, focus, maxNodes);
   return { nodes: kept, edges: edgesWithin(kept), total: all.size, truncated: kept.length < all.size };
+}
+
+/** The nodes of the exclusion: errors point at `filter.exclude`. */
+function excluded(graph: Graph, text: string): Set<GraphNode> {
+  try {
+    return evaluateSelection(graph, text).nodes;
+  } catch (error) {
+    throw error instanceof SelectorError ? error.in('filter.exclude') : error;
+  }
 }
 
 function checkLimits(filter: LineageFilterArgs, maxNodes: number): void {

@@ -28,9 +28,15 @@ export type SelectorExpr = SelectorTerm[][];
 export class SelectorError extends BadUserInputError {
   constructor(
     readonly position: number,
-    message: string,
+    readonly reason: string,
+    field = 'filter.select',
   ) {
-    super('filter.select', `${message} at position ${position}`);
+    super(field, `${reason} at position ${position}`);
+  }
+
+  /** The same problem, in a selection given in another field (`filter.exclude`). */
+  in(field: string): SelectorError {
+    return new SelectorError(this.position, this.reason, field);
   }
 }
 

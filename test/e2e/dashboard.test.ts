@@ -160,6 +160,16 @@ describe('Dataflow page', () => {
     expect(await page.getByTestId('select-error').count()).toBe(0);
     expect(ids(selected.nodes)).toEqual(ids((await apiLineage({ scheduledOnly: false, select: '+daily-revenue' })).nodes));
     expect(new URL(page.url()).searchParams.get('select')).toBe('+daily-revenue');
+
+    // Leaving out what a selection matches (dbt's --exclude), kept in the URL.
+    await page.getByTestId('exclude-input').fill('kind:ETL_STEP');
+    await page.getByTestId('exclude-input').press('Enter');
+    const excluded = await rendered(selected.renders);
+    const api = await apiLineage({ scheduledOnly: false, select: '+daily-revenue', exclude: 'kind:ETL_STEP' });
+    expect(api.nodes.length).toBeGreaterThan(0);
+    expect(api.nodes.length).toBeLessThan(selected.nodes.length);
+    expect(ids(excluded.nodes)).toEqual(ids(api.nodes));
+    expect(new URL(page.url()).searchParams.get('exclude')).toBe('kind:ETL_STEP');
   });
 
   it('keeps the filters in the URL across a reload: leading-to chip, depth, chain tasks', async () => {

@@ -231,6 +231,33 @@ describe('lineage: selection syntax', () => {
   });
 });
 
+describe('lineage: exclusion', () => {
+  it('takes the nodes of an exclusion out of the answer, after every other filter, like dbt --exclude', async () => {
+    const { t, f, ds, shown, edges, hourly } = await world();
+    const [raw, clean, revenue, other] = [await ds('raw', { tags: ['raw'] }), await ds('clean'), await ds('revenue'), await ds('other', { tags: ['raw'] })];
+    await f.etl(raw, clean, { name: 'load', schedule: hourly });
+    await f.etl(clean, revenue, { name: 'sum' });
+    await f.etl(other, clean, { name: 'other load' });
+    await f.chain([await f.etl(raw, other, { name: 'copy' })], { name: 'nightly' });
+
+    expect(await shown({ select: '+revenue' })).toEqual(['clean', 'copy', 'load', 'other', 'other load', 'raw', 'revenue', 'sum']);
+    expect(await shown({ select: '+revenue', exclude: 'tag:raw' })).toEqual(['clean', 'copy', 'load', 'other load', 'revenue', 'sum']);
+    // No edge reaches a node that is left out.
+    expect(await edges({ select: '+revenue', exclude: 'tag:raw' })).toEqual(['clean -INPUT-> sum', 'load -OUTPUT-> clean', 'other load -OUTPUT-> clean', 'sum -OUTPUT-> revenue']);
+    // Graph operators and unions work in an exclusion too; without a selection it applies to the whole graph.
+    expect(await shown({ exclude: '+clean kind:ETL_STEP' })).toEqual(['revenue']);
+    expect(await shown({ select: '+revenue', exclude: 'revenue' })).toEqual(['clean', 'copy', 'load', 'other', 'other load', 'raw', 'sum']);
+    // Composes with the other filters, chain tasks included.
+    expect(await shown({ select: '+revenue', scheduledOnly: true, exclude: 'kind:ETL_STEP' })).toEqual(['clean', 'raw']);
+    expect(await shown({ includeChainTasks: true, exclude: 'kind:CHAIN_TASK' })).not.toContain('nightly');
+    expect(await shown({ includeChainTasks: true })).toContain('nightly');
+
+    const unknown = await t.fail(LINEAGE, { filter: { select: '+revenue', exclude: 'tag:raw revenu' } });
+    expect(unknown.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.exclude' });
+    expect(unknown.message).toMatch(/"revenu".*position 9/);
+  });
+});
+
 describe('lineage: chain tasks', () => {
   it('adds CHAIN_TASK nodes and TRIGGERS edges only when asked', async () => {
     const { f, ds, edges, lineage } = await world();

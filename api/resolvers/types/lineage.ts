@@ -58,6 +58,8 @@ export class LineageFilterInput {
   @Field(() => Int, { nullable: true, description: 'Hop limit for leadingTo/downstreamOf; null = unlimited' }) depth?: number | null;
   @Field(() => String, { nullable: true, description: 'Selection syntax: name, +name, name+, 2+name, name+3, @name, kind:, tag:, status:, scheduled:; space = union, comma = intersection' })
   select?: string | null;
+  @Field(() => String, { nullable: true, description: 'A selection in the same syntax whose nodes are left out of the answer, applied after every other filter (like dbt\'s --exclude), e.g. select "+revenue", exclude "tag:raw"' })
+  exclude?: string | null;
   @Field(() => Boolean, { nullable: true, description: 'Add CHAIN_TASK nodes and TRIGGERS edges' }) includeChainTasks?: boolean | null;
 }
 

@@ -8,6 +8,8 @@ export interface DataflowFilters {
   depth: number | null;
   /** Selection syntax; '' = no selection. */
   select: string;
+  /** Selection syntax of what to leave out; '' = nothing. */
+  exclude: string;
   includeChainTasks: boolean;
 }
 
@@ -19,6 +21,7 @@ export interface LineageFilterInput {
   downstreamOf?: string;
   depth?: number;
   select?: string;
+  exclude?: string;
 }
 
 export const DEFAULT_FILTERS: Readonly<DataflowFilters> = Object.freeze({
@@ -27,6 +30,7 @@ export const DEFAULT_FILTERS: Readonly<DataflowFilters> = Object.freeze({
   downstreamOf: null,
   depth: null,
   select: '',
+  exclude: '',
   includeChainTasks: false,
 });
 
@@ -45,6 +49,7 @@ export function filtersFromSearch(search: string): DataflowFilters {
     downstreamOf: params.get('downstreamOf') || null,
     depth: parsedDepth,
     select: params.get('select') ?? '',
+    exclude: params.get('exclude') ?? '',
     includeChainTasks: flag(params.get('includeChainTasks'), DEFAULT_FILTERS.includeChainTasks),
   };
 }
@@ -57,6 +62,7 @@ export function filtersToSearch(filters: DataflowFilters): string {
   if (filters.downstreamOf) params.set('downstreamOf', filters.downstreamOf);
   if (filters.depth !== null && hasFocus(filters)) params.set('depth', String(filters.depth));
   if (filters.select.trim()) params.set('select', filters.select);
+  if (filters.exclude.trim()) params.set('exclude', filters.exclude);
   if (filters.includeChainTasks) params.set('includeChainTasks', 'true');
   const query = params.toString();
   return query ? `?${query}` : '';
@@ -73,6 +79,7 @@ export function toLineageFilter(filters: DataflowFilters): LineageFilterInput {
   if (filters.downstreamOf) input.downstreamOf = filters.downstreamOf;
   if (filters.depth !== null && hasFocus(filters)) input.depth = filters.depth;
   if (filters.select.trim()) input.select = filters.select.trim();
+  if (filters.exclude.trim()) input.exclude = filters.exclude.trim();
   return input;
 }
 
@@ -82,6 +89,7 @@ export function emptyReason(filters: DataflowFilters, names: { leadingTo?: strin
   if (filters.leadingTo) parts.push(`leading to “${names.leadingTo ?? filters.leadingTo}”`);
   if (filters.downstreamOf) parts.push(`downstream of “${names.downstreamOf ?? filters.downstreamOf}”`);
   if (filters.select.trim()) parts.push(`matching the selection “${filters.select.trim()}”`);
+  if (filters.exclude.trim()) parts.push(`once “${filters.exclude.trim()}” is left out`);
   if (filters.scheduledOnly) {
     const scope = parts.length ? ` ${parts.join(', ')}` : '';
     return `No scheduled flow${scope}: no automation here has an active schedule or is triggered by a scheduled chain task. Turn off “Only scheduled flows” to see every flow.`;
