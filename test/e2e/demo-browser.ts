@@ -38,11 +38,21 @@ export function demoInBrowser(options: { env?: Record<string, string>; ready: (s
 
   afterAll(async () => {
     const started = Date.now();
-    await chromium?.close();
-    const closedBrowser = Date.now();
-    await server?.close();
-    // Slow teardowns once timed out this hook: say which half was slow when it happens.
-    if (Date.now() - started > 20_000) console.warn(`e2e teardown took ${closedBrowser - started} ms for Chromium and ${Date.now() - closedBrowser} ms for the server`);
+    // Slow teardowns have timed out this hook: every 20 s, say what it still waits for (the hook's
+    // timeout would otherwise report nothing but its own line).
+    let stage = 'closing Chromium';
+    const watchdog = setInterval(() => {
+      const runs = server?.server.scheduler.executor.running() ?? [];
+      const handles = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles().map((h) => h.constructor.name);
+      console.warn(`e2e teardown still ${stage} after ${Date.now() - started} ms; runs in flight ${JSON.stringify(runs)}; handles ${JSON.stringify(handles)}`);
+    }, 20_000);
+    try {
+      await chromium?.close();
+      stage = 'closing the server';
+      await server?.close();
+    } finally {
+      clearInterval(watchdog);
+    }
   }, 90_000);
 
   afterEach(async () => {

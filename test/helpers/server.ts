@@ -125,9 +125,13 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     as: (credential) => graphqlClient(server.url, credential),
     addUser: (role, email) => addTestUser(server.orm, role, email),
     async close() {
+      const started = Date.now();
       await server.close();
+      const closed = Date.now();
       rmSync(dataDir, { recursive: true, force: true });
       await backend.drop();
+      // Slow teardowns have timed out e2e hooks: say which part was slow.
+      if (Date.now() - started > 15_000) console.warn(`test server close took ${closed - started} ms, then ${Date.now() - closed} ms to drop its data and database`);
     },
   };
 }
