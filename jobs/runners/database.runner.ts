@@ -1,4 +1,4 @@
-import { rowObjects } from '../warehouse/files.js';
+import { pipeValueBatches, rowObjects } from '../warehouse/files.js';
 import { openSource, SourceConnectError, SourceReadError, type SourceSession } from '../sources/index.js';
 import type { Row, Warehouse, WarehouseWrite } from '../warehouse/warehouse.js';
 import { RunCancelledError, RunFailedError, type AutomationPlan, type DatabaseSettings, type RunContext, type RunResult, type Runner, warehouseRefusal } from './runner.js';
@@ -54,21 +54,13 @@ export class DatabaseIngestionRunner implements Runner {
         lastCursor = await copy.end();
       } else {
         const rows = session.read(what);
+        const into = write;
         // The next batch is read while the warehouse stores the last one.
-        let pending: Promise<void> = Promise.resolve();
-        try {
-          for await (const { columns, values } of rows.batches()) {
-            if (ctx.signal.aborted) throw new RunCancelledError();
-            const stored = write.writeValues(columns, values);
-            stored.catch(() => undefined); // awaited below; until then a failure must not count as unhandled
-            await pending;
-            pending = stored;
-            ctx.progress(write.rowsWritten);
-          }
-        } finally {
-          await pending.catch(() => undefined);
-        }
-        await pending;
+        await pipeValueBatches(rows.batches(), async (columns, values) => {
+          if (ctx.signal.aborted) throw new RunCancelledError();
+          ctx.progress(into.rowsWritten);
+          return into.writeValues(columns, values);
+        });
         lastCursor = rows.lastCursor;
       }
       ctx.progress(write.rowsWritten);

@@ -79,17 +79,26 @@ export function rowObjects(columns: string[], values: unknown[][]): Row[] {
 }
 
 /**
- * Streams a file's batches into `store`, which takes a batch at once and stores it after the ones
- * before (WarehouseWrite.writeValues): the next batch is read and parsed while the last one is
- * stored. `limit`: only that many rows (a preview's sample), the rest of the file never read.
- * Returns the rows given; the first failure of either side is thrown, once both have stopped.
+ * Streams a file's batches into `store` (see pipeValueBatches). `limit`: only that many rows (a
+ * preview's sample), the rest of the file never read. Returns the rows given.
  */
-export async function pipeFileValues(path: string, options: ReadFileOptions & { limit?: number }, store: (columns: string[], values: unknown[][]) => Promise<void>): Promise<number> {
+export function pipeFileValues(path: string, options: ReadFileOptions & { limit?: number }, store: (columns: string[], values: unknown[][]) => Promise<void>): Promise<number> {
+  const left = options.limit ?? Infinity;
+  return pipeValueBatches(readFileValues(path, { ...options, batchSize: Math.min(options.batchSize ?? 1_000, Math.max(1, left)) }), store, left);
+}
+
+/**
+ * Streams batches into `store`, which takes a batch at once and stores it after the ones before
+ * (WarehouseWrite.writeValues): the next batch is read while the last one is stored. At most
+ * `limit` rows are given, and reading stops there. Returns the rows given; the first failure of
+ * either side is thrown, once both have stopped.
+ */
+export async function pipeValueBatches(batches: AsyncIterable<ValueBatch>, store: (columns: string[], values: unknown[][]) => Promise<void>, limit = Infinity): Promise<number> {
   let pending: Promise<void> = Promise.resolve();
-  let left = options.limit ?? Infinity;
+  let left = limit;
   let given = 0;
   try {
-    for await (const { columns, values } of readFileValues(path, { ...options, batchSize: Math.min(options.batchSize ?? 1_000, Math.max(1, left)) })) {
+    for await (const { columns, values } of batches) {
       const taken = values.length > left ? values.slice(0, left) : values;
       const stored = store(columns, taken);
       stored.catch(() => undefined); // awaited below; until then a failure must not count as unhandled

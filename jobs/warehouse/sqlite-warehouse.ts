@@ -11,19 +11,7 @@ import { quoteIdent } from '../../core/db/sql.js';
 import { PRAGMAS, SqliteDb } from './sqlite-db.js';
 import { columnsOf, statsOf, tableExists } from './sqlite-tables.js';
 import { dropDeadStages, INSERT_ROWS, RowStager, SqliteWrite, type WriteSession } from './sqlite-write.js';
-import {
-  MissingDataError,
-  tableOf,
-  type DataStats,
-  type DatasourceSpec,
-  type QueryBuilder,
-  type QueryInputs,
-  type ReadOptions,
-  type Row,
-  type RowPage,
-  type Warehouse,
-  type WarehouseWrite,
-} from './warehouse.js';
+import { MissingDataError, tableOf, type DataStats, type DatasourceSpec, type QueryBuilder, type QueryInputs, type ReadOptions, type Row, type RowPage, type Warehouse, type WarehouseWrite } from './warehouse.js';
 import { pageFile } from './file-page.js';
 
 export { tableOf, MissingDataError };
