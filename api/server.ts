@@ -31,6 +31,7 @@ import type { Warehouse } from '../jobs/warehouse/warehouse.js';
 import type { Scheduler } from '../jobs/scheduler/scheduler.js';
 import { openRuntime } from '../jobs/runtime.js';
 import { portabilityRoutes } from './http/portability.js';
+import { openLineageRoutes } from './http/openlineage.js';
 
 /** This build's version (package.json), for export manifests. */
 const PACKAGE_VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
@@ -169,6 +170,8 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
     }),
   );
   app.use(portabilityRoutes({ em: orm.em as never, secrets, logger, version: PACKAGE_VERSION, warehouse, lineage, scheduler }, signIn));
+  const naming = () => ({ namespace: config.openLineage.namespace, warehouse: warehouse.lineageNaming });
+  app.use(openLineageRoutes({ em: orm.em as never, logger, lineage, naming }, signIn));
   app.use(webApp(webDist, signIn));
   app.use(bodyErrors(logger));
 

@@ -111,6 +111,7 @@ async function createAutomation(service: AutomationService, a: ExportedAutomatio
     case AutomationKind.CHAIN_TASK:
       return (await service.createChainTask({ ...common, stepIds: (s.steps as string[]).map((n) => ids.get(n)!) })).id;
     case AutomationKind.DATABASE_TABLE:
-      throw new Error('the generated workspace has no database ingestions');
+    case AutomationKind.EXTERNAL_JOB:
+      throw new Error(`the generated workspace has no ${a.kind}`);
   }
 }

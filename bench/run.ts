@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   scale: async () => (await import('./scale.bench.js')).run(),
   versions: async () => (await import('./versions.bench.js')).run(),
   portability: async () => (await import('./portability.bench.js')).run(),
+  openlineage: async () => (await import('./openlineage.bench.js')).run(),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

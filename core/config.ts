@@ -31,6 +31,17 @@ export interface Config {
   allowedHosts: string[];
   /** TRIBUTARY_ADMIN_EMAIL and TRIBUTARY_ADMIN_PASSWORD: the first admin, created at start when no user exists. */
   admin?: { email: string; password: string };
+  openLineage: OpenLineageConfig;
+}
+
+/** OpenLineage naming and emission (README, "OpenLineage"). */
+export interface OpenLineageConfig {
+  /** OPENLINEAGE_NAMESPACE (default `tributary`): the namespace of Tributary's jobs (and join datasets) in the events it sends and reads. */
+  namespace: string;
+  /** OPENLINEAGE_URL: where every run's events are sent (the receiver's base URL; `/api/v1/lineage` is added). Unset: nothing is sent. */
+  url?: URL;
+  /** OPENLINEAGE_API_KEY: sent as `Authorization: Bearer …` to the receiver. Never logged. */
+  apiKey?: string;
 }
 
 export interface SchedulerConfig {
@@ -169,6 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const adminPassword = env.TRIBUTARY_ADMIN_PASSWORD; // kept as typed: spaces count in a password
   if (Boolean(adminEmail) !== Boolean(adminPassword)) problems.push('set TRIBUTARY_ADMIN_EMAIL and TRIBUTARY_ADMIN_PASSWORD together, or neither');
 
+  const openLineage = readOpenLineage(value, env, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     host,
@@ -185,7 +198,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     publicUrl,
     allowedHosts,
     ...(adminEmail && adminPassword ? { admin: { email: adminEmail, password: adminPassword } } : {}),
+    openLineage,
   };
+}
+
+function readOpenLineage(value: (name: string) => string | undefined, env: NodeJS.ProcessEnv, problems: string[]): OpenLineageConfig {
+  const namespace = value('OPENLINEAGE_NAMESPACE') ?? 'tributary';
+  if (namespace.length > 200 || /[\u0000-\u001f]/.test(namespace)) problems.push(`OPENLINEAGE_NAMESPACE must be a name of at most 200 characters, got ${JSON.stringify(namespace.slice(0, 80))}`);
+  const raw = value('OPENLINEAGE_URL');
+  let url: URL | undefined;
+  if (raw !== undefined) {
+    try {
+      url = new URL(raw);
+      if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash) throw new Error('not a plain http(s) address');
+    } catch {
+      problems.push(`OPENLINEAGE_URL must be the http:// or https:// address of an OpenLineage receiver (e.g. http://marquez:5000), got ${JSON.stringify(raw)}`);
+      url = undefined;
+    }
+  }
+  const apiKey = env.OPENLINEAGE_API_KEY?.trim() || undefined;
+  if (apiKey && !url) problems.push('OPENLINEAGE_API_KEY is set but OPENLINEAGE_URL is not: set the receiver too, or remove the key');
+  return { namespace, ...(url ? { url } : {}), ...(apiKey ? { apiKey } : {}) };
 }
 
 /**

@@ -3,6 +3,8 @@ export enum DatasourceKind {
   STORAGE = 'STORAGE',
   FILE = 'FILE',
   JOIN = 'JOIN',
+  /** A dataset known from OpenLineage events that maps to no Tributary datasource. */
+  EXTERNAL = 'EXTERNAL',
 }
 export enum JoinType {
   INNER = 'INNER',
@@ -14,6 +16,8 @@ export enum AutomationKind {
   SCRIPT = 'SCRIPT',
   CHAIN_TASK = 'CHAIN_TASK',
   DATABASE_TABLE = 'DATABASE_TABLE',
+  /** A job known from OpenLineage events: drawn and followed, never run here. */
+  EXTERNAL_JOB = 'EXTERNAL_JOB',
 }
 export enum ScriptLanguage {
   JAVASCRIPT = 'JAVASCRIPT',
@@ -31,6 +35,8 @@ export enum RunTrigger {
   SCHEDULE = 'SCHEDULE',
   MANUAL = 'MANUAL',
   CHAIN = 'CHAIN',
+  /** A run of an external job, reported by OpenLineage events. */
+  EXTERNAL = 'EXTERNAL',
 }
 export enum AutomationState {
   ACTIVE = 'ACTIVE',
@@ -46,6 +52,9 @@ export enum LineageNodeType {
   SCRIPT = 'SCRIPT',
   CHAIN_TASK = 'CHAIN_TASK',
   DATABASE_TABLE = 'DATABASE_TABLE',
+  EXTERNAL_JOB = 'EXTERNAL_JOB',
+  /** A dataset known from OpenLineage events only (DatasourceKind.EXTERNAL). */
+  EXTERNAL_DATASOURCE = 'EXTERNAL_DATASOURCE',
 }
 /** How an automation's rows land in its output datasource. */
 export enum WriteMode {
@@ -122,4 +131,9 @@ export enum ConnectorConfigurationStatus {
   CONNECTOR_CONFIGURED = 'CONNECTOR_CONFIGURED',
   CONNECTION_CONFIGURED = 'CONNECTION_CONFIGURED',
   FINALIZED = 'FINALIZED',
+}
+
+/** What an API token may do beyond (or instead of) its role: LINEAGE_WRITER tokens only send OpenLineage events. */
+export enum TokenScope {
+  LINEAGE_WRITER = 'LINEAGE_WRITER',
 }

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EntityManager } from '@mikro-orm/knex';
 import type { Orm } from '../core/db/orm.js';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
@@ -13,6 +16,10 @@ import { openJobStore } from './scheduler/job-store.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openWarehouse } from './warehouse/open.js';
 import type { Warehouse } from './warehouse/warehouse.js';
+import { NO_EVENTS, OpenLineageEmitter } from './openlineage/emitter.js';
+
+/** This build's version (package.json): the `producer` of the OpenLineage events it sends. */
+const PACKAGE_VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
 
 /** What every Tributary process (server or worker) runs on: the databases, the secrets and the scheduler. */
 export interface Runtime {
@@ -64,7 +71,17 @@ export async function openRuntime(
   const backend = await openJobStore(config.dataDir, config.scheduler.jobStoreUrl, {
     onConnectionError: (error) => logger.warn({ err: error }, 'a job store connection failed; it is replaced on next use'),
   });
-  const scheduler = new Scheduler({ orm, warehouse, sftpState, secrets, logger, dataDir: config.dataDir, ...config.scheduler, backend, scripts, processJobs: options.runJobs ?? true });
+  const { url: lineageUrl } = config.openLineage;
+  const runEvents = lineageUrl
+    ? new OpenLineageEmitter({
+        config: { ...config.openLineage, url: lineageUrl },
+        naming: () => ({ namespace: config.openLineage.namespace, warehouse: warehouse.lineageNaming }),
+        em: () => orm.em.fork() as EntityManager,
+        logger,
+        version: PACKAGE_VERSION,
+      })
+    : NO_EVENTS;
+  const scheduler = new Scheduler({ orm, warehouse, sftpState, secrets, logger, dataDir: config.dataDir, ...config.scheduler, backend, scripts, processJobs: options.runJobs ?? true, runEvents });
   await scheduler.start();
   const events = await listenForEvents(config.database, {
     onEvent: (event) => {
@@ -84,6 +101,7 @@ export async function openRuntime(
     async close() {
       await events?.close();
       await scheduler.stop();
+      await runEvents.close(); // the last runs' events, for a few seconds at most
       await warehouse.close();
       await sftpState.close();
       await orm.close();

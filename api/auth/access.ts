@@ -51,6 +51,7 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
     connector: Role.VIEWER,
     ingestionStatistics: Role.VIEWER,
     ingestionAnomalies: Role.VIEWER,
+    openLineageEvents: Role.VIEWER,
     runActivity: Role.VIEWER,
     upcomingRuns: Role.VIEWER,
   },

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { newToken, tokenHash } from '../../core/auth/tokens.js';
 import { checkRole, roleAllows, type Principal } from '../../core/auth/roles.js';
-import { Role } from '../../core/enums.js';
+import { Role, TokenScope } from '../../core/enums.js';
 import { ApiToken, UserAccount } from '../../core/db/entities/index.js';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../../core/errors.js';
 import { checkName } from '../../core/validation.js';
@@ -10,6 +10,8 @@ export interface CreateApiTokenRequest {
   name: string;
   role: Role;
   expiresAt?: Date | null;
+  /** LINEAGE_WRITER: a token that only sends OpenLineage events (POST /api/v1/lineage); it needs an EDITOR to make it. */
+  scope?: TokenScope | null;
 }
 
 /** A new token for the caller's own account, at most the caller's role; the secret is returned this once. */
@@ -17,11 +19,16 @@ export async function createApiToken(em: EntityManager, principal: Principal, in
   const name = checkName(input.name);
   checkRole(input.role);
   if (!roleAllows(principal.role, input.role)) throw new ForbiddenError(`a token's role is at most yours (${principal.role}); ${input.role} was asked`, input.role);
+  if (input.scope === TokenScope.LINEAGE_WRITER && !roleAllows(principal.role, Role.EDITOR)) {
+    throw new ForbiddenError('a LINEAGE_WRITER token writes lineage: making one needs the EDITOR role', Role.EDITOR);
+  }
+  if (input.scope && principal.scope) throw new ForbiddenError('a scoped token cannot make tokens', Role.EDITOR);
   if (input.expiresAt && !(input.expiresAt.getTime() > now.getTime())) throw new BadUserInputError('expiresAt', 'expiresAt must be in the future');
   const token = newToken('api');
   const apiToken = em.create(ApiToken, {
     name,
     role: input.role,
+    scope: input.scope ?? null,
     tokenHash: tokenHash(token),
     createdBy: em.getReference(UserAccount, principal.userId),
     createdAt: now,

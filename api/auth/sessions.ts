@@ -110,7 +110,7 @@ export async function tokenPrincipal(em: EntityManager, token: string, now = new
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > TOKEN_TOUCH_MS) {
     await em.nativeUpdate(ApiToken, { id: row.id }, { lastUsedAt: now });
   }
-  return { principal: principalOfRow(row, { role: lowerRole(row.role!, row.user.role), tokenId: row.id }), firstUse };
+  return { principal: principalOfRow(row, { role: lowerRole(row.role!, row.user.role), tokenId: row.id, scope: row.scope ?? null }), firstUse };
 }
 
 /** Ends one session. */

@@ -14,6 +14,7 @@ import {
   Role,
   RunStatus,
   ScriptLanguage,
+  TokenScope,
   VersionStatus,
   WriteMode,
 } from '../../core/enums.js';
@@ -84,3 +85,7 @@ registerEnumType(ConnectionType, {
 });
 registerEnumType(ConnectorStatus, { name: 'ConnectorStatus' });
 registerEnumType(ConnectorConfigurationStatus, { name: 'ConnectorConfigurationStatus' });
+registerEnumType(TokenScope, {
+  name: 'TokenScope',
+  valuesConfig: { LINEAGE_WRITER: { description: 'Only sends OpenLineage events (POST /api/v1/lineage and /api/v1/lineage/batch); refused everywhere else' } },
+});

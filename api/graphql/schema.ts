@@ -16,9 +16,10 @@ import { ScheduleResolver } from '../resolvers/schedule.resolver.js';
 import { ParameterSetResolver } from '../resolvers/parameter-set.resolver.js';
 import { ValidationResolver } from '../resolvers/validation.resolver.js';
 import { TemplateResolver } from '../resolvers/template.resolver.js';
+import { OpenLineageResolver } from '../resolvers/openlineage.resolver.js';
 import { AutomationVersionsResolver, RunVersionResolver, VersionResolver } from '../resolvers/version.resolver.js';
 import { ChainTask, EtlStep, Script, SftpImport } from '../../core/db/entities/index.js';
-import { ChainTaskObject, DatabaseIngestionObject, EtlStepObject, ScriptObject, SftpImportObject } from '../resolvers/types/entities.js';
+import { ChainTaskObject, DatabaseIngestionObject, EtlStepObject, ExternalJobObject, ScriptObject, SftpImportObject } from '../resolvers/types/entities.js';
 
 /** Builds the executable GraphQL schema from the resolvers. */
 export function buildAppSchema(): Promise<GraphQLSchema> {
@@ -51,8 +52,9 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       VersionResolver,
       AutomationVersionsResolver,
       RunVersionResolver,
+      OpenLineageResolver,
     ],
-    orphanedTypes: [EtlStepObject, SftpImportObject, ScriptObject, ChainTaskObject, DatabaseIngestionObject],
+    orphanedTypes: [EtlStepObject, SftpImportObject, ScriptObject, ChainTaskObject, DatabaseIngestionObject, ExternalJobObject],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     validate: false,
   });

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import type { Logger } from 'pino';
 import type { Config } from '../../core/config.js';
 import type { Principal } from '../../core/auth/roles.js';
+import { TokenScope } from '../../core/enums.js';
 import { UnauthenticatedError } from '../../core/errors.js';
 import { actorOf, record } from '../audit/audited-mutations.js';
 import type { AuditScope } from '../../core/audit/scope.js';
@@ -57,6 +58,10 @@ export function authenticate(em: EntityManager, logger: Logger, config: Config):
     };
     find().then(
       (principal) => {
+        if (principal?.scope && !scopeAllows(principal.scope, req)) {
+          res.status(403).json({ errors: [{ message: `this API token has the ${principal.scope} scope: it may only send OpenLineage events (POST /api/v1/lineage)`, extensions: { code: 'FORBIDDEN' } }] });
+          return;
+        }
         res.locals.principal = principal;
         next();
       },
@@ -66,6 +71,11 @@ export function authenticate(em: EntityManager, logger: Logger, config: Config):
       },
     );
   };
+}
+
+/** What a scoped token may reach: LINEAGE_WRITER, the OpenLineage receiving endpoints only. */
+function scopeAllows(scope: TokenScope, req: Request): boolean {
+  return scope === TokenScope.LINEAGE_WRITER && req.method === 'POST' && /^\/api\/v1\/lineage(\/batch)?\/?$/.test(req.path);
 }
 
 /** The HTTP exchange a GraphQL resolver sees: the peer's address and the session cookie, Secure behind https. */

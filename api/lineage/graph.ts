@@ -20,6 +20,8 @@ export interface GraphNode {
   hasSchedule: boolean;
   language: ScriptLanguage | null;
   lastRunStatus: RunStatus | null;
+  /** External jobs and datasets: who described them (the OpenLineage producer URI). */
+  producer: string | null;
   /** Effectively scheduled: own active schedule, or triggered by an effectively scheduled chain. */
   scheduled: boolean;
 
@@ -43,7 +45,15 @@ export interface GraphNode {
   mark: number;
 }
 
-export const isDatasource = (node: GraphNode): boolean => node.type === LineageNodeType.DATASOURCE || node.type === LineageNodeType.JOIN_DATASOURCE;
+export const isDatasource = (node: GraphNode): boolean =>
+  node.type === LineageNodeType.DATASOURCE || node.type === LineageNodeType.JOIN_DATASOURCE || node.type === LineageNodeType.EXTERNAL_DATASOURCE;
+
+const DATASOURCE_NODE_TYPES: Record<DatasourceKind, LineageNodeType> = {
+  [DatasourceKind.STORAGE]: LineageNodeType.DATASOURCE,
+  [DatasourceKind.FILE]: LineageNodeType.DATASOURCE,
+  [DatasourceKind.JOIN]: LineageNodeType.JOIN_DATASOURCE,
+  [DatasourceKind.EXTERNAL]: LineageNodeType.EXTERNAL_DATASOURCE,
+};
 
 /** A node of the data lineage: a datasource, or an automation that declares what it reads or writes. */
 export const isDataNode = (node: GraphNode): boolean =>
@@ -135,6 +145,7 @@ export class Graph {
       hasSchedule: false,
       language: null,
       lastRunStatus: null,
+      producer: null,
       scheduled: false,
       inputs: [],
       outputs: [],
@@ -161,8 +172,9 @@ export class Graph {
   private upsertDatasource(row: DatasourceRow): GraphNode {
     const node = this.nodes.get(row.id) ?? this.newNode(row.id);
     this.rename(node, row.name, this.datasourcesByName);
-    node.type = row.kind === DatasourceKind.JOIN ? LineageNodeType.JOIN_DATASOURCE : LineageNodeType.DATASOURCE;
+    node.type = DATASOURCE_NODE_TYPES[row.kind];
     node.tags = row.tags;
+    node.producer = row.producer ?? null;
     return node;
   }
 
@@ -181,6 +193,7 @@ export class Graph {
     node.hasSchedule = !!row.schedule_cron;
     node.language = row.language ?? null;
     node.lastRunStatus = row.last_run_status ?? null;
+    node.producer = row.producer ?? null;
     return node;
   }
 
@@ -255,12 +268,15 @@ export class Graph {
     this.nodes.delete(id);
   }
 
-  /** Effective scheduling spreads from ACTIVE scheduled automations down through ACTIVE chain tasks. */
+  /**
+   * Effective scheduling spreads from ACTIVE scheduled automations down through ACTIVE chain tasks.
+   * An ACTIVE external job counts as scheduled: it runs on its own platform's schedule.
+   */
   private computeScheduled(): void {
     const stack: GraphNode[] = [];
     for (const node of this.nodes.values()) {
       node.scheduled = false;
-      if (node.state === AutomationState.ACTIVE && node.hasSchedule) stack.push(node);
+      if (node.state === AutomationState.ACTIVE && (node.hasSchedule || node.type === LineageNodeType.EXTERNAL_JOB)) stack.push(node);
     }
     while (stack.length > 0) {
       const node = stack.pop()!;

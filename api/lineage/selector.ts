@@ -43,7 +43,10 @@ export class SelectorError extends BadUserInputError {
 const MAX_LENGTH = 10_000;
 const MAX_DEPTH = 1000;
 const KINDS: readonly string[] = Object.values(LineageNodeType);
-const KIND_ALIASES = new Map<string, string>([['JOIN', LineageNodeType.JOIN_DATASOURCE]]);
+const KIND_ALIASES = new Map<string, string>([
+  ['JOIN', LineageNodeType.JOIN_DATASOURCE],
+  ['EXTERNAL', LineageNodeType.EXTERNAL_DATASOURCE],
+]);
 const STATUSES: readonly string[] = Object.values(RunStatus);
 const KEYS = new Set(['name', 'kind', 'tag', 'status', 'scheduled']);
 const EXAMPLES: Record<string, string> = {
@@ -267,7 +270,7 @@ class Scanner {
         const kind = KIND_ALIASES.get(upper) ?? (KINDS.includes(upper) ? upper : undefined);
         return kind !== undefined
           ? { type: 'kind', value: kind, position }
-          : fail(`unknown kind ${shown(value)}; use one of ${KINDS.join(', ')} (or JOIN for JOIN_DATASOURCE)`);
+          : fail(`unknown kind ${shown(value)}; use one of ${KINDS.join(', ')} (or JOIN for JOIN_DATASOURCE, EXTERNAL for EXTERNAL_DATASOURCE)`);
       }
       case 'status': {
         const upper = value.toUpperCase();

@@ -17,8 +17,8 @@ import {
 import { DatasourceObject, ScriptObject } from './types/entities.js';
 
 function toNode(node: GraphNode): LineageNodeObject {
-  const { id, type, name, scheduled, lastRunStatus, state, language, tags } = node;
-  return { id, type, name, scheduled, lastRunStatus, state, language, tags };
+  const { id, type, name, scheduled, lastRunStatus, state, language, tags, producer } = node;
+  return { id, type, name, scheduled, lastRunStatus, state, language, tags, producer };
 }
 
 @Resolver()

@@ -15,6 +15,7 @@ import {
   ErrorPolicy,
   ChainTask,
   DatabaseIngestion,
+  ExternalJob,
   Datasource,
   DatasourceKind,
   EtlStep,
@@ -81,6 +82,7 @@ export const KIND_CLASS: Record<AutomationKind, AutomationClass<Automation>> = {
   [AutomationKind.SCRIPT]: Script,
   [AutomationKind.CHAIN_TASK]: ChainTask,
   [AutomationKind.DATABASE_TABLE]: DatabaseIngestion,
+  [AutomationKind.EXTERNAL_JOB]: ExternalJob,
 };
 
 const DATABASE_CONNECTIONS = [ConnectionType.POSTGRES, ConnectionType.MYSQL];
@@ -320,6 +322,7 @@ export class AutomationService {
     stepIds.forEach((id, i) => {
       if (id === chain.id) throw new BadUserInputError(`stepIds[${i}]`, 'a chain task cannot trigger itself');
       if (!found.has(id)) throw new BadUserInputError(`stepIds[${i}]`, `automation ${JSON.stringify(id)} does not exist`);
+      if (found.get(id)!.kind === AutomationKind.EXTERNAL_JOB) throw new BadUserInputError(`stepIds[${i}]`, `${JSON.stringify(found.get(id)!.name)} is an external job (known from OpenLineage events): it runs elsewhere, so no chain can trigger it`);
       if (found.get(id)!.draftOnly) throw new BadUserInputError(`stepIds[${i}]`, `${JSON.stringify(found.get(id)!.name)} has never been live: make its draft live before a chain triggers it`);
     });
     await checkNoChainCycle(em, chain, stepIds, found);
@@ -501,7 +504,11 @@ export class AutomationService {
     const found = new Map((await em.find(Datasource, { id: { $in: ids } })).map((d) => [d.id, d]));
     return ids.map((id, i) => {
       const datasource = found.get(id);
-      if (!datasource) throw new BadUserInputError(ids.length > 1 || field.endsWith('Ids') ? `${field}[${i}]` : field, `datasource ${JSON.stringify(id)} does not exist`);
+      const at = ids.length > 1 || field.endsWith('Ids') ? `${field}[${i}]` : field;
+      if (!datasource) throw new BadUserInputError(at, `datasource ${JSON.stringify(id)} does not exist`);
+      if (datasource.kind === DatasourceKind.EXTERNAL) {
+        throw new BadUserInputError(at, `${JSON.stringify(datasource.name)} is an EXTERNAL datasource (known from OpenLineage events): Tributary holds none of its data, so nothing here reads or writes it`);
+      }
       return datasource;
     });
   }

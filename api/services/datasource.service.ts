@@ -46,6 +46,7 @@ export class DatasourceService {
   /** A new datasource: nothing refers to it yet, so no graph check is needed (and none can form a join cycle). */
   async create(input: CreateDatasourceInput): Promise<Datasource> {
     return this.write(async (em) => {
+      if (input.kind === DatasourceKind.EXTERNAL) throw new BadUserInputError('kind', 'EXTERNAL datasources come from OpenLineage events (POST /api/v1/lineage); create STORAGE, FILE or JOIN ones here');
       const datasource = new Datasource();
       datasource.kind = input.kind;
       datasource.name = await this.checkNameFree(em, input.name);
@@ -195,6 +196,7 @@ export class DatasourceService {
     if (id === datasource.id) throw new BadUserInputError(field, 'a join cannot use itself as a source');
     const source = await em.findOne(Datasource, { id });
     if (!source) throw new BadUserInputError(field, `datasource ${JSON.stringify(id)} does not exist`);
+    if (source.kind === DatasourceKind.EXTERNAL) throw new BadUserInputError(field, `${JSON.stringify(source.name)} is an EXTERNAL datasource: Tributary holds none of its data, so no join can read it`);
     return source;
   }
 }

@@ -1,4 +1,4 @@
-import { Role } from '../enums.js';
+import { Role, type TokenScope } from '../enums.js';
 import { BadUserInputError } from '../errors.js';
 
 const RANK: Record<Role, number> = { [Role.VIEWER]: 1, [Role.EDITOR]: 2, [Role.ADMIN]: 3 };
@@ -35,4 +35,6 @@ export interface Principal {
   role: Role;
   sessionId?: string;
   tokenId?: string;
+  /** A scoped token (LINEAGE_WRITER) may do only what its scope names, whatever its role. */
+  scope?: TokenScope | null;
 }

@@ -13,6 +13,8 @@ export class ChangeSet {
   private readonly commitWork: ((em: EntityManager) => Promise<void>)[] = [];
 
   add(entity: ChangedEntity, id: string): void {
+    // A full reload of the object covers its run status too: never narrow one down to the other.
+    if (entity === ChangedEntity.RUN_STATUS && this.touched.has(id)) return;
     this.touched.set(id, entity);
   }
 

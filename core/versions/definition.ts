@@ -101,6 +101,8 @@ function kindSettings(automation: Automation, stepIds: string[]): Record<string,
     }
     case AutomationKind.CHAIN_TASK:
       return { stepIds, continueOnFailure: (automation as ChainTask).continueOnFailure };
+    case AutomationKind.EXTERNAL_JOB:
+      return {}; // never versioned: what it reads and writes comes from OpenLineage events
   }
 }
 

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { Automation } from '../db/entities/automation.js';
 import { AutomationVersion } from '../db/entities/automation-version.js';
 import { Run } from '../db/entities/run.js';
-import { RunStatus, VersionStatus } from '../enums.js';
+import { AutomationKind, RunStatus, VersionStatus } from '../enums.js';
 import { snapshotDefinition, type Definition } from './definition.js';
 
 /** The number the next version of an automation gets: never one given before, even to a discarded draft. */
@@ -40,7 +40,8 @@ export async function recordLiveVersion(em: EntityManager, automation: Automatio
  * are applied; idempotent, and a process that loses the race to another finds nothing left.
  */
 export async function recordMissingVersions(em: EntityManager): Promise<number> {
-  const missing = await em.find(Automation, { liveVersionId: null, draftOnly: false });
+  // External jobs have no versions: their definition is what OpenLineage events say.
+  const missing = await em.find(Automation, { liveVersionId: null, draftOnly: false, kind: { $ne: AutomationKind.EXTERNAL_JOB } });
   if (missing.length === 0) return 0;
   await em.transactional(async (tx) => {
     for (const automation of await tx.find(Automation, { id: { $in: missing.map((a) => a.id) }, liveVersionId: null })) {

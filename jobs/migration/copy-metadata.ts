@@ -34,10 +34,12 @@ export const METADATA_TABLES: TableCopy[] = [
   { table: 'lineage_change' },
   { table: 'run', selfRefs: ['parent_run_id'] },
   { table: 'run_log' },
+  { table: 'openlineage_event' },
+  { table: 'run_dataset' },
 ];
 
 /** Tables whose `id` comes from a sequence on PostgreSQL: the sequence continues after the copied ids. */
-const SERIAL_TABLES = ['audit_event', 'ingestion_hour', 'automation_io', 'chain_step', 'script_token', 'automation_parameter_set', 'lineage_change', 'run_log'];
+const SERIAL_TABLES = ['audit_event', 'ingestion_hour', 'automation_io', 'chain_step', 'script_token', 'automation_parameter_set', 'lineage_change', 'run_log', 'openlineage_event', 'run_dataset'];
 
 /** Rows per INSERT: well below PostgreSQL's 65,535 bound parameters for the widest table. */
 const BATCH = 500;

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { settleSwitch } from '../../core/versions/live.js';
 import { recordIngestionHour } from './ingestion-stats.js';
-import { Automation, AutomationState, ChangedEntity, Connector, ConnectorStatus, Run, RunLog, RunStatus, RunTrigger } from '../../core/db/entities/index.js';
+import { Automation, AutomationKind, AutomationState, ChangedEntity, Connector, ConnectorStatus, Run, RunLog, RunStatus, RunTrigger } from '../../core/db/entities/index.js';
 import type { FilterQuery } from '@mikro-orm/core';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../core/errors.js';
 import { checkPageSize, decodeCursor, toPage, type Page } from '../../core/paging.js';
@@ -91,6 +91,9 @@ export class RunService {
     return this.write(async () => request.automationId, async (em, changes) => {
       const automation = await em.findOne(Automation, { id: request.automationId });
       if (!automation) throw new NotFoundError('Automation', request.automationId, 'id');
+      if (automation.kind === AutomationKind.EXTERNAL_JOB) {
+        throw new ConflictError('id', `automation ${JSON.stringify(automation.name)} is an external job (known from OpenLineage events): it runs elsewhere, not here`);
+      }
       if (automation.draftOnly) {
         throw new ConflictError('id', `automation ${JSON.stringify(automation.name)} has no live version yet: its draft must be approved and made live before it runs`);
       }
@@ -208,7 +211,8 @@ export class RunService {
 
   /** Runs left RUNNING by processes that are gone: FAILED ("worker stopped"). Returns them. */
   async failDeadRuns(isAlive: (worker: string, heartbeatAt: Date | null) => boolean): Promise<Run[]> {
-    const running = await this.em.fork().find(Run, { status: RunStatus.RUNNING });
+    // External jobs' runs are reported by events, not run by a worker here.
+    const running = await this.em.fork().find(Run, { status: RunStatus.RUNNING, trigger: { $ne: RunTrigger.EXTERNAL } });
     const dead = running.filter((run) => !run.worker || !isAlive(run.worker, run.heartbeatAt ?? null));
     const failed: Run[] = [];
     for (const run of dead) {
@@ -267,7 +271,7 @@ export class RunService {
  * the start: a read-then-write transaction would get SQLITE_BUSY at once when another process
  * writes meanwhile.
  */
-async function appendLines(em: EntityManager, runId: string, lines: string[]): Promise<void> {
+export async function appendLines(em: EntityManager, runId: string, lines: string[]): Promise<void> {
   if (lines.length === 0) return;
   const runs = new RunRepository(em);
   const total = await runs.countLogLines(runId, lines.length);

@@ -20,6 +20,7 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import { runChain } from './chain.js';
 import { RunLogBuffer } from './run-log.js';
 import type { WorkerIdentity } from './worker-id.js';
+import type { RunEventSink } from '../openlineage/emitter.js';
 
 export interface ExecutorDeps {
   orm: Orm;
@@ -34,6 +35,8 @@ export interface ExecutorDeps {
   heartbeatMs?: number;
   /** The process's ScriptRunner (sandboxed per SCRIPT_SANDBOX); a default one without it. */
   scripts?: Runner;
+  /** Hears each run start and end (OpenLineage emission); it never waits or throws. */
+  runEvents?: RunEventSink;
 }
 
 /** Why a run was cancelled, as the abort reason. */
@@ -49,7 +52,7 @@ export class RunExecutor {
   private readonly inflight = new Map<string, AbortController>();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
-  private readonly runners: Record<Exclude<AutomationKind, AutomationKind.CHAIN_TASK>, Runner>;
+  private readonly runners: Record<Exclude<AutomationKind, AutomationKind.CHAIN_TASK | AutomationKind.EXTERNAL_JOB>, Runner>;
 
   constructor(private readonly deps: ExecutorDeps) {
     this.runners = {
@@ -154,6 +157,7 @@ export class RunExecutor {
     if (parent?.aborted) onParentAbort();
     parent?.addEventListener('abort', onParentAbort, { once: true });
     this.inflight.set(run.id, controller);
+    this.deps.runEvents?.started(run.id);
     const log = new RunLogBuffer(this.runs(), run.id, this.deps.logger);
     const automationId = run.automation.id;
     let outcome: RunOutcome;
@@ -167,6 +171,7 @@ export class RunExecutor {
     }
     await log.close();
     const finished = (await this.runs().finish(run.id, outcome)) ?? run;
+    this.deps.runEvents?.finished(run.id);
     await this.dispatchNext(automationId);
     return finished;
   }
@@ -177,6 +182,7 @@ export class RunExecutor {
     // A version went live between the claim and this read: the run does what it read, so it records that version.
     if ((automation.liveVersionId ?? null) !== (run.versionId ?? null)) await this.runs().recordVersion(run.id, automation.liveVersionId ?? null);
     log.line(`started (${run.trigger.toLowerCase()}) on ${this.worker.id}`);
+    if (automation.kind === AutomationKind.EXTERNAL_JOB) throw new RunFailedError('an external job runs elsewhere: its runs come from OpenLineage events');
     if (automation.kind === AutomationKind.CHAIN_TASK) {
       const result = await runChain(this, run, automation, signal, log);
       log.line(`finished: ${result.rowsRead} row(s) read, ${result.rowsWritten} written by the steps`);

@@ -1,8 +1,9 @@
 import { Agenda, type AgendaBackend, type Job } from 'agenda';
+import type { RunEventSink } from '../openlineage/emitter.js';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Orm } from '../../core/db/orm.js';
 import type { Logger } from 'pino';
-import { AuditEvent, Automation, AutomationState, ConnectorStatus, LoginThrottle, RunTrigger, type Run } from '../../core/db/entities/index.js';
+import { AuditEvent, Automation, AutomationState, ConnectorStatus, LoginThrottle, OpenLineageEvent, RunTrigger, type Run } from '../../core/db/entities/index.js';
 import { RunService, pausedConnector } from '../runs/run.service.js';
 import { pruneIngestionHours } from '../runs/ingestion-stats.js';
 import type { SecretBox } from '../../core/secrets.js';
@@ -35,6 +36,8 @@ export interface SchedulerOptions {
   backend: AgendaBackend;
   /** The process's ScriptRunner (see openScripts); a default one without it. */
   scripts?: Runner;
+  /** Hears each run start and end (OpenLineage emission). */
+  runEvents?: RunEventSink;
   /** How often the job store is polled for due jobs (ms). Jobs queued in this process start at once regardless. */
   processEveryMs?: number;
   /** Runs this process runs at the same time. */
@@ -91,6 +94,7 @@ export class Scheduler {
       worker: this.worker,
       heartbeatMs: options.heartbeatMs,
       scripts: options.scripts,
+      runEvents: options.runEvents,
       dispatch: (runId) => this.dispatch(runId),
     });
     if (this.processesJobs) this.define();
@@ -202,6 +206,9 @@ export class Scheduler {
     const days = this.options.retentionDays ?? 90;
     const removed = await this.runs().prune(new Date(now.getTime() - days * 86_400_000));
     if (removed > 0) this.options.logger.info({ removed, retentionDays: days }, 'old runs pruned');
+    // Received OpenLineage events are kept as long as runs are.
+    const events = await this.em().nativeDelete(OpenLineageEvent, { receivedAt: { $lt: new Date(now.getTime() - days * 86_400_000) } });
+    if (events > 0) this.options.logger.info({ removed: events, retentionDays: days }, 'old OpenLineage events pruned');
     const auditDays = this.options.auditRetentionDays ?? 365;
     const em = this.em();
     const entries = await em.nativeDelete(AuditEvent, { at: { $lt: new Date(now.getTime() - auditDays * 86_400_000) } });

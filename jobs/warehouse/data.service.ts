@@ -28,6 +28,7 @@ export class DataService {
   }
 
   private async specOf(ds: Datasource, depth: number): Promise<DatasourceSpec> {
+    if (ds.kind === DatasourceKind.EXTERNAL) throw new DataUnavailableError(`${JSON.stringify(ds.name)} is an EXTERNAL datasource, known from OpenLineage events: Tributary holds none of its data`);
     if (ds.kind !== DatasourceKind.JOIN) return { id: ds.id, kind: ds.kind, path: ds.path };
     if (depth > MAX_JOIN_DEPTH) throw new BadUserInputError('datasourceId', `joins are nested more than ${MAX_JOIN_DEPTH} deep`);
     const [left, right] = await Promise.all([this.em.findOneOrFail(Datasource, { id: ds.joinLeft!.id }), this.em.findOneOrFail(Datasource, { id: ds.joinRight!.id })]);

@@ -51,6 +51,8 @@ export class PostgresWarehouse implements Warehouse {
     private readonly ctx: PgContext,
     readonly files: FileRoots,
     readonly requests: RequestLimiter,
+    /** OpenLineage's PostgreSQL naming: `postgres://host:port`, tables as `database.schema.table`. */
+    readonly lineageNaming: { namespace: string; tablePrefix: string },
   ) {}
 
   /** The schema of the warehouse's tables and the role confined queries run as. */
@@ -68,7 +70,7 @@ export class PostgresWarehouse implements Warehouse {
     const pool = await openPostgresPool(url, { applicationName: 'tributary-warehouse', schema, max: options.maxConnections ?? 20 });
     try {
       const reader = await ensureReaderRole(pool, schema);
-      return new PostgresWarehouse({ pool, schema, reader, files }, files, requests);
+      return new PostgresWarehouse({ pool, schema, reader, files }, files, requests, postgresLineageNaming(url, schema));
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;
@@ -405,3 +407,10 @@ class PgWrite implements WarehouseWrite {
 }
 
 export { MissingDataError };
+
+/** OpenLineage's naming of PostgreSQL tables: namespace `postgres://host:port`, name `database.schema.table`. */
+function postgresLineageNaming(url: string, schema: string): { namespace: string; tablePrefix: string } {
+  const parsed = new URL(url);
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username) || 'postgres';
+  return { namespace: `postgres://${parsed.hostname || 'localhost'}:${parsed.port || '5432'}`, tablePrefix: `${database}.${schema}.` };
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DatasourceKind, JoinType, WriteMode } from '../../core/db/entities/index.js';
 import { ownerTag } from '../sandbox/owner.js';
 import { FileRoots } from './file-roots.js';
@@ -42,6 +42,11 @@ export class SqliteWarehouse implements Warehouse {
     readonly files: FileRoots,
     readonly requests: RequestLimiter,
   ) {}
+
+  /** `sqlite://` and the warehouse file's absolute path; a table is named as it is. */
+  get lineageNaming(): { namespace: string; tablePrefix: string } {
+    return { namespace: `sqlite://${resolve(this.file)}`, tablePrefix: '' };
+  }
 
   static async open(dataDir: string, options: SqliteWarehouseOptions = {}): Promise<SqliteWarehouse> {
     const file = join(dataDir, 'warehouse.db');

@@ -78,6 +78,11 @@ export interface Warehouse {
   readonly dialect: Dialect;
   /** Where FILE datasources may read (FILE_ROOTS): checked when a path is saved and whenever a file is read. */
   readonly files: FileRoots;
+  /**
+   * How OpenLineage names this warehouse's tables (jobs/openlineage/naming.ts): the dataset
+   * namespace, and the prefix before a table's name (`database.schema.` on PostgreSQL).
+   */
+  readonly lineageNaming: { namespace: string; tablePrefix: string };
   /** Time limit and turns for the warehouse work API requests ask for (previews, rows). */
   readonly requests: RequestLimiter;
   /**

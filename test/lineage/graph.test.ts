@@ -40,7 +40,7 @@ describe(Graph.name, () => {
   });
 
   it('keeps both directions of every link when objects change, move and disappear', () => {
-    const ds = (id: string, join?: [string, string]) => ({ id, name: id, kind: join ? ('JOIN' as never) : ('STORAGE' as never), tags: [], join_left_id: join?.[0] ?? null, join_right_id: join?.[1] ?? null });
+    const ds = (id: string, join?: [string, string]) => ({ id, name: id, kind: join ? ('JOIN' as never) : ('STORAGE' as never), tags: [], join_left_id: join?.[0] ?? null, join_right_id: join?.[1] ?? null, producer: null });
     const script = { ...automation('s'), kind: AutomationKind.SCRIPT };
     const graph = Graph.build({
       datasources: [ds('a'), ds('b'), ds('j', ['a', 'b'])],

@@ -120,7 +120,7 @@ describe(SelectorError.name, () => {
     ['@ a', 1, /^'@' must be followed/],
     ['++', 1, /^'\+' must be followed/],
     // attribute values
-    ['kind:TABLE', 6, /^unknown kind "TABLE"; use one of DATASOURCE, JOIN_DATASOURCE, ETL_STEP, SFTP_IMPORT, SCRIPT, CHAIN_TASK, DATABASE_TABLE \(or JOIN/],
+    ['kind:TABLE', 6, /^unknown kind "TABLE"; use one of DATASOURCE, JOIN_DATASOURCE, ETL_STEP, SFTP_IMPORT, SCRIPT, CHAIN_TASK, DATABASE_TABLE, EXTERNAL_JOB, EXTERNAL_DATASOURCE \(or JOIN/],
     ['a,kind:"x y"', 8, /^unknown kind "x y"/],
     ['status:done', 8, /^unknown status "done"; use one of QUEUED, RUNNING, SUCCESS, FAILED, CANCELLED, or NEVER/],
     ['scheduled:yes', 11, /^scheduled must be true or false, not "yes"/],

@@ -1,7 +1,7 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { connectionType } from '../../graphql/connection.js';
-import { Role } from '../../../core/enums.js';
+import { Role, TokenScope } from '../../../core/enums.js';
 import '../../graphql/enums.js';
 
 @ObjectType('User', { description: 'A person who signs in' })
@@ -19,6 +19,7 @@ export class ApiTokenObject {
   @Field(() => ID) id!: string;
   @Field(() => String) name!: string;
   @Field(() => Role, { description: "What it may do, at most its owner's role" }) role!: Role;
+  @Field(() => TokenScope, { nullable: true, description: 'LINEAGE_WRITER: it only sends OpenLineage events, whatever its role' }) scope!: TokenScope | null;
   @Field(() => Date, { nullable: true, description: 'Refused from then on; null: never expires' }) expiresAt!: Date | null;
   @Field(() => Date, { nullable: true }) lastUsedAt!: Date | null;
   @Field(() => Date) createdAt!: Date;
@@ -50,6 +51,7 @@ export class CreateApiTokenInput {
   @Field(() => String) name!: string;
   @Field(() => Role, { description: 'At most your own role' }) role!: Role;
   @Field(() => Date, { nullable: true, description: 'When it stops working; null: never' }) expiresAt?: Date | null;
+  @Field(() => TokenScope, { nullable: true, description: 'LINEAGE_WRITER: a token that only sends OpenLineage events (making one needs EDITOR)' }) scope?: TokenScope | null;
 }
 
 @InputType('SetupFirstAdminInput')

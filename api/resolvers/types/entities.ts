@@ -24,6 +24,7 @@ export const AUTOMATION_TYPE_NAMES: Record<AutomationKind, string> = {
   [AutomationKind.SCRIPT]: 'Script',
   [AutomationKind.CHAIN_TASK]: 'ChainTask',
   [AutomationKind.DATABASE_TABLE]: 'DatabaseIngestion',
+  [AutomationKind.EXTERNAL_JOB]: 'ExternalJob',
 };
 
 @ObjectType('Column', { description: 'A column of a datasource' })
@@ -50,6 +51,12 @@ export class DatasourceObject {
   columns!: ColumnObject[];
   @Field(() => Int, { nullable: true })
   rowCount!: number | null;
+  @Field(() => String, { nullable: true, description: 'EXTERNAL only: the OpenLineage dataset namespace' })
+  olNamespace!: string | null;
+  @Field(() => String, { nullable: true, description: 'EXTERNAL only: the OpenLineage dataset name' })
+  olName!: string | null;
+  @Field(() => String, { nullable: true, description: 'EXTERNAL only: the producer URI of the latest event describing it' })
+  producer!: string | null;
   @Field(() => Date, { nullable: true, description: 'When its data last changed' })
   updatedAt!: Date | null;
   @Field(() => Date)
@@ -143,13 +150,23 @@ export class ChainTaskObject extends AutomationObject {
   continueOnFailure!: boolean;
 }
 
+@ObjectType('ExternalJob', { implements: AutomationObject, description: 'A job known from OpenLineage events: drawn and followed, never run, scheduled or versioned here' })
+export class ExternalJobObject extends AutomationObject {
+  @Field(() => String, { description: 'The OpenLineage job namespace' })
+  olNamespace!: string;
+  @Field(() => String, { description: 'The OpenLineage job name' })
+  olName!: string;
+  @Field(() => String, { nullable: true, description: 'The producer URI of the latest event about it (Airflow, Spark, dbt, another Tributary…)' })
+  producer!: string | null;
+}
+
 @ObjectType('Run', { description: 'One execution of an automation' })
 export class RunObject {
   @Field(() => ID)
   id!: string;
   @Field(() => RunStatus)
   status!: RunStatus;
-  @Field(() => String, { description: 'SCHEDULE, MANUAL or CHAIN' })
+  @Field(() => String, { description: 'SCHEDULE, MANUAL, CHAIN, or EXTERNAL (an external job\'s run, from OpenLineage events)' })
   trigger!: RunTrigger;
   @Field(() => Date)
   queuedAt!: Date;

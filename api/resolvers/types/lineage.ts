@@ -32,6 +32,7 @@ export class LineageNodeObject {
   @Field(() => AutomationState, { nullable: true, description: 'Automations only' }) state!: AutomationState | null;
   @Field(() => ScriptLanguage, { nullable: true, description: 'Scripts only' }) language!: ScriptLanguage | null;
   @Field(() => [String], { description: 'Datasource tags' }) tags!: string[];
+  @Field(() => String, { nullable: true, description: 'External jobs and datasets: the producer URI of the latest OpenLineage event about them' }) producer!: string | null;
 }
 
 @ObjectType('LineageEdge')

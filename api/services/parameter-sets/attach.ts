@@ -35,6 +35,7 @@ export const PARAMETERIZED_FIELDS: Record<AutomationKind, readonly string[]> = {
   [AutomationKind.SCRIPT]: ['variables'],
   [AutomationKind.CHAIN_TASK]: [],
   [AutomationKind.DATABASE_TABLE]: [],
+  [AutomationKind.EXTERNAL_JOB]: [],
 };
 
 /** The settings of an automation that may hold `${set__param}`, by field: what is filled in at run time. */

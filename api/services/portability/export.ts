@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { zipSync, strToU8 } from 'fflate';
-import { Automation, AutomationKind, AutomationParameterSet, AutomationVersion, Connection, Datasource, ParameterSet } from '../../../core/db/entities/index.js';
+import { Automation, AutomationKind, AutomationParameterSet, AutomationVersion, Connection, Datasource, DatasourceKind, ParameterSet } from '../../../core/db/entities/index.js';
 import { BadUserInputError } from '../../../core/errors.js';
 import type { SecretBox } from '../../../core/secrets.js';
 import { exportedConnection } from './connections.js';
@@ -44,7 +44,13 @@ export async function exportWorkspace(em: EntityManager, secrets: SecretBox, req
   for (const id of request.versionIds ?? []) if (!chosen.some((v) => v.id === id)) throw new BadUserInputError('versionIds', `version ${JSON.stringify(id)} does not exist`);
   const everything = !request.automationIds?.length && !request.datasourceIds?.length && !request.versionIds?.length;
 
-  const [datasources, automations, sets, connections] = await Promise.all([em.find(Datasource, {}), em.find(Automation, {}), em.find(ParameterSet, {}), em.find(Connection, {})]);
+  // External jobs and datasets are left out: they come from OpenLineage events, which send them again.
+  const [datasources, automations, sets, connections] = await Promise.all([
+    em.find(Datasource, { kind: { $ne: DatasourceKind.EXTERNAL } }),
+    em.find(Automation, { kind: { $ne: AutomationKind.EXTERNAL_JOB } }),
+    em.find(ParameterSet, {}),
+    em.find(Connection, {}),
+  ]);
   const connectionById = new Map(connections.map((c) => [c.id, c]));
   const datasourceById = new Map(datasources.map((d) => [d.id, d]));
   const automationById = new Map(automations.map((a) => [a.id, a]));

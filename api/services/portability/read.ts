@@ -170,6 +170,8 @@ const SETTINGS: Record<AutomationKind, Record<string, Shape>> = {
     query: 'string?',
     cursorColumn: 'string?',
   },
+  // External jobs come from OpenLineage events, never from an archive (the export leaves them out).
+  [AutomationKind.EXTERNAL_JOB]: {},
 };
 
 /** The kind's settings hold values of the types its create mutation takes (the values themselves are checked as saving checks them). */

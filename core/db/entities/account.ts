@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DateTimeType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Opt, type Ref } from '@mikro-orm/core';
-import { Role } from '../../enums.js';
+import { Role, TokenScope } from '../../enums.js';
 
 /**
  * A person who signs in. The email (lowercased, NFC) is the login name; the password is kept
@@ -74,6 +74,10 @@ export class ApiToken {
 
   @Enum({ items: () => Role, type: 'string' })
   role!: Role;
+
+  /** LINEAGE_WRITER: the token only sends OpenLineage events (POST /api/v1/lineage), whatever its role. */
+  @Enum({ items: () => TokenScope, type: 'string', nullable: true })
+  scope?: TokenScope | null;
 
   @Property({ type: 'string', length: 64, unique: true })
   tokenHash!: string;

@@ -79,3 +79,24 @@ export class ChainTask extends Automation {
   @Property({ type: 'boolean', nullable: true })
   continueOnFailure: boolean = false;
 }
+
+/**
+ * A job known from OpenLineage events (namespace and name): its inputs, outputs and runs come from
+ * the events; Tributary draws and follows it but never runs, schedules or versions it.
+ */
+@Entity({ discriminatorValue: AutomationKind.EXTERNAL_JOB })
+export class ExternalJob extends Automation {
+  @Property({ type: 'text', nullable: true })
+  olNamespace!: string;
+
+  @Property({ type: 'text', nullable: true })
+  olName!: string;
+
+  /** sha256 of namespace and name (api/openlineage/naming.ts): the job's identity. */
+  @Property({ type: 'string', length: 64, nullable: true, unique: true })
+  olKey!: string;
+
+  /** The `producer` URI of the latest event about it (Airflow, Spark, dbt, another Tributary…). */
+  @Property({ type: 'text', nullable: true })
+  producer?: string | null;
+}

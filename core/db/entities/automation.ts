@@ -13,7 +13,7 @@ import { AutomationKind, AutomationState, ErrorPolicy, ErrorRecordFormat, RunSta
   tableName: 'automation',
   discriminatorColumn: 'kind',
   // Explicit map: without it the root gets a discriminator value of its own and joined populates filter on it.
-  discriminatorMap: { ETL_STEP: 'EtlStep', SFTP_IMPORT: 'SftpImport', SCRIPT: 'Script', CHAIN_TASK: 'ChainTask', DATABASE_TABLE: 'DatabaseIngestion' },
+  discriminatorMap: { ETL_STEP: 'EtlStep', SFTP_IMPORT: 'SftpImport', SCRIPT: 'Script', CHAIN_TASK: 'ChainTask', DATABASE_TABLE: 'DatabaseIngestion', EXTERNAL_JOB: 'ExternalJob' },
 })
 export abstract class Automation {
   @PrimaryKey({ type: 'string', length: 36 })

@@ -53,6 +53,20 @@ export class Datasource {
   @Enum({ items: () => JoinType, type: 'string', nullable: true })
   joinType?: JoinType | null;
 
+  /** EXTERNAL: the OpenLineage dataset's namespace and name, and who last described it. */
+  @Property({ type: 'text', nullable: true })
+  olNamespace?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  olName?: string | null;
+
+  /** EXTERNAL: sha256 of namespace and name (api/openlineage/naming.ts), the dataset's identity. */
+  @Property({ type: 'string', length: 64, nullable: true, unique: true })
+  olKey?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  producer?: string | null;
+
   @Property({ type: DateTimeType })
   createdAt: Date = new Date();
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { DateTimeType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, type Opt, type Ref } from '@mikro-orm/core';
+import { DateTimeType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique, type Opt, type Ref } from '@mikro-orm/core';
 import { Automation } from './automation.js';
-import { RunStatus, RunTrigger } from '../../enums.js';
+import { Datasource } from './datasource.js';
+import { IoDirection, RunStatus, RunTrigger } from '../../enums.js';
 
 /**
  * One execution of an automation. A chain task's run has a child run per step (`parentRun`).
@@ -31,6 +32,10 @@ export class Run {
   /** The version of the automation it ran (AutomationVersion id), set when it starts. */
   @Property({ type: 'string', length: 36, nullable: true })
   versionId?: string | null;
+
+  /** An external job's run: the OpenLineage runId its events carry. */
+  @Property({ type: 'string', length: 36, nullable: true, index: true })
+  externalRunId?: string | null;
 
   @ManyToOne({ entity: () => Run, ref: true, nullable: true, deleteRule: 'cascade' })
   parentRun?: Ref<Run> | null;
@@ -87,4 +92,32 @@ export class RunLog {
 
   @Property({ type: 'text' })
   line!: string;
+}
+
+/**
+ * A datasource a run really read or wrote (observed lineage), one row per run, datasource and
+ * direction: for an external job's run, every dataset its events named.
+ */
+@Entity({ tableName: 'run_dataset' })
+@Unique({ properties: ['run', 'datasource', 'direction'] })
+@Index({ properties: ['automation', 'datasource'] })
+export class RunDataset {
+  @PrimaryKey({ type: 'integer', autoincrement: true })
+  id!: number;
+
+  @ManyToOne({ entity: () => Run, ref: true, deleteRule: 'cascade' })
+  run!: Ref<Run>;
+
+  @ManyToOne({ entity: () => Automation, ref: true, deleteRule: 'cascade' })
+  automation!: Ref<Automation>;
+
+  @ManyToOne({ entity: () => Datasource, ref: true, deleteRule: 'cascade' })
+  datasource!: Ref<Datasource>;
+
+  @Enum({ items: () => IoDirection, type: 'string' })
+  direction!: IoDirection;
+
+  /** When the run was seen using it. */
+  @Property({ type: DateTimeType })
+  at!: Date;
 }

@@ -10,6 +10,8 @@ import { Migration20261127200000Accounts } from './sqlite/Migration2026112720000
 import { Migration20261128000000Versions } from './sqlite/Migration20261128000000Versions.js';
 import { Migration20261128200000Templates } from './sqlite/Migration20261128200000Templates.js';
 import { Migration20261128300000Connections } from './sqlite/Migration20261128300000Connections.js';
+import { Migration20261129000000OpenLineage } from './sqlite/Migration20261129000000OpenLineage.js';
+import { Migration20261129000000OpenLineage as PostgresOpenLineage } from './postgresql/Migration20261129000000OpenLineage.js';
 import { Migration20261128300000Connections as PostgresConnections } from './postgresql/Migration20261128300000Connections.js';
 import { Migration20261128200000Templates as PostgresTemplates } from './postgresql/Migration20261128200000Templates.js';
 import { Migration20261128100000ParameterSets } from './sqlite/Migration20261128100000ParameterSets.js';
@@ -33,6 +35,7 @@ export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migratio
   { name: 'Migration20261128100000ParameterSets', class: Migration20261128100000ParameterSets },
   { name: 'Migration20261128200000Templates', class: Migration20261128200000Templates },
   { name: 'Migration20261128300000Connections', class: Migration20261128300000Connections },
+  { name: 'Migration20261129000000OpenLineage', class: Migration20261129000000OpenLineage },
 ];
 
 /**
@@ -47,4 +50,5 @@ export const POSTGRES_MIGRATIONS: typeof MIGRATIONS = [
   { name: 'Migration20261128100000ParameterSets', class: PostgresParameterSets },
   { name: 'Migration20261128200000Templates', class: PostgresTemplates },
   { name: 'Migration20261128300000Connections', class: PostgresConnections },
+  { name: 'Migration20261129000000OpenLineage', class: PostgresOpenLineage },
 ];

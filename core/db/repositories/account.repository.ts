@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { Role } from '../../enums.js';
+import { Role, TokenScope } from '../../enums.js';
 
 /** A session or API token with its owner, as one statement reads them for each request. */
 export interface CredentialRow {
@@ -12,6 +12,8 @@ export interface CredentialRow {
   /** Tokens only: its role and when it was revoked. */
   role: Role | null;
   revokedAt: Date | null;
+  /** Tokens only: LINEAGE_WRITER when the token may only send OpenLineage events. */
+  scope?: TokenScope | null;
   user: { id: string; email: string; name: string; role: Role; disabled: boolean; passwordChangedAt: Date };
 }
 
@@ -29,6 +31,7 @@ function credential(row: Raw, token: boolean): CredentialRow {
     lastUsedAt: time(token ? row.last_used_at : row.last_seen_at),
     role: token ? (row.role as Role) : null,
     revokedAt: token ? time(row.revoked_at) : null,
+    scope: token ? ((row.scope as TokenScope | null) ?? null) : null,
     user: {
       id: String(row.user_id),
       email: String(row.email),
@@ -60,7 +63,7 @@ export class AccountRepository {
 
   async apiTokenByHash(tokenHash: string): Promise<CredentialRow | null> {
     const [row] = (await this.em.execute(
-      `select t.id, t.created_at, t.expires_at, t.last_used_at, t.role, t.revoked_at, ${USER_COLUMNS} from api_token t join user_account u on u.id = t.created_by_id where t.token_hash = ?`,
+      `select t.id, t.created_at, t.expires_at, t.last_used_at, t.role, t.revoked_at, t.scope, ${USER_COLUMNS} from api_token t join user_account u on u.id = t.created_by_id where t.token_hash = ?`,
       [tokenHash],
     )) as Raw[];
     return row ? credential(row, true) : null;

@@ -12,6 +12,8 @@ export interface DatasourceRow {
   tags: string[];
   join_left_id: string | null;
   join_right_id: string | null;
+  /** EXTERNAL datasources: the producer URI of the latest event describing it. */
+  producer: string | null;
 }
 
 export interface AutomationRow {
@@ -22,6 +24,8 @@ export interface AutomationRow {
   schedule_cron: string | null;
   language: ScriptLanguage | null;
   last_run_status?: RunStatus | null;
+  /** EXTERNAL_JOB automations: the producer URI of the latest event about it. */
+  producer?: string | null;
 }
 
 export interface IoRow {
@@ -58,8 +62,8 @@ export interface ChangeBatch {
 /** SQLite accepts 32,766 bound values; chunks stay far below and keep statements cacheable. */
 const CHUNK = 500;
 
-const DATASOURCE_COLUMNS = 'id, name, kind, tags, join_left_id, join_right_id';
-const AUTOMATION_COLUMNS = 'id, name, kind, state, schedule_cron, language, last_run_status';
+const DATASOURCE_COLUMNS = 'id, name, kind, tags, join_left_id, join_right_id, producer';
+const AUTOMATION_COLUMNS = 'id, name, kind, state, schedule_cron, language, last_run_status, producer';
 
 /**
  * Scripts whose code refers to datasources, matched in SQL: a LITERAL token equal to the name

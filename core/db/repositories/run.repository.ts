@@ -107,6 +107,17 @@ export class RunRepository {
     );
   }
 
+  /** refreshLastStatus for many automations in one statement. */
+  async refreshLastStatuses(automationIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < automationIds.length; i += 500) {
+      const chunk = automationIds.slice(i, i + 500);
+      await this.run(
+        `update automation set last_run_status = (select r.status from run r where r.automation_id = automation.id order by r.queued_at desc, r.id desc limit 1) where id in (${chunk.map(() => '?').join(', ')})`,
+        chunk,
+      );
+    }
+  }
+
   /** Counts `count` more log lines on the run; the new total (null: no such run). */
   async countLogLines(runId: string, count: number): Promise<number | null> {
     const result = await this.run<{ log_lines: number }>(`update run set log_lines = log_lines + ? where id = ? returning log_lines`, [count, runId]);

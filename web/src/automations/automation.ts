@@ -53,6 +53,9 @@ export interface AutomationDetail {
   steps?: { id: string; name: string; kind: string }[];
   parameterSets?: { id: string; name: string }[];
   continueOnFailure?: boolean;
+  olNamespace?: string;
+  olName?: string;
+  producer?: string | null;
 }
 
 /** Every kind's own settings (never a secret: only whether one is stored); the page and the edit form read the same. */
@@ -61,7 +64,8 @@ export const SETTINGS = `writeMode writeKeys errorPolicy errorRecordFormat error
   ... on SftpImport { connection { id name host port username database hasPassword hasPrivateKey } remoteDir filePattern hostKeyFingerprint afterImport moveToDir output { id name } }
   ... on DatabaseIngestion { connection { id name host port username database hasPassword hasPrivateKey } table query cursorColumn output { id name } }
   ... on Script { language code variables timeoutSeconds memoryMb }
-  ... on ChainTask { steps { id name kind } continueOnFailure }`;
+  ... on ChainTask { steps { id name kind } continueOnFailure }
+  ... on ExternalJob { olNamespace olName producer }`;
 
 const RUN = 'id status trigger queuedAt startedAt finishedAt rowsRead rowsWritten error coalesced';
 
@@ -99,17 +103,20 @@ export function duration(run: RunSummary, now = Date.now()): string {
 
 // --- The automation list ------------------------------------------------------------------
 
-export const AUTOMATION_KINDS = ['ETL_STEP', 'SFTP_IMPORT', 'DATABASE_TABLE', 'SCRIPT', 'CHAIN_TASK'] as const;
+/** The kinds made here (forms); lists also show external jobs, known from OpenLineage events. */
+export const FORM_KINDS = ['ETL_STEP', 'SFTP_IMPORT', 'DATABASE_TABLE', 'SCRIPT', 'CHAIN_TASK'] as const;
+export const AUTOMATION_KINDS = [...FORM_KINDS, 'EXTERNAL_JOB'] as const;
 export const AUTOMATION_STATES = ['ACTIVE', 'PAUSED', 'STOPPED', 'DEACTIVATED'] as const;
 export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED'] as const;
-export type AutomationKind = (typeof AUTOMATION_KINDS)[number];
+export type AutomationKind = (typeof FORM_KINDS)[number];
+export type ListedAutomationKind = (typeof AUTOMATION_KINDS)[number];
 export type AutomationState = (typeof AUTOMATION_STATES)[number];
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** What the automation list shows, as kept in its URL: `?kind=SCRIPT&scheduled=true&lastRunStatus=FAILED`. */
 export interface AutomationListFilters {
   search: string;
-  kind: AutomationKind | null;
+  kind: ListedAutomationKind | null;
   state: AutomationState | null;
   /** Effectively scheduled (own schedule or through a scheduled chain task), or not; null = either. */
   scheduled: boolean | null;
@@ -121,7 +128,7 @@ export interface AutomationListFilters {
 export interface AutomationListRow {
   id: string;
   name: string;
-  kind: AutomationKind;
+  kind: ListedAutomationKind;
   state: AutomationState;
   effectivelyScheduled: boolean;
   schedule: { cron: string; timezone: string; nextRunAt: string | null } | null;

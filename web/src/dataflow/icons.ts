@@ -9,6 +9,9 @@ export const COLORS = {
   database: '#7048b8',
   script: '#2e9e5b',
   chain: '#6b7280',
+  /** Known from OpenLineage events: a teal family apart from Tributary's own colours. */
+  externalJob: '#0f766e',
+  externalDataset: '#14b8a6',
   scheduled: '#f08c00',
   success: '#1f9d55',
   failed: '#d93025',
@@ -27,6 +30,12 @@ const GLYPHS: Record<Exclude<LineageNodeType, 'SCRIPT'>, string> = {
   // a table pulled in: cylinder with an arrow
   DATABASE_TABLE:
     '<g fill="none" stroke="#fff" stroke-width="3" stroke-linecap="round" stroke-linejoin="round"><ellipse cx="26" cy="22" rx="9" ry="4"/><path d="M17 22v18c0 2.2 4 4 9 4s9-1.8 9-4V22"/><path d="M38 32h10"/><path d="M44 27l5 5-5 5"/></g>',
+  // a box with an arrow leaving it: a job that runs elsewhere
+  EXTERNAL_JOB:
+    '<g fill="none" stroke="#fff" stroke-width="3.2" stroke-linecap="round" stroke-linejoin="round"><path d="M36 19H19v26h26V28"/><path d="M30 34l16-16"/><path d="M37 18h9v9"/></g>',
+  // a cylinder with a dashed outline: data kept elsewhere
+  EXTERNAL_DATASOURCE:
+    '<g fill="none" stroke="#fff" stroke-width="3" stroke-dasharray="4 3"><ellipse cx="32" cy="22" rx="12" ry="5"/><path d="M20 22v20c0 2.8 5.4 5 12 5s12-2.2 12-5V22"/></g>',
   // chain links
   CHAIN_TASK: '<g fill="none" stroke="#fff" stroke-width="3.5"><rect x="15" y="26" width="18" height="12" rx="6"/><rect x="31" y="26" width="18" height="12" rx="6"/></g>',
 };

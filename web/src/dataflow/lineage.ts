@@ -1,7 +1,7 @@
 import { gql } from '../lib/graphql.js';
 import type { LineageFilterInput } from './filters.js';
 
-export type LineageNodeType = 'DATASOURCE' | 'JOIN_DATASOURCE' | 'ETL_STEP' | 'SFTP_IMPORT' | 'DATABASE_TABLE' | 'SCRIPT' | 'CHAIN_TASK';
+export type LineageNodeType = 'DATASOURCE' | 'JOIN_DATASOURCE' | 'EXTERNAL_DATASOURCE' | 'ETL_STEP' | 'SFTP_IMPORT' | 'DATABASE_TABLE' | 'SCRIPT' | 'CHAIN_TASK' | 'EXTERNAL_JOB';
 export type LineageEdgeKind = 'INPUT' | 'OUTPUT' | 'JOIN_SOURCE' | 'TRIGGERS' | 'SUSPECTED';
 export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCESS' | 'FAILED' | 'CANCELLED';
 export type ScriptLanguage = 'JAVASCRIPT' | 'PYTHON';
@@ -16,6 +16,31 @@ export interface LineageNode {
   language: ScriptLanguage | null;
   state: AutomationState | null;
   tags: string[];
+  /** External jobs and datasets: the OpenLineage producer URI of the latest event about them. */
+  producer: string | null;
+}
+
+/** Whether a node is a datasource (of any kind) rather than an automation. */
+export const isDatasourceNode = (type: LineageNodeType): boolean => type === 'DATASOURCE' || type === 'JOIN_DATASOURCE' || type === 'EXTERNAL_DATASOURCE';
+
+/**
+ * A producer URI as people name it: an OpenLineage integration by its name
+ * (`github.com/OpenLineage/OpenLineage/tree/1.40.0/integration/spark` → "spark", `…/client/python` → "python"),
+ * another GitHub project by its repository (`github.com/apache/airflow/…` → "airflow"), else the host.
+ */
+export function producerName(uri: string | null): string | null {
+  if (!uri) return null;
+  try {
+    const url = new URL(uri);
+    if (url.protocol === 'urn:') return url.pathname.split(':')[0] || uri; // urn:tributary:0.1.0 → tributary
+    const parts = url.pathname.split('/').filter((p) => p !== '');
+    if (url.hostname !== 'github.com' || parts.length < 2) return url.hostname || uri.slice(0, 40);
+    if (parts[1]!.toLowerCase() !== 'openlineage') return parts[1]!;
+    const at = parts.findIndex((p) => p === 'integration' || p === 'client');
+    return at >= 0 && parts[at + 1] ? parts[at + 1]! : 'openlineage';
+  } catch {
+    return uri.slice(0, 40);
+  }
 }
 
 export interface LineageEdge {
@@ -35,7 +60,7 @@ const LINEAGE_QUERY = `query Lineage($filter: LineageFilter, $maxNodes: Int) {
   lineage(filter: $filter, maxNodes: $maxNodes) {
     total
     truncated
-    nodes { id type name scheduled lastRunStatus language state tags }
+    nodes { id type name scheduled lastRunStatus language state tags producer }
     edges { source target kind }
   }
 }`;

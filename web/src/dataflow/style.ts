@@ -42,6 +42,8 @@ export const GRAPH_STYLE: StylesheetJson = [
   { selector: 'node.database-table', style: { 'background-color': COLORS.database } },
   { selector: 'node.script', style: { 'background-color': COLORS.script } },
   { selector: 'node.chain-task', style: { 'background-color': COLORS.chain, shape: 'round-rectangle' } },
+  { selector: 'node.external-job', style: { 'background-color': COLORS.externalJob } },
+  { selector: 'node.external-datasource', style: { 'background-color': COLORS.externalDataset } },
   { selector: 'node.inactive', style: { 'background-opacity': 0.55 } },
   { selector: 'node.last-failed', style: { 'border-color': COLORS.failed, 'border-width': 3 } },
   { selector: 'node:selected', style: { 'border-color': '#111827', 'border-width': 4 } },

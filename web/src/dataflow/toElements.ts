@@ -1,16 +1,18 @@
 import type { ElementDefinition } from 'cytoscape';
 import { nodeIcon } from './icons.js';
-import type { LineageEdge, LineageGraph, LineageNode, LineageNodeType } from './lineage.js';
+import { producerName, type LineageEdge, type LineageGraph, type LineageNode, type LineageNodeType } from './lineage.js';
 
 /** The class each node type gets; the stylesheet colours by it and tests read it. */
 export const TYPE_CLASS: Record<LineageNodeType, string> = {
   DATASOURCE: 'datasource',
   JOIN_DATASOURCE: 'join-datasource',
+  EXTERNAL_DATASOURCE: 'external-datasource',
   ETL_STEP: 'etl-step',
   SFTP_IMPORT: 'sftp-import',
   DATABASE_TABLE: 'database-table',
   SCRIPT: 'script',
   CHAIN_TASK: 'chain-task',
+  EXTERNAL_JOB: 'external-job',
 };
 
 /** The classes of a node: its type, then `scheduled`, `last-success`/`last-failed`, `python`/`javascript`. */
@@ -43,11 +45,17 @@ export function edgeId(edge: LineageEdge): string {
   return `${edge.kind}:${edge.source}->${edge.target}`;
 }
 
+/** A node's label: its name, and for external jobs and datasets the producer that reported them ("via airflow"). */
+export function nodeLabel(node: LineageNode): string {
+  const producer = producerName(node.producer);
+  return producer ? `${node.name}\nvia ${producer}` : node.name;
+}
+
 /** The lineage answer as Cytoscape elements: pure, no Cytoscape instance needed. */
 export function toElements(graph: LineageGraph): ElementDefinition[] {
   const nodes: ElementDefinition[] = graph.nodes.map((node) => ({
     group: 'nodes',
-    data: { id: node.id, label: node.name, icon: nodeIcon(node), node } satisfies NodeData,
+    data: { id: node.id, label: nodeLabel(node), icon: nodeIcon(node), node } satisfies NodeData,
     classes: nodeClasses(node),
   }));
   const edges: ElementDefinition[] = graph.edges.map((edge) => ({

@@ -10,8 +10,12 @@ export interface AutomationRef extends Ref {
   kind: string;
 }
 export interface DatasourceDetail extends Ref {
-  kind: 'STORAGE' | 'FILE' | 'JOIN';
+  kind: DatasourceKind;
   description: string | null;
+  /** EXTERNAL: the OpenLineage dataset and who last described it. */
+  olNamespace: string | null;
+  olName: string | null;
+  producer: string | null;
   tags: string[];
   path: string | null;
   columns: { name: string; type: string }[];
@@ -30,7 +34,7 @@ export interface RowPage {
 }
 
 const DETAIL = `query ($id: ID!) { datasource(id: $id) {
-  id name kind description tags path columns { name type } rowCount updatedAt
+  id name kind description tags path columns { name type } rowCount updatedAt olNamespace olName producer
   join { left { id name } right { id name } leftKey rightKey type }
   producedBy { id name kind } consumedBy { id name kind } usedInJoins { id name } } }`;
 
@@ -55,7 +59,7 @@ export function leadingToHref(id: string): string {
 
 // --- The datasource list ------------------------------------------------------------------
 
-export const DATASOURCE_KINDS = ['STORAGE', 'FILE', 'JOIN'] as const;
+export const DATASOURCE_KINDS = ['STORAGE', 'FILE', 'JOIN', 'EXTERNAL'] as const;
 export type DatasourceKind = (typeof DATASOURCE_KINDS)[number];
 
 /** What the datasource list shows, as kept in its URL: `?search=orders&kind=FILE&first=25`. */

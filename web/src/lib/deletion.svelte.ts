@@ -52,4 +52,4 @@ export class SafeDeletion {
 
 /** Where a dependent's page is. */
 export const dependentHref = (d: Dependent): string =>
-  d.type === 'DATASOURCE' || d.type === 'JOIN_DATASOURCE' ? `/datasources/${encodeURIComponent(d.id)}` : `/automations/${encodeURIComponent(d.id)}`;
+  d.type === 'DATASOURCE' || d.type === 'JOIN_DATASOURCE' || d.type === 'EXTERNAL_DATASOURCE' ? `/datasources/${encodeURIComponent(d.id)}` : `/automations/${encodeURIComponent(d.id)}`;

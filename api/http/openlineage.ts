@@ -1,0 +1,146 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Logger } from 'pino';
+import { Role, TokenScope } from '../../core/enums.js';
+import { roleAllows, type Principal } from '../../core/auth/roles.js';
+import { BadUserInputError, DomainError } from '../../core/errors.js';
+import type { NamingContext } from '../../jobs/openlineage/naming.js';
+import type { LineageStore } from '../lineage/store.js';
+import { refuseDeepBodies } from '../graphql/body-depth.js';
+import { parseOpenLineageEvent } from '../openlineage/validate.js';
+import { eventKey, type Incoming } from '../openlineage/receive.js';
+import { EventIntake } from '../openlineage/intake.js';
+import { marquezLineage } from '../openlineage/marquez.js';
+import { principalOf } from './authenticate.js';
+
+export interface OpenLineageDeps {
+  em: EntityManager;
+  logger: Logger;
+  lineage: LineageStore;
+  naming: () => NamingContext;
+}
+
+/** One event's body; the OpenLineage clients send one event per request. */
+const EVENT_BODY_LIMIT = '4mb';
+/** A batch's body (after gzip is undone) and its number of events. */
+const BATCH_BODY_LIMIT = '32mb';
+export const MAX_BATCH_EVENTS = 1_000;
+
+type Refusal = { status: number; code: string; message: string; field?: string };
+
+function refuse(res: Response, { status, code, message, field }: Refusal): void {
+  if (status === 401) res.set('www-authenticate', 'Bearer');
+  res.status(status).json({ errors: [{ message, extensions: { code, ...(field ? { field } : {}) } }] });
+}
+
+/**
+ * Who may send events: an API token (never a browser session, so no other site can make a
+ * signed-in browser post lineage) of an EDITOR or with the LINEAGE_WRITER scope.
+ */
+function sender(res: Response): Principal | null {
+  const principal = principalOf(res);
+  if (!principal?.tokenId) {
+    refuse(res, { status: 401, code: 'UNAUTHENTICATED', message: 'send an API token: `Authorization: Bearer <token>` (an EDITOR token, or one with the LINEAGE_WRITER scope)' });
+    return null;
+  }
+  if (principal.scope !== TokenScope.LINEAGE_WRITER && !roleAllows(principal.role, Role.EDITOR)) {
+    refuse(res, { status: 403, code: 'FORBIDDEN', message: `sending lineage needs an EDITOR token or the LINEAGE_WRITER scope; this token is ${principal.role}` });
+    return null;
+  }
+  return principal;
+}
+
+/** express.json for events: JSON only (gzip or not), bounded once decompressed, nesting checked before parsing. */
+function jsonBody(limit: string) {
+  const parse = express.json({ limit, strict: false, inflate: true, verify: refuseDeepBodies, type: () => true });
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!req.is('application/json')) {
+      refuse(res, { status: 415, code: 'BAD_REQUEST', message: 'send the event as JSON: Content-Type: application/json (optionally with Content-Encoding: gzip)' });
+      return;
+    }
+    parse(req, res, (error?: unknown) => {
+      if (!error) return next();
+      const e = error as { status?: number; type?: string; message?: string };
+      if (e.type === 'entity.too.large') return refuse(res, { status: 413, code: 'BAD_USER_INPUT', message: `the body is larger than ${limit} (after decompression)` });
+      if (e.type === 'encoding.unsupported') return refuse(res, { status: 415, code: 'BAD_REQUEST', message: 'Content-Encoding must be gzip, deflate or none' });
+      if (typeof e.status === 'number' && e.status < 500) return refuse(res, { status: 400, code: 'BAD_USER_INPUT', message: `the body is not valid JSON: ${e.message ?? 'unreadable'}` });
+      next(error);
+    });
+  };
+}
+
+/**
+ * OpenLineage over HTTP, where the OpenLineage clients and Marquez put it:
+ * - `POST /api/v1/lineage`: one RunEvent, JobEvent or DatasetEvent (spec 2-0-2), JSON or gzip → 201; 400 with the reason; 401/403.
+ * - `POST /api/v1/lineage/batch`: a JSON array of events → 200 with each event's outcome.
+ * - `GET /api/v1/lineage?nodeId=dataset:<ns>:<name>|job:<ns>:<name>&depth=N`: Marquez's lineage answer.
+ */
+export function openLineageRoutes(deps: OpenLineageDeps, signIn: express.RequestHandler): Router {
+  const router = express.Router();
+  const intake = new EventIntake(() => deps.em.fork() as EntityManager, deps.naming, deps.logger);
+  const checked = (value: unknown, field?: string): Incoming => ({ event: parseOpenLineageEvent(value, field), raw: value, key: eventKey(value) });
+
+  router.post('/api/v1/lineage', signIn, (req, res, next) => {
+    const principal = sender(res);
+    if (!principal) return;
+    jsonBody(EVENT_BODY_LIMIT)(req, res, async () => {
+      try {
+        const [received] = intake.submit([checked(req.body)], principal.tokenId ?? null);
+        res.status(201).json(await received);
+      } catch (error) {
+        if (!(error instanceof DomainError)) return next(error);
+        refuse(res, { status: 400, code: error.code, message: error.message, field: error.details?.field as string | undefined });
+      }
+    });
+  });
+
+  router.post('/api/v1/lineage/batch', signIn, (req, res, next) => {
+    const principal = sender(res);
+    if (!principal) return;
+    jsonBody(BATCH_BODY_LIMIT)(req, res, async () => {
+      const events: unknown = req.body;
+      if (!Array.isArray(events)) return refuse(res, { status: 400, code: 'BAD_USER_INPUT', message: 'a batch is a JSON array of OpenLineage events', field: 'events' });
+      if (events.length > MAX_BATCH_EVENTS) return refuse(res, { status: 413, code: 'BAD_USER_INPUT', message: `a batch holds at most ${MAX_BATCH_EVENTS} events; this one has ${events.length}`, field: 'events' });
+      try {
+        // Each event is checked on its own; the good ones are taken in together, each with its own outcome.
+        const refusal = (error: unknown) => {
+          if (!(error instanceof DomainError)) throw error;
+          return { status: 400, error: { message: error.message, code: error.code, field: error.details?.field } };
+        };
+        const parsed = events.map((value, index) => {
+          try {
+            return checked(value, `events.${index}`);
+          } catch (error) {
+            return refusal(error);
+          }
+        });
+        const good = parsed.filter((p): p is Incoming => 'event' in p);
+        const taken = intake.submit(good, principal.tokenId ?? null);
+        const outcomes = await Promise.all(taken.map((p) => p.then((r) => ({ status: 201, ...r }), refusal)));
+        let next = 0;
+        const results = parsed.map((p, index) => ({ index, ...('event' in p ? outcomes[next++]! : p) }));
+        const accepted = results.filter((r) => r.status === 201).length;
+        res.status(200).json({ received: events.length, accepted, rejected: events.length - accepted, results });
+      } catch (error) {
+        next(error);
+      }
+    });
+  });
+
+  router.get('/api/v1/lineage', signIn, async (req, res, next) => {
+    const principal = principalOf(res);
+    if (!principal) return refuse(res, { status: 401, code: 'UNAUTHENTICATED', message: 'sign in first: send the session cookie or `Authorization: Bearer <API token>`' });
+    try {
+      const nodeId = typeof req.query.nodeId === 'string' ? req.query.nodeId : undefined;
+      if (!nodeId) throw new BadUserInputError('nodeId', 'nodeId is required: dataset:<namespace>:<name> or job:<namespace>:<name>');
+      const depth = req.query.depth === undefined ? undefined : Number(req.query.depth);
+      const graph = await marquezLineage(deps.em.fork() as EntityManager, deps.lineage, deps.naming(), nodeId, depth);
+      if (!graph) return refuse(res, { status: 404, code: 'NOT_FOUND', message: `no dataset or job ${JSON.stringify(nodeId)}`, field: 'nodeId' });
+      res.status(200).json(graph);
+    } catch (error) {
+      if (!(error instanceof DomainError)) return next(error);
+      refuse(res, { status: 400, code: error.code, message: error.message, field: error.details?.field as string | undefined });
+    }
+  });
+  return router;
+}

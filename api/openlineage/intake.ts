@@ -1,0 +1,66 @@
+import type { EntityManager } from '@mikro-orm/knex';
+import type { Logger } from 'pino';
+import { DomainError } from '../../core/errors.js';
+import type { NamingContext } from '../../jobs/openlineage/naming.js';
+import { receiveEvents, type Incoming, type Received } from './receive.js';
+
+/** Most events taken in by one transaction. */
+export const GROUP_SIZE = 500;
+
+interface Waiting {
+  incoming: Incoming;
+  tokenId: string | null;
+  resolve: (received: Received) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for received events: every request hands its checked events here and waits; the
+ * events that arrive while a transaction is under way go together in the next one (up to
+ * GROUP_SIZE), so many senders at once cost one commit, not one each. A group that fails is taken
+ * again event by event, so one event's failure is that event's alone.
+ */
+export class EventIntake {
+  private readonly queue: Waiting[] = [];
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly em: () => EntityManager,
+    private readonly naming: () => NamingContext,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Takes in events (in their order); each promise settles with its own outcome. */
+  submit(events: Incoming[], tokenId: string | null): Promise<Received>[] {
+    const promises = events.map((incoming) => new Promise<Received>((resolve, reject) => this.queue.push({ incoming, tokenId, resolve, reject })));
+    this.running ??= this.drain().finally(() => (this.running = null));
+    return promises;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      // A group shares one sending token in the stored rows, so it is cut where the token changes.
+      const first = this.queue[0]!;
+      let size = 1;
+      while (size < Math.min(GROUP_SIZE, this.queue.length) && this.queue[size]!.tokenId === first.tokenId) size++;
+      const group = this.queue.splice(0, size);
+      try {
+        const results = await receiveEvents(this.em(), group.map((w) => w.incoming), { naming: this.naming(), tokenId: first.tokenId });
+        group.forEach((w, i) => w.resolve(results[i]!));
+      } catch (error) {
+        if (group.length === 1) {
+          group[0]!.reject(error);
+          continue;
+        }
+        if (!(error instanceof DomainError)) this.logger.warn({ err: error, events: group.length }, 'a group of OpenLineage events failed; taking them one by one');
+        for (const w of group) {
+          try {
+            w.resolve((await receiveEvents(this.em(), [w.incoming], { naming: this.naming(), tokenId: w.tokenId }))[0]!);
+          } catch (single) {
+            w.reject(single);
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { waitForGraph } from '../helpers/browser.js';
+import type { TestServer } from '../helpers/server.js';
+import { facet, runEvent } from '../openlineage/fixtures.js';
+import { demoInBrowser } from './demo-browser.js';
+
+interface DrawnGraph {
+  nodes: { id: string; type: string; classes: string[]; name: string; color: string }[];
+  edges: { source: string; target: string; kind: string }[];
+  renders: number;
+}
+
+let t: TestServer;
+const browser = demoInBrowser({ ready: (server) => void (t = server) });
+
+const AIRFLOW = 'https://github.com/apache/airflow/tree/providers-openlineage/2.3.0/providers/openlineage';
+
+describe('External jobs and datasets in the web UI', () => {
+  it('draws what OpenLineage events reported in its own colours, with the producer, and opens their pages', async () => {
+    const event = runEvent({
+      producer: AIRFLOW,
+      job: { namespace: 'airflow', name: 'warehouse.export_orders' },
+      inputs: [{ namespace: 'postgres://shop:5432', name: 'shop.public.orders', facets: { schema: facet({ fields: [{ name: 'id', type: 'integer' }] }) } }],
+      outputs: [{ namespace: 's3://lake', name: 'orders_export' }],
+    });
+    const res = await fetch(`${t.url}/api/v1/lineage`, { method: 'POST', headers: { ...t.auth, 'content-type': 'application/json' }, body: JSON.stringify(event) });
+    expect(res.status).toBe(201);
+
+    const page = await browser.open('/?select=%2Borders_export');
+    const graph = await waitForGraph<DrawnGraph>(page, 0);
+    const job = graph.nodes.find((n) => n.name === 'warehouse.export_orders');
+    const dataset = graph.nodes.find((n) => n.name === 'orders_export');
+    expect(job).toMatchObject({ type: 'EXTERNAL_JOB', color: 'rgb(15,118,110)' });
+    expect(job!.classes).toEqual(expect.arrayContaining(['external-job', 'scheduled', 'last-success']));
+    expect(dataset).toMatchObject({ type: 'EXTERNAL_DATASOURCE', color: 'rgb(20,184,166)' });
+    await expect.poll(() => page.getByTestId('legend').innerText()).toContain('External job (OpenLineage)');
+
+    await page.getByTestId('search').fill('warehouse.export_orders');
+    await page.getByTestId('search').press('Enter');
+    await expect.poll(() => page.getByTestId('node-producer').innerText()).toContain('airflow');
+    expect(await page.getByTestId('node-details').locator('[data-testid="edit-node"]').count()).toBe(0);
+    await page.getByTestId('open-automation').click();
+    await page.getByTestId('definition-external').waitFor();
+    expect(await page.getByTestId('definition-external').innerText()).toContain('warehouse.export_orders');
+    expect(await page.getByTestId('run-now').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('automation-page').innerText()).toContain('EXTERNAL');
+
+    await page.getByRole('link', { name: 'shop.public.orders' }).click();
+    await page.getByTestId('external-data').waitFor();
+    expect(await page.getByTestId('ol-dataset').innerText()).toContain('postgres://shop:5432');
+    expect(await page.getByTestId('columns').innerText()).toContain('id (integer)');
+  });
+});

@@ -1,0 +1,252 @@
+import { gzipSync } from 'node:zlib';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { signIn } from '../helpers/auth.js';
+import { Role } from '../../core/enums.js';
+import { OpenLineageEvent } from '../../core/db/entities/index.js';
+import { facet, facetSchema, fullDatasetEvent, fullJobEvent, fullRunEvent, jobEvent, datasetEvent, runEvent, PRODUCER } from './fixtures.js';
+
+const LINEAGE = `query($filter: LineageFilter) { lineage(filter: $filter) { nodes { id name type producer scheduled lastRunStatus } edges { source target kind } } }`;
+
+describe('OpenLineage receiving endpoint', () => {
+  let t: TestServer;
+  let editorToken: string;
+  let viewerToken: string;
+  let viewerEmail: string;
+
+  const post = (body: unknown, init: { token?: string | null; path?: string; headers?: Record<string, string>; gzip?: boolean; raw?: string | Buffer } = {}) => {
+    const json = init.raw ?? JSON.stringify(body);
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
+    const token = init.token === undefined ? editorToken : init.token;
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (init.gzip) headers['content-encoding'] = 'gzip';
+    return fetch(`${t.url}${init.path ?? '/api/v1/lineage'}`, { method: 'POST', headers, body: init.gzip ? gzipSync(json) : json });
+  };
+  const stored = async () => (t.server.orm.em.fork() as any).count(OpenLineageEvent, {});
+  const counts = async () => {
+    const data = await t.ok(`{ datasources(first: 1) { totalCount } automations(first: 1) { totalCount } }`);
+    return { events: await stored(), datasources: data.datasources.totalCount, automations: data.automations.totalCount };
+  };
+  const job = (name: string) => t.ok(`query($n: String) { automation(name: $n) { id name kind state ... on ExternalJob { olNamespace olName producer } inputs { name kind } outputs { name kind columns { name type } } lastRun { status rowsWritten rowsRead error startedAt finishedAt trigger parentRun { id automation { name } } } } }`, { n: name });
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    editorToken = (await t.addUser(Role.EDITOR)).token;
+    const viewer = await t.addUser(Role.VIEWER);
+    viewerToken = viewer.token;
+    viewerEmail = viewer.email;
+  });
+  afterAll(() => t?.close());
+
+  it('takes a run from START to COMPLETE: an external job, its datasets and its run, drawn in the graph', async () => {
+    const runId = randomUUID();
+    const start = runEvent({ eventType: 'START', eventTime: '2026-11-28T10:00:00.000Z', run: { runId }, job: { namespace: 'airflow', name: 'orders.load' }, inputs: [], outputs: [] });
+    const complete = runEvent({
+      eventType: 'COMPLETE',
+      eventTime: '2026-11-28T10:05:00.000Z',
+      run: { runId },
+      job: { namespace: 'airflow', name: 'orders.load' },
+      inputs: [{ namespace: 'postgres://shop:5432', name: 'shop.public.orders', inputFacets: { inputStatistics: facet({ rowCount: 120 }) } }],
+      outputs: [
+        {
+          namespace: 's3://lake',
+          name: 'orders_clean',
+          facets: { schema: facet({ fields: [{ name: 'id', type: 'BIGINT' }, { name: 'address', type: 'STRUCT', fields: [{ name: 'city', type: 'VARCHAR' }] }] }, facetSchema('1-1-1', 'SchemaDatasetFacet')) },
+          outputFacets: { outputStatistics: facet({ rowCount: 118 }) },
+        },
+      ],
+    });
+    const first = await post(start);
+    expect(first.status).toBe(201);
+    expect(await first.json()).toMatchObject({ duplicate: false });
+    let found = (await job('orders.load')).automation;
+    expect(found).toMatchObject({ kind: 'EXTERNAL_JOB', olNamespace: 'airflow', olName: 'orders.load', producer: PRODUCER, lastRun: { status: 'RUNNING', trigger: 'EXTERNAL' } });
+
+    expect((await post(complete, { gzip: true })).status).toBe(201);
+    found = (await job('orders.load')).automation;
+    expect(found.lastRun).toMatchObject({ status: 'SUCCESS', rowsWritten: 118, rowsRead: 120, startedAt: '2026-11-28T10:00:00.000Z', finishedAt: '2026-11-28T10:05:00.000Z' });
+    expect(found.inputs).toEqual([{ name: 'shop.public.orders', kind: 'EXTERNAL' }]);
+    expect(found.outputs[0]).toMatchObject({ name: 'orders_clean', kind: 'EXTERNAL', columns: [{ name: 'id', type: 'BIGINT' }, { name: 'address', type: 'STRUCT' }, { name: 'address.city', type: 'VARCHAR' }] });
+
+    const graph = (await t.ok(LINEAGE, { filter: { select: '+orders_clean' } })).lineage;
+    expect(graph.nodes.map((n: any) => [n.name, n.type]).sort()).toEqual([
+      ['orders.load', 'EXTERNAL_JOB'],
+      ['orders_clean', 'EXTERNAL_DATASOURCE'],
+      ['shop.public.orders', 'EXTERNAL_DATASOURCE'],
+    ]);
+    expect(graph.nodes.find((n: any) => n.name === 'orders.load')).toMatchObject({ producer: PRODUCER, scheduled: true, lastRunStatus: 'SUCCESS' });
+    expect(graph.edges.map((e: any) => e.kind).sort()).toEqual(['INPUT', 'OUTPUT']);
+  });
+
+  it('is idempotent: the same event again (keys in another order) answers 201 and writes nothing', async () => {
+    const event = runEvent({ eventType: 'START', job: { namespace: 'spark', name: 'idempotent.job' } });
+    const first = (await (await post(event)).json()) as any;
+    const before = await counts();
+    const kept = await t.ok(`query($r: String) { openLineageEvents(runId: $r) { totalCount nodes { kind eventType jobNamespace jobName producer payload } } }`, { r: event.run.runId });
+    expect(kept.openLineageEvents).toEqual({ totalCount: 1, nodes: [{ kind: 'RUN', eventType: 'START', jobNamespace: 'spark', jobName: 'idempotent.job', producer: PRODUCER, payload: event }] });
+    const reordered = Object.fromEntries(Object.entries(event).reverse());
+    const again = await post(reordered);
+    expect(again.status).toBe(201);
+    expect(await again.json()).toEqual({ eventId: first.eventId, duplicate: true });
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses bad events with 400 and the reason, writing nothing', async () => {
+    const before = await counts();
+    const cases: [unknown, string, string][] = [
+      [runEvent({ run: {} }), 'run.runId', 'runId'],
+      [runEvent({ eventType: 'FINISHED' }), 'eventType', 'must be one of'],
+      [runEvent({ outputs: [{ namespace: 'x', name: 'y', facets: { schema: facet({ fields: 'id,name' }) } }] }), 'outputs.0.facets.schema.fields', 'must be an array'],
+      [[runEvent()], 'event', 'JSON object'],
+    ];
+    for (const [event, field, message] of cases) {
+      const res = await post(event);
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as any;
+      expect(body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(body.errors[0].message).toContain(message);
+    }
+    expect((await post(null, { raw: '{"eventTime": ' })).status).toBe(400);
+    expect((await post(runEvent(), { headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses a gzip bomb once decompressed past the limit, and stays up', async () => {
+    const bomb = Buffer.alloc(64 * 1024 * 1024, ' ');
+    const res = await fetch(`${t.url}/api/v1/lineage`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${editorToken}` }, body: gzipSync(bomb) });
+    expect(res.status).toBe(413);
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+  });
+
+  it('takes only API tokens of an EDITOR or with the LINEAGE_WRITER scope; a scoped token reaches nothing else', async () => {
+    const before = await counts();
+    expect((await post(runEvent(), { token: null })).status).toBe(401);
+    expect((await post(runEvent(), { token: 'trt_api_not-a-token' })).status).toBe(401);
+    const cookie = await fetch(`${t.url}/api/v1/lineage`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: 'tributary_session=whatever' }, body: JSON.stringify(runEvent()) });
+    expect(cookie.status).toBe(401);
+    const viewer = await post(runEvent(), { token: viewerToken });
+    expect(viewer.status).toBe(403);
+    expect(await counts()).toEqual(before);
+
+    const asViewer = t.as({ cookie: await signIn(t.url, viewerEmail) });
+    const refused = await asViewer.gql(`mutation { createApiToken(input: { name: "ol", role: VIEWER, scope: LINEAGE_WRITER }) { token } }`);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN'); // a VIEWER cannot make a lineage writer
+    const asAdmin = t.as({ cookie: await signIn(t.url, t.admin.email) });
+    const made = await asAdmin.gql(`mutation { createApiToken(input: { name: "ol-writer", role: VIEWER, scope: LINEAGE_WRITER }) { token apiToken { scope role } } }`);
+    expect(made.data.createApiToken.apiToken).toEqual({ scope: 'LINEAGE_WRITER', role: 'VIEWER' });
+    const scoped = made.data.createApiToken.token as string;
+    expect((await post(runEvent({ job: { namespace: 'dbt', name: 'scoped.model' } }), { token: scoped })).status).toBe(201);
+    const graphql = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${scoped}` }, body: JSON.stringify({ query: '{ datasources(first: 1) { totalCount } }' }) });
+    expect(graphql.status).toBe(403);
+    const read = await fetch(`${t.url}/api/v1/lineage?nodeId=job:dbt:scoped.model`, { headers: { authorization: `Bearer ${scoped}` } });
+    expect(read.status).toBe(403);
+  });
+
+  it('maps datasets to Tributary datasources by the documented naming, and deletion safety sees external jobs', async () => {
+    writeFileSync(join(t.filesDir, 'customers.csv'), 'id,name\n1,Ada\n');
+    const file = (await t.ok(`mutation($p: String) { createDatasource(input: { name: "customers_file", kind: FILE, path: $p }) { id path } }`, { p: join(t.filesDir, 'customers.csv') })).createDatasource;
+    const table = (await t.ok(`mutation { createDatasource(input: { name: "customers_table", kind: STORAGE }) { id } }`)).createDatasource;
+    const naming = t.server.warehouse.lineageNaming;
+    const event = runEvent({
+      job: { namespace: 'spark', name: 'customers.copy' },
+      inputs: [{ namespace: 'file', name: file.path }],
+      outputs: [{ namespace: naming.namespace, name: `${naming.tablePrefix}ds_${table.id.replaceAll('-', '')}` }],
+    });
+    expect((await post(event)).status).toBe(201);
+    const copy = (await job('customers.copy')).automation;
+    expect(copy.inputs).toEqual([{ name: 'customers_file', kind: 'FILE' }]);
+    expect(copy.outputs.map((o: any) => o.name)).toEqual(['customers_table']);
+    const refused = await t.fail(`mutation($id: ID!) { deleteDatasource(id: $id) }`, { id: table.id });
+    expect(refused.extensions).toMatchObject({ code: 'DATASOURCE_IN_USE' });
+    expect(refused.extensions?.dependents?.map((d) => [d.name, d.type])).toEqual([['customers.copy', 'EXTERNAL_JOB']]);
+    // And the other way round: the lineage filters treat the external job as any automation.
+    const upstream = (await t.ok(LINEAGE, { filter: { leadingTo: table.id } })).lineage.nodes.map((n: any) => n.name).sort();
+    expect(upstream).toEqual(['customers.copy', 'customers_file', 'customers_table']);
+    const excluded = (await t.ok(LINEAGE, { filter: { leadingTo: table.id, exclude: 'customers.copy' } })).lineage.nodes.map((n: any) => n.name).sort();
+    expect(excluded).toEqual(['customers_file', 'customers_table']);
+  });
+
+  it('links a run to its parent run, made before the parent’s own events come', async () => {
+    const parentRunId = randomUUID();
+    const child = runEvent({
+      eventType: 'START',
+      job: { namespace: 'airflow', name: 'dag.task' },
+      run: { runId: randomUUID(), facets: { parent: facet({ run: { runId: parentRunId }, job: { namespace: 'airflow', name: 'dag' } }, facetSchema('1-0-1', 'ParentRunFacet')) } },
+    });
+    expect((await post(child)).status).toBe(201);
+    const task = (await job('dag.task')).automation;
+    expect(task.lastRun.parentRun.automation.name).toBe('dag');
+    const parentId = task.lastRun.parentRun.id;
+    expect((await post(runEvent({ eventType: 'COMPLETE', run: { runId: parentRunId }, job: { namespace: 'airflow', name: 'dag' }, inputs: [], outputs: [] }))).status).toBe(201);
+    const dag = (await job('dag')).automation;
+    expect(dag.lastRun).toMatchObject({ status: 'SUCCESS' });
+    const run = await t.ok(`query($id: ID!) { run(id: $id) { status } }`, { id: parentId });
+    expect(run.run.status).toBe('SUCCESS');
+  });
+
+  it('never reopens a finished run on a late event, and keeps a failure’s message', async () => {
+    const runId = randomUUID();
+    const named = { namespace: 'spark', name: 'late.job' };
+    await post(runEvent({ eventType: 'FAIL', eventTime: '2026-11-28T11:00:00.000Z', run: { runId, facets: { errorMessage: facet({ message: 'table not found', programmingLanguage: 'JAVA' }) } }, job: named }));
+    await post(runEvent({ eventType: 'RUNNING', eventTime: '2026-11-28T10:59:00.000Z', run: { runId }, job: named }));
+    const late = (await job('late.job')).automation;
+    expect(late.lastRun).toMatchObject({ status: 'FAILED', error: 'table not found', startedAt: '2026-11-28T10:59:00.000Z' });
+  });
+
+  it('takes JobEvents and DatasetEvents carrying every facet', async () => {
+    expect((await post(fullJobEvent())).status).toBe(201);
+    expect((await post(fullDatasetEvent())).status).toBe(201);
+    expect((await post(fullRunEvent())).status).toBe(201);
+    const dataset = datasetEvent({ dataset: { namespace: 'bigquery', name: 'proj.ds.events', facets: { schema: facet({ fields: [{ name: 'ts', type: 'TIMESTAMP' }] }) } } });
+    expect((await post(dataset)).status).toBe(201);
+    const ds = await t.ok(`{ datasource(name: "proj.ds.events") { kind olNamespace olName producer columns { name type } } }`);
+    expect(ds.datasource).toEqual({ kind: 'EXTERNAL', olNamespace: 'bigquery', olName: 'proj.ds.events', producer: PRODUCER, columns: [{ name: 'ts', type: 'TIMESTAMP' }] });
+    const defined = jobEvent({ job: { namespace: 'dbt', name: 'model.revenue' }, inputs: [{ namespace: 'bigquery', name: 'proj.ds.events' }], outputs: [{ namespace: 'bigquery', name: 'proj.ds.revenue' }] });
+    expect((await post(defined)).status).toBe(201);
+    const model = (await job('model.revenue')).automation;
+    expect(model.inputs.map((d: any) => d.name)).toEqual(['proj.ds.events']);
+    expect(model.lastRun).toBeNull();
+  });
+
+  it('answers a batch event by event', async () => {
+    const before = await stored();
+    const res = await post([runEvent({ job: { namespace: 'batch', name: 'one' } }), runEvent({ run: { runId: 'nope' } }), jobEvent({ job: { namespace: 'batch', name: 'two' } })], { path: '/api/v1/lineage/batch', gzip: true });
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as any;
+    expect(report).toMatchObject({ received: 3, accepted: 2, rejected: 1 });
+    expect(report.results[1]).toMatchObject({ index: 1, status: 400, error: { code: 'BAD_USER_INPUT', field: 'events.1.run.runId' } });
+    expect(await stored()).toBe(before + 2);
+  });
+
+  it('keeps external jobs out of runs, schedules and chains, and external datasets out of Tributary flows', async () => {
+    const ext = (await job('orders.load')).automation;
+    expect((await t.fail(`mutation($id: ID!) { runAutomation(id: $id) { id } }`, { id: ext.id })).message).toContain('external job');
+    expect((await t.fail(`mutation($id: ID!) { createChainTask(input: { name: "c", stepIds: [$id] }) { id } }`, { id: ext.id })).extensions?.field).toBe('stepIds[0]');
+    const external = await t.ok(`{ datasource(name: "orders_clean") { id } }`);
+    const out = (await t.ok(`mutation { createDatasource(input: { name: "etl_out", kind: STORAGE }) { id } }`)).createDatasource;
+    const refused = await t.fail(`mutation($i: ID!, $o: ID!) { createEtlStep(input: { name: "reads_external", inputId: $i, outputId: $o }) { id } }`, { i: external.datasource.id, o: out.id });
+    expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'inputId' });
+    expect((await t.fail(`mutation { createDatasource(input: { name: "fake", kind: EXTERNAL }) { id } }`)).extensions?.field).toBe('kind');
+  });
+
+  it('answers Marquez’s lineage read around a dataset or a job', async () => {
+    const res = await fetch(`${t.url}/api/v1/lineage?nodeId=${encodeURIComponent('dataset:s3://lake:orders_clean')}&depth=2`, { headers: t.auth });
+    expect(res.status).toBe(200);
+    const { graph } = (await res.json()) as any;
+    const ids = graph.map((n: any) => n.id).sort();
+    expect(ids).toEqual(['dataset:postgres://shop:5432:shop.public.orders', 'dataset:s3://lake:orders_clean', 'job:airflow:orders.load']);
+    const jobNode = graph.find((n: any) => n.type === 'JOB');
+    expect(jobNode.inEdges).toEqual([{ origin: 'dataset:postgres://shop:5432:shop.public.orders', destination: 'job:airflow:orders.load' }]);
+    expect(jobNode.outEdges).toEqual([{ origin: 'job:airflow:orders.load', destination: 'dataset:s3://lake:orders_clean' }]);
+    expect(jobNode.data).toMatchObject({ id: { namespace: 'airflow', name: 'orders.load' }, type: 'BATCH', latestRun: { state: 'COMPLETED' } });
+    const near: any = await (await fetch(`${t.url}/api/v1/lineage?nodeId=${encodeURIComponent('job:airflow:orders.load')}&depth=0`, { headers: t.auth })).json();
+    expect(near.graph.map((n: any) => n.id)).toEqual(['job:airflow:orders.load']);
+    expect((await fetch(`${t.url}/api/v1/lineage?nodeId=dataset:nowhere:nothing`, { headers: t.auth })).status).toBe(404);
+    expect((await fetch(`${t.url}/api/v1/lineage?nodeId=table:x`, { headers: t.auth })).status).toBe(400);
+    expect((await fetch(`${t.url}/api/v1/lineage?nodeId=job:airflow:orders.load&depth=1000`, { headers: t.auth })).status).toBe(400);
+    expect((await fetch(`${t.url}/api/v1/lineage?nodeId=job:airflow:orders.load`)).status).toBe(401);
+  });
+});
