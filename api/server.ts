@@ -32,6 +32,7 @@ import type { Scheduler } from '../jobs/scheduler/scheduler.js';
 import { openRuntime } from '../jobs/runtime.js';
 import { portabilityRoutes } from './http/portability.js';
 import { openLineageRoutes } from './http/openlineage.js';
+import { TokenScope } from '../core/enums.js';
 
 /** This build's version (package.json), for export manifests. */
 const PACKAGE_VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
@@ -171,7 +172,8 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
   );
   app.use(portabilityRoutes({ em: orm.em as never, secrets, logger, version: PACKAGE_VERSION, warehouse, lineage, scheduler }, signIn));
   const naming = () => ({ namespace: config.openLineage.namespace, warehouse: warehouse.lineageNaming });
-  app.use(openLineageRoutes({ em: orm.em as never, logger, lineage, naming }, signIn));
+  const lineageWriter = authenticate(orm.em as never, logger, config, { scopes: [TokenScope.LINEAGE_WRITER] });
+  app.use(openLineageRoutes({ em: orm.em as never, logger, lineage, naming }, { signIn, lineageWriter }));
   app.use(webApp(webDist, signIn));
   app.use(bodyErrors(logger));
 

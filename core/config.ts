@@ -210,13 +210,15 @@ function readOpenLineage(value: (name: string) => string | undefined, env: NodeJ
   if (raw !== undefined) {
     try {
       url = new URL(raw);
-      if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash) throw new Error('not a plain http(s) address');
+      if (!['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username || url.password) throw new Error('not a plain http(s) address');
     } catch {
-      problems.push(`OPENLINEAGE_URL must be the http:// or https:// address of an OpenLineage receiver (e.g. http://marquez:5000), got ${JSON.stringify(raw)}`);
+      // Never repeated as given: it may hold a password.
+      problems.push('OPENLINEAGE_URL must be the http:// or https:// address of an OpenLineage receiver (e.g. http://marquez:5000), without a user, password, query or fragment (the key goes in OPENLINEAGE_API_KEY)');
       url = undefined;
     }
   }
   const apiKey = env.OPENLINEAGE_API_KEY?.trim() || undefined;
+  if (apiKey && !/^[\x21-\x7e]+$/.test(apiKey)) problems.push('OPENLINEAGE_API_KEY must be one word of visible ASCII characters (it is sent as `Authorization: Bearer <key>`)');
   if (apiKey && !url) problems.push('OPENLINEAGE_API_KEY is set but OPENLINEAGE_URL is not: set the receiver too, or remove the key');
   return { namespace, ...(url ? { url } : {}), ...(apiKey ? { apiKey } : {}) };
 }

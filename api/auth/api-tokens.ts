@@ -19,9 +19,8 @@ export async function createApiToken(em: EntityManager, principal: Principal, in
   const name = checkName(input.name);
   checkRole(input.role);
   if (!roleAllows(principal.role, input.role)) throw new ForbiddenError(`a token's role is at most yours (${principal.role}); ${input.role} was asked`, input.role);
-  if (input.scope === TokenScope.LINEAGE_WRITER && !roleAllows(principal.role, Role.EDITOR)) {
-    throw new ForbiddenError('a LINEAGE_WRITER token writes lineage: making one needs the EDITOR role', Role.EDITOR);
-  }
+  // A lineage writer writes as an EDITOR does, and stops when its owner is no longer one (its role is the lower of the two).
+  if (input.scope === TokenScope.LINEAGE_WRITER && input.role !== Role.EDITOR) throw new BadUserInputError('role', 'a LINEAGE_WRITER token has the EDITOR role');
   if (input.scope && principal.scope) throw new ForbiddenError('a scoped token cannot make tokens', Role.EDITOR);
   if (input.expiresAt && !(input.expiresAt.getTime() > now.getTime())) throw new BadUserInputError('expiresAt', 'expiresAt must be in the future');
   const token = newToken('api');

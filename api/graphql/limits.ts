@@ -131,6 +131,8 @@ const SIZE_ARGUMENTS: Record<string, { fallback: number; max: number }> = {
  */
 const FIELD_WEIGHTS: Record<string, number> = {
   'Query.previewAutomation': 44_000,
+  // A received event as sent, up to 4 MB: a page of 50 is the most one request reads.
+  'OpenLineageEvent.payload': 4_000,
 };
 
 export interface CostOptions {

@@ -40,8 +40,9 @@ function unauthenticated(res: Response, message: string): void {
  * Finds who sent a request: an API token (`Authorization: Bearer trt_…`) or the session cookie.
  * A bad token is refused here (401): a machine should hear its credential is wrong. A bad or
  * expired cookie makes an anonymous request, which the access rules then refuse or let sign in.
+ * A token with a scope is refused (403) unless `scopes` names it: only the routes made for it let it in.
  */
-export function authenticate(em: EntityManager, logger: Logger, config: Config): RequestHandler {
+export function authenticate(em: EntityManager, logger: Logger, config: Config, options: { scopes?: TokenScope[] } = {}): RequestHandler {
   const cookieName = sessionCookieName(secureCookies(config));
   return (req: Request, res: Response, next: NextFunction) => {
     const find = async (): Promise<Principal | null> => {
@@ -58,7 +59,8 @@ export function authenticate(em: EntityManager, logger: Logger, config: Config):
     };
     find().then(
       (principal) => {
-        if (principal?.scope && !scopeAllows(principal.scope, req)) {
+        // A scoped token is refused everywhere but where a route lets its scope in.
+        if (principal?.scope && !options.scopes?.includes(principal.scope)) {
           res.status(403).json({ errors: [{ message: `this API token has the ${principal.scope} scope: it may only send OpenLineage events (POST /api/v1/lineage)`, extensions: { code: 'FORBIDDEN' } }] });
           return;
         }
@@ -71,11 +73,6 @@ export function authenticate(em: EntityManager, logger: Logger, config: Config):
       },
     );
   };
-}
-
-/** What a scoped token may reach: LINEAGE_WRITER, the OpenLineage receiving endpoints only. */
-function scopeAllows(scope: TokenScope, req: Request): boolean {
-  return scope === TokenScope.LINEAGE_WRITER && req.method === 'POST' && /^\/api\/v1\/lineage(\/batch)?\/?$/.test(req.path);
 }
 
 /** The HTTP exchange a GraphQL resolver sees: the peer's address and the session cookie, Secure behind https. */

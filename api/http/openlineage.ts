@@ -1,14 +1,14 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Logger } from 'pino';
-import { Role, TokenScope } from '../../core/enums.js';
+import { Role } from '../../core/enums.js';
 import { roleAllows, type Principal } from '../../core/auth/roles.js';
 import { BadUserInputError, DomainError } from '../../core/errors.js';
 import type { NamingContext } from '../../jobs/openlineage/naming.js';
 import type { LineageStore } from '../lineage/store.js';
 import { refuseDeepBodies } from '../graphql/body-depth.js';
 import { parseOpenLineageEvent } from '../openlineage/validate.js';
-import { eventKey, type Incoming } from '../openlineage/receive.js';
+import { datasetCount, incomingOf, type Incoming } from '../openlineage/receive.js';
 import { EventIntake } from '../openlineage/intake.js';
 import { marquezLineage } from '../openlineage/marquez.js';
 import { principalOf } from './authenticate.js';
@@ -25,6 +25,8 @@ const EVENT_BODY_LIMIT = '4mb';
 /** A batch's body (after gzip is undone) and its number of events. */
 const BATCH_BODY_LIMIT = '32mb';
 export const MAX_BATCH_EVENTS = 1_000;
+/** Datasets a batch may name in all (each is looked up, and made when new): bounds one request's work. */
+export const MAX_BATCH_DATASETS = 10_000;
 
 type Refusal = { status: number; code: string; message: string; field?: string };
 
@@ -43,8 +45,9 @@ function sender(res: Response): Principal | null {
     refuse(res, { status: 401, code: 'UNAUTHENTICATED', message: 'send an API token: `Authorization: Bearer <token>` (an EDITOR token, or one with the LINEAGE_WRITER scope)' });
     return null;
   }
-  if (principal.scope !== TokenScope.LINEAGE_WRITER && !roleAllows(principal.role, Role.EDITOR)) {
-    refuse(res, { status: 403, code: 'FORBIDDEN', message: `sending lineage needs an EDITOR token or the LINEAGE_WRITER scope; this token is ${principal.role}` });
+  // A LINEAGE_WRITER token's role is EDITOR, lowered to its owner's: it stops when its owner is no longer an editor.
+  if (!roleAllows(principal.role, Role.EDITOR)) {
+    refuse(res, { status: 403, code: 'FORBIDDEN', message: `sending lineage needs an EDITOR token (or a LINEAGE_WRITER one of an editor); this token is ${principal.role}` });
     return null;
   }
   return principal;
@@ -75,12 +78,13 @@ function jsonBody(limit: string) {
  * - `POST /api/v1/lineage/batch`: a JSON array of events → 200 with each event's outcome.
  * - `GET /api/v1/lineage?nodeId=dataset:<ns>:<name>|job:<ns>:<name>&depth=N`: Marquez's lineage answer.
  */
-export function openLineageRoutes(deps: OpenLineageDeps, signIn: express.RequestHandler): Router {
+export function openLineageRoutes(deps: OpenLineageDeps, auth: { signIn: express.RequestHandler; lineageWriter: express.RequestHandler }): Router {
+  const { signIn, lineageWriter } = auth;
   const router = express.Router();
   const intake = new EventIntake(() => deps.em.fork() as EntityManager, deps.naming, deps.logger);
-  const checked = (value: unknown, field?: string): Incoming => ({ event: parseOpenLineageEvent(value, field), raw: value, key: eventKey(value) });
+  const checked = (value: unknown, field?: string): Incoming => incomingOf(parseOpenLineageEvent(value, field), value, deps.naming(), field);
 
-  router.post('/api/v1/lineage', signIn, (req, res, next) => {
+  router.post('/api/v1/lineage', lineageWriter, (req, res, next) => {
     const principal = sender(res);
     if (!principal) return;
     jsonBody(EVENT_BODY_LIMIT)(req, res, async () => {
@@ -94,7 +98,7 @@ export function openLineageRoutes(deps: OpenLineageDeps, signIn: express.Request
     });
   });
 
-  router.post('/api/v1/lineage/batch', signIn, (req, res, next) => {
+  router.post('/api/v1/lineage/batch', lineageWriter, (req, res, next) => {
     const principal = sender(res);
     if (!principal) return;
     jsonBody(BATCH_BODY_LIMIT)(req, res, async () => {
@@ -104,17 +108,22 @@ export function openLineageRoutes(deps: OpenLineageDeps, signIn: express.Request
       try {
         // Each event is checked on its own; the good ones are taken in together, each with its own outcome.
         const refusal = (error: unknown) => {
-          if (!(error instanceof DomainError)) throw error;
-          return { status: 400, error: { message: error.message, code: error.code, field: error.details?.field } };
+          if (error instanceof DomainError) return { status: 400, error: { message: error.message, code: error.code, field: error.details?.field } };
+          deps.logger.error({ err: error }, 'an OpenLineage event of a batch could not be taken in');
+          return { status: 500, error: { message: 'Internal server error', code: 'INTERNAL_SERVER_ERROR' } };
         };
-        const parsed = events.map((value, index) => {
+        const parsed: (Incoming | ReturnType<typeof refusal>)[] = [];
+        for (const [index, value] of events.entries()) {
+          if (index % 50 === 49) await new Promise((resolve) => setImmediate(resolve)); // other requests go on meanwhile
           try {
-            return checked(value, `events.${index}`);
+            parsed.push(checked(value, `events.${index}`));
           } catch (error) {
-            return refusal(error);
+            parsed.push(refusal(error));
           }
-        });
+        }
         const good = parsed.filter((p): p is Incoming => 'event' in p);
+        const named = good.reduce((sum, p) => sum + datasetCount(p.event), 0);
+        if (named > MAX_BATCH_DATASETS) return refuse(res, { status: 413, code: 'BAD_USER_INPUT', message: `a batch names at most ${MAX_BATCH_DATASETS} datasets in all; this one names ${named}: send it in smaller batches`, field: 'events' });
         const taken = intake.submit(good, principal.tokenId ?? null);
         const outcomes = await Promise.all(taken.map((p) => p.then((r) => ({ status: 201, ...r }), refusal)));
         let next = 0;

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { OpenLineageEvent } from '../../core/db/entities/index.js';
 import { checkPageSize, decodeCursor, toPage, type Page } from '../../core/paging.js';
 import { BadUserInputError } from '../../core/errors.js';
+import { runIdOf } from './receive.js';
 
 export interface EventListArgs {
   first?: number | null;
@@ -19,7 +20,7 @@ export interface EventListArgs {
 export async function listOpenLineageEvents(em: EntityManager, args: EventListArgs): Promise<Page<OpenLineageEvent>> {
   const first = checkPageSize(args.first);
   const filter: FilterQuery<OpenLineageEvent> = {};
-  if (args.runId) filter.runId = String(args.runId).toLowerCase();
+  if (args.runId) filter.runId = runIdOf(String(args.runId));
   if (args.automationId) filter.automation = String(args.automationId);
   if (args.jobNamespace) filter.jobNamespace = String(args.jobNamespace);
   if (args.jobName) filter.jobName = String(args.jobName);

@@ -40,6 +40,13 @@ export function schemaColumns(facet: OlFacet | undefined): Column[] | null {
   return columns;
 }
 
+const withSuffix = (name: string, suffix: string) => `${displayName(name).slice(0, LIMITS.name - suffix.length - 2).trim()} ~${suffix}`;
+
+/** The names a new external job or dataset takes, in order of preference: its name, with its namespace, with a piece of its key. */
+function nameChoices(namespace: string, name: string, key: string): string[] {
+  return [displayName(name), displayName(`${name} (${namespace})`), withSuffix(name, key.slice(0, 8))];
+}
+
 function documentation(facet: OlFacet | undefined): string | null {
   return typeof facet?.description === 'string' && !facet._deleted ? facet.description.slice(0, LIMITS.description) : null;
 }
@@ -96,7 +103,7 @@ export class ExternalObjects {
     for (const r of found.named) this.mapped.set(`n:${r.name}`, r.id);
     // The names new objects may take: only those of jobs and datasets not known yet.
     const candidates = (list: LineageName[], known: (key: string) => boolean) =>
-      list.filter((n) => !known(olKey(n.namespace, n.name))).flatMap((n) => [displayName(n.name), displayName(`${n.name} (${n.namespace})`)]);
+      list.filter((n) => !known(olKey(n.namespace, n.name))).flatMap((n) => nameChoices(n.namespace, n.name, olKey(n.namespace, n.name)));
     this.taken.automation = await this.repo.namesTaken('automation', candidates(jobs, (key) => this.jobs.has(key)));
     this.taken.datasource = await this.repo.namesTaken('datasource', candidates(datasets, (key) => this.datasets.has(key)));
     for (const job of this.jobs.values()) this.io.set(job.id, []);
@@ -109,9 +116,8 @@ export class ExternalObjects {
    */
   private freeName(table: 'datasource' | 'automation', namespace: string, name: string, key: string): string {
     const taken = this.taken[table];
-    const plain = displayName(name);
-    const withNamespace = displayName(`${name} (${namespace})`);
-    const chosen = !taken.has(plain) ? plain : !taken.has(withNamespace) ? withNamespace : `${plain.slice(0, LIMITS.name - 10).trim()} ~${key.slice(0, 8)}`;
+    // Past the three names anyone can work out, a random one: nobody can take all of a dataset's names ahead of it.
+    const chosen = nameChoices(namespace, name, key).find((n) => !taken.has(n)) ?? withSuffix(name, randomUUID().slice(0, 8));
     taken.add(chosen);
     return chosen;
   }

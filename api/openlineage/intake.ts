@@ -2,10 +2,11 @@ import type { EntityManager } from '@mikro-orm/knex';
 import type { Logger } from 'pino';
 import { DomainError } from '../../core/errors.js';
 import type { NamingContext } from '../../jobs/openlineage/naming.js';
-import { receiveEvents, type Incoming, type Received } from './receive.js';
+import { datasetCount, receiveEvents, type Incoming, type Received } from './receive.js';
 
-/** Most events taken in by one transaction. */
+/** Most events, and datasets they name, taken in by one transaction: a transaction holds the write lock, so it stays short. */
 export const GROUP_SIZE = 500;
+export const GROUP_DATASETS = 5_000;
 
 interface Waiting {
   incoming: Incoming;
@@ -42,7 +43,12 @@ export class EventIntake {
       // A group shares one sending token in the stored rows, so it is cut where the token changes.
       const first = this.queue[0]!;
       let size = 1;
-      while (size < Math.min(GROUP_SIZE, this.queue.length) && this.queue[size]!.tokenId === first.tokenId) size++;
+      let datasets = datasetCount(first.incoming.event);
+      while (size < Math.min(GROUP_SIZE, this.queue.length) && this.queue[size]!.tokenId === first.tokenId) {
+        datasets += datasetCount(this.queue[size]!.incoming.event);
+        if (datasets > GROUP_DATASETS) break;
+        size++;
+      }
       const group = this.queue.splice(0, size);
       try {
         const results = await receiveEvents(this.em(), group.map((w) => w.incoming), { naming: this.naming(), tokenId: first.tokenId });

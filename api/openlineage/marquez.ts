@@ -11,6 +11,9 @@ import type { LineageStore } from '../lineage/store.js';
 
 export const MARQUEZ_DEFAULT_DEPTH = 20;
 export const MARQUEZ_MAX_DEPTH = 100;
+/** A node id's length, and the colons tried as the end of its namespace (`postgres://host:5432` has two). */
+const MAX_NODE_ID = 4_096;
+const MAX_SPLITS = 8;
 
 interface Edge {
   origin: string;
@@ -40,7 +43,9 @@ async function findNode(em: EntityManager, graph: Graph, naming: NamingContext, 
   const match = /^(dataset|job):(.+)$/s.exec(id);
   if (!match) throw new BadUserInputError('nodeId', 'nodeId must be dataset:<namespace>:<name> or job:<namespace>:<name>');
   const [, type, rest] = match as unknown as [string, 'dataset' | 'job', string];
-  for (let at = rest.indexOf(':'); at > 0; at = rest.indexOf(':', at + 1)) {
+  if (id.length > MAX_NODE_ID) throw new BadUserInputError('nodeId', `nodeId is ${id.length} characters long; the limit is ${MAX_NODE_ID}`);
+  let tries = 0;
+  for (let at = rest.indexOf(':'); at > 0 && tries++ < MAX_SPLITS; at = rest.indexOf(':', at + 1)) {
     const name = { namespace: rest.slice(0, at), name: rest.slice(at + 1) };
     const found = type === 'dataset' ? await datasetNode(em, naming, name) : await jobNode(em, naming, name);
     const node = found ? graph.nodes.get(found) : undefined;

@@ -6,6 +6,7 @@ import { writeTransaction } from '../../core/db/transaction.js';
 import { canonicalJson } from '../../core/versions/definition.js';
 import { RunRepository } from '../../core/db/repositories/run.repository.js';
 import type { LineageName, NamingContext } from '../../jobs/openlineage/naming.js';
+import { BadUserInputError } from '../../core/errors.js';
 import { ExternalObjects } from './external-objects.js';
 import type { OlDataset, OlEvent, OlEventType, OlFacets, OlRunEvent } from './validate.js';
 
@@ -39,10 +40,37 @@ export interface Incoming {
   key: string;
 }
 
-/** An event's identity: sha256 of its canonical JSON, so a repeated event (whatever its key order) is recognised. */
-export function eventKey(raw: unknown): string {
-  return createHash('sha256').update(canonicalJson(raw)).digest('hex');
+/** Largest event taken, alone or in a batch (its canonical JSON). */
+export const MAX_EVENT_CHARS = 4 * 1024 * 1024;
+
+/** Datasets one event names (its inputs and outputs, or its dataset). */
+export const datasetCount = (event: OlEvent): number => (event.kind === 'DATASET' ? 1 : (event.inputs?.length ?? 0) + (event.outputs?.length ?? 0));
+
+/**
+ * A parsed event ready to take in: its identity (sha256 of its canonical JSON, so a repeated event
+ * is recognised whatever its key order), within the size limit, and about jobs of other
+ * installations: this one's own namespace belongs to its own automations, which no event may
+ * stand in for (two installations keeping the default namespace are told to set their own).
+ */
+export function incomingOf(event: OlEvent, raw: unknown, naming: NamingContext, field?: string): Incoming {
+  const at = (name: string) => (field ? `${field}.${name}` : name);
+  const text = canonicalJson(raw);
+  if (text.length > MAX_EVENT_CHARS) throw new BadUserInputError(field ?? 'event', `the event is ${text.length} characters long; the limit is ${MAX_EVENT_CHARS}`);
+  const own = (job: LineageName | undefined, name: string) => {
+    if (job?.namespace === naming.namespace) {
+      throw new BadUserInputError(at(name), `job namespace ${JSON.stringify(job.namespace)} is this Tributary's own (OPENLINEAGE_NAMESPACE): its jobs are its automations; send under another namespace (set OPENLINEAGE_NAMESPACE on the sending side)`);
+    }
+  };
+  if (event.kind !== 'DATASET') own(event.job, 'job.namespace');
+  own(parentOf(event)?.job, 'run.facets.parent.job.namespace');
+  return { event, raw, key: createHash('sha256').update(text).digest('hex') };
 }
+
+/** A runId as stored: lowercase, without the `urn:uuid:` prefix the uuid format allows. */
+export const runIdOf = (runId: string): string => runId.replace(/^urn:uuid:/i, '').toLowerCase();
+
+/** The largest row count a run keeps (an int column on PostgreSQL). */
+const MAX_ROWS = 2_147_483_647;
 
 interface ParentFacet {
   run?: { runId?: string };
@@ -50,7 +78,7 @@ interface ParentFacet {
 }
 const parentOf = (event: OlEvent): { runId: string; job: LineageName } | null => {
   const parent = event.kind === 'RUN' ? (event.run.facets?.parent as ParentFacet | undefined) : undefined;
-  return parent?.run?.runId && parent.job?.namespace && parent.job.name ? { runId: parent.run.runId.toLowerCase(), job: { namespace: parent.job.namespace, name: parent.job.name } } : null;
+  return parent?.run?.runId && parent.job?.namespace && parent.job.name ? { runId: runIdOf(parent.run.runId), job: { namespace: parent.job.namespace, name: parent.job.name } } : null;
 };
 
 /** Sum of a statistics facet's rowCount over the datasets that carry it; null when none does. */
@@ -58,7 +86,7 @@ function rowCount(list: OlDataset[] | undefined, facets: (d: OlDataset) => OlFac
   let total: number | null = null;
   for (const d of list ?? []) {
     const count = facets(d)?.[name]?.rowCount;
-    if (typeof count === 'number' && Number.isSafeInteger(count) && count >= 0) total = (total ?? 0) + count;
+    if (typeof count === 'number' && Number.isSafeInteger(count) && count >= 0) total = Math.min(MAX_ROWS, (total ?? 0) + count);
   }
   return total;
 }
@@ -83,7 +111,7 @@ export function receiveEvents(em: EntityManager, incoming: Incoming[], options: 
     const datasets = fresh.flatMap(({ event }) => (event.kind === 'DATASET' ? [event.dataset] : [...(event.inputs ?? []), ...(event.outputs ?? [])]));
     await objects.load(named, datasets);
     const runs = new RunBook(repo, objects);
-    await runs.load(fresh.flatMap(({ event }) => (event.kind === 'RUN' ? [event.run.runId.toLowerCase(), ...((p) => (p ? [p.runId] : []))(parentOf(event))] : [])));
+    await runs.load(fresh.flatMap(({ event }) => (event.kind === 'RUN' ? [runIdOf(event.run.runId), ...((p) => (p ? [p.runId] : []))(parentOf(event))] : [])));
 
     const rows: EventRow[] = [];
     for (const { event, raw, key } of fresh) {
@@ -109,7 +137,7 @@ export function receiveEvents(em: EntityManager, incoming: Incoming[], options: 
         kind: event.kind,
         event_type: event.kind === 'RUN' ? (event.eventType ?? null) : null,
         event_time: new Date(event.eventTime),
-        run_id: event.kind === 'RUN' ? event.run.runId.toLowerCase() : null,
+        run_id: event.kind === 'RUN' ? runIdOf(event.run.runId) : null,
         job_namespace: event.kind === 'DATASET' ? null : event.job.namespace,
         job_name: event.kind === 'DATASET' ? null : event.job.name,
         automation_id: jobId,
@@ -183,7 +211,7 @@ class RunBook {
   record(jobId: string, event: OlRunEvent, inputs: string[], outputs: string[]): ExternalRunRow {
     const at = new Date(event.eventTime);
     const status = event.eventType ? STATUS[event.eventType] : undefined;
-    const run = this.find(jobId, event.run.runId.toLowerCase(), at, at);
+    const run = this.find(jobId, runIdOf(event.run.runId), at, at);
     if (at < run.queued_at) run.queued_at = at;
     if ((event.eventType === 'START' || event.eventType === 'RUNNING') && (!run.started_at || at < run.started_at)) run.started_at = at;
     if (status && FINISHED.includes(status) && (!FINISHED.includes(run.status) || !run.finished_at || at >= run.finished_at)) {
@@ -199,13 +227,12 @@ class RunBook {
     const used = this.datasets.get(run.id)!;
     for (const [ids, direction] of [[inputs, IoDirection.INPUT], [outputs, IoDirection.OUTPUT]] as const) {
       for (const id of ids) {
+        // When the run was first seen using it: later events naming it again change nothing.
         const key = `${direction}:${id}`;
-        const row = used.get(key);
-        if (row && row.at >= at) continue;
-        const next = row ?? { run_id: run.id, automation_id: jobId, datasource_id: id, direction, at };
-        next.at = at;
-        used.set(key, next);
-        this.changedDatasets.add(next);
+        if (used.has(key)) continue;
+        const row = { run_id: run.id, automation_id: jobId, datasource_id: id, direction, at };
+        used.set(key, row);
+        this.changedDatasets.add(row);
       }
     }
     const parent = parentOf(event);

@@ -102,6 +102,9 @@ export function parseOpenLineageEvent(value: unknown, field?: string): OlEvent {
     throw new BadUserInputError(root, `${subject} is not plain JSON and cannot be checked`);
   }
   if (!valid) throw toInputError(validate.errors![0]!, field, kind);
+  // RFC 3339 allows a leap second (23:59:60) that JavaScript's dates cannot hold.
+  const time = (value as { eventTime: string }).eventTime;
+  if (!Number.isFinite(Date.parse(time))) throw new BadUserInputError(field ? `${field}.eventTime` : 'eventTime', `eventTime ${JSON.stringify(time.slice(0, 64))} is not a time Tributary can keep (a leap second?)`);
   // `kind` last, so that a `kind` key in the event cannot replace it.
   return { ...value, kind } as OlEvent;
 }

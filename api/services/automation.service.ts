@@ -341,6 +341,7 @@ export class AutomationService {
   duplicate(id: string, name: string, description?: string | null): Promise<Automation> {
     return this.writeNew(async (em) => {
       const source = await this.load(em, id, Automation);
+      notExternal(source, 'copied: its events make it');
       const newest = source.draftOnly ? await em.findOne(AutomationVersion, { automation: id }, { orderBy: { number: 'desc' } }) : null;
       const definition = newest ? (newest.definition as Definition) : await snapshotDefinition(em, source);
       const copy = new KIND_CLASS[source.kind]();
@@ -357,12 +358,14 @@ export class AutomationService {
 
   setSchedule(id: string, cron: string, timezone?: string | null): Promise<Automation> {
     return this.revise(id, Automation, undefined, async (_em, automation) => {
+      notExternal(automation, 'scheduled here: it runs on its own platform');
       applySchedule(automation, { cron, timezone }, '');
     });
   }
 
   clearSchedule(id: string): Promise<Automation> {
     return this.revise(id, Automation, undefined, async (_em, automation) => {
+      notExternal(automation, 'scheduled here: it runs on its own platform');
       applySchedule(automation, null, '');
     });
   }
@@ -678,4 +681,9 @@ export function applySftpSettings(sftp: SftpImport, input: UpdateSftpImportInput
   if (sftp.afterImport === AfterImport.MOVE && !sftp.moveToDir) {
     throw new BadUserInputError('moveToDir', 'afterImport MOVE needs moveToDir: the remote directory imported files go to');
   }
+}
+
+/** External jobs come from OpenLineage events: refuses what only Tributary's own automations do. */
+function notExternal(automation: Automation, what: string): void {
+  if (automation.kind === AutomationKind.EXTERNAL_JOB) throw new BadUserInputError('id', `${JSON.stringify(automation.name)} is an external job (known from OpenLineage events) and cannot be ${what}`);
 }

@@ -125,7 +125,9 @@ export class OpenLineageEmitter implements RunEventSink {
         if (!RETRYABLE(response.status)) return this.drop(runId, event, problem);
       } catch (error) {
         if (this.stop.signal.aborted) return;
-        problem = (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message;
+        // The error's code or name only: a message may quote the request's headers, key included.
+        const cause = (error as Error).cause as { code?: unknown } | undefined;
+        problem = typeof cause?.code === 'string' ? cause.code : (error as Error).name;
       }
       if (attempt >= waits.length) return this.drop(runId, event, problem);
       this.stats.retries += 1;

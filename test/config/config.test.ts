@@ -27,6 +27,20 @@ describe(loadConfig.name, () => {
     expect(existsSync(join(cwd, 'data'))).toBe(true);
   });
 
+  it('reads the OpenLineage settings, refusing a key that could break a header and a URL holding a password', () => {
+    expect(loadConfig({}, cwd).openLineage).toEqual({ namespace: 'tributary' });
+    expect(loadConfig({ OPENLINEAGE_URL: 'http://marquez:5000', OPENLINEAGE_API_KEY: 'k3y', OPENLINEAGE_NAMESPACE: 'tributary-eu' }, cwd).openLineage).toEqual({
+      namespace: 'tributary-eu',
+      url: new URL('http://marquez:5000'),
+      apiKey: 'k3y',
+    });
+    const found = problems({ OPENLINEAGE_URL: 'http://user:s3cret@marquez:5000', OPENLINEAGE_API_KEY: 'line\nbreak' });
+    expect(found.some((p) => p.startsWith('OPENLINEAGE_URL'))).toBe(true);
+    expect(found.some((p) => p.startsWith('OPENLINEAGE_API_KEY'))).toBe(true);
+    expect(found.join('\n')).not.toContain('s3cret');
+    expect(problems({ OPENLINEAGE_API_KEY: 'k3y' })).toEqual([expect.stringContaining('OPENLINEAGE_URL is not')]);
+  });
+
   it('reads every variable', () => {
     const key = 'ab'.repeat(32);
     const config = loadConfig(

@@ -132,17 +132,27 @@ describe('OpenLineage receiving endpoint', () => {
     expect(await counts()).toEqual(before);
 
     const asViewer = t.as({ cookie: await signIn(t.url, viewerEmail) });
-    const refused = await asViewer.gql(`mutation { createApiToken(input: { name: "ol", role: VIEWER, scope: LINEAGE_WRITER }) { token } }`);
+    const refused = await asViewer.gql(`mutation { createApiToken(input: { name: "ol", role: EDITOR, scope: LINEAGE_WRITER }) { token } }`);
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN'); // a VIEWER cannot make a lineage writer
     const asAdmin = t.as({ cookie: await signIn(t.url, t.admin.email) });
-    const made = await asAdmin.gql(`mutation { createApiToken(input: { name: "ol-writer", role: VIEWER, scope: LINEAGE_WRITER }) { token apiToken { scope role } } }`);
-    expect(made.data.createApiToken.apiToken).toEqual({ scope: 'LINEAGE_WRITER', role: 'VIEWER' });
+    expect((await asAdmin.gql(`mutation { createApiToken(input: { name: "ol", role: VIEWER, scope: LINEAGE_WRITER }) { token } }`)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'role' });
+    const made = await asAdmin.gql(`mutation { createApiToken(input: { name: "ol-writer", role: EDITOR, scope: LINEAGE_WRITER }) { token apiToken { scope role } } }`);
+    expect(made.data.createApiToken.apiToken).toEqual({ scope: 'LINEAGE_WRITER', role: 'EDITOR' });
     const scoped = made.data.createApiToken.token as string;
     expect((await post(runEvent({ job: { namespace: 'dbt', name: 'scoped.model' } }), { token: scoped })).status).toBe(201);
     const graphql = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${scoped}` }, body: JSON.stringify({ query: '{ datasources(first: 1) { totalCount } }' }) });
     expect(graphql.status).toBe(403);
     const read = await fetch(`${t.url}/api/v1/lineage?nodeId=job:dbt:scoped.model`, { headers: { authorization: `Bearer ${scoped}` } });
     expect(read.status).toBe(403);
+    // Express mounts /graphql on a prefix: a path that ends like the lineage endpoint is still GraphQL, and still refused.
+    const untouched = await counts();
+    for (const path of ['/graphql/api/v1/lineage', '/GRAPHQL/api/v1/lineage/batch/', '/graphql']) {
+      const sneaky = await fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${scoped}` }, body: JSON.stringify({ query: 'mutation { createDatasource(input: { name: "pwned", kind: STORAGE }) { id } }' }) });
+      expect(sneaky.status, path).toBe(403);
+    }
+    expect((await fetch(`${t.url}/api/v1/export`, { headers: { authorization: `Bearer ${scoped}` } })).status).toBe(403);
+    expect(await counts()).toEqual(untouched);
+    expect((await t.ok(`{ datasource(name: "pwned") { id } }`)).datasource).toBeNull();
   });
 
   it('maps datasets to Tributary datasources by the documented naming, and deletion safety sees external jobs', async () => {
@@ -248,5 +258,63 @@ describe('OpenLineage receiving endpoint', () => {
     expect((await fetch(`${t.url}/api/v1/lineage?nodeId=table:x`, { headers: t.auth })).status).toBe(400);
     expect((await fetch(`${t.url}/api/v1/lineage?nodeId=job:airflow:orders.load&depth=1000`, { headers: t.auth })).status).toBe(400);
     expect((await fetch(`${t.url}/api/v1/lineage?nodeId=job:airflow:orders.load`)).status).toBe(401);
+  });
+
+  describe('refuses what an attacker would send', () => {
+    it('answers 400 for a leap second, takes a urn:uuid runId as the plain UUID, and keeps huge row counts in range', async () => {
+      const leap = await post(runEvent({ eventTime: '2016-12-31T23:59:60Z' }));
+      expect(leap.status).toBe(400);
+      expect(((await leap.json()) as any).errors[0].extensions.field).toBe('eventTime');
+      const runId = randomUUID();
+      const event = runEvent({ run: { runId: `urn:uuid:${runId.toUpperCase()}` }, job: { namespace: 'spark', name: 'urn.job' }, outputs: [{ namespace: 's3://x', name: 'huge', outputFacets: { outputStatistics: facet({ rowCount: 2 ** 52 }) } }] });
+      expect((await post(event)).status).toBe(201);
+      const kept = await t.ok(`query($r: String) { openLineageEvents(runId: $r) { totalCount nodes { runId } } }`, { r: runId });
+      expect(kept.openLineageEvents).toEqual({ totalCount: 1, nodes: [{ runId }] });
+      expect((await job('urn.job')).automation.lastRun.rowsWritten).toBe(2_147_483_647);
+    });
+
+    it('refuses jobs in this installation’s own namespace, which belong to its automations', async () => {
+      const before = await counts();
+      const own = await post(runEvent({ job: { namespace: 'tributary', name: 'anything' } }));
+      expect(own.status).toBe(400);
+      expect(((await own.json()) as any).errors[0].extensions.field).toBe('job.namespace');
+      const parent = facet({ run: { runId: randomUUID() }, job: { namespace: 'tributary', name: 'nightly' } });
+      const viaParent = await post(runEvent({ job: { namespace: 'airflow', name: 'child' }, run: { runId: randomUUID(), facets: { parent } } }));
+      expect(((await viaParent.json()) as any).errors[0].extensions.field).toBe('run.facets.parent.job.namespace');
+      expect(await counts()).toEqual(before);
+    });
+
+    it('bounds a batch by the datasets it names, and each event of it by size', async () => {
+      const wide = (i: number) => runEvent({ job: { namespace: 'wide', name: `w${i}` }, inputs: Array.from({ length: 1000 }, (_, k) => ({ namespace: 'wide', name: `in_${i}_${k}` })), outputs: [] });
+      const before = await counts();
+      const tooMany = await post(Array.from({ length: 11 }, (_, i) => wide(i)), { path: '/api/v1/lineage/batch' });
+      expect(tooMany.status).toBe(413);
+      const big = runEvent({ job: { namespace: 'big', name: 'big' }, run: { runId: randomUUID(), facets: { custom: facet({ blob: 'x'.repeat(5 * 1024 * 1024) }) } } });
+      const oversized = await post([big], { path: '/api/v1/lineage/batch' });
+      expect(oversized.status).toBe(200);
+      expect(((await oversized.json()) as any).results[0]).toMatchObject({ status: 400, error: { field: 'events.0' } });
+      expect(await counts()).toEqual(before);
+    });
+
+    it('cannot be kept from naming a dataset by objects that took its names first', async () => {
+      const key = (await import('../../jobs/openlineage/naming.js')).olKey('s3://victim', 'sales');
+      for (const name of ['sales', 'sales (s3://victim)', `sales ~${key.slice(0, 8)}`]) await t.ok(`mutation($n: String!) { createDatasource(input: { name: $n, kind: STORAGE }) { id } }`, { n: name });
+      expect((await post(datasetEvent({ dataset: { namespace: 's3://victim', name: 'sales' } }))).status).toBe(201);
+      const events = await t.ok(`{ datasources(first: 10, search: "sales ~", kind: EXTERNAL) { nodes { name olNamespace } } }`);
+      expect(events.datasources.nodes).toEqual([{ name: expect.stringMatching(/^sales ~[0-9a-f]{8}$/), olNamespace: 's3://victim' }]);
+    });
+
+    it('keeps external jobs from being scheduled or copied', async () => {
+      const ext = (await job('orders.load')).automation;
+      expect((await t.fail(`mutation($id: ID!) { setSchedule(automationId: $id, cron: "* * * * *") { id } }`, { id: ext.id })).message).toContain('external job');
+      expect((await t.fail(`mutation($id: ID!) { duplicateAutomation(id: $id, name: "copy") { id } }`, { id: ext.id })).message).toContain('external job');
+    });
+
+    it('answers a Marquez read of a node id with thousands of colons at once', async () => {
+      const started = Date.now();
+      const res = await fetch(`${t.url}/api/v1/lineage?nodeId=dataset:${'a:'.repeat(1500)}`, { headers: t.auth });
+      expect(res.status).toBe(404);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    });
   });
 });

@@ -51,7 +51,7 @@ export class CreateApiTokenInput {
   @Field(() => String) name!: string;
   @Field(() => Role, { description: 'At most your own role' }) role!: Role;
   @Field(() => Date, { nullable: true, description: 'When it stops working; null: never' }) expiresAt?: Date | null;
-  @Field(() => TokenScope, { nullable: true, description: 'LINEAGE_WRITER: a token that only sends OpenLineage events (making one needs EDITOR)' }) scope?: TokenScope | null;
+  @Field(() => TokenScope, { nullable: true, description: 'LINEAGE_WRITER: a token that only sends OpenLineage events (its role must be EDITOR; it stops when its owner is no longer an editor)' }) scope?: TokenScope | null;
 }
 
 @InputType('SetupFirstAdminInput')

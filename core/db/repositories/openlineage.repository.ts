@@ -172,7 +172,7 @@ export class OpenLineageRepository {
   }
 
   async upsertRunDatasets(rows: readonly RunDatasetRow[]): Promise<void> {
-    await this.insert('run_dataset', rows, 'on conflict (run_id, datasource_id, direction) do update set at = excluded.at');
+    await this.insert('run_dataset', rows, 'on conflict (run_id, datasource_id, direction) do nothing');
   }
 
   /** Inserts the events and answers their ids by key. */
