@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { FilterQuery } from '@mikro-orm/core';
 import { AuditEvent } from '../../core/db/entities/index.js';
-import { checkPageSize, decodeCursor, toPage, type Page } from '../../core/paging.js';
-import { BadUserInputError } from '../../core/errors.js';
+import type { Page } from '../../core/paging.js';
+import { pageNewestFirst } from '../services/paging.js';
 
 export interface AuditLogArgs {
   first?: number | null;
@@ -23,20 +23,11 @@ const ACCOUNT_ACTIONS = ['login', 'logout', 'logoutEverywhere', 'changePassword'
  * sees the history of the workspace, not the list of people.
  */
 export async function auditLog(em: EntityManager, args: AuditLogArgs, seesAccounts: boolean): Promise<Page<AuditEvent>> {
-  const first = checkPageSize(args.first);
   const filter: FilterQuery<AuditEvent> = seesAccounts
     ? {}
     : { action: { $nin: ACCOUNT_ACTIONS }, $or: [{ objectType: null }, { objectType: { $nin: ACCOUNT_TYPES } }] };
   if (args.objectId) filter.objectId = String(args.objectId);
   if (args.actorId) filter.actorId = String(args.actorId);
   if (args.action) filter.$and = [{ action: String(args.action) }];
-  const totalCount = await em.count(AuditEvent, filter);
-  let after: number | undefined;
-  if (args.after) {
-    const cursor = decodeCursor(args.after);
-    if (cursor.name !== 'audit' || !/^\d{1,15}$/.test(cursor.id)) throw new BadUserInputError('after', 'after is not a cursor of the audit log');
-    after = Number(cursor.id);
-  }
-  const rows = first === 0 ? [] : await em.find(AuditEvent, after === undefined ? filter : { ...filter, id: { $lt: after } }, { orderBy: { id: 'desc' }, limit: first + 1 });
-  return toPage(rows, first, totalCount, after !== undefined, (row) => ({ name: 'audit', id: String(row.id) }));
+  return pageNewestFirst(em, AuditEvent, filter, args, 'audit', 'the audit log');
 }

@@ -48,3 +48,28 @@ export async function pageByName<T extends NameCursor & object>(
 function keysetAfter<T>({ name, id }: NameCursor): FilterQuery<T> {
   return { $or: [{ name: { $gt: name } }, { name, id: { $gt: id } }] } as FilterQuery<T>;
 }
+
+/**
+ * One page of an append-only log (`entity` with a growing integer id), newest first, with cursors
+ * naming the log (`cursorName`) and the row's number. Two statements: the page and its total count.
+ */
+export async function pageNewestFirst<T extends { id: number }>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  filter: FilterQuery<T>,
+  args: { first?: number | null; after?: string | null },
+  cursorName: string,
+  logName: string,
+): Promise<Page<T>> {
+  const first = checkPageSize(args.first);
+  const totalCount = await em.count(entity, filter);
+  let after: number | undefined;
+  if (args.after) {
+    const cursor = decodeCursor(args.after);
+    if (cursor.name !== cursorName || !/^\d{1,15}$/.test(cursor.id)) throw new BadUserInputError('after', `after is not a cursor of ${logName}`);
+    after = Number(cursor.id);
+  }
+  const where = (after === undefined ? filter : { $and: [filter, { id: { $lt: after } }] }) as FilterQuery<T>;
+  const rows = first === 0 ? [] : ((await em.find(entity, where, { orderBy: { id: 'desc' } as never, limit: first + 1 })) as T[]);
+  return toPage(rows, first, totalCount, after !== undefined, (row) => ({ name: cursorName, id: String(row.id) }));
+}

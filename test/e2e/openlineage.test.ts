@@ -50,4 +50,19 @@ describe('External jobs and datasets in the web UI', () => {
     expect(await page.getByTestId('ol-dataset').innerText()).toContain('postgres://shop:5432');
     expect(await page.getByTestId('columns').innerText()).toContain('id (integer)');
   });
+
+  it('makes a token that only sends OpenLineage events, from the tokens page', async () => {
+    const page = await browser.open('/tokens');
+    await page.getByTestId('new-token-name').fill('airflow lineage');
+    await page.getByTestId('new-token-lineage').check();
+    expect(await page.getByTestId('new-token-role').isDisabled()).toBe(true);
+    await page.getByTestId('new-token-submit').click();
+    const token = await page.getByTestId('created-token-value').innerText();
+    await expect.poll(() => page.getByTestId('token-row').filter({ hasText: 'airflow lineage' }).innerText()).toContain('OpenLineage events only');
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const sent = await fetch(`${t.url}/api/v1/lineage`, { method: 'POST', headers, body: JSON.stringify(runEvent({ job: { namespace: 'airflow', name: 'from.the.tokens.page' } })) });
+    expect(sent.status).toBe(201);
+    const other = await fetch(`${t.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: '{ datasources(first: 1) { totalCount } }' }) });
+    expect(other.status).toBe(403);
+  });
 });

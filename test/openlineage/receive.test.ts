@@ -87,6 +87,13 @@ describe('OpenLineage receiving endpoint', () => {
     const before = await counts();
     const kept = await t.ok(`query($r: String) { openLineageEvents(runId: $r) { totalCount nodes { kind eventType jobNamespace jobName producer payload } } }`, { r: event.run.runId });
     expect(kept.openLineageEvents).toEqual({ totalCount: 1, nodes: [{ kind: 'RUN', eventType: 'START', jobNamespace: 'spark', jobName: 'idempotent.job', producer: PRODUCER, payload: event }] });
+    // Paged newest first, by its own cursors.
+    const page1 = await t.ok(`{ openLineageEvents(first: 2) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }`);
+    const page2 = await t.ok(`query($a: String) { openLineageEvents(first: 2, after: $a) { nodes { id } } }`, { a: page1.openLineageEvents.pageInfo.endCursor });
+    const ids = [...page1.openLineageEvents.nodes, ...page2.openLineageEvents.nodes].map((n: { id: string }) => Number(n.id));
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect((await t.fail(`{ openLineageEvents(after: "bm9wZQ") { totalCount } }`)).extensions?.field).toBe('after');
     const reordered = Object.fromEntries(Object.entries(event).reverse());
     const again = await post(reordered);
     expect(again.status).toBe(201);
