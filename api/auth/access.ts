@@ -52,6 +52,7 @@ export const ACCESS: { Query: Record<string, Access>; Mutation: Record<string, A
     ingestionStatistics: Role.VIEWER,
     ingestionAnomalies: Role.VIEWER,
     openLineageEvents: Role.VIEWER,
+    lineageDrift: Role.VIEWER,
     runActivity: Role.VIEWER,
     upcomingRuns: Role.VIEWER,
   },

@@ -17,6 +17,7 @@ import { ParameterSetResolver } from '../resolvers/parameter-set.resolver.js';
 import { ValidationResolver } from '../resolvers/validation.resolver.js';
 import { TemplateResolver } from '../resolvers/template.resolver.js';
 import { OpenLineageResolver } from '../resolvers/openlineage.resolver.js';
+import { DriftResolver } from '../resolvers/drift.resolver.js';
 import { AutomationVersionsResolver, RunVersionResolver, VersionResolver } from '../resolvers/version.resolver.js';
 import { ChainTask, EtlStep, Script, SftpImport } from '../../core/db/entities/index.js';
 import { ChainTaskObject, DatabaseIngestionObject, EtlStepObject, ExternalJobObject, ScriptObject, SftpImportObject } from '../resolvers/types/entities.js';
@@ -53,6 +54,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       AutomationVersionsResolver,
       RunVersionResolver,
       OpenLineageResolver,
+      DriftResolver,
     ],
     orphanedTypes: [EtlStepObject, SftpImportObject, ScriptObject, ChainTaskObject, DatabaseIngestionObject, ExternalJobObject],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],

@@ -82,6 +82,8 @@ export interface RunResult {
   errorSamples: string[];
   /** Each written output with its new columns and row count, for the metadata database. */
   outputs: { datasourceId: string; stats: DataStats }[];
+  /** The inputs it really read, when that may be fewer than the declared ones (scripts); otherwise all of them. */
+  read?: string[];
 }
 
 /** A run that failed: the message is for the user (the run log and the run's error). */

@@ -53,9 +53,14 @@ export class DatasourceRefs {
     private readonly names: Record<string, string>,
   ) {}
 
+  /** The inputs the script read (observed lineage: a declared input it never reads shows as stale). */
+  readonly read = new Set<string>();
+
   /** A declared input, or a RunFailedError saying how to declare it. */
   input(ref: unknown): DatasourceSpec {
-    return this.find(this.inputs, ref, `the script read from ${JSON.stringify(ref)}, which it does not declare as an input; add it to the script's inputs (Usage)`);
+    const ds = this.find(this.inputs, ref, `the script read from ${JSON.stringify(ref)}, which it does not declare as an input; add it to the script's inputs (Usage)`);
+    this.read.add(ds.id);
+    return ds;
   }
 
   /** A declared output, or a RunFailedError saying how to declare it. */

@@ -92,7 +92,7 @@ export class ScriptRunner implements Runner {
         const ds = plan.outputs.find((o) => o.id === datasourceId)!;
         ctx.log(`wrote ${write.rowsWritten} row(s) to "${refs.nameOf(ds)}" with ${plan.writeMode}; it now holds ${stats.rowCount}`);
       }
-      return { rowsRead, rowsWritten: staged(), errorRecords: 0, errorSamples: [], outputs };
+      return { rowsRead, rowsWritten: staged(), errorRecords: 0, errorSamples: [], outputs, read: [...refs.read] };
     } catch (error) {
       for (const write of writes.values()) await write.abort().catch(() => undefined);
       if (ctx.signal.aborted) throw new RunCancelledError();

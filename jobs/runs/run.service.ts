@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { settleSwitch } from '../../core/versions/live.js';
 import { recordIngestionHour } from './ingestion-stats.js';
-import { Automation, AutomationKind, AutomationState, ChangedEntity, Connector, ConnectorStatus, Run, RunLog, RunStatus, RunTrigger } from '../../core/db/entities/index.js';
+import { Automation, AutomationKind, AutomationState, ChangedEntity, Connector, ConnectorStatus, Datasource, IoDirection, Run, RunDataset, RunLog, RunStatus, RunTrigger } from '../../core/db/entities/index.js';
 import type { FilterQuery } from '@mikro-orm/core';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../core/errors.js';
 import { checkPageSize, decodeCursor, toPage, type Page } from '../../core/paging.js';
@@ -25,6 +25,8 @@ export interface RunOutcome {
   error?: string | null;
   /** The run failed because its source system could not be reached or refused the login: its connector (if any) goes to ERROR. */
   connectionFailed?: boolean;
+  /** What a successful run really read and wrote (observed lineage, kept in run_dataset). */
+  observed?: { read: string[]; written: string[] };
 }
 
 export interface EnqueueRequest {
@@ -158,6 +160,7 @@ export class RunService {
       run.rowsWritten = outcome.rowsWritten ?? run.rowsWritten ?? null;
       run.errorRecords = outcome.errorRecords ?? run.errorRecords ?? null;
       run.error = outcome.error ?? null;
+      await recordObserved(em, run, outcome.observed);
       await em.flush();
       await recordIngestionHour(em, run);
       await settleConnector(em, run, outcome);
@@ -315,4 +318,14 @@ async function settleConnector(em: EntityManager, run: Run, outcome: RunOutcome)
     return;
   }
   await em.flush();
+}
+
+/** What a successful run used (observed lineage), leaving out datasources deleted while it ran: the run's end must not fail on them. */
+async function recordObserved(em: EntityManager, run: Run, observed: RunOutcome['observed']): Promise<void> {
+  if (!observed) return;
+  const ids = [...new Set([...observed.read, ...observed.written])];
+  const present = new Set((await em.find(Datasource, { id: { $in: ids } }, { fields: ['id'] })).map((d) => d.id));
+  for (const [list, direction] of [[observed.read, IoDirection.INPUT], [observed.written, IoDirection.OUTPUT]] as const) {
+    for (const id of new Set(list)) if (present.has(id)) em.create(RunDataset, { run: run.id, automation: run.automation.id, datasource: id, direction, at: run.finishedAt! });
+  }
 }

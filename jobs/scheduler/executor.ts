@@ -203,7 +203,8 @@ export class RunExecutor {
     for (const output of result.outputs) await written.recordWrite(output.datasourceId, output.stats);
     if (result.errorRecords > 0) log.line(`${result.errorRecords} row(s) could not be read: ${result.errorSamples.join('; ')}`);
     log.line(`finished: ${result.rowsRead} row(s) read, ${result.rowsWritten} written`);
-    return { status: RunStatus.SUCCESS, rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, errorRecords: result.errorRecords };
+    const observed = { read: result.read ?? plan.inputs.map((input) => input.id), written: result.outputs.map((output) => output.datasourceId) };
+    return { status: RunStatus.SUCCESS, rowsRead: result.rowsRead, rowsWritten: result.rowsWritten, errorRecords: result.errorRecords, observed };
   }
 
   private outcomeOfError(error: unknown, signal: AbortSignal, log: RunLogBuffer, run: Run): RunOutcome {

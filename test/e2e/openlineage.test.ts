@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { waitForGraph } from '../helpers/browser.js';
 import type { TestServer } from '../helpers/server.js';
@@ -64,5 +65,17 @@ describe('External jobs and datasets in the web UI', () => {
     expect(sent.status).toBe(201);
     const other = await fetch(`${t.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: '{ datasources(first: 1) { totalCount } }' }) });
     expect(other.status).toBe(403);
+  });
+
+  it('says on an automation page where declared and observed lineage differ', async () => {
+    const job = { namespace: 'airflow', name: 'e2e.drifting' };
+    const send = (eventTime: string, inputs: string[]) =>
+      fetch(`${t.url}/api/v1/lineage`, { method: 'POST', headers: { ...t.auth, 'content-type': 'application/json' }, body: JSON.stringify(runEvent({ eventTime, job, run: { runId: randomUUID() }, inputs: inputs.map((name) => ({ namespace: 's3://e2e', name })), outputs: [] })) });
+    expect((await send('2026-11-01T00:00:00.000Z', ['e2e_old', 'e2e_kept'])).status).toBe(201);
+    expect((await send('2026-11-02T00:00:00.000Z', ['e2e_kept'])).status).toBe(201);
+    const id = (await t.ok(`{ automation(name: "e2e.drifting") { id } }`)).automation.id;
+    const page = await browser.open(`/automations/${id}`);
+    await page.getByTestId('drift').waitFor();
+    expect(await page.getByTestId('drift-item').allInnerTexts()).toEqual([expect.stringContaining('read "e2e_old" in 1 run')]);
   });
 });

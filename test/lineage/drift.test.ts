@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverWithFactories } from '../factories/index.js';
+import type { Factories } from '../factories/index.js';
+import type { TestServer } from '../helpers/server.js';
+import { finished, runNow } from '../scheduler/helpers.js';
+import { runEvent } from '../openlineage/fixtures.js';
+
+const DRIFT = `query($runs: Int) { lineageDrift(runs: $runs) { kind direction runs message lastObservedAt automation { name } datasource { name } } }`;
+
+describe('lineageDrift', () => {
+  let t: TestServer;
+  let f: Factories;
+  beforeAll(async () => {
+    ({ t, f } = await serverWithFactories());
+    writeFileSync(join(t.filesDir, 'input.csv'), 'id,amount\n1,10\n2,20\n');
+  });
+  afterAll(() => t?.close());
+
+  const drift = async (runs?: number) => (await t.ok(DRIFT, { runs })).lineageDrift as { kind: string; direction: string; runs: number; message: string; lastObservedAt: string | null; automation: { name: string }; datasource: { name: string } }[];
+  const runs = async (id: string, n: number) => {
+    for (let i = 0; i < n; i++) expect((await finished(t, (await runNow(t, id)).id)).status).toBe('SUCCESS');
+  };
+
+  it('records what runs read and wrote; an ETL step that does what it declares shows no drift', async () => {
+    const etl = await f.etl(await f.file({ name: 'drift_file' }), await f.storage({ name: 'drift_table' }), { name: 'drift_etl' });
+    await runs(etl.id, 2);
+    expect((await drift(2)).filter((d) => d.automation.name === 'drift_etl')).toEqual([]);
+  });
+
+  it('flags a declared input a script has not read in its last runs as STALE, in words', async () => {
+    const used = await f.file({ name: 'drift_used' });
+    const unused = await f.file({ name: 'drift_unused' });
+    const out = await f.storage({ name: 'drift_script_out' });
+    const script = await f.script({
+      name: 'drift_script',
+      language: 'JAVASCRIPT',
+      inputIds: [used.id, unused.id],
+      outputIds: [out.id],
+      code: `for await (const r of tributary.read('drift_used')) await tributary.write('drift_script_out', r);`,
+    });
+    await runs(script.id, 2);
+    const flagged = (await drift(2)).filter((d) => d.automation.name === 'drift_script');
+    expect(flagged).toEqual([{ kind: 'STALE', direction: 'INPUT', runs: 2, lastObservedAt: null, message: 'declares "drift_unused" but has not read it in 2 runs', automation: { name: 'drift_script' }, datasource: { name: 'drift_unused' } }]);
+    // With more runs asked for than it has had, nothing is judged yet.
+    expect((await drift(3)).filter((d) => d.automation.name === 'drift_script')).toEqual([]);
+  });
+
+  it('flags what an external job’s earlier runs used and it no longer declares as UNDECLARED', async () => {
+    const post = (body: unknown) => fetch(`${t.url}/api/v1/lineage`, { method: 'POST', headers: { ...t.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const job = { namespace: 'airflow', name: 'drift.external' };
+    const first = runEvent({ eventType: 'COMPLETE', eventTime: '2026-11-01T00:00:00.000Z', run: { runId: randomUUID() }, job, inputs: [{ namespace: 's3://lake', name: 'old_source' }, { namespace: 's3://lake', name: 'kept_source' }], outputs: [] });
+    const second = runEvent({ eventType: 'COMPLETE', eventTime: '2026-11-02T00:00:00.000Z', run: { runId: randomUUID() }, job, inputs: [{ namespace: 's3://lake', name: 'kept_source' }], outputs: [] });
+    expect((await post(first)).status).toBe(201);
+    expect((await post(second)).status).toBe(201);
+    const flagged = (await drift()).filter((d) => d.automation.name === 'drift.external');
+    expect(flagged).toEqual([
+      { kind: 'UNDECLARED', direction: 'INPUT', runs: 1, lastObservedAt: '2026-11-01T00:00:00.000Z', message: 'read "old_source" in 1 run (last 2026-11-01T00:00:00.000Z) but does not declare it', automation: { name: 'drift.external' }, datasource: { name: 'old_source' } },
+    ]);
+    expect((await t.fail(`{ lineageDrift(runs: 0) { kind } }`)).extensions?.field).toBe('runs');
+  });
+});
