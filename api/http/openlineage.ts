@@ -82,12 +82,15 @@ export function openLineageRoutes(deps: OpenLineageDeps, auth: { signIn: express
   const { signIn, lineageWriter } = auth;
   const router = express.Router();
   const intake = new EventIntake(() => deps.em.fork() as EntityManager, deps.naming, deps.logger);
+  // One parser per route, made once: a parser per request was rebuilt on every event.
+  const eventBody = jsonBody(EVENT_BODY_LIMIT);
+  const batchBody = jsonBody(BATCH_BODY_LIMIT);
   const checked = (value: unknown, field?: string): Incoming => incomingOf(parseOpenLineageEvent(value, field), value, deps.naming(), field);
 
   router.post('/api/v1/lineage', lineageWriter, (req, res, next) => {
     const principal = sender(res);
     if (!principal) return;
-    jsonBody(EVENT_BODY_LIMIT)(req, res, async () => {
+    eventBody(req, res, async () => {
       try {
         const [received] = intake.submit([checked(req.body)], principal.tokenId ?? null);
         res.status(201).json(await received);
@@ -101,7 +104,7 @@ export function openLineageRoutes(deps: OpenLineageDeps, auth: { signIn: express
   router.post('/api/v1/lineage/batch', lineageWriter, (req, res, next) => {
     const principal = sender(res);
     if (!principal) return;
-    jsonBody(BATCH_BODY_LIMIT)(req, res, async () => {
+    batchBody(req, res, async () => {
       const events: unknown = req.body;
       if (!Array.isArray(events)) return refuse(res, { status: 400, code: 'BAD_USER_INPUT', message: 'a batch is a JSON array of OpenLineage events', field: 'events' });
       if (events.length > MAX_BATCH_EVENTS) return refuse(res, { status: 413, code: 'BAD_USER_INPUT', message: `a batch holds at most ${MAX_BATCH_EVENTS} events; this one has ${events.length}`, field: 'events' });

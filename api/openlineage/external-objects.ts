@@ -77,6 +77,8 @@ export class ExternalObjects {
   private readonly changedJobs = new Map<string, { producer: string; description: string | null }>();
   private readonly changedDatasets = new Map<string, { producer: string; columns: string | null }>();
   private readonly ioChanged = new Set<string>();
+  /** Ids of the jobs and datasets this group makes: their changes go in with their insert. */
+  private readonly created = new Set<string>();
   private readonly ioRemoved: number[] = [];
   private readonly taken = { datasource: new Set<string>(), automation: new Set<string>() };
 
@@ -139,7 +141,7 @@ export class ExternalObjects {
       if (existing.producer !== producer || newColumns) {
         existing.producer = producer;
         if (newColumns) existing.columns = json;
-        if (!this.newDatasets.includes(existing as NewDataset)) this.changedDatasets.set(existing.id, { producer, columns: newColumns ? json : (this.changedDatasets.get(existing.id)?.columns ?? null) });
+        if (!this.created.has(existing.id)) this.changedDatasets.set(existing.id, { producer, columns: newColumns ? json : (this.changedDatasets.get(existing.id)?.columns ?? null) });
         this.changes.add(ChangedEntity.DATASOURCE, existing.id);
       }
       return existing.id;
@@ -155,6 +157,7 @@ export class ExternalObjects {
       producer,
     };
     this.newDatasets.push(created);
+    this.created.add(created.id);
     this.datasets.set(key, created);
     this.changes.add(ChangedEntity.DATASOURCE, created.id);
     return created.id;
@@ -169,13 +172,14 @@ export class ExternalObjects {
       if (existing.producer !== producer || (description && description !== existing.description)) {
         existing.producer = producer;
         if (description) existing.description = description;
-        if (!this.newJobs.includes(existing as NewJob)) this.changedJobs.set(existing.id, { producer, description: existing.description });
+        if (!this.created.has(existing.id)) this.changedJobs.set(existing.id, { producer, description: existing.description });
         this.changes.add(ChangedEntity.AUTOMATION, existing.id);
       }
       return existing;
     }
     const created: NewJob = { id: randomUUID(), name: this.freeName('automation', job.namespace, job.name, key), description, ol_namespace: job.namespace, ol_name: job.name, ol_key: key, producer };
     this.newJobs.push(created);
+    this.created.add(created.id);
     this.jobs.set(key, created);
     this.io.set(created.id, []);
     this.changes.add(ChangedEntity.AUTOMATION, created.id);
