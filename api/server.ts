@@ -92,7 +92,7 @@ export function formatError(logger: Logger) {
 
 /** Opens the database (applying migrations), then serves `/graphql`, `/healthz` and the web UI. */
 export async function startServer({ config, logger, secretKey, onQuery, webDist = WEB_DIST, runJobs = true, demo = false }: ServerOptions): Promise<RunningServer> {
-  const lineage = new LineageStore();
+  const lineage = new LineageStore({ staleAfterRuns: config.staleAfterRuns });
   let ormForEvents: Orm | undefined;
   const runtime = await openRuntime(config, logger, {
     secretKey,

@@ -32,6 +32,8 @@ export interface Config {
   /** TRIBUTARY_ADMIN_EMAIL and TRIBUTARY_ADMIN_PASSWORD: the first admin, created at start when no user exists. */
   admin?: { email: string; password: string };
   openLineage: OpenLineageConfig;
+  /** LINEAGE_STALE_AFTER_RUNS (default 30): a declaration none of an automation's last this-many observed runs used is drawn stale. */
+  staleAfterRuns: number;
 }
 
 /** OpenLineage naming and emission (README, "OpenLineage"). */
@@ -181,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (Boolean(adminEmail) !== Boolean(adminPassword)) problems.push('set TRIBUTARY_ADMIN_EMAIL and TRIBUTARY_ADMIN_PASSWORD together, or neither');
 
   const openLineage = readOpenLineage(value, env, problems);
+  const staleAfterRuns = integer('LINEAGE_STALE_AFTER_RUNS', 30, 1, 1_000);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -199,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     allowedHosts,
     ...(adminEmail && adminPassword ? { admin: { email: adminEmail, password: adminPassword } } : {}),
     openLineage,
+    staleAfterRuns,
   };
 }
 

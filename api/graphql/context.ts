@@ -53,6 +53,8 @@ export interface Context {
   scripts: ScriptRunner;
   /** The lineage graph, brought up to date once per request (and again after a mutation). */
   graph(): Promise<Graph>;
+  /** The lineage graph as it was at a past time (built from the history tables). */
+  graphAsOf(at: Date): Promise<Graph>;
   /** Forgets what this request has read: called after a mutation so later fields see the new state. */
   invalidate(): void;
   logger: Logger;
@@ -120,6 +122,7 @@ export function createContext(deps: AppDependencies): Context {
     sftpState: deps.sftpState,
     scripts: deps.scripts,
     graph: () => (graph ??= deps.lineage.current(em)),
+    graphAsOf: (at) => deps.lineage.asOf(em, at),
     invalidate() {
       graph = undefined;
       loaders.clearAll();

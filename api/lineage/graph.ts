@@ -1,7 +1,10 @@
 import { AutomationKind, AutomationState, DatasourceKind, IoDirection, LineageNodeType, RunStatus, ScriptLanguage, type ScriptTokenKind } from '../../core/db/entities/index.js';
-import type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, RefRow, StepRow } from '../../core/db/repositories/lineage.repository.js';
+import type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, Observations, RefRow, StepRow } from '../../core/db/repositories/lineage.repository.js';
 
-export type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, RefRow, StepRow };
+export type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, Observations, RefRow, StepRow };
+
+/** The key of an automation's use of a datasource in {@link GraphNode.observed} and {@link GraphNode.stale}. */
+export const useKey = (direction: IoDirection, datasourceId: string): string => `${direction}:${datasourceId}`;
 
 /** How a script's code refers to a datasource: by its id (a UUID) or by its name in quotes. */
 export type CodeMatch = ScriptTokenKind;
@@ -40,6 +43,10 @@ export interface GraphNode {
   /** Script → datasources its code refers to (by id, name or both); datasource → scripts referring to it. */
   codeRefs: Map<GraphNode, CodeMatch[]>;
   referencedBy: Map<GraphNode, CodeMatch[]>;
+  /** Automation → when its runs last read (`INPUT:<id>`) or wrote (`OUTPUT:<id>`) each datasource: observed lineage. */
+  observed: Map<string, Date>;
+  /** Automation → the declarations (same keys) none of its last observed runs used. */
+  stale: Set<string>;
 
   /** Traversal stamp (see {@link Graph.newMark}); traversals are synchronous, so one field serves all. */
   mark: number;
@@ -96,7 +103,7 @@ export class Graph {
   }
 
   /** Builds the whole graph from full table reads. */
-  static build(rows: { datasources: DatasourceRow[]; automations: AutomationRow[]; io: IoRow[]; steps: StepRow[]; refs: RefRow[] }): Graph {
+  static build(rows: { datasources: DatasourceRow[]; automations: AutomationRow[]; io: IoRow[]; steps: StepRow[]; refs: RefRow[]; observations?: Observations }): Graph {
     const graph = new Graph();
     for (const row of rows.datasources) graph.upsertDatasource(row);
     for (const row of rows.datasources) graph.setJoinSources(graph.nodes.get(row.id)!, row);
@@ -104,6 +111,7 @@ export class Graph {
     graph.linkIo(rows.io);
     graph.linkSteps(rows.steps);
     graph.linkRefs(rows.refs);
+    if (rows.observations) graph.setObservations(rows.observations);
     graph.computeScheduled();
     return graph;
   }
@@ -133,6 +141,22 @@ export class Graph {
       const node = this.nodes.get(id);
       if (node && !isDatasource(node)) node.lastRunStatus = status;
     }
+    if (batch.observations) this.setObservations(batch.observations);
+  }
+
+  /** Replaces the observed uses and stale declarations of the automations read. */
+  private setObservations({ automationIds, observed, stale }: Observations): void {
+    for (const id of automationIds) {
+      const node = this.nodes.get(id);
+      if (!node) continue;
+      node.observed = new Map();
+      node.stale = new Set();
+    }
+    for (const row of observed) {
+      const at = row.last_at == null ? null : new Date(row.last_at as number | string | Date);
+      if (at) this.nodes.get(row.automation_id)?.observed.set(useKey(row.direction, row.datasource_id), at);
+    }
+    for (const row of stale) this.nodes.get(row.automation_id)?.stale.add(useKey(row.direction, row.datasource_id));
   }
 
   private newNode(id: string): GraphNode {
@@ -157,6 +181,8 @@ export class Graph {
       triggeredBy: [],
       codeRefs: new Map(),
       referencedBy: new Map(),
+      observed: new Map(),
+      stale: new Set(),
       mark: 0,
     };
     this.nodes.set(id, node);

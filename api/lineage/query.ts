@@ -1,6 +1,7 @@
 import { LineageNodeType } from '../../core/db/entities/index.js';
 import { BadUserInputError } from '../../core/errors.js';
-import { isDataNode, isDatasource, type Graph, type GraphNode } from './graph.js';
+import { IoDirection } from '../../core/enums.js';
+import { isDataNode, isDatasource, useKey, type Graph, type GraphNode } from './graph.js';
 import { evaluateSelection } from './select.js';
 import { SelectorError } from './selector.js';
 import { closure, distancesFrom, triggeringChains } from './traverse.js';
@@ -17,6 +18,8 @@ export interface LineageFilterArgs {
   /** A selection in the same syntax whose nodes are left out of the answer (dbt's `--exclude`). */
   exclude?: string | null;
   includeChainTasks?: boolean | null;
+  /** Which graph the filter runs on (the caller picks it, see LineageStore.asOf); the filters apply alike. */
+  asOf?: Date | null;
 }
 
 export enum LineageEdgeKind {
@@ -31,6 +34,12 @@ export interface LineageEdgeOut {
   source: string;
   target: string;
   kind: LineageEdgeKind;
+  /** Declared (every kind but SUSPECTED, and INPUT/OUTPUT edges only runs have shown). */
+  declared: boolean;
+  /** INPUT/OUTPUT: when a run last used it; null when no recorded run did. */
+  observedAt: Date | null;
+  /** A declaration none of the automation's last observed runs used (see STALE_AFTER_RUNS). */
+  stale: boolean;
 }
 
 export interface LineageAnswer {
@@ -80,7 +89,7 @@ export function queryLineage(graph: Graph, filter: LineageFilterArgs = {}, maxNo
   const all = new Set([...data, ...chains]);
   if (filter.exclude != null) for (const node of excluded(graph, filter.exclude)) all.delete(node);
   const kept = cut(graph, all, focus, maxNodes);
-  return { nodes: kept, edges: edgesWithin(kept), total: all.size, truncated: kept.length < all.size };
+  return { nodes: kept, edges: edgesWithin(graph, kept), total: all.size, truncated: kept.length < all.size };
 }
 
 /** The nodes of the exclusion: errors point at `filter.exclude`. */
@@ -157,21 +166,40 @@ function cut(graph: Graph, nodes: Set<GraphNode>, focus: GraphNode[], maxNodes: 
   return list.slice(0, maxNodes).sort(byName);
 }
 
-/** Lineage edges among the kept nodes, with suspected edges for code references a script does not declare. */
-function edgesWithin(nodes: GraphNode[]): LineageEdgeOut[] {
+/**
+ * Lineage edges among the kept nodes: declared ones with what runs observed of them, the uses runs
+ * observed that nothing declares, and suspected edges for code references a script neither
+ * declares nor was seen to use.
+ */
+function edgesWithin(graph: Graph, nodes: GraphNode[]): LineageEdgeOut[] {
   const kept = new Set(nodes);
   const edges: LineageEdgeOut[] = [];
+  const structural = (source: GraphNode, target: GraphNode, kind: LineageEdgeKind) => edges.push({ source: source.id, target: target.id, kind, declared: true, observedAt: null, stale: false });
   for (const node of nodes) {
     if (isDatasource(node)) {
-      for (const join of node.joinsUsing) if (kept.has(join)) edges.push({ source: node.id, target: join.id, kind: LineageEdgeKind.JOIN_SOURCE });
+      for (const join of node.joinsUsing) if (kept.has(join)) structural(node, join, LineageEdgeKind.JOIN_SOURCE);
       continue;
     }
-    for (const input of node.inputs) if (kept.has(input)) edges.push({ source: input.id, target: node.id, kind: LineageEdgeKind.INPUT });
-    for (const output of node.outputs) if (kept.has(output)) edges.push({ source: node.id, target: output.id, kind: LineageEdgeKind.OUTPUT });
-    for (const step of node.steps) if (kept.has(step)) edges.push({ source: node.id, target: step.id, kind: LineageEdgeKind.TRIGGERS });
+    const use = (datasource: GraphNode, direction: IoDirection, declared: boolean, observedAt = node.observed.get(useKey(direction, datasource.id)) ?? null) => {
+      const [source, target] = direction === IoDirection.INPUT ? [datasource, node] : [node, datasource];
+      const kind = direction === IoDirection.INPUT ? LineageEdgeKind.INPUT : LineageEdgeKind.OUTPUT;
+      edges.push({ source: source.id, target: target.id, kind, declared, observedAt, stale: declared && node.stale.has(useKey(direction, datasource.id)) });
+    };
+    for (const input of node.inputs) if (kept.has(input)) use(input, IoDirection.INPUT, true);
+    for (const output of node.outputs) if (kept.has(output)) use(output, IoDirection.OUTPUT, true);
+    for (const [key, at] of node.observed) {
+      const split = key.indexOf(':');
+      const direction = key.slice(0, split) as IoDirection;
+      const datasource = graph.nodes.get(key.slice(split + 1));
+      if (!datasource || !kept.has(datasource)) continue;
+      const declared = direction === IoDirection.INPUT ? node.inputs.includes(datasource) : node.outputs.includes(datasource);
+      if (!declared) use(datasource, direction, false, at);
+    }
+    for (const step of node.steps) if (kept.has(step)) structural(node, step, LineageEdgeKind.TRIGGERS);
     for (const datasource of node.codeRefs.keys()) {
       if (!kept.has(datasource) || node.inputs.includes(datasource) || node.outputs.includes(datasource)) continue;
-      edges.push({ source: datasource.id, target: node.id, kind: LineageEdgeKind.SUSPECTED });
+      if (node.observed.has(useKey(IoDirection.INPUT, datasource.id)) || node.observed.has(useKey(IoDirection.OUTPUT, datasource.id))) continue;
+      edges.push({ source: datasource.id, target: node.id, kind: LineageEdgeKind.SUSPECTED, declared: false, observedAt: null, stale: false });
     }
   }
   return edges;

@@ -1,10 +1,14 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { Graph } from './graph.js';
-import { readAll, readChangeLogState, readChanged, readChangedIds, snapshotRead } from '../../core/db/repositories/lineage.repository.js';
+import { readAll, readChangeLogState, readChanged, readChangedIds, snapshotRead, type ObservationOptions } from '../../core/db/repositories/lineage.repository.js';
+import { readAsOf } from '../../core/db/repositories/lineage-history.repository.js';
+import { BadUserInputError } from '../../core/errors.js';
 
 /** Above this many changed objects (or this share of the graph) a rebuild beats reloading each one. */
 const REBUILD_OVER_CHANGES = 5_000;
 const REBUILD_OVER_SHARE = 0.25;
+/** Graphs of past dates kept for the requests that follow (a page asks again with other filters). */
+const PAST_GRAPHS_KEPT = 4;
 
 export interface SyncStats {
   fullBuilds: number;
@@ -27,6 +31,9 @@ export class LineageStore {
   /** The catch-up under way, which every request needing a newer graph waits for rather than starting its own. */
   private catching: Promise<Graph> | null = null;
 
+  /** `staleAfterRuns`: LINEAGE_STALE_AFTER_RUNS, how many of an automation's last observed runs a declaration must go unused in to be stale. */
+  constructor(private readonly observation: ObservationOptions = { staleAfterRuns: 30 }) {}
+
   /** The graph as of the latest committed change visible to `em` (inside a transaction: its snapshot), or newer. */
   async current(em: EntityManager): Promise<Graph> {
     const { head } = await readChangeLogState(em);
@@ -37,6 +44,29 @@ export class LineageStore {
       await this.catching;
     }
     return this.graph;
+  }
+
+  /** Graphs of past dates by `<time>@<change-log head>`, oldest first. */
+  private readonly past = new Map<string, Promise<Graph>>();
+
+  /**
+   * The graph as it was at `at` (`lineage(filter: { asOf })`), built from the history tables in one
+   * snapshot. A time in the future is refused; a time before history began gives what was
+   * recorded then (the rows present when history started count from their creation).
+   */
+  async asOf(em: EntityManager, at: Date): Promise<Graph> {
+    if (Number.isNaN(at.getTime())) throw new BadUserInputError('filter.asOf', 'asOf is not a valid date');
+    if (at.getTime() > Date.now()) throw new BadUserInputError('filter.asOf', `asOf ${at.toISOString()} is in the future: give a past time, or leave it out for the graph as it is now`);
+    const { head } = await readChangeLogState(em);
+    const key = `${at.getTime()}@${head}`;
+    let graph = this.past.get(key);
+    if (!graph) {
+      graph = em.transactional(async (tx) => Graph.build(await readAsOf(tx as EntityManager, at, this.observation)), snapshotRead(em));
+      this.past.set(key, graph);
+      graph.catch(() => this.past.delete(key));
+      while (this.past.size > PAST_GRAPHS_KEPT) this.past.delete(this.past.keys().next().value!);
+    }
+    return graph;
   }
 
   /** The version the graph reflects (-1 before the first build). */
@@ -54,11 +84,11 @@ export class LineageStore {
         const txEm = tx as EntityManager;
         const state = await readChangeLogState(txEm);
         if (state.head === base) return null;
-        if (base < 0 || base < state.prunedBelow) return { head: state.head, all: await readAll(txEm) };
+        if (base < 0 || base < state.prunedBelow) return { head: state.head, all: await readAll(txEm, this.observation) };
         const ids = await readChangedIds(txEm, base, state.head);
         const count = ids.datasourceIds.length + ids.automationIds.length;
-        if (count > REBUILD_OVER_CHANGES || count > this.graph.size * REBUILD_OVER_SHARE) return { head: state.head, all: await readAll(txEm) };
-        return { head: state.head, batch: await readChanged(txEm, ids.datasourceIds, ids.automationIds, ids.runStatusIds) };
+        if (count > REBUILD_OVER_CHANGES || count > this.graph.size * REBUILD_OVER_SHARE) return { head: state.head, all: await readAll(txEm, this.observation) };
+        return { head: state.head, batch: await readChanged(txEm, this.observation, ids.datasourceIds, ids.automationIds, ids.runStatusIds) };
       }, snapshotRead(em));
       if (!update) return this.graph;
       // Another request of this process may have caught up while we read: apply only onto the base we read from.

@@ -29,7 +29,8 @@ export class LineageResolver {
     @Arg('filter', () => LineageFilterInput, { nullable: true }) filter?: LineageFilterInput | null,
     @Arg('maxNodes', () => Int, { nullable: true, defaultValue: DEFAULT_MAX_NODES }) maxNodes?: number | null,
   ): Promise<LineageGraphObject> {
-    const answer = queryLineage(await ctx.graph(), filter ?? {}, maxNodes ?? DEFAULT_MAX_NODES);
+    const graph = filter?.asOf ? await ctx.graphAsOf(filter.asOf) : await ctx.graph();
+    const answer = queryLineage(graph, filter ?? {}, maxNodes ?? DEFAULT_MAX_NODES);
     return { ...answer, nodes: answer.nodes.map(toNode) };
   }
 

@@ -33,3 +33,8 @@ const POSTGRES: SqlFragments = {
 export function sqlOf(em: EntityManager): SqlFragments {
   return em.getPlatform().constructor.name.toLowerCase().includes('postgre') ? POSTGRES : SQLITE;
 }
+
+/** A date as the database compares it with its stored dates: milliseconds in SQLite (MikroORM's storage), a timestamp in PostgreSQL. */
+export function timeValue(em: EntityManager, date: Date): number | Date {
+  return sqlOf(em).dialect === 'sqlite' ? date.getTime() : date;
+}

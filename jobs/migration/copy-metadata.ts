@@ -5,6 +5,8 @@ import { quoteIdent } from '../../core/db/sql.js';
 interface TableCopy {
   table: string;
   selfRefs?: string[];
+  /** Written by triggers as the rows above were copied: emptied first, then copied as the source kept it. */
+  replace?: boolean;
 }
 
 /**
@@ -36,10 +38,14 @@ export const METADATA_TABLES: TableCopy[] = [
   { table: 'run_log' },
   { table: 'openlineage_event' },
   { table: 'run_dataset' },
+  { table: 'datasource_history', replace: true },
+  { table: 'automation_history', replace: true },
+  { table: 'automation_io_history', replace: true },
+  { table: 'chain_step_history', replace: true },
 ];
 
 /** Tables whose `id` comes from a sequence on PostgreSQL: the sequence continues after the copied ids. */
-const SERIAL_TABLES = ['audit_event', 'ingestion_hour', 'automation_io', 'chain_step', 'script_token', 'automation_parameter_set', 'lineage_change', 'run_log', 'openlineage_event', 'run_dataset'];
+const SERIAL_TABLES = ['audit_event', 'ingestion_hour', 'automation_io', 'chain_step', 'script_token', 'automation_parameter_set', 'lineage_change', 'run_log', 'openlineage_event', 'run_dataset', 'datasource_history', 'automation_history', 'automation_io_history', 'chain_step_history'];
 
 /** Rows per INSERT: well below PostgreSQL's 65,535 bound parameters for the widest table. */
 const BATCH = 500;
@@ -62,7 +68,8 @@ function convert(value: unknown, dataType: string): unknown {
  */
 export async function copyMetadata(read: (table: string) => Promise<Row[]>, client: pg.ClientBase): Promise<Record<string, number>> {
   const copied: Record<string, number> = {};
-  for (const { table, selfRefs = [] } of METADATA_TABLES) {
+  for (const { table, selfRefs = [], replace = false } of METADATA_TABLES) {
+    if (replace) await client.query(`delete from ${quoteIdent(table)}`);
     const types = new Map(
       (await client.query<{ column_name: string; data_type: string }>(`select column_name, data_type from information_schema.columns where table_schema = current_schema() and table_name = $1`, [table])).rows.map(
         (c) => [c.column_name, c.data_type],

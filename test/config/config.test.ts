@@ -56,6 +56,8 @@ describe(loadConfig.name, () => {
     expect(shared.warehouse).toEqual({ dialect: 'postgresql', url: 'postgresql://user:pw@db.internal/data' });
     const scheduler = loadConfig({ JOB_STORE_URL: 'postgres://db/jobs', RUN_CONCURRENCY: '8', SCHEDULER_POLL_MS: '250', RUN_RETENTION_DAYS: '7', AUDIT_RETENTION_DAYS: '30' }, cwd).scheduler;
     expect(scheduler).toEqual({ jobStoreUrl: 'postgres://db/jobs', concurrency: 8, processEveryMs: 250, retentionDays: 7, auditRetentionDays: 30 });
+    expect(loadConfig({}, cwd).staleAfterRuns).toBe(30);
+    expect(loadConfig({ LINEAGE_STALE_AFTER_RUNS: '5' }, cwd).staleAfterRuns).toBe(5);
   });
 
   it.each([
@@ -68,6 +70,7 @@ describe(loadConfig.name, () => {
     [{ JOB_STORE_URL: 'redis://localhost' }, /JOB_STORE_URL must be a postgres:\/\/ URL, a sqlite: URL or an absolute file path, got "redis:\/\/localhost"/],
     [{ RUN_CONCURRENCY: '0' }, /RUN_CONCURRENCY must be an integer from 1 to 256, got "0"/],
     [{ RUN_RETENTION_DAYS: 'forever' }, /RUN_RETENTION_DAYS must be an integer from 1 to 36500/],
+    [{ LINEAGE_STALE_AFTER_RUNS: '0' }, /LINEAGE_STALE_AFTER_RUNS must be an integer from 1 to 1000, got "0"/],
     [{ SCHEDULER_POLL_MS: '10' }, /SCHEDULER_POLL_MS must be an integer from 100 to 600000/],
     [{ HOST: 'my host' }, /HOST/],
     [{ TRIBUTARY_SECRET_KEY: 'short' }, /TRIBUTARY_SECRET_KEY must be 32 bytes/],

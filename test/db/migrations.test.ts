@@ -158,3 +158,60 @@ describe('migrations on PostgreSQL', () => {
     }
   });
 });
+
+/** A datasource, an ETL step reading it and writing another, made before history was kept. */
+async function seedBeforeHistory(run: (sql: string) => Promise<any[]>, created: string): Promise<void> {
+  await run(`insert into datasource (id, name, kind, tags, columns, created_at, modified_at) values ('d1', 'orders', 'STORAGE', '["raw"]', '[]', ${created}, ${created}), ('d2', 'totals', 'STORAGE', '[]', '[]', ${created}, ${created})`);
+  await run(
+    `insert into automation (id, name, kind, state, created_at, modified_at, write_mode, write_keys, error_policy, error_record_format) values ('a1', 'sum', 'ETL_STEP', 'ACTIVE', ${created}, ${created}, 'REPLACE', '[]', 'FAIL_RUN', 'ORIGINAL_RECORD')`,
+  );
+  await run(`insert into automation_io (automation_id, datasource_id, direction, position) values ('a1', 'd1', 'INPUT', 0), ('a1', 'd2', 'OUTPUT', 0)`);
+}
+
+async function expectHistoryKept(run: (sql: string) => Promise<any[]>): Promise<void> {
+  const periods = (await run(`select datasource_id, name, valid_until from datasource_history order by datasource_id`)).map((r) => ({ ...r, valid_until: r.valid_until ?? null }));
+  expect(periods).toEqual([
+    { datasource_id: 'd1', name: 'orders', valid_until: null },
+    { datasource_id: 'd2', name: 'totals', valid_until: null },
+  ]);
+  expect(await run(`select automation_id, datasource_id, direction from automation_io_history order by direction`)).toEqual([
+    { automation_id: 'a1', datasource_id: 'd1', direction: 'INPUT' },
+    { automation_id: 'a1', datasource_id: 'd2', direction: 'OUTPUT' },
+  ]);
+  // From now on the triggers keep it: a rename closes one period and opens the next, a delete closes it.
+  await run(`update datasource set name = 'orders_v2' where id = 'd1'`);
+  await run(`update datasource set modified_at = modified_at where id = 'd1'`); // nothing the graph shows: no new period
+  await run(`delete from automation_io where direction = 'OUTPUT'`);
+  const d1 = await run(`select name, valid_until from datasource_history where datasource_id = 'd1' order by id`);
+  expect(d1.map((r) => [r.name, r.valid_until !== null])).toEqual([['orders', true], ['orders_v2', false]]);
+  expect((await run(`select valid_until from automation_io_history where direction = 'OUTPUT'`))[0].valid_until).not.toBeNull();
+}
+
+describe('the lineage history migration', () => {
+  it('dates what exists from its creation and keeps every later change (SQLite)', async () => {
+    const orm = await initOrm({ database: sqliteDatabase(join(dir, 'history.db')) });
+    await orm.getMigrator().up({ to: 'Migration20261129000000OpenLineage' });
+    const conn = orm.em.getConnection();
+    await seedBeforeHistory((sql) => conn.execute(sql), '1767225600000');
+    await orm.getMigrator().up();
+    await expectHistoryKept((sql) => conn.execute(sql));
+    expect((await conn.execute(`select valid_from from datasource_history where datasource_id = 'd2'`))[0].valid_from).toBe(1767225600000);
+    await orm.close();
+  });
+
+  it('dates what exists from its creation and keeps every later change (PostgreSQL)', { timeout: 60_000 }, async () => {
+    const db = await createTestDatabase('tributary_migrate_history');
+    const orm = await initOrm({ database: { dialect: 'postgresql', url: db.url } } as never);
+    try {
+      await orm.getMigrator().up({ to: 'Migration20261129000000OpenLineage' });
+      const conn = orm.em.getConnection();
+      await seedBeforeHistory((sql) => conn.execute(sql), "'2026-01-01T00:00:00Z'");
+      await orm.getMigrator().up();
+      await expectHistoryKept((sql) => conn.execute(sql));
+      expect(new Date((await conn.execute(`select valid_from from datasource_history where datasource_id = 'd2'`))[0].valid_from).toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    } finally {
+      await orm.close();
+      await db.drop();
+    }
+  });
+});

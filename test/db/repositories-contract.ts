@@ -92,7 +92,7 @@ export function repositoriesContract(name: string, open: () => Promise<{ orm: Or
       e.create(ScriptToken, { script: script.id, kind: ScriptTokenKind.LITERAL, token: target.name } as never);
       e.create(ScriptToken, { script: script.id, kind: ScriptTokenKind.LITERAL, token: 'nothing of that name' } as never);
       await e.flush();
-      const rows = await readAll(em());
+      const rows = await readAll(em(), { staleAfterRuns: 30 });
       expect(rows.datasources.find((d) => d.id === target.id)?.tags).toEqual(['t1', 'ü']);
       expect(rows.refs.filter((r) => r.script_id === script.id).map((r) => r.kind).sort()).toEqual([ScriptTokenKind.LITERAL, ScriptTokenKind.UUID]);
     });

@@ -7,12 +7,19 @@ import { demoInBrowser } from './demo-browser.js';
 
 interface DrawnGraph {
   nodes: { id: string; type: string; classes: string[]; name: string; color: string }[];
-  edges: { source: string; target: string; kind: string }[];
+  edges: { source: string; target: string; kind: string; classes: string[]; lineStyle?: string; opacity?: number }[];
   renders: number;
 }
 
 let t: TestServer;
-const browser = demoInBrowser({ ready: (server) => void (t = server) });
+// A declaration unused in the last observed run is drawn stale here (30 runs by default).
+const browser = demoInBrowser({ env: { LINEAGE_STALE_AFTER_RUNS: '1' }, ready: (server) => void (t = server) });
+
+/** A date as a datetime-local input takes it (this machine's and the browser's local time). */
+const localInput = (date: Date) => {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+};
 
 const AIRFLOW = 'https://github.com/apache/airflow/tree/providers-openlineage/2.3.0/providers/openlineage';
 
@@ -77,5 +84,59 @@ describe('External jobs and datasets in the web UI', () => {
     const page = await browser.open(`/automations/${id}`);
     await page.getByTestId('drift').waitFor();
     expect(await page.getByTestId('drift-item').allInnerTexts()).toEqual([expect.stringContaining('read "e2e_old" in 1 run')]);
+
+    // The graph draws what only the earlier run read as a dashed edge, apart from the declared one
+    // (observed-only edges join the nodes a filter keeps; they do not widen a +selection).
+    const dataflow = await browser.open(`/?scheduledOnly=false&select=${encodeURIComponent('+"e2e.drifting" e2e_old')}`);
+    const graph = await waitForGraph<DrawnGraph>(dataflow, 0);
+    const name = new Map(graph.nodes.map((n) => [n.id, n.name]));
+    const edgeFrom = (source: string) => graph.edges.find((e) => name.get(e.source) === source && name.get(e.target) === 'e2e.drifting');
+    expect(edgeFrom('e2e_old')).toMatchObject({ kind: 'INPUT', classes: ['input', 'observed'], lineStyle: 'dashed' });
+    expect(edgeFrom('e2e_kept')).toEqual({ source: expect.any(String), target: id, kind: 'INPUT', classes: ['input'] });
+    await expect.poll(() => dataflow.getByTestId('legend').innerText()).toContain('Observed in runs, undeclared');
+  });
+
+  it('fades a declaration runs no longer use, and shows the graph as of a date picked on the Dataflow page', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    writeFileSync(join(t.filesDir, 'as_of.csv'), 'id\n1\n');
+    const file = async (name: string) => (await t.ok(`mutation($input: CreateDatasourceInput!) { createDatasource(input: $input) { id } }`, { input: { name, kind: 'FILE', path: join(t.filesDir, 'as_of.csv') } })).createDatasource.id as string;
+    const used = await file('e2e_used');
+    const unused = await file('e2e_unused');
+    const out = (await t.ok(`mutation { createDatasource(input: { name: "e2e_stale_out", kind: STORAGE }) { id } }`)).createDatasource.id as string;
+    const script = (
+      await t.ok(`mutation($input: CreateScriptInput!) { createScript(input: $input) { id } }`, {
+        input: { name: 'e2e_stale_script', language: 'JAVASCRIPT', inputIds: [used, unused], outputIds: [out], code: `for await (const r of tributary.read('e2e_used')) await tributary.write('e2e_stale_out', r);` },
+      })
+    ).createScript.id as string;
+    const { finished, runNow } = await import('../scheduler/helpers.js');
+    expect((await finished(t, (await runNow(t, script)).id)).status).toBe('SUCCESS');
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const then = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await t.ok(`mutation($id: ID!) { updateScript(id: $id, input: { name: "e2e_stale_script_renamed" }) { id } }`, { id: script });
+
+    const page = await browser.open(`/?scheduledOnly=false&leadingTo=${out}`);
+    let graph = await waitForGraph<DrawnGraph>(page, 0);
+    const scriptName = () => graph.nodes.find((n) => n.id === script)?.name;
+    expect(scriptName()).toBe('e2e_stale_script_renamed');
+    const from = (source: string) => graph.edges.find((e) => e.source === source && e.target === script);
+    expect(from(unused)).toMatchObject({ classes: ['input', 'stale'], opacity: 0.3 });
+    expect(from(used)).toEqual({ source: used, target: script, kind: 'INPUT', classes: ['input'] });
+
+    // As of a time before the rename: the name of then, said above the graph, kept in the URL.
+    await page.getByTestId('as-of').fill(localInput(then));
+    graph = await waitForGraph<DrawnGraph>(page, graph.renders);
+    expect(scriptName()).toBe('e2e_stale_script');
+    expect(await page.getByTestId('as-of-note').innerText()).toContain('Showing the graph as it was on');
+    expect(new URL(page.url()).searchParams.get('asOf')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    await page.reload();
+    graph = await waitForGraph<DrawnGraph>(page, 0);
+    expect(scriptName()).toBe('e2e_stale_script');
+
+    await page.getByTestId('as-of-now').click();
+    graph = await waitForGraph<DrawnGraph>(page, graph.renders);
+    expect(scriptName()).toBe('e2e_stale_script_renamed');
+    expect(await page.getByTestId('as-of-note').count()).toBe(0);
   });
 });

@@ -8,18 +8,29 @@ import type { TestServer } from '../helpers/server.js';
 import { finished, runNow } from '../scheduler/helpers.js';
 import { runEvent } from '../openlineage/fixtures.js';
 
+const EDGES = `{ lineage { nodes { id name } edges { source target kind declared observedAt stale } } }`;
 const DRIFT = `query($runs: Int) { lineageDrift(runs: $runs) { kind direction runs message lastObservedAt automation { name } datasource { name } } }`;
 
 describe('lineageDrift', () => {
   let t: TestServer;
   let f: Factories;
   beforeAll(async () => {
-    ({ t, f } = await serverWithFactories());
+    // The graph's stale flag looks at the last 2 observed runs here (30 by default).
+    ({ t, f } = await serverWithFactories({ LINEAGE_STALE_AFTER_RUNS: '2' }));
     writeFileSync(join(t.filesDir, 'input.csv'), 'id,amount\n1,10\n2,20\n');
   });
   afterAll(() => t?.close());
 
   const drift = async (runs?: number) => (await t.ok(DRIFT, { runs })).lineageDrift as { kind: string; direction: string; runs: number; message: string; lastObservedAt: string | null; automation: { name: string }; datasource: { name: string } }[];
+  /** The lineage edges touching `name`, in names: `source > target KIND` with their observation. */
+  const edgesOf = async (name: string) => {
+    const { nodes, edges } = (await t.ok(EDGES)).lineage as { nodes: { id: string; name: string }[]; edges: { source: string; target: string; kind: string; declared: boolean; observedAt: string | null; stale: boolean }[] };
+    const names = new Map(nodes.map((n) => [n.id, n.name]));
+    return edges
+      .map(({ source, target, ...rest }) => ({ edge: `${names.get(source)} > ${names.get(target)} ${rest.kind}`, declared: rest.declared, observed: rest.observedAt !== null, stale: rest.stale, observedAt: rest.observedAt }))
+      .filter((e) => e.edge.includes(name))
+      .sort((a, b) => a.edge.localeCompare(b.edge));
+  };
   const runs = async (id: string, n: number) => {
     for (let i = 0; i < n; i++) expect((await finished(t, (await runNow(t, id)).id)).status).toBe('SUCCESS');
   };
@@ -28,6 +39,11 @@ describe('lineageDrift', () => {
     const etl = await f.etl(await f.file({ name: 'drift_file' }), await f.storage({ name: 'drift_table' }), { name: 'drift_etl' });
     await runs(etl.id, 2);
     expect((await drift(2)).filter((d) => d.automation.name === 'drift_etl')).toEqual([]);
+    const edges = await edgesOf('drift_etl');
+    expect(edges.map(({ observedAt, ...e }) => e)).toEqual([
+      { edge: 'drift_etl > drift_table OUTPUT', declared: true, observed: true, stale: false },
+      { edge: 'drift_file > drift_etl INPUT', declared: true, observed: true, stale: false },
+    ]);
   });
 
   it('flags a declared input a script has not read in its last runs as STALE, in words', async () => {
@@ -44,6 +60,12 @@ describe('lineageDrift', () => {
     await runs(script.id, 2);
     const flagged = (await drift(2)).filter((d) => d.automation.name === 'drift_script');
     expect(flagged).toEqual([{ kind: 'STALE', direction: 'INPUT', runs: 2, lastObservedAt: null, message: 'declares "drift_unused" but has not read it in 2 runs', automation: { name: 'drift_script' }, datasource: { name: 'drift_unused' } }]);
+    // The graph says the same per edge: the unused declaration is stale and never observed.
+    expect((await edgesOf('drift_script')).map(({ observedAt, ...e }) => e)).toEqual([
+      { edge: 'drift_script > drift_script_out OUTPUT', declared: true, observed: true, stale: false },
+      { edge: 'drift_unused > drift_script INPUT', declared: true, observed: false, stale: true },
+      { edge: 'drift_used > drift_script INPUT', declared: true, observed: true, stale: false },
+    ]);
     // With more runs asked for than it has had, nothing is judged yet.
     expect((await drift(3)).filter((d) => d.automation.name === 'drift_script')).toEqual([]);
   });
@@ -58,6 +80,11 @@ describe('lineageDrift', () => {
     const flagged = (await drift()).filter((d) => d.automation.name === 'drift.external');
     expect(flagged).toEqual([
       { kind: 'UNDECLARED', direction: 'INPUT', runs: 1, lastObservedAt: '2026-11-01T00:00:00.000Z', message: 'read "old_source" in 1 run (last 2026-11-01T00:00:00.000Z) but does not declare it', automation: { name: 'drift.external' }, datasource: { name: 'old_source' } },
+    ]);
+    // In the graph: the edge only the earlier run showed is drawn as observed, not declared.
+    expect(await edgesOf('drift.external')).toEqual([
+      { edge: 'kept_source > drift.external INPUT', declared: true, observed: true, stale: false, observedAt: '2026-11-02T00:00:00.000Z' },
+      { edge: 'old_source > drift.external INPUT', declared: false, observed: true, stale: false, observedAt: '2026-11-01T00:00:00.000Z' },
     ]);
     expect((await t.fail(`{ lineageDrift(runs: 0) { kind } }`)).extensions?.field).toBe('runs');
   });

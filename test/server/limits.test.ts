@@ -156,8 +156,8 @@ describe('GraphQL query limits', () => {
   it('refuses a wide fan-out of lists by its cost, counting first from variables', async () => {
     const query = `query ($first: Int) { datasources(first: $first) { nodes { consumedBy { inputs { consumedBy { name } } } } } }`;
     const error = await refused({ query, variables: { first: 500 } });
-    expect(error.message).toMatch(/^Query cost limit of 220000 exceeded, found 1055501: every field counts once per item/);
-    expect(error.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 'maxCost', max: 220_000, found: 1_055_501 });
+    expect(error.message).toMatch(/^Query cost limit of 260000 exceeded, found 1055501: every field counts once per item/);
+    expect(error.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 'maxCost', max: 260_000, found: 1_055_501 });
     // The same document with a small page is allowed (cost 5 × 2,111).
     const small = await post({ query, variables: { first: 5 } });
     expect(small.body.errors).toBeUndefined();
@@ -180,7 +180,7 @@ describe('GraphQL query limits', () => {
   it('lets one request hold four previews, not five', async () => {
     const previews = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `p${i}: previewAutomation(id: "${etl.id}", sampleSize: 1) { errors }`).join(' ')} }`;
     const error = await refused({ query: previews(5) });
-    expect(error.extensions).toMatchObject({ limit: 'maxCost', found: 220_005 });
+    expect(error.extensions).toMatchObject({ limit: 'maxCost', found: 260_005 });
     const four = await post({ query: previews(4) });
     expect(four.body.errors?.filter((e) => e.extensions?.code === 'QUERY_TOO_COMPLEX') ?? []).toEqual([]);
   });

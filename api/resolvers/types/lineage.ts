@@ -35,11 +35,17 @@ export class LineageNodeObject {
   @Field(() => String, { nullable: true, description: 'External jobs and datasets: the producer URI of the latest OpenLineage event about them' }) producer!: string | null;
 }
 
-@ObjectType('LineageEdge')
+@ObjectType('LineageEdge', { description: 'A link of the lineage: declared, observed in runs, or both' })
 export class LineageEdgeObject {
   @Field(() => ID) source!: string;
   @Field(() => ID) target!: string;
   @Field(() => LineageEdgeKind) kind!: LineageEdgeKind;
+  @Field(() => Boolean, { description: 'Declared by the automation (or a join, a chain); false for a use only runs have shown (observed, not declared) and for SUSPECTED' })
+  declared!: boolean;
+  @Field(() => Date, { nullable: true, description: 'INPUT/OUTPUT: when a run last read or wrote it (observed lineage); null when no recorded run did' })
+  observedAt!: Date | null;
+  @Field(() => Boolean, { description: 'Declared but unused in each of the automation\'s last observed successful runs (LINEAGE_STALE_AFTER_RUNS of them, default 30; see lineageDrift)' })
+  stale!: boolean;
 }
 
 @ObjectType('LineageGraph')
@@ -62,6 +68,11 @@ export class LineageFilterInput {
   @Field(() => String, { nullable: true, description: 'A selection in the same syntax whose nodes are left out of the answer, applied after every other filter (like dbt\'s --exclude), e.g. select "+revenue", exclude "tag:raw"' })
   exclude?: string | null;
   @Field(() => Boolean, { nullable: true, description: 'Add CHAIN_TASK nodes and TRIGGERS edges' }) includeChainTasks?: boolean | null;
+  @Field(() => Date, {
+    nullable: true,
+    description: 'The graph as it was at this time: the datasources and automations that existed then, with the definitions live then, and edges observed up to then; every other filter applies to it',
+  })
+  asOf?: Date | null;
 }
 
 @ObjectType('ImpactItem', { description: 'Something downstream that a change may break' })

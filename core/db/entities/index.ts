@@ -8,6 +8,7 @@ import { Connector } from './connector.js';
 import { IngestionHour } from './ingestion-hour.js';
 import { Datasource } from './datasource.js';
 import { LineageChange, LineageVersion } from './lineage-change.js';
+import { AutomationHistory, AutomationIoHistory, ChainStepHistory, DatasourceHistory } from './lineage-history.js';
 import { AutomationIo, ChainStep, ScriptToken } from './links.js';
 import { Run, RunDataset, RunLog } from './run.js';
 import { Setting } from './setting.js';
@@ -26,10 +27,11 @@ export { Column, Datasource } from './datasource.js';
 export { AutomationIo, ChainStep, ScriptToken, ScriptTokenKind } from './links.js';
 export { Run, RunDataset, RunLog } from './run.js';
 export { ChangedEntity, LineageChange, LineageVersion } from './lineage-change.js';
+export { AutomationHistory, AutomationIoHistory, ChainStepHistory, DatasourceHistory } from './lineage-history.js';
 export { Setting } from './setting.js';
 export { AutomationParameterSet, ParameterSet, type Parameter } from './parameter-set.js';
 export { Template, type TemplateParameter } from './template.js';
 export { ApiToken, AuditEvent, LoginThrottle, UserAccount, UserSession } from './account.js';
 
 /** Every MikroORM entity, for the ORM configuration. */
-export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, DatabaseIngestion, ExternalJob, Connection, Connector, IngestionHour, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting, UserAccount, UserSession, ApiToken, LoginThrottle, AuditEvent, AutomationVersion, ParameterSet, AutomationParameterSet, Template, OpenLineageEvent, RunDataset];
+export const ENTITIES = [Datasource, Automation, EtlStep, SftpImport, Script, ChainTask, DatabaseIngestion, ExternalJob, Connection, Connector, IngestionHour, AutomationIo, ChainStep, ScriptToken, LineageVersion, LineageChange, Run, RunLog, Setting, UserAccount, UserSession, ApiToken, LoginThrottle, AuditEvent, AutomationVersion, ParameterSet, AutomationParameterSet, Template, OpenLineageEvent, RunDataset, DatasourceHistory, AutomationHistory, AutomationIoHistory, ChainStepHistory];

@@ -11,6 +11,8 @@ import { Migration20261128000000Versions } from './sqlite/Migration2026112800000
 import { Migration20261128200000Templates } from './sqlite/Migration20261128200000Templates.js';
 import { Migration20261128300000Connections } from './sqlite/Migration20261128300000Connections.js';
 import { Migration20261129000000OpenLineage } from './sqlite/Migration20261129000000OpenLineage.js';
+import { Migration20261130000000LineageHistory } from './sqlite/Migration20261130000000LineageHistory.js';
+import { Migration20261130000000LineageHistory as PostgresLineageHistory } from './postgresql/Migration20261130000000LineageHistory.js';
 import { Migration20261129000000OpenLineage as PostgresOpenLineage } from './postgresql/Migration20261129000000OpenLineage.js';
 import { Migration20261128300000Connections as PostgresConnections } from './postgresql/Migration20261128300000Connections.js';
 import { Migration20261128200000Templates as PostgresTemplates } from './postgresql/Migration20261128200000Templates.js';
@@ -36,6 +38,7 @@ export const MIGRATIONS: { name: string; class: new (...args: any[]) => Migratio
   { name: 'Migration20261128200000Templates', class: Migration20261128200000Templates },
   { name: 'Migration20261128300000Connections', class: Migration20261128300000Connections },
   { name: 'Migration20261129000000OpenLineage', class: Migration20261129000000OpenLineage },
+  { name: 'Migration20261130000000LineageHistory', class: Migration20261130000000LineageHistory },
 ];
 
 /**
@@ -51,4 +54,5 @@ export const POSTGRES_MIGRATIONS: typeof MIGRATIONS = [
   { name: 'Migration20261128200000Templates', class: PostgresTemplates },
   { name: 'Migration20261128300000Connections', class: PostgresConnections },
   { name: 'Migration20261129000000OpenLineage', class: PostgresOpenLineage },
+  { name: 'Migration20261130000000LineageHistory', class: PostgresLineageHistory },
 ];

@@ -1,6 +1,7 @@
 import { IsolationLevel } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { sqlOf } from '../dialect.js';
+import { DriftRepository, type DriftRow, type ObservationScope, type ObservedRow } from './drift.repository.js';
 import { ScriptTokenKind, type AutomationKind, type AutomationState, type DatasourceKind, type IoDirection, type RunStatus, type ScriptLanguage } from '../entities/index.js';
 
 // The rows the lineage graph is built from, and the change log it catches up by. All its SQL.
@@ -45,6 +46,32 @@ export interface RefRow {
   kind: ScriptTokenKind;
 }
 
+/** Observed lineage of some automations (all of them in a full read): their last uses, and their stale declarations. */
+export interface Observations {
+  automationIds: string[];
+  observed: ObservedRow[];
+  stale: DriftRow[];
+}
+
+/** How the graph reads observed lineage: a declaration is stale when none of the automation's last `staleAfterRuns` observed runs used it. */
+export interface ObservationOptions {
+  staleAfterRuns: number;
+}
+
+/** What runs used, for the given automations (all when null). */
+export async function readObservations(
+  em: EntityManager,
+  automationIds: string[] | null,
+  options: ObservationOptions,
+  scope: Omit<ObservationScope, 'automationIds'> = {},
+): Promise<Observations> {
+  const repo = new DriftRepository(em);
+  const ids = automationIds ?? undefined;
+  if (ids?.length === 0) return { automationIds: [], observed: [], stale: [] };
+  const [observed, stale] = [await repo.lastObserved({ ...scope, automationIds: ids }), await repo.stale(options.staleAfterRuns, { ...scope, automationIds: ids })];
+  return { automationIds: ids ? [...ids] : [...new Set(observed.map((r) => r.automation_id))], observed, stale };
+}
+
 /** Everything read for a set of changed objects; `null` rows mean the object was deleted. */
 export interface ChangeBatch {
   datasources: Map<string, DatasourceRow | null>;
@@ -57,6 +84,8 @@ export interface ChangeBatch {
   datasourceRefs: RefRow[];
   /** Automations whose only change is their last run status. */
   runStatuses?: Map<string, RunStatus | null>;
+  /** For the changed automations and those whose runs changed: what their runs used. */
+  observations?: Observations;
 }
 
 /** SQLite accepts 32,766 bound values; chunks stay far below and keep statements cacheable. */
@@ -93,13 +122,14 @@ function datasourceRows(rows: unknown): DatasourceRow[] {
 }
 
 /** Every row the graph is built from. */
-export async function readAll(em: EntityManager) {
+export async function readAll(em: EntityManager, options: ObservationOptions) {
   return {
     datasources: datasourceRows(await em.execute(`select ${DATASOURCE_COLUMNS} from datasource`)),
     automations: (await em.execute(`select ${AUTOMATION_COLUMNS} from automation where not draft_only`)) as AutomationRow[],
     io: (await em.execute(`select automation_id, datasource_id, direction from automation_io order by automation_id, position`)) as IoRow[],
     steps: (await em.execute(`select chain_id, step_id from chain_step order by chain_id, position`)) as StepRow[],
     refs: (await em.execute(REFS_BY_DATASOURCE(''))) as RefRow[],
+    observations: await readObservations(em, null, options),
   };
 }
 
@@ -113,7 +143,7 @@ async function inChunks<T>(ids: string[], read: (placeholders: string, chunk: st
 }
 
 /** The current state of the given objects; ids no longer in the database map to null (deleted). */
-export async function readChanged(em: EntityManager, datasourceIds: string[], automationIds: string[], runStatusIds: string[] = []): Promise<ChangeBatch> {
+export async function readChanged(em: EntityManager, options: ObservationOptions, datasourceIds: string[], automationIds: string[], runStatusIds: string[] = []): Promise<ChangeBatch> {
   const dsRows = await inChunks(datasourceIds, async (p, chunk) => datasourceRows(await em.execute(`select ${DATASOURCE_COLUMNS} from datasource where id in (${p})`, chunk)));
   const autoRows = await inChunks(automationIds, (p, chunk) => em.execute(`select ${AUTOMATION_COLUMNS} from automation where id in (${p}) and not draft_only`, chunk) as Promise<AutomationRow[]>);
   const foundDs = new Map(dsRows.map((r) => [r.id, r]));
@@ -136,6 +166,7 @@ export async function readChanged(em: EntityManager, datasourceIds: string[], au
       ),
     ),
     datasourceRefs: await inChunks(liveDatasources, (p, chunk) => em.execute(REFS_BY_DATASOURCE(`and d.id in (${p})`), [...chunk, ...chunk]) as Promise<RefRow[]>),
+    observations: await readObservations(em, [...new Set([...liveAutomations, ...runStatusIds])], options),
   };
 }
 

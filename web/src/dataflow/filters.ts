@@ -11,6 +11,8 @@ export interface DataflowFilters {
   /** Selection syntax of what to leave out; '' = nothing. */
   exclude: string;
   includeChainTasks: boolean;
+  /** The graph as it was at this time (an ISO date); null = now. */
+  asOf: string | null;
 }
 
 /** The `LineageFilter` input of the GraphQL API. */
@@ -22,6 +24,7 @@ export interface LineageFilterInput {
   depth?: number;
   select?: string;
   exclude?: string;
+  asOf?: string;
 }
 
 export const DEFAULT_FILTERS: Readonly<DataflowFilters> = Object.freeze({
@@ -32,7 +35,15 @@ export const DEFAULT_FILTERS: Readonly<DataflowFilters> = Object.freeze({
   select: '',
   exclude: '',
   includeChainTasks: false,
+  asOf: null,
 });
+
+/** An ISO date from the URL, or null when it is not one. */
+function isoDate(value: string | null): string | null {
+  if (!value) return null;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? null : new Date(time).toISOString();
+}
 
 function flag(value: string | null, fallback: boolean): boolean {
   if (value === null) return fallback;
@@ -51,6 +62,7 @@ export function filtersFromSearch(search: string): DataflowFilters {
     select: params.get('select') ?? '',
     exclude: params.get('exclude') ?? '',
     includeChainTasks: flag(params.get('includeChainTasks'), DEFAULT_FILTERS.includeChainTasks),
+    asOf: isoDate(params.get('asOf')),
   };
 }
 
@@ -64,6 +76,7 @@ export function filtersToSearch(filters: DataflowFilters): string {
   if (filters.select.trim()) params.set('select', filters.select);
   if (filters.exclude.trim()) params.set('exclude', filters.exclude);
   if (filters.includeChainTasks) params.set('includeChainTasks', 'true');
+  if (filters.asOf) params.set('asOf', filters.asOf);
   const query = params.toString();
   return query ? `?${query}` : '';
 }
@@ -80,6 +93,7 @@ export function toLineageFilter(filters: DataflowFilters): LineageFilterInput {
   if (filters.depth !== null && hasFocus(filters)) input.depth = filters.depth;
   if (filters.select.trim()) input.select = filters.select.trim();
   if (filters.exclude.trim()) input.exclude = filters.exclude.trim();
+  if (filters.asOf) input.asOf = filters.asOf;
   return input;
 }
 
@@ -90,10 +104,26 @@ export function emptyReason(filters: DataflowFilters, names: { leadingTo?: strin
   if (filters.downstreamOf) parts.push(`downstream of “${names.downstreamOf ?? filters.downstreamOf}”`);
   if (filters.select.trim()) parts.push(`matching the selection “${filters.select.trim()}”`);
   if (filters.exclude.trim()) parts.push(`once “${filters.exclude.trim()}” is left out`);
+  if (filters.asOf) parts.push(`as of ${new Date(filters.asOf).toLocaleString()}`);
   if (filters.scheduledOnly) {
     const scope = parts.length ? ` ${parts.join(', ')}` : '';
     return `No scheduled flow${scope}: no automation here has an active schedule or is triggered by a scheduled chain task. Turn off “Only scheduled flows” to see every flow.`;
   }
   if (parts.length) return `Nothing ${parts.join(', ')}.`;
   return 'The workspace has no datasource or automation yet.';
+}
+
+/** A date as a `datetime-local` input shows it: the browser's local time, to the second. */
+export function toLocalInput(iso: string | null): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+/** A `datetime-local` input's value (local time) as an ISO date; null when empty or not a date. */
+export function fromLocalInput(value: string): string | null {
+  if (!value) return null;
+  const time = new Date(value).getTime();
+  return Number.isNaN(time) ? null : new Date(time).toISOString();
 }

@@ -12,6 +12,8 @@ export const COLORS = {
   /** Known from OpenLineage events: a teal family apart from Tributary's own colours. */
   externalJob: '#0f766e',
   externalDataset: '#14b8a6',
+  /** An edge only runs have shown (observed lineage, undeclared). */
+  observed: '#6366f1',
   scheduled: '#f08c00',
   success: '#1f9d55',
   failed: '#d93025',

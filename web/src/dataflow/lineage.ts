@@ -47,6 +47,10 @@ export interface LineageEdge {
   source: string;
   target: string;
   kind: LineageEdgeKind;
+  /** False for a use only runs have shown (drawn dashed) and for SUSPECTED. */
+  declared: boolean;
+  /** Declared, and unused in the automation's last observed runs (drawn faded). */
+  stale: boolean;
 }
 
 export interface LineageGraph {
@@ -61,7 +65,7 @@ const LINEAGE_QUERY = `query Lineage($filter: LineageFilter, $maxNodes: Int) {
     total
     truncated
     nodes { id type name scheduled lastRunStatus language state tags producer }
-    edges { source target kind }
+    edges { source target kind declared stale }
   }
 }`;
 

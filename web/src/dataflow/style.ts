@@ -63,6 +63,9 @@ export const GRAPH_STYLE: StylesheetJson = [
   { selector: 'edge.join_source', style: { 'line-color': '#d4a70f', 'target-arrow-color': '#d4a70f' } },
   { selector: 'edge.suspected', style: { 'line-style': 'dashed', 'line-color': COLORS.failed, 'target-arrow-color': COLORS.failed } },
   { selector: 'edge.triggers', style: { 'line-style': 'dotted', 'line-color': COLORS.chain, 'target-arrow-color': COLORS.chain } },
+  // Observed lineage against declared: a use only runs have shown is dashed; a declaration unused lately is faded.
+  { selector: 'edge.observed', style: { 'line-style': 'dashed', 'line-dash-pattern': [6, 3], 'line-color': COLORS.observed, 'target-arrow-color': COLORS.observed } },
+  { selector: 'edge.stale', style: { opacity: 0.3 } },
 ];
 
 /**

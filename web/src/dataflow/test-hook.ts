@@ -4,7 +4,8 @@ import type { LineageEdgeKind, LineageNodeType } from './lineage.js';
 export interface GraphTestHook {
   /** `color`: the drawn fill (`rgb(…)`); `x`/`y`: the node's centre in page (CSS pixel) coordinates. */
   nodes: { id: string; type: LineageNodeType; classes: string[]; name: string; color: string; x: number; y: number }[];
-  edges: { source: string; target: string; kind: LineageEdgeKind }[];
+  /** `lineStyle`/`opacity`: as drawn, for edges classed `observed` (runs used it, undeclared) or `stale`. */
+  edges: { source: string; target: string; kind: LineageEdgeKind; classes: string[]; lineStyle?: string; opacity?: number }[];
   total: number;
   truncated: boolean;
   /** Time the layout took in its worker, and the whole render (layout + draw), in ms. */

@@ -51,6 +51,14 @@ export function nodeLabel(node: LineageNode): string {
   return producer ? `${node.name}\nvia ${producer}` : node.name;
 }
 
+/** An edge's classes: its kind, then `observed` (runs used it, nothing declares it) or `stale` (declared, unused lately). */
+export function edgeClasses(edge: LineageEdge): string[] {
+  const classes = [edge.kind.toLowerCase()];
+  if (!edge.declared && edge.kind !== 'SUSPECTED') classes.push('observed');
+  if (edge.stale) classes.push('stale');
+  return classes;
+}
+
 /** The lineage answer as Cytoscape elements: pure, no Cytoscape instance needed. */
 export function toElements(graph: LineageGraph): ElementDefinition[] {
   const nodes: ElementDefinition[] = graph.nodes.map((node) => ({
@@ -61,7 +69,7 @@ export function toElements(graph: LineageGraph): ElementDefinition[] {
   const edges: ElementDefinition[] = graph.edges.map((edge) => ({
     group: 'edges',
     data: { id: edgeId(edge), source: edge.source, target: edge.target, kind: edge.kind } satisfies EdgeData,
-    classes: [edge.kind.toLowerCase()],
+    classes: edgeClasses(edge),
   }));
   return [...nodes, ...edges];
 }

@@ -1,0 +1,102 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverWithFactories, type Factories } from '../factories/index.js';
+import type { TestServer } from '../helpers/server.js';
+import { finished, runNow } from '../scheduler/helpers.js';
+
+const LINEAGE = `query($filter: LineageFilter) { lineage(filter: $filter) { total nodes { id name type lastRunStatus } edges { source target kind declared observedAt stale } } }`;
+
+interface Answer {
+  total: number;
+  nodes: { id: string; name: string; type: string; lastRunStatus: string | null }[];
+  edges: { source: string; target: string; kind: string; declared: boolean; observedAt: string | null; stale: boolean }[];
+}
+
+describe('lineage(filter: { asOf })', () => {
+  let t: TestServer;
+  let f: Factories;
+  beforeAll(async () => {
+    ({ t, f } = await serverWithFactories());
+    writeFileSync(join(t.filesDir, 'input.csv'), 'id,amount\n1,10\n2,20\n');
+  });
+  afterAll(() => t?.close());
+
+  const lineage = async (filter: Record<string, unknown>) => (await t.ok(LINEAGE, { filter })).lineage as Answer;
+  /** The answer in names: `source > target (kind, declared|observed)`. */
+  const described = (answer: Answer, prefix = 'asof_') => {
+    const name = new Map(answer.nodes.filter((n) => n.name.startsWith(prefix)).map((n) => [n.id, n.name]));
+    return {
+      nodes: [...name.values()].sort(),
+      edges: answer.edges.filter((e) => name.has(e.source) && name.has(e.target)).map((e) => `${name.get(e.source)} > ${name.get(e.target)} ${e.kind}${e.declared ? '' : ' observed-only'}${e.observedAt ? ' seen' : ''}`).sort(),
+    };
+  };
+  /** A moment between two changes, clear of both (the database dates them in milliseconds). */
+  const moment = async () => {
+    await sleep(20);
+    const at = new Date();
+    await sleep(20);
+    return at;
+  };
+  const run = async (id: string) => expect((await finished(t, (await runNow(t, id)).id)).status).toBe('SUCCESS');
+
+  it('answers the graph as it was before and after a change, with the names, declarations and observations of then', async () => {
+    const before = await moment();
+    const source = await f.file({ name: 'asof_source' });
+    const first = await f.storage({ name: 'asof_first' });
+    const gone = await f.storage({ name: 'asof_gone' });
+    const etl = await f.etl(source, first, { name: 'asof_etl' });
+    await run(etl.id);
+    const then = await moment();
+
+    // The change: the step writes elsewhere, its old output is renamed, another datasource is deleted.
+    const second = await f.storage({ name: 'asof_second' });
+    await t.ok(`mutation($id: ID!, $out: ID!) { updateEtlStep(id: $id, input: { outputId: $out }) { id } }`, { id: etl.id, out: second.id });
+    await t.ok(`mutation($id: ID!) { updateDatasource(id: $id, input: { name: "asof_first_renamed" }) { id } }`, { id: first.id });
+    await t.ok(`mutation($id: ID!) { deleteDatasource(id: $id) }`, { id: gone.id });
+    await run(etl.id);
+
+    const select = undefined;
+    expect(described(await lineage({ select, asOf: before.toISOString() }))).toEqual({ nodes: [], edges: [] });
+    const past = await lineage({ select, asOf: then.toISOString() });
+    expect(described(past)).toEqual({
+      nodes: ['asof_etl', 'asof_first', 'asof_gone', 'asof_source'],
+      edges: ['asof_etl > asof_first OUTPUT seen', 'asof_source > asof_etl INPUT seen'],
+    });
+    expect(past.nodes.find((n) => n.name === 'asof_etl')?.lastRunStatus).toBe('SUCCESS');
+    // Observations are those up to then.
+    for (const edge of past.edges) expect(new Date(edge.observedAt!).getTime()).toBeLessThanOrEqual(then.getTime());
+
+    // Now: the new output declared and seen; what the earlier run wrote is an edge runs showed but nothing declares.
+    expect(described(await lineage({ select }))).toEqual({
+      nodes: ['asof_etl', 'asof_first_renamed', 'asof_second', 'asof_source'],
+      edges: ['asof_etl > asof_first_renamed OUTPUT observed-only seen', 'asof_etl > asof_second OUTPUT seen', 'asof_source > asof_etl INPUT seen'],
+    });
+
+    // Every other filter applies to the past graph.
+    expect(described(await lineage({ leadingTo: first.id, asOf: then.toISOString() })).nodes).toEqual(['asof_etl', 'asof_first', 'asof_source']);
+    expect(described(await lineage({ select, exclude: 'asof_gone', asOf: then.toISOString() })).nodes).toEqual(['asof_etl', 'asof_first', 'asof_source']);
+    expect(described(await lineage({ select: 'kind:ETL_STEP', asOf: then.toISOString() })).nodes).toEqual(['asof_etl']);
+  });
+
+  it('keeps an automation deleted since, and its run status of then', async () => {
+    const input = await f.file({ name: 'asof_del_in' });
+    const output = await f.storage({ name: 'asof_del_out' });
+    const etl = await f.etl(input, output, { name: 'asof_del_etl' });
+    const then = await moment();
+    await t.ok(`mutation($id: ID!) { deleteAutomation(id: $id) }`, { id: etl.id });
+    const past = await lineage({ asOf: then.toISOString() });
+    expect(described(past, 'asof_del_').edges).toEqual(['asof_del_etl > asof_del_out OUTPUT', 'asof_del_in > asof_del_etl INPUT']);
+    expect(past.nodes.find((n) => n.name === 'asof_del_etl')?.lastRunStatus).toBeNull();
+    expect(described(await lineage({}), 'asof_del_')).toEqual({ nodes: ['asof_del_in', 'asof_del_out'], edges: [] });
+  });
+
+  it('refuses a time in the future, naming the field, and a graph asked for twice is built once', async () => {
+    const error = await t.fail(LINEAGE, { filter: { asOf: new Date(Date.now() + 3_600_000).toISOString() } });
+    expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.asOf' });
+    expect(error.message).toMatch(/in the future/);
+    const at = (await moment()).toISOString();
+    expect(await lineage({ asOf: at })).toEqual(await lineage({ asOf: at }));
+  });
+});
