@@ -39,6 +39,8 @@ const PACKAGE_VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../packa
 
 /** Largest request body accepted; script code may be up to 1 MB, JSON-escaped. */
 const BODY_LIMIT = '4mb';
+/** At most one eager catch-up of the lineage graph per this many ms when other writes are announced (PostgreSQL). */
+const CATCH_UP_EVERY_MS = 100;
 
 export interface RunningServer {
   url: string;
@@ -94,6 +96,8 @@ export function formatError(logger: Logger) {
 export async function startServer({ config, logger, secretKey, onQuery, webDist = WEB_DIST, runJobs = true, demo = false }: ServerOptions): Promise<RunningServer> {
   const lineage = new LineageStore({ staleAfterRuns: config.staleAfterRuns });
   let ormForEvents: Orm | undefined;
+  let catchUpDue: NodeJS.Timeout | null = null;
+  let closing: Promise<void> | undefined;
   const runtime = await openRuntime(config, logger, {
     secretKey,
     onQuery,
@@ -102,10 +106,16 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
       ormForEvents = orm;
       await lineage.current(orm.em.fork() as EntityManager); // the graph before the first request
     },
-    // Another process changed the lineage (PostgreSQL): catch up now rather than at the next request.
+    // A process changed the lineage (PostgreSQL): catch up soon rather than at the next request,
+    // once per CATCH_UP_EVERY_MS under a stream of changes (a request needing the graph catches up itself).
     onLineageChanged: () => {
-      if (!ormForEvents) return;
-      lineage.current(ormForEvents.em.fork() as EntityManager).catch((error: unknown) => logger.warn({ err: error }, 'could not catch the lineage graph up'));
+      if (!ormForEvents || catchUpDue) return;
+      catchUpDue = setTimeout(() => {
+        catchUpDue = null;
+        if (closing) return;
+        lineage.current(ormForEvents!.em.fork() as EntityManager).catch((error: unknown) => logger.warn({ err: error }, 'could not catch the lineage graph up'));
+      }, CATCH_UP_EVERY_MS);
+      catchUpDue.unref();
     },
   });
   const { orm, secrets, warehouse, sftpState, scheduler } = runtime;
@@ -187,7 +197,6 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
   const firstAdmin = await ensureFirstAdmin(orm.em.fork() as EntityManager, logger, { admin: config.admin, demo, baseUrl: config.publicUrl?.toString() ?? url });
   logger.info({ url, dataDir: config.dataDir, database: describeLocation(config.database), warehouse: describeLocation(config.warehouse), runsJobs: runJobs }, 'Tributary is listening');
 
-  let closing: Promise<void> | undefined;
   return {
     url,
     port,
@@ -197,6 +206,7 @@ export async function startServer({ config, logger, secretKey, onQuery, webDist 
     firstAdmin,
     close: () =>
       (closing ??= (async () => {
+        if (catchUpDue) clearTimeout(catchUpDue);
         await apollo.stop(); // drains in-flight requests, then closes the HTTP server
         await runtime.close(); // runs in flight are cancelled and roll back
       })()),

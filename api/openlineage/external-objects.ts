@@ -6,6 +6,7 @@ import { OpenLineageRepository, type DatasetRow, type IoRow, type JobRow } from 
 import { LIMITS } from '../../core/validation.js';
 import { datasetTarget, olKey, type LineageName, type NamingContext } from '../../jobs/openlineage/naming.js';
 import type { OlDataset, OlFacet, OlJob } from './validate.js';
+import { canonicalJson } from '../../core/versions/definition.js';
 
 // The jobs and datasets OpenLineage events name, as Tributary objects: external jobs (automations
 // of kind EXTERNAL_JOB) and datasets, mapped to a Tributary datasource when the documented naming
@@ -93,7 +94,12 @@ export class ExternalObjects {
   /** Reads every job and dataset the group names, the names they would take, and the declarations of those jobs. */
   async load(jobs: LineageName[], datasets: LineageName[]): Promise<void> {
     for (const job of await this.repo.jobsByKey(jobs.map((j) => olKey(j.namespace, j.name)))) this.jobs.set(job.ol_key, job);
-    for (const ds of await this.repo.datasetsByKey(datasets.map((d) => olKey(d.namespace, d.name)))) this.datasets.set(ds.ol_key, ds);
+    for (const ds of await this.repo.datasetsByKey(datasets.map((d) => olKey(d.namespace, d.name)))) {
+      // Compared as canonical JSON: PostgreSQL's jsonb hands the columns back parsed, its keys in its own order.
+      const columns = ds.columns as unknown;
+      ds.columns = canonicalJson(typeof columns === 'string' ? JSON.parse(columns) : (columns ?? []));
+      this.datasets.set(ds.ol_key, ds);
+    }
     const targets = datasets.map((d) => datasetTarget(d, this.naming)).filter((t) => t !== null);
     const found = await this.repo.mapped(
       targets.flatMap((t) => ('storageId' in t ? [t.storageId] : [])),
@@ -134,7 +140,7 @@ export class ExternalObjects {
     if (mapped) return mapped;
     const key = olKey(dataset.namespace, dataset.name);
     const columns = schemaColumns(dataset.facets?.schema);
-    const json = columns ? JSON.stringify(columns) : null;
+    const json = columns ? canonicalJson(columns) : null;
     const existing = this.datasets.get(key);
     if (existing) {
       const newColumns = json !== null && json !== existing.columns;

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import type { Logger } from 'pino';
 import { DomainError } from '../../core/errors.js';
 import type { NamingContext } from '../../jobs/openlineage/naming.js';
-import { datasetCount, receiveEvents, type Incoming, type Received } from './receive.js';
+import { datasetCount, receiveEvents, receiveGroup, type Group, type Incoming, type Received } from './receive.js';
 
 /** Most events, and datasets they name, taken in by one transaction: a transaction holds the write lock, so it stays short. */
 export const GROUP_SIZE = 500;
@@ -40,20 +40,18 @@ export class EventIntake {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
-      // A group shares one sending token in the stored rows, so it is cut where the token changes.
-      const first = this.queue[0]!;
-      let size = 1;
-      let datasets = datasetCount(first.incoming.event);
-      while (size < Math.min(GROUP_SIZE, this.queue.length) && this.queue[size]!.tokenId === first.tokenId) {
-        datasets += datasetCount(this.queue[size]!.incoming.event);
-        if (datasets > GROUP_DATASETS) break;
-        size++;
-      }
-      const group = this.queue.splice(0, size);
+      // The group is picked once the transaction holds the write lock: the events that came in
+      // while it waited for it (their requests' own reads share the one SQLite connection) join.
+      let group: Waiting[] = [];
+      const pick = (): Group => {
+        group = this.take();
+        return { incoming: group.map((w) => w.incoming), tokenId: group[0]!.tokenId };
+      };
       try {
-        const results = await receiveEvents(this.em(), group.map((w) => w.incoming), { naming: this.naming(), tokenId: first.tokenId });
-        group.forEach((w, i) => w.resolve(results[i]!));
+        const { received } = await receiveGroup(this.em(), pick, this.naming());
+        group.forEach((w, i) => w.resolve(received[i]!));
       } catch (error) {
+        if (group.length === 0) group = this.take(); // failed before it picked: those next in line are tried alone
         if (group.length === 1) {
           group[0]!.reject(error);
           continue;
@@ -68,5 +66,18 @@ export class EventIntake {
         }
       }
     }
+  }
+
+  /** The next group: in order, of one sending token (the stored rows name one), within GROUP_SIZE events and GROUP_DATASETS datasets. */
+  private take(): Waiting[] {
+    const first = this.queue[0]!;
+    let size = 1;
+    let datasets = datasetCount(first.incoming.event);
+    while (size < Math.min(GROUP_SIZE, this.queue.length) && this.queue[size]!.tokenId === first.tokenId) {
+      datasets += datasetCount(this.queue[size]!.incoming.event);
+      if (datasets > GROUP_DATASETS) break;
+      size++;
+    }
+    return this.queue.splice(0, size);
   }
 }

@@ -100,7 +100,26 @@ function rowCount(list: OlDataset[] | undefined, facets: (d: OlDataset) => OlFac
  * one does. The graph of every process catches up through the change log.
  */
 export function receiveEvents(em: EntityManager, incoming: Incoming[], options: ReceiveOptions): Promise<Received[]> {
-  return writeTransaction(em, 'receiveOpenLineageEvents', async (tx, changes) => {
+  return receiveGroup(em, () => ({ incoming, tokenId: options.tokenId ?? null }), options.naming).then(({ received }) => received);
+}
+
+/** The events of one transaction, and the token that sent them all. */
+export interface Group {
+  incoming: Incoming[];
+  tokenId: string | null;
+}
+
+/**
+ * {@link receiveEvents} for a group picked by `pick` once the transaction holds the write lock
+ * (and only once, however often the transaction is tried): the events that arrived while it waited
+ * for the lock go in it too.
+ */
+export async function receiveGroup(em: EntityManager, pick: () => Group, naming: NamingContext): Promise<{ group: Group; received: Received[] }> {
+  let group: Group | undefined;
+  const received = await writeTransaction(em, 'receiveOpenLineageEvents', async (tx, changes) => {
+    group ??= pick();
+    const { incoming } = group;
+    const options: ReceiveOptions = { naming, tokenId: group.tokenId };
     const repo = new OpenLineageRepository(tx);
     const now = new Date();
     const seen = await repo.seenEvents(incoming.map((i) => i.key));
@@ -156,6 +175,7 @@ export function receiveEvents(em: EntityManager, incoming: Incoming[], options: 
     }
     return incoming.map(({ key }) => (ids.has(key) && !seen.has(key) ? { eventId: ids.get(key)!, duplicate: false } : { eventId: seen.get(key) ?? ids.get(key)!, duplicate: true }));
   });
+  return { group: group!, received };
 }
 
 /** The external runs of a group of events: read once, changed in memory, written by {@link save}. */

@@ -238,6 +238,33 @@ describe('OpenLineage receiving endpoint', () => {
     expect(await stored()).toBe(before + 2);
   });
 
+  it('takes a group that fails in the database again one event at a time: only the failing event is refused', async () => {
+    // A real database refusal for one event of a group: a trigger aborts the insert of its raw row.
+    const conn = t.server.orm.em.getConnection();
+    const postgres = t.backendEnv.DATABASE_URL !== undefined;
+    if (postgres) {
+      await conn.execute(`create function poison_event() returns trigger language plpgsql as $$ begin if new.job_name = 'poisoned' then raise exception 'poisoned event'; end if; return new; end $$`);
+      await conn.execute(`create trigger poison_event before insert on openlineage_event for each row execute function poison_event()`);
+    } else {
+      await conn.execute(`create trigger poison_event before insert on openlineage_event when new.job_name = 'poisoned' begin select raise(abort, 'poisoned event'); end`);
+    }
+    try {
+      const before = await stored();
+      const names = ['healthy.one', 'poisoned', 'healthy.two'];
+      const res = await post(names.map((name) => runEvent({ job: { namespace: 'group', name } })), { path: '/api/v1/lineage/batch' });
+      const report = (await res.json()) as any;
+      expect(report).toMatchObject({ received: 3, accepted: 2, rejected: 1 });
+      expect(report.results.map((r: { status: number }) => r.status)).toEqual([201, 500, 201]);
+      expect(await stored()).toBe(before + 2);
+      expect((await job('healthy.two')).automation?.name).toBe('healthy.two');
+      expect((await job('poisoned')).automation).toBeNull();
+      expect(t.logs.some((l) => l.msg === 'a group of OpenLineage events failed; taking them one by one' && l.events === 3)).toBe(true);
+    } finally {
+      await conn.execute(postgres ? `drop trigger poison_event on openlineage_event` : `drop trigger poison_event`);
+      if (postgres) await conn.execute(`drop function poison_event()`);
+    }
+  });
+
   it('keeps external jobs out of runs, schedules and chains, and external datasets out of Tributary flows', async () => {
     const ext = (await job('orders.load')).automation;
     expect((await t.fail(`mutation($id: ID!) { runAutomation(id: $id) { id } }`, { id: ext.id })).message).toContain('external job');
