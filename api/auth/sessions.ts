@@ -7,6 +7,7 @@ import { UnauthenticatedError } from '../../core/errors.js';
 import { normalizeEmail } from '../../core/validation.js';
 import { AccountRepository, type CredentialRow } from '../../core/db/repositories/account.repository.js';
 import { blockedFor, forgetFailures, recordFailure, type ThrottleKey } from './login-throttle.js';
+import type { TokenLookups } from './token-lookups.js';
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = 'tributary_session';
@@ -101,10 +102,11 @@ export async function sessionPrincipal(em: EntityManager, token: string, now = n
  * today. Throws UNAUTHENTICATED for a token that is unknown, revoked, expired or whose owner is
  * disabled: a machine should hear that its credential is bad, not be treated as anonymous.
  */
-export async function tokenPrincipal(em: EntityManager, token: string, now = new Date()): Promise<{ principal: Principal; firstUse: boolean }> {
+export async function tokenPrincipal(em: EntityManager, token: string, now = new Date(), lookups?: TokenLookups): Promise<{ principal: Principal; firstUse: boolean }> {
   const bad = () => new UnauthenticatedError('the API token is unknown, revoked or expired', { reason: 'BAD_TOKEN' });
   if (!isToken('api', token)) throw bad();
-  const row = await new AccountRepository(em).apiTokenByHash(tokenHash(token));
+  const hash = tokenHash(token);
+  const row = lookups ? await lookups.find(hash) : await new AccountRepository(em).apiTokenByHash(hash);
   if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now) || row.user.disabled) throw bad();
   const firstUse = !row.lastUsedAt;
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > TOKEN_TOUCH_MS) {

@@ -8,6 +8,7 @@ import { UnauthenticatedError } from '../../core/errors.js';
 import { actorOf, record } from '../audit/audited-mutations.js';
 import type { AuditScope } from '../../core/audit/scope.js';
 import { sessionCookieName, sessionPrincipal, tokenPrincipal } from '../auth/sessions.js';
+import { TokenLookups } from '../auth/token-lookups.js';
 import type { HttpExchange } from '../graphql/context.js';
 
 /** The value of one cookie in a Cookie header (the first, when sent twice); undefined when absent or malformed. */
@@ -44,13 +45,14 @@ function unauthenticated(res: Response, message: string): void {
  */
 export function authenticate(em: EntityManager, logger: Logger, config: Config, options: { scopes?: TokenScope[] } = {}): RequestHandler {
   const cookieName = sessionCookieName(secureCookies(config));
+  const lookups = new TokenLookups(() => em.fork() as EntityManager);
   return (req: Request, res: Response, next: NextFunction) => {
     const find = async (): Promise<Principal | null> => {
       const authorization = req.headers.authorization;
       if (authorization !== undefined) {
         const bearer = /^Bearer +(\S+)$/i.exec(authorization)?.[1];
         if (!bearer) throw new UnauthenticatedError('the Authorization header must be `Bearer <API token>`');
-        const { principal, firstUse } = await tokenPrincipal(em.fork() as EntityManager, bearer);
+        const { principal, firstUse } = await tokenPrincipal(em.fork() as EntityManager, bearer, new Date(), lookups);
         if (firstUse) await auditFirstUse(em, logger, principal);
         return principal;
       }

@@ -236,6 +236,35 @@ describe('API tokens', () => {
     expect((await bearer(owner.token).fail(`mutation { createDatasource(input: { name: "by-demoted", kind: STORAGE }) { id } }`)).extensions?.code).toBe('FORBIDDEN');
     expect((await t.ok(`{ datasource(name: "by-demoted") { id } }`)).datasource).toBeNull();
   });
+
+  it('are each answered for themselves when many requests arrive at once, read together', async () => {
+    const asEditor = t.as({ cookie: await signIn(t.url, editor.email) });
+    const good = (await asEditor.ok(CREATE, { input: { name: 'together good', role: 'EDITOR' } })).createApiToken;
+    const revoked = (await asEditor.ok(CREATE, { input: { name: 'together revoked', role: 'EDITOR' } })).createApiToken;
+    await asEditor.ok('mutation($id: ID!) { revokeApiToken(id: $id) }', { id: revoked.apiToken.id });
+    const viewer = await t.addUser(Role.VIEWER);
+    const tokens = [good.token, revoked.token, viewer.token];
+    const before = t.queries.filter((q) => q.includes('from api_token t join user_account')).length;
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${tokens[i % 3]}`, 'content-type': 'application/json' }, body: '{"query":"{ me { email role } }"}' });
+        return { i: i % 3, status: response.status, me: ((await response.json()) as any).data?.me ?? null };
+      }),
+    );
+    for (const answer of answers) {
+      expect(answer).toEqual(
+        [
+          { i: 0, status: 200, me: { email: editor.email, role: 'EDITOR' } },
+          { i: 1, status: 401, me: null },
+          { i: 2, status: 200, me: { email: viewer.email, role: 'VIEWER' } },
+        ][answer.i],
+      );
+    }
+    // Read in fewer statements than requests: those arriving while a read runs share the next one.
+    const reads = t.queries.filter((q) => q.includes('from api_token t join user_account')).length - before;
+    expect(reads).toBeGreaterThanOrEqual(1);
+    expect(reads, `${reads} reads for 30 requests`).toBeLessThan(30);
+  });
 });
 
 describe('the first admin', () => {
