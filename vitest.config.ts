@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+import { backendFreeGlobs } from './test/backend-free.js';
 
 const require = createRequire(import.meta.url);
 
@@ -9,6 +10,8 @@ export default defineConfig({
   resolve: { alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }] },
   test: {
     include: ['test/**/*.test.ts'],
+    // The PostgreSQL run leaves out what does not depend on the backend (it ran in the SQLite run).
+    exclude: process.env.TRIBUTARY_TEST_BACKEND === 'postgres' ? backendFreeGlobs() : [],
     pool: 'forks',
     // Vitest's default is one worker per core but one (2 - 1 = 1 on this 2-core kind). The tests
     // mostly wait (on PostgreSQL, sshd, Chromium, child processes), so two files at once halve the

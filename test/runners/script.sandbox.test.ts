@@ -13,7 +13,7 @@ import { openScripts } from '../../jobs/sandbox/setup.js';
 import { SqliteDb } from '../../jobs/warehouse/sqlite-db.js';
 import { SqliteWarehouse } from '../../jobs/warehouse/sqlite-warehouse.js';
 import { hostUid, processesWith, stillRunningAfter } from '../helpers/procs.js';
-import { eventually } from '../scheduler/helpers.js';
+import { eventually } from '../helpers/eventually.js';
 import { context, plan, PY_ESCAPE, python, sleepMarker, storage } from './sandbox-helpers.js';
 
 /**
