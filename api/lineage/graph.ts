@@ -3,6 +3,10 @@ import type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, Observations, Re
 
 export type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, Observations, RefRow, StepRow };
 
+/** Shared by every node that has none (most: datasources, and automations never observed). */
+const NO_OBSERVATIONS: ReadonlyMap<string, Date> = new Map();
+const NO_STALE: ReadonlySet<string> = new Set();
+
 /** The key of an automation's use of a datasource in {@link GraphNode.observed} and {@link GraphNode.stale}. */
 export const useKey = (direction: IoDirection, datasourceId: string): string => `${direction}:${datasourceId}`;
 
@@ -44,9 +48,9 @@ export interface GraphNode {
   codeRefs: Map<GraphNode, CodeMatch[]>;
   referencedBy: Map<GraphNode, CodeMatch[]>;
   /** Automation → when its runs last read (`INPUT:<id>`) or wrote (`OUTPUT:<id>`) each datasource: observed lineage. */
-  observed: Map<string, Date>;
+  observed: ReadonlyMap<string, Date>;
   /** Automation → the declarations (same keys) none of its last observed runs used. */
-  stale: Set<string>;
+  stale: ReadonlySet<string>;
 
   /** Traversal stamp (see {@link Graph.newMark}); traversals are synchronous, so one field serves all. */
   mark: number;
@@ -146,17 +150,26 @@ export class Graph {
 
   /** Replaces the observed uses and stale declarations of the automations read. */
   private setObservations({ automationIds, observed, stale }: Observations): void {
+    const uses = new Map<GraphNode, Map<string, Date>>();
+    const unused = new Map<GraphNode, Set<string>>();
+    for (const row of observed) {
+      const node = this.nodes.get(row.automation_id);
+      if (!node || row.last_at == null) continue;
+      if (!uses.has(node)) uses.set(node, new Map());
+      uses.get(node)!.set(useKey(row.direction, row.datasource_id), new Date(row.last_at as number | string | Date));
+    }
+    for (const row of stale) {
+      const node = this.nodes.get(row.automation_id);
+      if (!node) continue;
+      if (!unused.has(node)) unused.set(node, new Set());
+      unused.get(node)!.add(useKey(row.direction, row.datasource_id));
+    }
     for (const id of automationIds) {
       const node = this.nodes.get(id);
       if (!node) continue;
-      node.observed = new Map();
-      node.stale = new Set();
+      node.observed = uses.get(node) ?? NO_OBSERVATIONS;
+      node.stale = unused.get(node) ?? NO_STALE;
     }
-    for (const row of observed) {
-      const at = row.last_at == null ? null : new Date(row.last_at as number | string | Date);
-      if (at) this.nodes.get(row.automation_id)?.observed.set(useKey(row.direction, row.datasource_id), at);
-    }
-    for (const row of stale) this.nodes.get(row.automation_id)?.stale.add(useKey(row.direction, row.datasource_id));
   }
 
   private newNode(id: string): GraphNode {
@@ -181,8 +194,8 @@ export class Graph {
       triggeredBy: [],
       codeRefs: new Map(),
       referencedBy: new Map(),
-      observed: new Map(),
-      stale: new Set(),
+      observed: NO_OBSERVATIONS,
+      stale: NO_STALE,
       mark: 0,
     };
     this.nodes.set(id, node);

@@ -180,10 +180,19 @@ function edgesWithin(graph: Graph, nodes: GraphNode[]): LineageEdgeOut[] {
       for (const join of node.joinsUsing) if (kept.has(join)) structural(node, join, LineageEdgeKind.JOIN_SOURCE);
       continue;
     }
-    const use = (datasource: GraphNode, direction: IoDirection, declared: boolean, observedAt = node.observed.get(useKey(direction, datasource.id)) ?? null) => {
-      const [source, target] = direction === IoDirection.INPUT ? [datasource, node] : [node, datasource];
-      const kind = direction === IoDirection.INPUT ? LineageEdgeKind.INPUT : LineageEdgeKind.OUTPUT;
-      edges.push({ source: source.id, target: target.id, kind, declared, observedAt, stale: declared && node.stale.has(useKey(direction, datasource.id)) });
+    // Most automations have no observation: their edges skip the lookups.
+    const observations = node.observed.size > 0 || node.stale.size > 0;
+    const use = (datasource: GraphNode, direction: IoDirection, declared: boolean, seen?: Date) => {
+      const input = direction === IoDirection.INPUT;
+      const key = observations ? useKey(direction, datasource.id) : '';
+      edges.push({
+        source: input ? datasource.id : node.id,
+        target: input ? node.id : datasource.id,
+        kind: input ? LineageEdgeKind.INPUT : LineageEdgeKind.OUTPUT,
+        declared,
+        observedAt: seen ?? (observations ? (node.observed.get(key) ?? null) : null),
+        stale: declared && observations && node.stale.has(key),
+      });
     };
     for (const input of node.inputs) if (kept.has(input)) use(input, IoDirection.INPUT, true);
     for (const output of node.outputs) if (kept.has(output)) use(output, IoDirection.OUTPUT, true);

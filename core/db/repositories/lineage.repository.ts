@@ -69,7 +69,7 @@ export async function readObservations(
   const ids = automationIds ?? undefined;
   if (ids?.length === 0) return { automationIds: [], observed: [], stale: [] };
   const [observed, stale] = [await repo.lastObserved({ ...scope, automationIds: ids }), await repo.stale(options.staleAfterRuns, { ...scope, automationIds: ids })];
-  return { automationIds: ids ? [...ids] : [...new Set(observed.map((r) => r.automation_id))], observed, stale };
+  return { automationIds: ids ? [...ids] : [...new Set([...observed, ...stale].map((r) => r.automation_id))], observed, stale };
 }
 
 /** Everything read for a set of changed objects; `null` rows mean the object was deleted. */
