@@ -3,17 +3,26 @@ import { DateTimeType, Entity, Index, PrimaryKey, Property } from '@mikro-orm/co
 // The lineage graph's tables as they were: one row per state an object had, from `validFrom` until
 // `validUntil` (null: still so). Database triggers write them (migration LineageHistory) on every
 // insert, update of a field the graph shows, and delete, whatever code or process made the change;
-// the graph `asOf` a date is built from them (api/lineage/as-of.ts). Ids are kept without foreign
+// the graph `asOf` a date is built from them (core/db/repositories/lineage-history.repository.ts). Ids are kept without foreign
 // keys: a deleted object's past stays.
+
+/** What every history row has: an id and the period its state held. */
+abstract class Period {
+  @PrimaryKey({ type: 'integer', autoincrement: true })
+  id!: number;
+
+  @Property({ type: DateTimeType })
+  validFrom!: Date;
+
+  @Property({ type: DateTimeType, nullable: true })
+  validUntil?: Date | null;
+}
 
 /** A datasource's name, kind, tags and join sources over a period. */
 @Entity({ tableName: 'datasource_history' })
 @Index({ properties: ['datasourceId', 'validUntil'] })
 @Index({ properties: ['validFrom'] })
-export class DatasourceHistory {
-  @PrimaryKey({ type: 'integer', autoincrement: true })
-  id!: number;
-
+export class DatasourceHistory extends Period {
   @Property({ type: 'string', length: 36 })
   datasourceId!: string;
 
@@ -34,22 +43,13 @@ export class DatasourceHistory {
 
   @Property({ type: 'text', nullable: true })
   producer?: string | null;
-
-  @Property({ type: DateTimeType })
-  validFrom!: Date;
-
-  @Property({ type: DateTimeType, nullable: true })
-  validUntil?: Date | null;
 }
 
 /** An automation's row (name, kind, state, schedule) over a period. */
 @Entity({ tableName: 'automation_history' })
 @Index({ properties: ['automationId', 'validUntil'] })
 @Index({ properties: ['validFrom'] })
-export class AutomationHistory {
-  @PrimaryKey({ type: 'integer', autoincrement: true })
-  id!: number;
-
+export class AutomationHistory extends Period {
   @Property({ type: 'string', length: 36 })
   automationId!: string;
 
@@ -73,22 +73,13 @@ export class AutomationHistory {
 
   @Property({ type: 'boolean' })
   draftOnly!: boolean;
-
-  @Property({ type: DateTimeType })
-  validFrom!: Date;
-
-  @Property({ type: DateTimeType, nullable: true })
-  validUntil?: Date | null;
 }
 
 /** A declaration (automation_io row) over a period. */
 @Entity({ tableName: 'automation_io_history' })
 @Index({ properties: ['automationId', 'datasourceId', 'direction', 'validUntil'] })
 @Index({ properties: ['validFrom'] })
-export class AutomationIoHistory {
-  @PrimaryKey({ type: 'integer', autoincrement: true })
-  id!: number;
-
+export class AutomationIoHistory extends Period {
   @Property({ type: 'string', length: 36 })
   automationId!: string;
 
@@ -100,22 +91,13 @@ export class AutomationIoHistory {
 
   @Property({ type: 'integer' })
   position!: number;
-
-  @Property({ type: DateTimeType })
-  validFrom!: Date;
-
-  @Property({ type: DateTimeType, nullable: true })
-  validUntil?: Date | null;
 }
 
 /** A chain step over a period. */
 @Entity({ tableName: 'chain_step_history' })
 @Index({ properties: ['chainId', 'stepId', 'validUntil'] })
 @Index({ properties: ['validFrom'] })
-export class ChainStepHistory {
-  @PrimaryKey({ type: 'integer', autoincrement: true })
-  id!: number;
-
+export class ChainStepHistory extends Period {
   @Property({ type: 'string', length: 36 })
   chainId!: string;
 
@@ -124,10 +106,4 @@ export class ChainStepHistory {
 
   @Property({ type: 'integer' })
   position!: number;
-
-  @Property({ type: DateTimeType })
-  validFrom!: Date;
-
-  @Property({ type: DateTimeType, nullable: true })
-  validUntil?: Date | null;
 }

@@ -4,7 +4,7 @@ import { RunStatus } from '../../enums.js';
 import { readObservations, type AutomationRow, type ObservationOptions, type DatasourceRow, type IoRow, type Observations, type RefRow, type StepRow } from './lineage.repository.js';
 
 // The rows of the lineage graph as it was at a date, from the history tables the triggers keep
-// (core/db/migrations/history-triggers.ts): the SQL of api/lineage/as-of.ts.
+// (core/db/migrations/history-triggers.ts): the SQL of LineageStore.asOf (api/lineage/store.ts).
 
 /** Rows whose period holds the time bound twice after them. */
 const AT = `valid_from <= ? and (valid_until is null or valid_until > ?)`;
