@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { backendFreeGlobs } from './test/backend-free.js';
 
 const require = createRequire(import.meta.url);
@@ -11,7 +11,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // The PostgreSQL run leaves out what does not depend on the backend (it ran in the SQLite run).
-    exclude: process.env.TRIBUTARY_TEST_BACKEND === 'postgres' ? backendFreeGlobs() : [],
+    exclude: [...configDefaults.exclude, ...(process.env.TRIBUTARY_TEST_BACKEND === 'postgres' ? backendFreeGlobs() : [])],
     pool: 'forks',
     // Vitest's default is one worker per core but one (2 - 1 = 1 on this 2-core kind). The tests
     // mostly wait (on PostgreSQL, sshd, Chromium, child processes), so two files at once halve the

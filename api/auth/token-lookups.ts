@@ -26,19 +26,24 @@ export class TokenLookups {
   find(hash: string): Promise<CredentialRow | null> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ hash, resolve, reject });
-      this.running ??= this.drain().finally(() => (this.running = null));
+      this.running ??= this.drain();
     });
   }
 
+  /** Reads until nobody waits; `running` is cleared in the same step that finds the queue empty, so a lookup asked for later starts the next drain. */
   private async drain(): Promise<void> {
-    while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, MOST_AT_ONCE);
-      try {
-        const rows = await new AccountRepository(this.em()).apiTokensByHash([...new Set(batch.map((w) => w.hash))]);
-        for (const w of batch) w.resolve(rows.get(w.hash) ?? null);
-      } catch (error) {
-        for (const w of batch) w.reject(error);
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, MOST_AT_ONCE);
+        try {
+          const rows = await new AccountRepository(this.em()).apiTokensByHash([...new Set(batch.map((w) => w.hash))]);
+          for (const w of batch) w.resolve(rows.get(w.hash) ?? null);
+        } catch (error) {
+          for (const w of batch) w.reject(error);
+        }
       }
+    } finally {
+      this.running = null;
     }
   }
 }

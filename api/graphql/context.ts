@@ -21,6 +21,7 @@ import type { RunControl } from '../../jobs/runs/run-control.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { Principal } from '../../core/auth/roles.js';
 import { Role } from '../../core/enums.js';
+import { BadUserInputError } from '../../core/errors.js';
 
 /** What a resolver may do with the HTTP exchange: the caller's address and the session cookie. */
 export interface HttpExchange {
@@ -94,6 +95,7 @@ export function requestSignal(res: ServerResponse): AbortSignal {
 export function createContext(deps: AppDependencies): Context {
   const em = deps.em.fork() as EntityManager;
   let graph: Promise<Graph> | undefined;
+  let pastGraph: { time: number; graph: Promise<Graph> } | undefined;
   const loaders = createLoaders(em, () => (graph ??= deps.lineage.current(em)), deps.scheduler);
   return {
     em,
@@ -122,7 +124,14 @@ export function createContext(deps: AppDependencies): Context {
     sftpState: deps.sftpState,
     scripts: deps.scripts,
     graph: () => (graph ??= deps.lineage.current(em)),
-    graphAsOf: (at) => deps.lineage.asOf(em, at),
+    graphAsOf(at) {
+      // One past time per request: each is a build of its own, and aliases must not multiply them.
+      if (pastGraph && pastGraph.time !== at.getTime()) {
+        return Promise.reject(new BadUserInputError('filter.asOf', 'a request may ask for the lineage at one asOf time only: send one request per time'));
+      }
+      pastGraph ??= { time: at.getTime(), graph: deps.lineage.asOf(em, at) };
+      return pastGraph.graph;
+    },
     invalidate() {
       graph = undefined;
       loaders.clearAll();

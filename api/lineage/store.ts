@@ -48,11 +48,14 @@ export class LineageStore {
 
   /** Graphs of past dates by `<time>@<change-log head>`, oldest first. */
   private readonly past = new Map<string, Promise<Graph>>();
+  /** The build of a past graph under way: builds go one at a time (each reads every history table). */
+  private building: Promise<unknown> = Promise.resolve();
 
   /**
    * The graph as it was at `at` (`lineage(filter: { asOf })`), built from the history tables in one
    * snapshot. A time in the future is refused; a time before history began gives what was
-   * recorded then (the rows present when history started count from their creation).
+   * recorded then (the rows present when history started count from their creation). Builds run
+   * one at a time in the process, and those asking for the same time share one.
    */
   async asOf(em: EntityManager, at: Date): Promise<Graph> {
     if (Number.isNaN(at.getTime())) throw new BadUserInputError('filter.asOf', 'asOf is not a valid date');
@@ -61,7 +64,8 @@ export class LineageStore {
     const key = `${at.getTime()}@${head}`;
     let graph = this.past.get(key);
     if (!graph) {
-      graph = em.transactional(async (tx) => Graph.build(await readAsOf(tx as EntityManager, at, this.observation)), snapshotRead(em));
+      graph = this.building.then(() => em.transactional(async (tx) => Graph.build(await readAsOf(tx as EntityManager, at, this.observation)), snapshotRead(em)));
+      this.building = graph.catch(() => undefined);
       this.past.set(key, graph);
       graph.catch(() => this.past.delete(key));
       while (this.past.size > PAST_GRAPHS_KEPT) this.past.delete(this.past.keys().next().value!);

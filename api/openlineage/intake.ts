@@ -34,36 +34,44 @@ export class EventIntake {
   /** Takes in events (in their order); each promise settles with its own outcome. */
   submit(events: Incoming[], tokenId: string | null): Promise<Received>[] {
     const promises = events.map((incoming) => new Promise<Received>((resolve, reject) => this.queue.push({ incoming, tokenId, resolve, reject })));
-    this.running ??= this.drain().finally(() => (this.running = null));
+    // Only with something to take: a drain of an empty queue would end (clearing `running`) before
+    // the assignment below stored it, leaving a finished drain in `running` and later events unread.
+    if (this.queue.length > 0) this.running ??= this.drain();
     return promises;
   }
 
+  /** Takes groups until the queue is empty; `running` is cleared in the same step that finds it empty, so events submitted later start the next drain. */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      // The group is picked once the transaction holds the write lock: the events that came in
-      // while it waited for it (their requests' own reads share the one SQLite connection) join.
-      let group: Waiting[] = [];
-      const pick = (): Group => {
-        group = this.take();
-        return { incoming: group.map((w) => w.incoming), tokenId: group[0]!.tokenId };
-      };
+    try {
+      while (this.queue.length > 0) await this.takeGroup();
+    } finally {
+      this.running = null;
+    }
+  }
+
+  /** One group in one transaction; a failed one again event by event. */
+  private async takeGroup(): Promise<void> {
+    // The group is picked once the transaction holds the write lock: the events that came in
+    // while it waited for it (their requests' own reads share the one SQLite connection) join.
+    let group: Waiting[] = [];
+    const pick = (): Group => {
+      group = this.take();
+      return { incoming: group.map((w) => w.incoming), tokenId: group[0]!.tokenId };
+    };
+    try {
+      const { received } = await receiveGroup(this.em(), pick, this.naming());
+      group.forEach((w, i) => w.resolve(received[i]!));
+      return;
+    } catch (error) {
+      if (group.length === 0) group = this.take(); // failed before it picked: those next in line are tried alone
+      if (group.length === 1) return group[0]!.reject(error);
+      if (!(error instanceof DomainError)) this.logger.warn({ err: error, events: group.length }, 'a group of OpenLineage events failed; taking them one by one');
+    }
+    for (const w of group) {
       try {
-        const { received } = await receiveGroup(this.em(), pick, this.naming());
-        group.forEach((w, i) => w.resolve(received[i]!));
-      } catch (error) {
-        if (group.length === 0) group = this.take(); // failed before it picked: those next in line are tried alone
-        if (group.length === 1) {
-          group[0]!.reject(error);
-          continue;
-        }
-        if (!(error instanceof DomainError)) this.logger.warn({ err: error, events: group.length }, 'a group of OpenLineage events failed; taking them one by one');
-        for (const w of group) {
-          try {
-            w.resolve((await receiveEvents(this.em(), [w.incoming], { naming: this.naming(), tokenId: w.tokenId }))[0]!);
-          } catch (single) {
-            w.reject(single);
-          }
-        }
+        w.resolve((await receiveEvents(this.em(), [w.incoming], { naming: this.naming(), tokenId: w.tokenId }))[0]!);
+      } catch (single) {
+        w.reject(single);
       }
     }
   }

@@ -17,6 +17,8 @@ import { ensureFirstAdmin, setupFirstAdmin } from '../../api/auth/first-admin.js
 import { THROTTLE } from '../../api/auth/login-throttle.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { signIn, TEST_PASSWORD, type TestUser } from '../helpers/auth.js';
+import { TokenLookups } from '../../api/auth/token-lookups.js';
+import { tokenHash } from '../../core/auth/tokens.js';
 
 let t: TestServer;
 let editor: TestUser;
@@ -235,6 +237,13 @@ describe('API tokens', () => {
     await (await asAdmin()).ok('mutation($id: ID!) { updateUser(id: $id, input: { role: VIEWER }) { role } }', { id: owner.id });
     expect((await bearer(owner.token).fail(`mutation { createDatasource(input: { name: "by-demoted", kind: STORAGE }) { id } }`)).extensions?.code).toBe('FORBIDDEN');
     expect((await t.ok(`{ datasource(name: "by-demoted") { id } }`)).datasource).toBeNull();
+  });
+
+  it('are read when asked for just as the read before ends: no request is left waiting', async () => {
+    const lookups = new TokenLookups(em);
+    // The second lookup starts from the first one's answer, in the step its drain finishes.
+    const second = await lookups.find('no such hash').then(() => Promise.race([lookups.find(tokenHash(editor.token)), new Promise((resolve) => setTimeout(() => resolve('left waiting'), 2_000))]));
+    expect((second as { user: { email: string } }).user.email).toBe(editor.email);
   });
 
   it('are each answered for themselves when many requests arrive at once, read together', async () => {

@@ -8,6 +8,7 @@ import { Datasource, DatasourceKind } from '../../core/db/entities/index.js';
 import { DatasourceService } from '../../api/services/datasource.service.js';
 import { LineageStore } from '../../api/lineage/store.js';
 import { METADATA_TABLES } from '../../jobs/migration/copy-metadata.js';
+import { historyTriggerNames } from '../../core/db/migrations/history-triggers.js';
 import { createTestDatabase } from '../helpers/postgres.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tributary-migrations-'));
@@ -168,7 +169,10 @@ async function seedBeforeHistory(run: (sql: string) => Promise<any[]>, created: 
   await run(`insert into automation_io (automation_id, datasource_id, direction, position) values ('a1', 'd1', 'INPUT', 0), ('a1', 'd2', 'OUTPUT', 0)`);
 }
 
-async function expectHistoryKept(run: (sql: string) => Promise<any[]>): Promise<void> {
+async function expectHistoryKept(run: (sql: string) => Promise<any[]>, dialect: 'sqlite' | 'postgresql'): Promise<void> {
+  // Every trigger is there (a later migration that rebuilds one of these tables must make them again).
+  const triggers = await run(dialect === 'sqlite' ? `select name from sqlite_master where type = 'trigger'` : `select tgname as name from pg_trigger where not tgisinternal`);
+  expect(triggers.map((r) => r.name).sort()).toEqual(historyTriggerNames(dialect).sort());
   const periods = (await run(`select datasource_id, name, valid_until from datasource_history order by datasource_id`)).map((r) => ({ ...r, valid_until: r.valid_until ?? null }));
   expect(periods).toEqual([
     { datasource_id: 'd1', name: 'orders', valid_until: null },
@@ -181,6 +185,7 @@ async function expectHistoryKept(run: (sql: string) => Promise<any[]>): Promise<
   // From now on the triggers keep it: a rename closes one period and opens the next, a delete closes it.
   await run(`update datasource set name = 'orders_v2' where id = 'd1'`);
   await run(`update datasource set modified_at = modified_at where id = 'd1'`); // nothing the graph shows: no new period
+  await run(`update datasource set producer = 'urn:another' where id = 'd1'`); // nor a producer reporting it
   await run(`delete from automation_io where direction = 'OUTPUT'`);
   const d1 = await run(`select name, valid_until from datasource_history where datasource_id = 'd1' order by id`);
   expect(d1.map((r) => [r.name, r.valid_until !== null])).toEqual([['orders', true], ['orders_v2', false]]);
@@ -194,7 +199,7 @@ describe('the lineage history migration', () => {
     const conn = orm.em.getConnection();
     await seedBeforeHistory((sql) => conn.execute(sql), '1767225600000');
     await orm.getMigrator().up();
-    await expectHistoryKept((sql) => conn.execute(sql));
+    await expectHistoryKept((sql) => conn.execute(sql), 'sqlite');
     expect((await conn.execute(`select valid_from from datasource_history where datasource_id = 'd2'`))[0].valid_from).toBe(1767225600000);
     await orm.close();
   });
@@ -207,7 +212,7 @@ describe('the lineage history migration', () => {
       const conn = orm.em.getConnection();
       await seedBeforeHistory((sql) => conn.execute(sql), "'2026-01-01T00:00:00Z'");
       await orm.getMigrator().up();
-      await expectHistoryKept((sql) => conn.execute(sql));
+      await expectHistoryKept((sql) => conn.execute(sql), 'postgresql');
       expect(new Date((await conn.execute(`select valid_from from datasource_history where datasource_id = 'd2'`))[0].valid_from).toISOString()).toBe('2026-01-01T00:00:00.000Z');
     } finally {
       await orm.close();

@@ -98,5 +98,12 @@ describe('lineage(filter: { asOf })', () => {
     expect(error.message).toMatch(/in the future/);
     const at = (await moment()).toISOString();
     expect(await lineage({ asOf: at })).toEqual(await lineage({ asOf: at }));
+    // One past time per request: aliases cannot make the server build many past graphs at once.
+    const times = [at, new Date(Date.parse(at) - 1_000).toISOString()];
+    const aliased = await t.gql(`query($a: DateTime, $b: DateTime) { a: lineage(filter: { asOf: $a }, maxNodes: 1) { total } b: lineage(filter: { asOf: $b }, maxNodes: 1) { total } }`, { a: times[0], b: times[1] });
+    expect(aliased.errors?.map((e: { extensions?: { field?: string } }) => e.extensions?.field)).toEqual(['filter.asOf']);
+    expect(aliased.errors?.[0]?.message).toMatch(/one asOf time only/);
+    const same = await t.gql(`query($a: DateTime) { a: lineage(filter: { asOf: $a }, maxNodes: 1) { total } b: lineage(filter: { asOf: $a }, maxNodes: 1) { total } }`, { a: times[0] });
+    expect(same.errors).toBeUndefined();
   });
 });

@@ -11,6 +11,8 @@ interface Tracked {
   key: [string, string][];
   /** Columns copied as they are; a change to one of them (or the key) starts a new period. */
   columns: string[];
+  /** Copied too, but a change to them alone starts no period (a dataset's producer changes with every event of another producer). */
+  untracked?: string[];
   /** How the backfill of existing rows dates them (an SQL expression over `t`, the table). */
   since: string;
   /** Joined for `since` (aliased `a`), when the table has no date of its own. */
@@ -18,12 +20,13 @@ interface Tracked {
 }
 
 export const TRACKED: Tracked[] = [
-  { table: 'datasource', history: 'datasource_history', key: [['id', 'datasource_id']], columns: ['name', 'kind', 'tags', 'join_left_id', 'join_right_id', 'producer'], since: 't.created_at' },
+  { table: 'datasource', history: 'datasource_history', key: [['id', 'datasource_id']], columns: ['name', 'kind', 'tags', 'join_left_id', 'join_right_id'], untracked: ['producer'], since: 't.created_at' },
   {
     table: 'automation',
     history: 'automation_history',
     key: [['id', 'automation_id']],
-    columns: ['name', 'kind', 'state', 'schedule_cron', 'language', 'producer', 'draft_only'],
+    columns: ['name', 'kind', 'state', 'schedule_cron', 'language', 'draft_only'],
+    untracked: ['producer'],
     since: 't.created_at',
   },
   {
@@ -44,8 +47,10 @@ export const TRACKED: Tracked[] = [
   },
 ];
 
-const historyColumns = (t: Tracked) => [...t.key.map(([, h]) => h), ...t.columns];
-const tableColumns = (t: Tracked) => [...t.key.map(([c]) => c), ...t.columns];
+const historyColumns = (t: Tracked) => [...t.key.map(([, h]) => h), ...t.columns, ...(t.untracked ?? [])];
+const tableColumns = (t: Tracked) => [...t.key.map(([c]) => c), ...t.columns, ...(t.untracked ?? [])];
+/** What starts a new period when it changes. */
+const trackedColumns = (t: Tracked) => [...t.key.map(([c]) => c), ...t.columns];
 const openOf = (t: Tracked, row: string) => t.key.map(([c, h]) => `${h} = ${row}.${c}`).join(' and ');
 
 /** The statements of the SQLite triggers, and the backfill dating every existing row from its creation. */
@@ -56,7 +61,7 @@ export function sqliteHistorySql(): string[] {
   for (const t of TRACKED) {
     const insert = `insert into ${t.history} (${historyColumns(t).join(', ')}, valid_from) values (${tableColumns(t).map((c) => `new.${c}`).join(', ')}, ${now});`;
     const close = `update ${t.history} set valid_until = ${now} where ${openOf(t, 'old')} and valid_until is null;`;
-    const changed = tableColumns(t).map((c) => `old.${c} is not new.${c}`).join(' or ');
+    const changed = trackedColumns(t).map((c) => `old.${c} is not new.${c}`).join(' or ');
     sql.push(`drop trigger if exists ${t.history}_insert;`, `drop trigger if exists ${t.history}_update;`, `drop trigger if exists ${t.history}_delete;`);
     sql.push(`create trigger ${t.history}_insert after insert on ${t.table} begin ${insert} end;`);
     sql.push(`create trigger ${t.history}_update after update on ${t.table} when ${changed} begin ${close} ${insert} end;`);
@@ -65,16 +70,22 @@ export function sqliteHistorySql(): string[] {
   return sql;
 }
 
-/** The statements of the PostgreSQL trigger functions and triggers (times are the transaction's). */
+/**
+ * The statements of the PostgreSQL trigger functions and triggers. A change is dated when it is
+ * made (`clock_timestamp()`), not when its transaction began (`now()`): transactions that began in
+ * one order may change a row in the other, and periods must follow the order of the changes.
+ */
 export function postgresHistorySql(): string[] {
   const sql: string[] = [];
   for (const t of TRACKED) {
     const fn = `${t.history}_record`;
-    const insert = `insert into ${t.history} (${historyColumns(t).join(', ')}, valid_from) values (${tableColumns(t).map((c) => `new.${c}`).join(', ')}, now());`;
-    const close = `update ${t.history} set valid_until = now() where ${openOf(t, 'old')} and valid_until is null;`;
-    const changed = tableColumns(t).map((c) => `old.${c} is distinct from new.${c}`).join(' or ');
+    const insert = `insert into ${t.history} (${historyColumns(t).join(', ')}, valid_from) values (${tableColumns(t).map((c) => `new.${c}`).join(', ')}, at);`;
+    const close = `update ${t.history} set valid_until = greatest(at, valid_from) where ${openOf(t, 'old')} and valid_until is null;`;
+    const changed = trackedColumns(t).map((c) => `old.${c} is distinct from new.${c}`).join(' or ');
     sql.push(
       `create or replace function ${fn}() returns trigger language plpgsql as $$
+declare
+  at timestamptz := clock_timestamp();
 begin
   if tg_op in ('UPDATE', 'DELETE') then ${close} end if;
   if tg_op in ('INSERT', 'UPDATE') then ${insert} end if;
@@ -87,6 +98,11 @@ end $$;`,
     );
   }
   return sql;
+}
+
+/** The names of the triggers the history needs, per dialect: a startup or test check that none went missing. */
+export function historyTriggerNames(dialect: 'sqlite' | 'postgresql'): string[] {
+  return TRACKED.flatMap((t) => (dialect === 'sqlite' ? ['insert', 'update', 'delete'] : ['write', 'update']).map((suffix) => `${t.history}_${suffix}`));
 }
 
 /** Every existing row as one open period, dated from its creation (what came before history was kept is not known). */
