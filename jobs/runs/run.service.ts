@@ -245,9 +245,18 @@ export class RunService {
   /** Deletes finished top-level runs that ended before `before` (their step runs and logs go with them), in batches. */
   async prune(before: Date, batch = 500): Promise<number> {
     let total = 0;
-    const runs = new RunRepository(this.em);
     for (;;) {
-      const deleted = await runs.deleteFinished(before, batch);
+      // What the pruned runs observed goes with them: the graphs reload those automations' observed lineage.
+      const deleted = await writeTransaction(
+        this.em,
+        'pruning runs',
+        async (tx, changes) => {
+          const { deleted, automationIds } = await new RunRepository(tx).deleteFinished(before, batch);
+          for (const id of automationIds) changes.add(ChangedEntity.RUN_STATUS, id);
+          return deleted;
+        },
+        { graphFree: true },
+      );
       total += deleted;
       if (deleted < batch) return total;
     }

@@ -88,4 +88,15 @@ describe('lineageDrift', () => {
     ]);
     expect((await t.fail(`{ lineageDrift(runs: 0) { kind } }`)).extensions?.field).toBe('runs');
   });
+
+  it('forgets what pruned runs observed, in the graph too', async () => {
+    expect((await edgesOf('drift_etl')).every((e) => e.observed)).toBe(true);
+    // Every run is older than the retention age a day after 91 days from now.
+    expect(await t.server.scheduler.prune(new Date(Date.now() + 91 * 86_400_000))).toBeGreaterThan(0);
+    expect((await edgesOf('drift_etl')).map((e) => [e.edge, e.observed])).toEqual([
+      ['drift_etl > drift_table OUTPUT', false],
+      ['drift_file > drift_etl INPUT', false],
+    ]);
+    expect((await edgesOf('drift_script')).filter((e) => e.stale)).toEqual([]);
+  });
 });

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/knex';
+import { sqlOf } from '../dialect.js';
 import { RunStatus, RunTrigger } from '../../enums.js';
 
 /** What `execute(…, 'run')` answers on both drivers: the rows of a RETURNING clause, and how many rows changed. */
@@ -91,12 +92,15 @@ export class RunRepository {
   }
 
   /** Deletes up to `batch` finished top-level runs that ended before `before`; how many. */
-  async deleteFinished(before: Date, batch: number): Promise<number> {
-    const result = await this.run(
-      `delete from run where id in (select id from run where parent_run_id is null and finished_at is not null and finished_at < ? limit ?)`,
-      [before, batch],
-    );
-    return result.affectedRows ?? 0;
+  /** Deletes up to `batch` finished top-level runs that ended before `before` (their steps and logs cascade); what it deleted, and whose runs they were. */
+  async deleteFinished(before: Date, batch: number): Promise<{ deleted: number; automationIds: string[] }> {
+    const rows = (await this.em.execute(`select id, automation_id from run where parent_run_id is null and finished_at is not null and finished_at < ? limit ?`, [before, batch])) as {
+      id: string;
+      automation_id: string;
+    }[];
+    if (rows.length === 0) return { deleted: 0, automationIds: [] };
+    const result = await this.run(`delete from run where id in (${sqlOf(this.em).jsonIds()})`, [JSON.stringify(rows.map((r) => r.id))]);
+    return { deleted: result.affectedRows ?? 0, automationIds: [...new Set(rows.map((r) => r.automation_id))] };
   }
 
   /** The automation's last run status becomes the status of its most recently queued run. */
