@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverWithFactories, type Factories } from '../factories/index.js';
 import type { TestServer } from '../helpers/server.js';
 import { finished, runNow } from '../scheduler/helpers.js';
+import { randomUUID } from 'node:crypto';
+import { runEvent } from '../openlineage/fixtures.js';
 
 const LINEAGE = `query($filter: LineageFilter) { lineage(filter: $filter) { total nodes { id name type lastRunStatus } edges { source target kind declared observedAt stale } } }`;
 
@@ -90,6 +92,38 @@ describe('lineage(filter: { asOf })', () => {
     expect(described(past, 'asof_del_').edges).toEqual(['asof_del_etl > asof_del_out OUTPUT', 'asof_del_in > asof_del_etl INPUT']);
     expect(past.nodes.find((n) => n.name === 'asof_del_etl')?.lastRunStatus).toBeNull();
     expect(described(await lineage({}), 'asof_del_')).toEqual({ nodes: ['asof_del_in', 'asof_del_out'], edges: [] });
+  });
+
+  it('keeps the past of chain steps, join sources and what OpenLineage events declared', async () => {
+    const left = await f.storage({ name: 'asof_left' });
+    const right = await f.storage({ name: 'asof_right' });
+    const other = await f.storage({ name: 'asof_other' });
+    const joined = await f.join(left, right, { name: 'asof_join' });
+    const step = await f.etl(await f.file({ name: 'asof_step_in' }), await f.storage({ name: 'asof_step_out' }), { name: 'asof_step' });
+    const chain = await f.chain([step], { name: 'asof_chain' });
+    const post = (inputs: string[], eventTime: string) =>
+      fetch(`${t.url}/api/v1/lineage`, {
+        method: 'POST',
+        headers: { ...t.auth, 'content-type': 'application/json' },
+        body: JSON.stringify(runEvent({ eventType: 'COMPLETE', eventTime, run: { runId: randomUUID() }, job: { namespace: 'airflow', name: 'asof_external' }, inputs: inputs.map((name) => ({ namespace: 's3://asof', name })), outputs: [] })),
+      });
+    expect((await post(['asof_first_input'], '2026-11-01T00:00:00.000Z')).status).toBe(201);
+    const then = await moment();
+
+    await t.ok(`mutation($id: ID!, $steps: [ID!]!) { updateChainTask(id: $id, input: { stepIds: $steps }) { id } }`, { id: chain.id, steps: [] });
+    await t.ok(`mutation($id: ID!, $l: ID!, $r: ID!) { updateDatasource(id: $id, input: { join: { leftId: $l, rightId: $r, leftKey: "id", rightKey: "id", type: INNER } }) { id } }`, { id: joined.id, l: left.id, r: other.id });
+    expect((await post(['asof_second_input'], '2026-11-02T00:00:00.000Z')).status).toBe(201);
+
+    const past = await t.ok(`query($f: LineageFilter) { lineage(filter: $f) { nodes { id name } edges { source target kind } } }`, { f: { asOf: then.toISOString(), includeChainTasks: true } });
+    const now = await t.ok(`query($f: LineageFilter) { lineage(filter: $f) { nodes { id name } edges { source target kind } } }`, { f: { includeChainTasks: true } });
+    const named = (answer: any) => {
+      const name = new Map<string, string>(answer.lineage.nodes.map((n: { id: string; name: string }) => [n.id, n.name]));
+      return answer.lineage.edges.map((e: { source: string; target: string; kind: string }) => `${name.get(e.source)} > ${name.get(e.target)} ${e.kind}`).filter((e: string) => /asof_(chain|join|external)\b/.test(e)).sort();
+    };
+    expect(named(past)).toEqual(['asof_chain > asof_step TRIGGERS', 'asof_first_input > asof_external INPUT', 'asof_left > asof_join JOIN_SOURCE', 'asof_right > asof_join JOIN_SOURCE']);
+    // Now the chain triggers nothing, the join reads another table, and the job declares its second input;
+    // the first is still an edge its earlier run showed.
+    expect(named(now)).toEqual(['asof_first_input > asof_external INPUT', 'asof_left > asof_join JOIN_SOURCE', 'asof_other > asof_join JOIN_SOURCE', 'asof_second_input > asof_external INPUT']);
   });
 
   it('refuses a time in the future, naming the field, and a graph asked for twice is built once', async () => {
