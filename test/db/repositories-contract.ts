@@ -156,12 +156,12 @@ export function repositoriesContract(name: string, open: () => Promise<{ orm: Or
       await repo.insertLogLines(first.id, ['one', "two 'quoted' ✓"]);
       expect(((await em().execute(`select line from run_log where run_id = ? order by id`, [first.id])) as { line: string }[]).map((r) => r.line)).toEqual(['one', "two 'quoted' ✓"]);
 
-      // Retention: finished top-level runs before the cut, in batches; the count is a number.
+      // Retention: finished top-level runs before the cut, in batches; the count is a number, with whose runs they were.
       const old = await run(other.id, t0, RunStatus.SUCCESS, { finishedAt: new Date('2026-01-02T00:00:00Z') } as Partial<Run>);
       await run(other.id, t0, RunStatus.SUCCESS, { finishedAt: new Date('2026-03-01T00:00:00Z') } as Partial<Run>);
-      expect(await repo.deleteFinished(new Date('2026-02-01T00:00:00Z'), 500)).toBe(1); // `old`; the one held above finished just now
+      expect(await repo.deleteFinished(new Date('2026-02-01T00:00:00Z'), 500)).toEqual({ deleted: 1, automationIds: [other.id] }); // `old`; the one held above finished just now
       expect(await em().findOne(Run, { id: old.id })).toBeNull();
-      expect(await repo.deleteFinished(new Date('2026-02-01T00:00:00Z'), 500)).toBe(0);
+      expect(await repo.deleteFinished(new Date('2026-02-01T00:00:00Z'), 500)).toEqual({ deleted: 0, automationIds: [] });
     });
   });
 }
