@@ -20,7 +20,19 @@ export interface LineageFilterArgs {
   includeChainTasks?: boolean | null;
   /** Which graph the filter runs on (the caller picks it, see LineageStore.asOf); the filters apply alike. */
   asOf?: Date | null;
+  /** Nodes opened further on demand: their closure up or down to `depth` hops joins the answer, whatever the other filters keep. */
+  expand?: LineageExpansion[] | null;
 }
+
+export interface LineageExpansion {
+  id: string;
+  direction: 'UPSTREAM' | 'DOWNSTREAM';
+  depth: number;
+}
+
+/** Most expansions in one filter, and most hops one reaches: a view opened by hand, not a crawl. */
+export const MAX_EXPANSIONS = 50;
+export const MAX_EXPANSION_DEPTH = 20;
 
 export enum LineageEdgeKind {
   INPUT = 'INPUT',
@@ -88,6 +100,14 @@ export function queryLineage(graph: Graph, filter: LineageFilterArgs = {}, maxNo
   const chains = filter.includeChainTasks ? chainTasksFor(graph, data, matched, filter.scheduledOnly === true) : [];
   const all = new Set([...data, ...chains]);
   if (filter.exclude != null) for (const node of excluded(graph, filter.exclude)) all.delete(node);
+  // What the user opened by hand joins last: an expansion shows what it asked for.
+  for (const [index, expansion] of (filter.expand ?? []).entries()) {
+    const node = focusNode(graph, expansion.id, `filter.expand[${index}].id`);
+    focus.push(node);
+    for (const reached of closure(graph, [node], expansion.direction === 'UPSTREAM' ? 'up' : 'down', expansion.depth).keys()) {
+      if (isDataNode(reached) || reached.type === LineageNodeType.CHAIN_TASK) all.add(reached);
+    }
+  }
   const kept = cut(graph, all, focus, maxNodes);
   return { nodes: kept, edges: edgesWithin(graph, kept), total: all.size, truncated: kept.length < all.size };
 }
@@ -104,6 +124,11 @@ function excluded(graph: Graph, text: string): Set<GraphNode> {
 function checkLimits(filter: LineageFilterArgs, maxNodes: number): void {
   if (!Number.isInteger(maxNodes) || maxNodes < 1 || maxNodes > MAX_MAX_NODES) {
     throw new BadUserInputError('maxNodes', `maxNodes must be from 1 to ${MAX_MAX_NODES}, got ${maxNodes}`);
+  }
+  const expansions = filter.expand ?? [];
+  if (expansions.length > MAX_EXPANSIONS) throw new BadUserInputError('filter.expand', `at most ${MAX_EXPANSIONS} expansions, got ${expansions.length}`);
+  for (const [index, { depth }] of expansions.entries()) {
+    if (!Number.isInteger(depth) || depth < 1 || depth > MAX_EXPANSION_DEPTH) throw new BadUserInputError(`filter.expand[${index}].depth`, `an expansion reaches 1 to ${MAX_EXPANSION_DEPTH} hops, got ${depth}`);
   }
   if (filter.depth != null) {
     if (!Number.isInteger(filter.depth) || filter.depth < 0) throw new BadUserInputError('filter.depth', `depth must be 0 or more hops, got ${filter.depth}`);

@@ -227,6 +227,40 @@ describe('Dataflow page', () => {
   });
 });
 
+describe('Expand on demand', () => {
+  it('opens a node one more level at a time from its panel, keeps it in the URL through a reload, and collapses it', async () => {
+    await newPage();
+    const select = (name: string) => async () => {
+      await page.getByTestId('search').fill(name);
+      await page.getByTestId('search').press('Enter');
+      await page.getByTestId('node-details').waitFor();
+    };
+    const first = await open(`?select=${encodeURIComponent('"revenue report"')}`);
+    expect(first.nodes.map((n) => n.name)).toEqual(['revenue report']);
+    const report = byName(first, 'revenue report');
+    const upstream = (await apiLineage({ leadingTo: report.id, depth: 1 })).nodes.map((n) => n.name).sort();
+    expect(upstream.length).toBeGreaterThan(1);
+
+    await select('revenue report')();
+    await page.getByTestId('expand-up').click();
+    const opened = await rendered(first.renders);
+    expect(opened.nodes.map((n) => n.name).sort()).toEqual(upstream);
+    expect(new URL(page.url()).searchParams.getAll('expand')).toEqual([`${report.id}:up:1`]);
+    // The panel stays on the node, saying how far it is opened.
+    expect(await page.getByTestId('expand-up').innerText()).toContain('(1 shown)');
+
+    await page.reload();
+    const reloaded = await rendered(0);
+    expect(reloaded.nodes.map((n) => n.name).sort()).toEqual(upstream);
+
+    await select('revenue report')();
+    await page.getByTestId('collapse').click();
+    const closed = await rendered(reloaded.renders);
+    expect(closed.nodes.map((n) => n.name)).toEqual(['revenue report']);
+    expect(new URL(page.url()).searchParams.getAll('expand')).toEqual([]);
+  });
+});
+
 describe('Dataflow page after runs', () => {
   async function runToEnd(automationId: string): Promise<string> {
     const { runAutomation } = await t.ok(`mutation ($id: ID!) { runAutomation(id: $id) { id } }`, { id: automationId });

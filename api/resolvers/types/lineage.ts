@@ -13,6 +13,22 @@ registerEnumType(LineageEdgeKind, {
   },
 });
 
+export enum LineageDirection {
+  UPSTREAM = 'UPSTREAM',
+  DOWNSTREAM = 'DOWNSTREAM',
+}
+registerEnumType(LineageDirection, {
+  name: 'LineageDirection',
+  valuesConfig: { UPSTREAM: { description: 'what feeds it' }, DOWNSTREAM: { description: 'what it feeds' } },
+});
+
+@InputType('LineageExpansion', { description: 'A node opened further on demand (the Dataflow page\'s "show 1 more level")' })
+export class LineageExpansionInput {
+  @Field(() => ID) id!: string;
+  @Field(() => LineageDirection) direction!: LineageDirection;
+  @Field(() => Int, { defaultValue: 1, description: 'Hops from the node, 1 to 20' }) depth!: number;
+}
+
 export enum CodeReferenceMatch {
   ID = 'ID',
   NAME = 'NAME',
@@ -73,6 +89,11 @@ export class LineageFilterInput {
     description: 'The graph as it was at this time: the datasources and automations that existed then, with the definitions live then, and edges observed up to then; every other filter applies to it',
   })
   asOf?: Date | null;
+  @Field(() => [LineageExpansionInput], {
+    nullable: true,
+    description: 'Nodes opened further: each one\'s closure up or down to its depth joins the answer whatever the other filters keep (at most 50); the nodes count as focus when the answer is cut',
+  })
+  expand?: LineageExpansionInput[] | null;
 }
 
 @ObjectType('ImpactItem', { description: 'Something downstream that a change may break' })

@@ -13,7 +13,20 @@ export interface DataflowFilters {
   includeChainTasks: boolean;
   /** The graph as it was at this time (an ISO date); null = now. */
   asOf: string | null;
+  /** Nodes opened further from their panel ("show 1 more level"), in the order they were opened. */
+  expand: Expansion[];
 }
+
+/** A node opened `depth` levels up or down: in the URL as `expand=<id>:up:<depth>`. */
+export interface Expansion {
+  id: string;
+  direction: 'UPSTREAM' | 'DOWNSTREAM';
+  depth: number;
+}
+
+/** Most expansions the page keeps (the API's bound) and most levels one opens. */
+export const MAX_EXPANSIONS = 50;
+export const MAX_EXPANSION_DEPTH = 20;
 
 /** The `LineageFilter` input of the GraphQL API. */
 export interface LineageFilterInput {
@@ -25,6 +38,7 @@ export interface LineageFilterInput {
   select?: string;
   exclude?: string;
   asOf?: string;
+  expand?: Expansion[];
 }
 
 export const DEFAULT_FILTERS: Readonly<DataflowFilters> = Object.freeze({
@@ -36,7 +50,20 @@ export const DEFAULT_FILTERS: Readonly<DataflowFilters> = Object.freeze({
   exclude: '',
   includeChainTasks: false,
   asOf: null,
+  expand: [],
 });
+
+/** The expansions of the URL; a malformed one is left out. */
+function expansions(values: string[]): Expansion[] {
+  const found: Expansion[] = [];
+  for (const value of values) {
+    const match = /^([^:\s]{1,100}):(up|down):(\d{1,2})$/.exec(value);
+    const depth = Number(match?.[3]);
+    if (!match || depth < 1 || depth > MAX_EXPANSION_DEPTH || found.length >= MAX_EXPANSIONS) continue;
+    found.push({ id: match[1]!, direction: match[2] === 'up' ? 'UPSTREAM' : 'DOWNSTREAM', depth });
+  }
+  return found;
+}
 
 /** An ISO date from the URL, or null when it is not one. */
 function isoDate(value: string | null): string | null {
@@ -63,6 +90,7 @@ export function filtersFromSearch(search: string): DataflowFilters {
     exclude: params.get('exclude') ?? '',
     includeChainTasks: flag(params.get('includeChainTasks'), DEFAULT_FILTERS.includeChainTasks),
     asOf: isoDate(params.get('asOf')),
+    expand: expansions(params.getAll('expand')),
   };
 }
 
@@ -77,6 +105,7 @@ export function filtersToSearch(filters: DataflowFilters): string {
   if (filters.exclude.trim()) params.set('exclude', filters.exclude);
   if (filters.includeChainTasks) params.set('includeChainTasks', 'true');
   if (filters.asOf) params.set('asOf', filters.asOf);
+  for (const { id, direction, depth } of filters.expand) params.append('expand', `${id}:${direction === 'UPSTREAM' ? 'up' : 'down'}:${depth}`);
   const query = params.toString();
   return query ? `?${query}` : '';
 }
@@ -94,6 +123,7 @@ export function toLineageFilter(filters: DataflowFilters): LineageFilterInput {
   if (filters.select.trim()) input.select = filters.select.trim();
   if (filters.exclude.trim()) input.exclude = filters.exclude.trim();
   if (filters.asOf) input.asOf = filters.asOf;
+  if (filters.expand.length > 0) input.expand = filters.expand.map(({ id, direction, depth }) => ({ id, direction, depth }));
   return input;
 }
 
@@ -126,4 +156,16 @@ export function fromLocalInput(value: string): string | null {
   if (!value) return null;
   const time = new Date(value).getTime();
   return Number.isNaN(time) ? null : new Date(time).toISOString();
+}
+
+/** The expansions once `id` is opened one more level `direction` (a new one starts at 1). */
+export function expandedOnce(list: Expansion[], id: string, direction: Expansion['direction']): Expansion[] {
+  const current = list.find((e) => e.id === id && e.direction === direction);
+  if (!current) return list.length >= MAX_EXPANSIONS ? list : [...list, { id, direction, depth: 1 }];
+  return list.map((e) => (e === current ? { ...e, depth: Math.min(MAX_EXPANSION_DEPTH, e.depth + 1) } : e));
+}
+
+/** The expansions without those of `id`: the node collapsed back to what the filters show. */
+export function collapsed(list: Expansion[], id: string): Expansion[] {
+  return list.filter((e) => e.id !== id);
 }
