@@ -1,5 +1,6 @@
 import { AutomationKind, AutomationState, DatasourceKind, IoDirection, LineageNodeType, RunStatus, ScriptLanguage, type ScriptTokenKind } from '../../core/db/entities/index.js';
 import type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, Observations, RefRow, StepRow } from '../../core/db/repositories/lineage.repository.js';
+import { dateOf } from '../../core/db/dialect.js';
 
 export type { AutomationRow, ChangeBatch, DatasourceRow, IoRow, Observations, RefRow, StepRow };
 
@@ -154,9 +155,10 @@ export class Graph {
     const unused = new Map<GraphNode, Set<string>>();
     for (const row of observed) {
       const node = this.nodes.get(row.automation_id);
-      if (!node || row.last_at == null) continue;
+      const at = dateOf(row.last_at);
+      if (!node || !at) continue;
       if (!uses.has(node)) uses.set(node, new Map());
-      uses.get(node)!.set(useKey(row.direction, row.datasource_id), new Date(row.last_at as number | string | Date));
+      uses.get(node)!.set(useKey(row.direction, row.datasource_id), at);
     }
     for (const row of stale) {
       const node = this.nodes.get(row.automation_id);

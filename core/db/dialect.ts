@@ -34,6 +34,11 @@ export function sqlOf(em: EntityManager): SqlFragments {
   return em.getPlatform().constructor.name.toLowerCase().includes('postgre') ? POSTGRES : SQLITE;
 }
 
+/** A date as a raw query answers it, back as a Date: SQLite's milliseconds, PostgreSQL's timestamps (null stays null). */
+export function dateOf(value: unknown): Date | null {
+  return value === null || value === undefined ? null : new Date(value as number | string | Date);
+}
+
 /** A date as the database compares it with its stored dates: milliseconds in SQLite (MikroORM's storage), a timestamp in PostgreSQL. */
 export function timeValue(em: EntityManager, date: Date): number | Date {
   return sqlOf(em).dialect === 'sqlite' ? date.getTime() : date;

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { Role, TokenScope } from '../../enums.js';
+import { dateOf } from '../dialect.js';
 
 /** A session or API token with its owner, as one statement reads them for each request. */
 export interface CredentialRow {
@@ -19,18 +20,16 @@ export interface CredentialRow {
 
 type Raw = Record<string, unknown>;
 
-/** SQLite answers times as milliseconds (as MikroORM stores them), PostgreSQL as Dates. */
-const time = (value: unknown): Date | null => (value === null || value === undefined ? null : new Date(value as number | string | Date));
 const flag = (value: unknown): boolean => value === true || value === 1 || value === '1';
 
 function credential(row: Raw, token: boolean): CredentialRow {
   return {
     id: String(row.id),
-    createdAt: time(row.created_at)!,
-    expiresAt: time(row.expires_at),
-    lastUsedAt: time(token ? row.last_used_at : row.last_seen_at),
+    createdAt: dateOf(row.created_at)!,
+    expiresAt: dateOf(row.expires_at),
+    lastUsedAt: dateOf(token ? row.last_used_at : row.last_seen_at),
     role: token ? (row.role as Role) : null,
-    revokedAt: token ? time(row.revoked_at) : null,
+    revokedAt: token ? dateOf(row.revoked_at) : null,
     scope: token ? ((row.scope as TokenScope | null) ?? null) : null,
     user: {
       id: String(row.user_id),
@@ -38,7 +37,7 @@ function credential(row: Raw, token: boolean): CredentialRow {
       name: String(row.name),
       role: row.user_role as Role,
       disabled: flag(row.disabled),
-      passwordChangedAt: time(row.password_changed_at)!,
+      passwordChangedAt: dateOf(row.password_changed_at)!,
     },
   };
 }

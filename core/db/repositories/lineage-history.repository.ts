@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { timeValue } from '../dialect.js';
 import { RunStatus } from '../../enums.js';
-import { readObservations, type AutomationRow, type ObservationOptions, type DatasourceRow, type IoRow, type Observations, type RefRow, type StepRow } from './lineage.repository.js';
+import { datasourceRows, readObservations, type AutomationRow, type ObservationOptions, type DatasourceRow, type IoRow, type Observations, type RefRow, type StepRow } from './lineage.repository.js';
 
 // The rows of the lineage graph as it was at a date, from the history tables the triggers keep
 // (core/db/migrations/history-triggers.ts): the SQL of LineageStore.asOf (api/lineage/store.ts).
@@ -25,10 +25,9 @@ export interface RowsAsOf {
  */
 export async function readAsOf(em: EntityManager, at: Date, options: ObservationOptions): Promise<RowsAsOf> {
   const t = timeValue(em, at);
-  const datasources = (await em.execute(
-    `select datasource_id as id, name, kind, tags, join_left_id, join_right_id, producer from datasource_history where ${AT}`,
-    [t, t],
-  )) as (Omit<DatasourceRow, 'tags'> & { tags: string | string[] })[];
+  const datasources = datasourceRows(
+    await em.execute(`select datasource_id as id, name, kind, tags, join_left_id, join_right_id, producer from datasource_history where ${AT}`, [t, t]),
+  );
   const automations = (await em.execute(
     `select automation_id as id, name, kind, state, schedule_cron, language, producer from automation_history where ${AT} and not draft_only`,
     [t, t],
@@ -45,7 +44,7 @@ export async function readAsOf(em: EntityManager, at: Date, options: Observation
   )) as { automation_id: string; status: RunStatus }[];
   const status = new Map(statuses.map((r) => [r.automation_id, r.status]));
   return {
-    datasources: datasources.map((row) => ({ ...row, tags: typeof row.tags === 'string' ? (JSON.parse(row.tags) as string[]) : row.tags })),
+    datasources,
     automations: automations.map((row) => ({ ...row, last_run_status: status.get(row.id) ?? null })),
     io: (await em.execute(`select automation_id, datasource_id, direction from automation_io_history where ${AT} order by automation_id, position`, [t, t])) as IoRow[],
     steps: (await em.execute(`select chain_id, step_id from chain_step_history where ${AT} order by chain_id, position`, [t, t])) as StepRow[],

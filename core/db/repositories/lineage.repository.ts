@@ -68,7 +68,8 @@ export async function readObservations(
   const repo = new DriftRepository(em);
   const ids = automationIds ?? undefined;
   if (ids?.length === 0) return { automationIds: [], observed: [], stale: [] };
-  const [observed, stale] = [await repo.lastObserved({ ...scope, automationIds: ids }), await repo.stale(options.staleAfterRuns, { ...scope, automationIds: ids })];
+  const observed = await repo.lastObserved({ ...scope, automationIds: ids });
+  const stale = await repo.stale(options.staleAfterRuns, { ...scope, automationIds: ids });
   return { automationIds: ids ? [...ids] : [...new Set([...observed, ...stale].map((r) => r.automation_id))], observed, stale };
 }
 
@@ -114,7 +115,7 @@ const REFS_BY_SCRIPT = (where: string) => `
    where t.kind = '${ScriptTokenKind.UUID}' ${where}`;
 
 /** Tags arrive as JSON text from SQLite and parsed from PostgreSQL's jsonb: always an array here. */
-function datasourceRows(rows: unknown): DatasourceRow[] {
+export function datasourceRows(rows: unknown): DatasourceRow[] {
   return (rows as (Omit<DatasourceRow, 'tags'> & { tags: string | string[] })[]).map((row) => ({
     ...row,
     tags: typeof row.tags === 'string' ? (JSON.parse(row.tags) as string[]) : row.tags,

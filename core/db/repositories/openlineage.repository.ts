@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import { AutomationKind, AutomationState, DatasourceKind, IoDirection, RunStatus, RunTrigger } from '../../enums.js';
+import { dateOf } from '../dialect.js';
 
 // The SQL of taking in OpenLineage events (api/openlineage/receive.ts): a group of events is read
 // with a few IN queries and written with a few multi-row statements, both dialects alike.
@@ -61,8 +62,6 @@ export interface EventRow {
 /** Bound values per statement: under SQLite's 32,766 and PostgreSQL's 65,535. */
 const MAX_PARAMS = 30_000;
 const IN_CHUNK = 500;
-
-const time = (value: unknown): Date | null => (value === null || value === undefined ? null : new Date(value as number | string | Date));
 
 export class OpenLineageRepository {
   constructor(private readonly em: EntityManager) {}
@@ -129,12 +128,12 @@ export class OpenLineageRepository {
       (p) => `select id, automation_id, external_run_id, status, queued_at, started_at, finished_at, error, rows_read, rows_written, parent_run_id from run where external_run_id in (${p})`,
       runIds,
     );
-    return rows.map((r) => ({ ...r, queued_at: time(r.queued_at)!, started_at: time(r.started_at), finished_at: time(r.finished_at) }));
+    return rows.map((r) => ({ ...r, queued_at: dateOf(r.queued_at)!, started_at: dateOf(r.started_at), finished_at: dateOf(r.finished_at) }));
   }
 
   async runDatasetsOf(runIds: readonly string[]): Promise<RunDatasetRow[]> {
     const rows = await this.select<RunDatasetRow>((p) => `select run_id, automation_id, datasource_id, direction, at from run_dataset where run_id in (${p})`, runIds);
-    return rows.map((r) => ({ ...r, at: time(r.at)! }));
+    return rows.map((r) => ({ ...r, at: dateOf(r.at)! }));
   }
 
   async insertJobs(rows: readonly { id: string; name: string; description: string | null; ol_namespace: string; ol_name: string; ol_key: string; producer: string }[], now: Date): Promise<void> {
