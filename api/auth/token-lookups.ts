@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/knex';
+import { Drain } from '../../core/drain.js';
 import { AccountRepository, type CredentialRow } from '../../core/db/repositories/account.repository.js';
 
 /** Most tokens one statement reads. */
@@ -19,31 +20,28 @@ interface Waiting {
  */
 export class TokenLookups {
   private readonly waiting: Waiting[] = [];
-  private running: Promise<void> | null = null;
+  private readonly drain = new Drain(
+    () => this.waiting.length > 0,
+    () => this.readNext(),
+  );
 
   constructor(private readonly em: () => EntityManager) {}
 
   find(hash: string): Promise<CredentialRow | null> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ hash, resolve, reject });
-      this.running ??= this.drain();
+      this.drain.kick();
     });
   }
 
-  /** Reads until nobody waits; `running` is cleared in the same step that finds the queue empty, so a lookup asked for later starts the next drain. */
-  private async drain(): Promise<void> {
+  /** Reads the tokens of those waiting now (up to MOST_AT_ONCE) in one statement. */
+  private async readNext(): Promise<void> {
+    const batch = this.waiting.splice(0, MOST_AT_ONCE);
     try {
-      while (this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, MOST_AT_ONCE);
-        try {
-          const rows = await new AccountRepository(this.em()).apiTokensByHash([...new Set(batch.map((w) => w.hash))]);
-          for (const w of batch) w.resolve(rows.get(w.hash) ?? null);
-        } catch (error) {
-          for (const w of batch) w.reject(error);
-        }
-      }
-    } finally {
-      this.running = null;
+      const rows = await new AccountRepository(this.em()).apiTokensByHash([...new Set(batch.map((w) => w.hash))]);
+      for (const w of batch) w.resolve(rows.get(w.hash) ?? null);
+    } catch (error) {
+      for (const w of batch) w.reject(error);
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/knex';
 import type { Logger } from 'pino';
+import { Drain } from '../../core/drain.js';
 import { DomainError } from '../../core/errors.js';
 import type { NamingContext } from '../../jobs/openlineage/naming.js';
 import { datasetCount, receiveEvents, receiveGroup, type Group, type Incoming, type Received } from './receive.js';
@@ -23,7 +24,10 @@ interface Waiting {
  */
 export class EventIntake {
   private readonly queue: Waiting[] = [];
-  private running: Promise<void> | null = null;
+  private readonly drain = new Drain(
+    () => this.queue.length > 0,
+    () => this.takeGroup(),
+  );
 
   constructor(
     private readonly em: () => EntityManager,
@@ -34,19 +38,8 @@ export class EventIntake {
   /** Takes in events (in their order); each promise settles with its own outcome. */
   submit(events: Incoming[], tokenId: string | null): Promise<Received>[] {
     const promises = events.map((incoming) => new Promise<Received>((resolve, reject) => this.queue.push({ incoming, tokenId, resolve, reject })));
-    // Only with something to take: a drain of an empty queue would end (clearing `running`) before
-    // the assignment below stored it, leaving a finished drain in `running` and later events unread.
-    if (this.queue.length > 0) this.running ??= this.drain();
+    this.drain.kick();
     return promises;
-  }
-
-  /** Takes groups until the queue is empty; `running` is cleared in the same step that finds it empty, so events submitted later start the next drain. */
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) await this.takeGroup();
-    } finally {
-      this.running = null;
-    }
   }
 
   /** One group in one transaction; a failed one again event by event. */
@@ -59,7 +52,7 @@ export class EventIntake {
       return { incoming: group.map((w) => w.incoming), tokenId: group[0]!.tokenId };
     };
     try {
-      const { received } = await receiveGroup(this.em(), pick, this.naming());
+      const received = await receiveGroup(this.em(), pick, this.naming());
       group.forEach((w, i) => w.resolve(received[i]!));
       return;
     } catch (error) {

@@ -100,7 +100,7 @@ function rowCount(list: OlDataset[] | undefined, facets: (d: OlDataset) => OlFac
  * one does. The graph of every process catches up through the change log.
  */
 export function receiveEvents(em: EntityManager, incoming: Incoming[], options: ReceiveOptions): Promise<Received[]> {
-  return receiveGroup(em, () => ({ incoming, tokenId: options.tokenId ?? null }), options.naming).then(({ received }) => received);
+  return receiveGroup(em, () => ({ incoming, tokenId: options.tokenId ?? null }), options.naming);
 }
 
 /** The events of one transaction, and the token that sent them all. */
@@ -114,9 +114,9 @@ export interface Group {
  * (and only once, however often the transaction is tried): the events that arrived while it waited
  * for the lock go in it too.
  */
-export async function receiveGroup(em: EntityManager, pick: () => Group, naming: NamingContext): Promise<{ group: Group; received: Received[] }> {
+export function receiveGroup(em: EntityManager, pick: () => Group, naming: NamingContext): Promise<Received[]> {
   let group: Group | undefined;
-  const received = await writeTransaction(em, 'receiveOpenLineageEvents', async (tx, changes) => {
+  return writeTransaction(em, 'receiveOpenLineageEvents', async (tx, changes) => {
     group ??= pick();
     const { incoming } = group;
     const options: ReceiveOptions = { naming, tokenId: group.tokenId };
@@ -175,7 +175,6 @@ export async function receiveGroup(em: EntityManager, pick: () => Group, naming:
     }
     return incoming.map(({ key }) => (ids.has(key) && !seen.has(key) ? { eventId: ids.get(key)!, duplicate: false } : { eventId: seen.get(key) ?? ids.get(key)!, duplicate: true }));
   });
-  return { group: group!, received };
 }
 
 /** The external runs of a group of events: read once, changed in memory, written by {@link save}. */
