@@ -36,6 +36,9 @@ export interface Config {
   staleAfterRuns: number;
 }
 
+/** How many of an automation's last observed runs a declaration may go unused in before it is stale (the graph's default, and lineageDrift's). */
+export const DEFAULT_STALE_AFTER_RUNS = 30;
+
 /** OpenLineage naming and emission (README, "OpenLineage"). */
 export interface OpenLineageConfig {
   /** OPENLINEAGE_NAMESPACE (default `tributary`): the namespace of Tributary's jobs (and join datasets) in the events it sends and reads. */
@@ -183,7 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (Boolean(adminEmail) !== Boolean(adminPassword)) problems.push('set TRIBUTARY_ADMIN_EMAIL and TRIBUTARY_ADMIN_PASSWORD together, or neither');
 
   const openLineage = readOpenLineage(value, env, problems);
-  const staleAfterRuns = integer('LINEAGE_STALE_AFTER_RUNS', 30, 1, 1_000);
+  const staleAfterRuns = integer('LINEAGE_STALE_AFTER_RUNS', DEFAULT_STALE_AFTER_RUNS, 1, 1_000);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {

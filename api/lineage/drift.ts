@@ -2,6 +2,8 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { IoDirection } from '../../core/enums.js';
 import { BadUserInputError } from '../../core/errors.js';
 import { DriftRepository } from '../../core/db/repositories/drift.repository.js';
+import { dateOf } from '../../core/db/dialect.js';
+import { DEFAULT_STALE_AFTER_RUNS } from '../../core/config.js';
 import type { Graph } from './graph.js';
 
 export enum DriftKind {
@@ -23,17 +25,16 @@ export interface Drift {
   message: string;
 }
 
-export const DEFAULT_DRIFT_RUNS = 30;
+export const DEFAULT_DRIFT_RUNS = DEFAULT_STALE_AFTER_RUNS;
 const MAX_DRIFT_RUNS = 1_000;
-
-const time = (value: unknown): Date | null => (value === null || value === undefined ? null : new Date(value as number | string | Date));
 
 /**
  * Declared lineage against observed lineage: what runs used without declaring it, and what is
- * declared but went unused in the last `runs` observed successful runs. Named by the graph (an
- * automation or datasource gone since is left out); automations first by name.
+ * declared but went unused in the last `runs` observed successful runs, of every automation or of
+ * one. Named by the graph (an automation or datasource gone since is left out); automations first
+ * by name.
  */
-export async function lineageDrift(em: EntityManager, graph: Graph, runs = DEFAULT_DRIFT_RUNS): Promise<Drift[]> {
+export async function lineageDrift(em: EntityManager, graph: Graph, runs = DEFAULT_DRIFT_RUNS, automationId?: string | null): Promise<Drift[]> {
   if (!Number.isInteger(runs) || runs < 1 || runs > MAX_DRIFT_RUNS) throw new BadUserInputError('runs', `runs must be a whole number from 1 to ${MAX_DRIFT_RUNS}`);
   const repo = new DriftRepository(em);
   const found: Drift[] = [];
@@ -42,7 +43,7 @@ export async function lineageDrift(em: EntityManager, graph: Graph, runs = DEFAU
     const datasource = graph.nodes.get(row.datasource_id);
     if (!automation || !datasource) return;
     const verb = row.direction === IoDirection.INPUT ? 'read' : 'written';
-    const last = time(row.last_at);
+    const last = dateOf(row.last_at);
     const count = Number(row.runs);
     const message =
       kind === DriftKind.STALE
@@ -50,8 +51,9 @@ export async function lineageDrift(em: EntityManager, graph: Graph, runs = DEFAU
         : `${verb === 'read' ? 'read' : 'wrote'} ${JSON.stringify(datasource.name)} in ${count} run${count === 1 ? '' : 's'} (last ${last?.toISOString() ?? 'unknown'}) but does not declare it`;
     found.push({ kind, automationId: automation.id, datasourceId: datasource.id, direction: row.direction, lastObservedAt: last, runs: count, message });
   };
-  for (const row of await repo.undeclared()) describe(DriftKind.UNDECLARED, row);
-  for (const row of await repo.stale(runs)) describe(DriftKind.STALE, row);
+  const scope = automationId ? { automationIds: [automationId] } : {};
+  for (const row of await repo.undeclared(scope)) describe(DriftKind.UNDECLARED, row);
+  for (const row of await repo.stale(runs, scope)) describe(DriftKind.STALE, row);
   const name = (id: string) => graph.nodes.get(id)?.name ?? '';
   return found.sort((a, b) => name(a.automationId).localeCompare(name(b.automationId)) || name(a.datasourceId).localeCompare(name(b.datasourceId)) || a.kind.localeCompare(b.kind));
 }

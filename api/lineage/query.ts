@@ -50,7 +50,7 @@ export interface LineageEdgeOut {
   declared: boolean;
   /** INPUT/OUTPUT: when a run last used it; null when no recorded run did. */
   observedAt: Date | null;
-  /** A declaration none of the automation's last observed runs used (see STALE_AFTER_RUNS). */
+  /** A declaration none of the automation's last observed runs used (LINEAGE_STALE_AFTER_RUNS of them). */
   stale: boolean;
 }
 

@@ -3,6 +3,7 @@ import { Graph } from './graph.js';
 import { readAll, readChangeLogState, readChanged, readChangedIds, snapshotRead, type ObservationOptions } from '../../core/db/repositories/lineage.repository.js';
 import { readAsOf } from '../../core/db/repositories/lineage-history.repository.js';
 import { BadUserInputError } from '../../core/errors.js';
+import { DEFAULT_STALE_AFTER_RUNS } from '../../core/config.js';
 
 /** Above this many changed objects (or this share of the graph) a rebuild beats reloading each one. */
 const REBUILD_OVER_CHANGES = 5_000;
@@ -32,7 +33,7 @@ export class LineageStore {
   private catching: Promise<Graph> | null = null;
 
   /** `staleAfterRuns`: LINEAGE_STALE_AFTER_RUNS, how many of an automation's last observed runs a declaration must go unused in to be stale. */
-  constructor(private readonly observation: ObservationOptions = { staleAfterRuns: 30 }) {}
+  constructor(private readonly observation: ObservationOptions = { staleAfterRuns: DEFAULT_STALE_AFTER_RUNS }) {}
 
   /** The graph as of the latest committed change visible to `em` (inside a transaction: its snapshot), or newer. */
   async current(em: EntityManager): Promise<Graph> {

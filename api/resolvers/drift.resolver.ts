@@ -32,8 +32,7 @@ export class DriftResolver {
     @Arg('runs', () => Int, { nullable: true, defaultValue: DEFAULT_DRIFT_RUNS }) runs?: number | null,
     @Arg('automationId', () => ID, { nullable: true, description: 'Only this automation’s drift' }) automationId?: string | null,
   ): Promise<Drift[]> {
-    const all = await lineageDrift(ctx.em, await ctx.graph(), runs ?? DEFAULT_DRIFT_RUNS);
-    return automationId ? all.filter((d) => d.automationId === automationId) : all;
+    return lineageDrift(ctx.em, await ctx.graph(), runs ?? DEFAULT_DRIFT_RUNS, automationId);
   }
 
   @FieldResolver(() => AutomationObject)

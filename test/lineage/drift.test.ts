@@ -66,6 +66,9 @@ describe('lineageDrift', () => {
       { edge: 'drift_unused > drift_script INPUT', declared: true, observed: false, stale: true },
       { edge: 'drift_used > drift_script INPUT', declared: true, observed: true, stale: false },
     ]);
+    // One automation's drift, asked for by its id (as its page does).
+    const own = (await t.ok(`query($id: ID) { lineageDrift(runs: 2, automationId: $id) { kind automation { name } datasource { name } } }`, { id: script.id })).lineageDrift;
+    expect(own).toEqual([{ kind: 'STALE', automation: { name: 'drift_script' }, datasource: { name: 'drift_unused' } }]);
     // With more runs asked for than it has had, nothing is judged yet.
     expect((await drift(3)).filter((d) => d.automation.name === 'drift_script')).toEqual([]);
   });

@@ -32,13 +32,15 @@ export class DriftRepository {
   constructor(private readonly em: EntityManager) {}
 
   /** What runs read or wrote that their automation does not declare (now), with when it was last seen and in how many runs. */
-  undeclared(): Promise<DriftRow[]> {
+  undeclared(scope: Pick<ObservationScope, 'automationIds'> = {}): Promise<DriftRow[]> {
+    const where = this.where(scope, 'rd');
     return this.em.execute(
       `select rd.automation_id, rd.datasource_id, rd.direction, max(rd.at) as last_at, count(distinct rd.run_id) as runs
          from run_dataset rd
-        where rd.direction in (${DATA})
+        where rd.direction in (${DATA}) ${where.sql}
           and not exists (select 1 from automation_io io where io.automation_id = rd.automation_id and io.datasource_id = rd.datasource_id and io.direction = rd.direction)
         group by rd.automation_id, rd.datasource_id, rd.direction`,
+      where.params,
     ) as Promise<DriftRow[]>;
   }
 
