@@ -135,6 +135,13 @@ const FIELD_WEIGHTS: Record<string, number> = {
   'OpenLineageEvent.payload': 4_000,
 };
 
+/**
+ * Types answered from objects the server already holds in memory (the lineage graph): their leaf
+ * fields are property reads, so an item costs 1 whatever fields it asks for. The Dataflow page's
+ * 20,000 nodes then cost 40,003, not 320,003; the list is still bounded by `maxNodes`.
+ */
+const FLAT_TYPES = new Set(['LineageNode', 'LineageEdge']);
+
 export interface CostOptions {
   defaultListSize: number;
   /** Nodes in the lineage graph: `maxNodes` counts as no more than this when given. */
@@ -143,7 +150,8 @@ export interface CostOptions {
 
 /**
  * An estimate, from the document alone, of how many fields executing `operation` resolves: every
- * field counts 1 (a {@link FIELD_WEIGHTS} field its weight), times the size of every list around it.
+ * field counts 1 (a {@link FIELD_WEIGHTS} field its weight, a leaf of a {@link FLAT_TYPES} type 0),
+ * times the size of every list around it.
  * A list's size is the `first` (connections: default 50, at most 500) or `maxNodes` (lineage:
  * default 5,000, at most the graph's node count) argument of the field that returns it or of its
  * parent connection, literal or variable; any other list of objects counts as `defaultListSize`.
@@ -194,7 +202,7 @@ export function queryCost(
         if (!field) continue;
         const size = sizeOf(selection, field);
         const named = getNamedType(field.type);
-        let cost = FIELD_WEIGHTS[`${parent.name}.${field.name}`] ?? 1;
+        let cost = FIELD_WEIGHTS[`${parent.name}.${field.name}`] ?? (FLAT_TYPES.has(parent.name) && isLeafType(named) ? 0 : 1);
         if (selection.selectionSet && isCompositeType(named)) cost += selectionCost(selection.selectionSet, named, size);
         if (returnsList(field)) {
           const listSize = size ?? parentSize;

@@ -181,14 +181,33 @@ function chainTasksFor(graph: Graph, data: GraphNode[], matched: Set<GraphNode> 
 
 const byName = (a: GraphNode, b: GraphNode) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-/** Keeps at most `maxNodes`: nearest to the focus first, then by name and id. */
+/**
+ * Keeps at most `maxNodes`: nearest to the focus first, then by name and id. With no focus (a
+ * whole-workspace view), the most connected node is the focus, so a cut view is one connected
+ * neighbourhood rather than the first names of the alphabet.
+ */
 function cut(graph: Graph, nodes: Set<GraphNode>, focus: GraphNode[], maxNodes: number): GraphNode[] {
   const list = [...nodes];
   if (list.length <= maxNodes) return list.sort(byName);
-  const distance = distancesFrom(graph, focus, nodes);
+  const distance = distancesFrom(graph, focus.length > 0 ? focus : mostConnected(graph, list), nodes);
   const far = Number.MAX_SAFE_INTEGER;
   list.sort((a, b) => (distance.get(a) ?? far) - (distance.get(b) ?? far) || byName(a, b));
   return list.slice(0, maxNodes).sort(byName);
+}
+
+/** The node with the most lineage edges (the first by name among equals), as a one-node focus. */
+function mostConnected(graph: Graph, nodes: GraphNode[]): GraphNode[] {
+  let best: GraphNode | null = null;
+  let bestDegree = -1;
+  for (const node of nodes) {
+    let degree = node.steps.length + node.triggeredBy.length;
+    for (const list of [...graph.upstreamOf(node), ...graph.downstreamOf(node)]) degree += list.length;
+    if (degree > bestDegree || (degree === bestDegree && best !== null && byName(node, best) < 0)) {
+      best = node;
+      bestDegree = degree;
+    }
+  }
+  return best ? [best] : [];
 }
 
 /**

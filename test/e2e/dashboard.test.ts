@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { screenshot, waitForGraph } from '../helpers/browser.js';
+import { pixelsAt, screenshot, waitForGraph } from '../helpers/browser.js';
 import type { TestServer } from '../helpers/server.js';
 import { demoInBrowser } from './demo-browser.js';
 
@@ -8,6 +8,8 @@ import { demoInBrowser } from './demo-browser.js';
 interface DrawnGraph {
   nodes: { id: string; type: string; classes: string[]; name: string; color: string; x: number; y: number }[];
   edges: { source: string; target: string; kind: string }[];
+  renderer: 'webgl' | 'canvas';
+  zoom: number;
   total: number;
   truncated: boolean;
   layoutMs: number;
@@ -70,6 +72,20 @@ async function open(search = ''): Promise<DrawnGraph> {
   return rendered(0);
 }
 
+const byId = (graph: DrawnGraph, id: string) => graph.nodes.find((n) => n.id === id)!;
+
+/** The drawn graph as last published after a pan or zoom (once zoomed past `zoom` when given). */
+async function latest(zoom?: number): Promise<DrawnGraph> {
+  await page.waitForTimeout(100); // the page publishes a frame after the viewport moves
+  const handle = await page.waitForFunction(
+    ([z]) => {
+      const g = (globalThis as unknown as { __tributaryGraph: DrawnGraph }).__tributaryGraph;
+      return (z === null || g.zoom > z) && g;
+    },
+    [zoom ?? null] as const,
+  );
+  return (await handle.jsonValue()) as DrawnGraph;
+}
 const byName = (graph: DrawnGraph, name: string) => {
   const node = graph.nodes.find((n) => n.name === name);
   if (!node) throw new Error(`no node named ${name} drawn; drawn: ${graph.nodes.map((n) => n.name).join(', ')}`);
@@ -259,6 +275,73 @@ describe('Expand on demand', () => {
     expect(closed.nodes.map((n) => n.name)).toEqual(['revenue report']);
     expect(new URL(page.url()).searchParams.getAll('expand')).toEqual([]);
   });
+});
+
+/** The node radius in model units (style.ts NODE_SIZE / 2). */
+const NODE_RADIUS = 22;
+/** The canvas background, #fafbfc: a pixel far from it has ink. */
+const inked = ([r, g, b]: [number, number, number]): boolean => Math.abs(r - 250) + Math.abs(g - 251) + Math.abs(b - 252) > 60;
+
+describe('The visual encoding on both renderers', () => {
+  for (const renderer of ['canvas', 'webgl'] as const) {
+    it(`fills each type with its colour and draws chain triggers dotted, lineage edges solid: ${renderer} renderer`, async () => {
+      await newPage();
+      const graph = await open(`?scheduledOnly=false&includeChainTasks=true&renderer=${renderer}`);
+      // Asked for by the URL, and what Cytoscape really draws with (here WebGL is Chromium's SwiftShader).
+      expect(graph.renderer).toBe(renderer);
+      expect(await page.getByTestId('graph-canvas').getAttribute('data-renderer')).toBe(renderer);
+      expect(await page.getByTestId('dash-overlay').count()).toBe(renderer === 'webgl' ? 1 : 0);
+
+      // Fills, as on screen: three points inside each circle, around its picture.
+      const offset = NODE_RADIUS * 0.6 * graph.zoom;
+      const around = graph.nodes.flatMap((n) => [{ x: n.x, y: n.y - offset }, { x: n.x - offset, y: n.y }, { x: n.x + offset, y: n.y }]);
+      const fills = await pixelsAt(page, around);
+      const types = new Set<string>();
+      graph.nodes.forEach((node, i) => {
+        const families = fills.slice(3 * i, 3 * i + 3).map((rgb) => colorFamily(`rgb(${rgb.join(',')})`));
+        const expected = EXPECTED[node.type]!.color;
+        expect(families.filter((family) => family === expected).length, `${node.name} (${node.type}) shows ${families.join(', ')}`).toBeGreaterThanOrEqual(2);
+        types.add(node.type);
+      });
+      expect([...types].sort()).toEqual(['CHAIN_TASK', 'DATASOURCE', 'ETL_STEP', 'JOIN_DATASOURCE', 'SCRIPT', 'SFTP_IMPORT']);
+
+      // Edges, as on screen, zoomed in around their middle (dots are 1 model unit on, 1 off): the
+      // share of inked pixels along 100 px of line.
+      await screenshot(page, `dataflow-encoding-${renderer}`);
+      const inkShare = async (kind: string): Promise<number> => {
+        const edge = graph.edges.find((e) => e.kind === kind)!;
+        const middle = (drawn: DrawnGraph) => {
+          const [from, to] = [byId(drawn, edge.source), byId(drawn, edge.target)];
+          const length = Math.hypot(to.x - from.x, to.y - from.y);
+          return { x: (from.x + to.x) / 2, y: (from.y + to.y) / 2, dx: (to.x - from.x) / length, dy: (to.y - from.y) / length };
+        };
+        // Drag the view so the edge's middle is at the centre (from beside the line, on the
+        // background), then zoom in there with the page's button.
+        const start = middle(graph);
+        const box = (await page.getByTestId('graph-canvas').boundingBox())!;
+        const [side, centre] = [{ x: -start.dy * 12, y: start.dx * 12 }, { x: box.x + box.width / 2, y: box.y + box.height / 2 }];
+        await page.mouse.move(start.x + side.x, start.y + side.y);
+        await page.mouse.down();
+        await page.mouse.move(centre.x + side.x, centre.y + side.y, { steps: 8 });
+        await page.mouse.up();
+        let zoomed = await latest();
+        for (let step = 0; step < 12 && zoomed.zoom < 2.5; step++) {
+          await page.getByTestId('zoom-in').click();
+          zoomed = await latest(zoomed.zoom);
+        }
+        expect(zoomed.zoom).toBeGreaterThanOrEqual(2.5);
+        const { x, y, dx, dy } = middle(zoomed);
+        const pixels = await pixelsAt(page, Array.from({ length: 100 }, (_, k) => ({ x: x + dx * (k - 50), y: y + dy * (k - 50) })));
+        await page.getByTestId('fit').click();
+        return pixels.filter(inked).length / pixels.length;
+      };
+      const solid = await inkShare('INPUT');
+      const dotted = await inkShare('TRIGGERS');
+      expect(solid, 'an INPUT edge is a solid line').toBeGreaterThan(0.95);
+      expect(dotted, 'a TRIGGERS edge is dotted').toBeLessThan(0.75);
+      expect(dotted, 'a TRIGGERS edge is drawn').toBeGreaterThan(0.1);
+    });
+  }
 });
 
 describe('Dataflow page after runs', () => {

@@ -167,3 +167,36 @@ export async function replaceCode(page: Page, testid: string, text: string): Pro
   await page.keyboard.press('Delete');
   await content.fill(text);
 }
+
+/**
+ * The colours on screen at `points` (page CSS pixels), as `[r, g, b]`: read from a screenshot,
+ * which is what the user sees whichever renderer drew it (a WebGL canvas cannot be read back once
+ * composited). The PNG is decoded by the page itself, so no image library is needed.
+ */
+export async function pixelsAt(page: Page, points: { x: number; y: number }[]): Promise<[number, number, number][]> {
+  const png = (await page.screenshot()).toString('base64');
+  return page.evaluate(
+    async ({ png, points }) => {
+      interface Context2D { drawImage(image: unknown, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } }
+      const w = globalThis as unknown as {
+        Image: new () => { src: string; width: number; height: number; decode(): Promise<void> };
+        document: { createElement(tag: 'canvas'): { width: number; height: number; getContext(type: '2d', options: object): Context2D } };
+        innerWidth: number;
+      };
+      const image = new w.Image();
+      image.src = `data:image/png;base64,${png}`;
+      await image.decode();
+      const canvas = w.document.createElement('canvas');
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const context = canvas.getContext('2d', { willReadFrequently: true });
+      context.drawImage(image, 0, 0);
+      const scale = image.width / w.innerWidth;
+      return points.map(({ x, y }) => {
+        const [r, g, b] = context.getImageData(Math.round(x * scale), Math.round(y * scale), 1, 1).data;
+        return [r!, g!, b!] as [number, number, number];
+      });
+    },
+    { png, points },
+  );
+}

@@ -174,6 +174,15 @@ describe('lineage: leading to, downstream of, depth', () => {
     expect(whole).toMatchObject({ total: 7, truncated: false });
     expect((await lineage({}, 1)).nodes).toHaveLength(1);
   });
+
+  it('cuts a view with no focus around its most connected node, not by the alphabet', async () => {
+    const { lineage } = await chainOfFive();
+    // c has three lineage edges (e2, e3 in; e4 out), every other node two at most.
+    const cut = await lineage({}, 4);
+    expect(cut).toMatchObject({ total: 10, truncated: true });
+    expect(cut.nodes.map((n) => n.name)).toEqual(['c', 'e2', 'e3', 'e4']);
+    expect(cut.edges).toHaveLength(3);
+  });
 });
 
 describe('lineage: selection syntax', () => {

@@ -1,3 +1,5 @@
+import type { RendererChoice } from './renderer-choice.js';
+
 /** The dataflow page's filters, kept in the URL's query string so a view can be shared and reloaded. */
 export interface DataflowFilters {
   /** On by default in the UI (off by default in the API). */
@@ -15,6 +17,10 @@ export interface DataflowFilters {
   asOf: string | null;
   /** Nodes opened further from their panel ("show 1 more level"), in the order they were opened. */
   expand: Expansion[];
+  /** Every node the view holds (up to MAX_NODES), not the COLLAPSED_NODES nearest the focus. */
+  all: boolean;
+  /** Which renderer draws the graph (`auto`: WebGL where it is hardware, else the canvas). */
+  renderer: RendererChoice;
 }
 
 /** A node opened `depth` levels up or down: in the URL as `expand=<id>:up:<depth>`. */
@@ -51,6 +57,8 @@ export const DEFAULT_FILTERS: Readonly<DataflowFilters> = Object.freeze({
   includeChainTasks: false,
   asOf: null,
   expand: [],
+  all: false,
+  renderer: 'auto',
 });
 
 /** The expansions of the URL; a malformed one is left out. */
@@ -91,6 +99,8 @@ export function filtersFromSearch(search: string): DataflowFilters {
     includeChainTasks: flag(params.get('includeChainTasks'), DEFAULT_FILTERS.includeChainTasks),
     asOf: isoDate(params.get('asOf')),
     expand: expansions(params.getAll('expand')),
+    all: flag(params.get('all'), DEFAULT_FILTERS.all),
+    renderer: params.get('renderer') === 'webgl' || params.get('renderer') === 'canvas' ? (params.get('renderer') as RendererChoice) : 'auto',
   };
 }
 
@@ -106,6 +116,8 @@ export function filtersToSearch(filters: DataflowFilters): string {
   if (filters.includeChainTasks) params.set('includeChainTasks', 'true');
   if (filters.asOf) params.set('asOf', filters.asOf);
   for (const { id, direction, depth } of filters.expand) params.append('expand', `${id}:${direction === 'UPSTREAM' ? 'up' : 'down'}:${depth}`);
+  if (filters.all) params.set('all', 'true');
+  if (filters.renderer !== 'auto') params.set('renderer', filters.renderer);
   const query = params.toString();
   return query ? `?${query}` : '';
 }

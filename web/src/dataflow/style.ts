@@ -1,8 +1,16 @@
 import type { StylesheetJson } from 'cytoscape';
+import { PATTERNED_EDGES } from './dash-overlay.js';
 import { COLORS } from './icons.js';
+import type { RendererName } from './renderer-choice.js';
 
 /** Node diameter in model units; labels sit under the circle. */
 export const NODE_SIZE = 44;
+/** Labels' font size in model units, and the smallest size on screen they are drawn at. */
+const FONT_SIZE = 12;
+const MIN_READABLE_FONT = 7;
+
+/** Whether labels can be read at `zoom`; below, neither renderer draws them. */
+export const labelsReadable = (zoom: number): boolean => FONT_SIZE * zoom >= MIN_READABLE_FONT;
 
 /** The Cytoscape stylesheet of the visual encoding: colours by type class, picture from `data(icon)`. */
 export const GRAPH_STYLE: StylesheetJson = [
@@ -22,7 +30,7 @@ export const GRAPH_STYLE: StylesheetJson = [
       'border-color': '#ffffff',
       label: 'data(label)',
       'font-family': 'system-ui, -apple-system, "Segoe UI", sans-serif',
-      'font-size': 12,
+      'font-size': FONT_SIZE,
       color: '#1f2933',
       'text-valign': 'bottom',
       'text-halign': 'center',
@@ -33,7 +41,8 @@ export const GRAPH_STYLE: StylesheetJson = [
       'text-background-opacity': 0.85,
       'text-background-padding': '1px',
       'text-background-shape': 'roundrectangle',
-      'min-zoomed-font-size': 7,
+      // The canvas renderer skips labels smaller on screen; the WebGL one ignores this (see graphStyle).
+      'min-zoomed-font-size': MIN_READABLE_FONT,
     },
   },
   { selector: 'node.join-datasource', style: { 'background-color': COLORS.join } },
@@ -69,9 +78,16 @@ export const GRAPH_STYLE: StylesheetJson = [
 ];
 
 /**
- * The stylesheet for a graph of `big` size: on big graphs edges are straight lines, which
- * Cytoscape styles and measures faster than bundled beziers (parallel edges then overlap).
+ * The stylesheet for a graph of `big` size drawn by `renderer`: on big graphs, and on WebGL, edges
+ * are straight lines, which Cytoscape styles and measures faster than bundled beziers (parallel
+ * edges then overlap). On WebGL the dashed and dotted edges are left transparent: a
+ * DashOverlay draws them, patterned (that renderer draws every line solid). Without `labels` no
+ * node has one: the WebGL renderer gets that style when zoomed out past `labelsReadable`.
  */
-export function graphStyle(big: boolean): StylesheetJson {
-  return big ? [...GRAPH_STYLE, { selector: 'edge', style: { 'curve-style': 'straight' } }] : GRAPH_STYLE;
+export function graphStyle(big: boolean, renderer: RendererName, labels = true): StylesheetJson {
+  const style = [...GRAPH_STYLE];
+  if (big || renderer === 'webgl') style.push({ selector: 'edge', style: { 'curve-style': 'straight' } });
+  if (renderer === 'webgl') style.push({ selector: PATTERNED_EDGES, style: { 'line-opacity': 0, 'target-arrow-shape': 'none' } });
+  if (!labels) style.push({ selector: 'node', style: { label: '' } });
+  return style;
 }
