@@ -91,7 +91,7 @@ export const TEST_SECRET_KEY = Buffer.alloc(32, 7);
  * Starts the real server on port 0 over a fresh data dir in a temp dir: SQLite files there, or
  * with TRIBUTARY_TEST_BACKEND=postgres a fresh PostgreSQL database (dropped by close()).
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: { webDist?: string } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tributary-test-'));
   // A server sharing another's DATA_DIR and database (DATABASE_URL given) creates none of its own.
   const backend = env.DATABASE_URL ? { env: {}, drop: async () => undefined } : await backendEnv();
@@ -104,7 +104,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
   });
   const queries: string[] = [];
-  const server = await startServer({ config, logger: pino({ level: 'info' }, sink), secretKey: TEST_SECRET_KEY, onQuery: (sql) => queries.push(sql) });
+  const server = await startServer({ config, logger: pino({ level: 'info' }, sink), secretKey: TEST_SECRET_KEY, onQuery: (sql) => queries.push(sql), webDist: options.webDist });
 
   // A server sharing another's database (DATA_DIR or DATABASE_URL given) finds that one's admin there: it makes one of its own.
   const shared = (await server.orm.em.fork().count(UserAccount, { email: TEST_ADMIN_EMAIL })) > 0;

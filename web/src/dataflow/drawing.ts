@@ -4,16 +4,16 @@ import type { Positions } from './layered.js';
 /**
  * From this many nodes the canvas draws the graph the cheap way: one redraw of ~2,000 nodes
  * takes about 100 ms here, so pan and zoom move a snapshot (edges hidden), and the elements go
- * in by chunks, each its own task, so the page answers input while Cytoscape styles them.
+ * in by slices, yielding every few tens of ms, so the page answers input while Cytoscape styles them.
  */
 export const BIG_GRAPH_NODES = 1000;
 
 /**
- * Elements added per task on a big graph. Adding the ~5,000 elements of a 2,000-node graph at
- * once blocks the page for about 1 s; by 1,000 the longest task is 0.3–0.45 s here, for about the
- * same time until the graph shows (measured with `npm run bench:web`).
+ * A big graph's elements go in by slices of this many, as many slices per task as fit in
+ * TASK_BUDGET_MS, so no task keeps a key press waiting much longer than the budget.
  */
-export const ELEMENTS_PER_TASK = 1000;
+export const ELEMENTS_PER_SLICE = 150;
+export const TASK_BUDGET_MS = 40;
 
 export interface Viewport {
   zoom: number;
@@ -60,36 +60,46 @@ export function placed(elements: ElementDefinition[], positions: Positions): Ele
   return [...nodes, ...elements.filter((element) => element.group !== 'nodes')];
 }
 
-/** `list` cut into consecutive chunks of at most `size` (≥ 1) items. */
-export function inChunks<T>(list: T[], size: number): T[][] {
-  const step = Math.max(1, size);
-  const chunks: T[][] = [];
-  for (let start = 0; start < list.length; start += step) chunks.push(list.slice(start, start + step));
-  return chunks;
-}
-
 /** Resolves once the browser has drawn a frame and handled the input waiting. */
 export function nextFrame(): Promise<void> {
   return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
+/** Resolves in a new task: input waiting is handled first, without waiting for a frame. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
+  });
 }
 
 /** Far enough to the side that nothing drawn there is on screen. */
 const OFF_SCREEN = 1e6;
 
 /**
- * Replaces the elements of `cy` by `elements`, ELEMENTS_PER_TASK at a time, yielding a frame after
- * each chunk. Meanwhile the graph sits off screen, so Cytoscape styles each chunk in its frame
- * without drawing the growing graph each time (that was slower); it shows at `viewport` once all
- * are in. Answers false, leaving the graph half-built, as soon as `current()` turns false (a newer
- * render began).
+ * Replaces the elements of `cy` by `elements`, ELEMENTS_PER_SLICE at a time, yielding to the
+ * page whenever a task has used TASK_BUDGET_MS. Meanwhile the graph sits off screen, so Cytoscape
+ * styles each slice without drawing the growing graph each time (that was slower); it shows at
+ * `viewport` once all are in. Answers false, leaving the graph half-built, as soon as `current()`
+ * turns false (a newer render began).
  */
-export async function addInChunks(cy: Core, elements: ElementDefinition[], viewport: Viewport, current: () => boolean): Promise<boolean> {
+export async function addInSlices(cy: Core, elements: ElementDefinition[], viewport: Viewport, current: () => boolean): Promise<boolean> {
   cy.elements().remove();
   cy.viewport({ zoom: viewport.zoom, pan: { x: viewport.pan.x + OFF_SCREEN, y: viewport.pan.y } });
-  for (const chunk of inChunks(elements, ELEMENTS_PER_TASK)) {
-    cy.batch(() => cy.add(chunk));
-    await nextFrame();
+  let taskStarted = performance.now();
+  for (let start = 0; start < elements.length; start += ELEMENTS_PER_SLICE) {
+    let added = cy.collection();
+    cy.batch(() => {
+      added = cy.add(elements.slice(start, start + ELEMENTS_PER_SLICE));
+    });
+    // Edges' geometry (ends, arrows) now, within the budget: the first frame on screen would
+    // otherwise work it out for every edge at once (0.3–0.7 s at 10,000 nodes).
+    (added.edges() as unknown as { recalculateRenderedStyle(): void }).recalculateRenderedStyle();
+    if (performance.now() - taskStarted < TASK_BUDGET_MS) continue;
+    await nextTask();
     if (!current()) return false;
+    taskStarted = performance.now();
   }
   cy.viewport(viewport);
   await nextFrame();

@@ -9,6 +9,9 @@ export const NODE_SIZE = 44;
 const FONT_SIZE = 12;
 const MIN_READABLE_FONT = 7;
 
+/** The class of a big graph's elements drawn in full (label, picture, arrow): see detail.ts. */
+export const DETAIL = 'detail';
+
 /** Whether labels can be read at `zoom`; below, neither renderer draws them. */
 export const labelsReadable = (zoom: number): boolean => FONT_SIZE * zoom >= MIN_READABLE_FONT;
 
@@ -81,12 +84,19 @@ export const GRAPH_STYLE: StylesheetJson = [
  * The stylesheet for a graph of `big` size drawn by `renderer`: on big graphs, and on WebGL, edges
  * are straight lines, which Cytoscape styles and measures faster than bundled beziers (parallel
  * edges then overlap). On WebGL the dashed and dotted edges are left transparent: a
- * DashOverlay draws them, patterned (that renderer draws every line solid). Without `labels` no
+ * DashOverlay draws them, patterned (that renderer draws every line solid). A big graph draws
+ * labels, pictures and arrows only on DETAIL elements (detail.ts). Without `labels` no
  * node has one: the WebGL renderer gets that style when zoomed out past `labelsReadable`.
  */
 export function graphStyle(big: boolean, renderer: RendererName, labels = true): StylesheetJson {
   const style = [...GRAPH_STYLE];
   if (big || renderer === 'webgl') style.push({ selector: 'edge', style: { 'curve-style': 'straight' } });
+  if (big) {
+    // Right after the base rules, so the class rules (a failed run's border, selection) still win.
+    const after = (selector: string) => style.findIndex((rule) => rule.selector === selector) + 1;
+    style.splice(after('node'), 0, { selector: 'node', style: { label: '', 'background-image': 'none', 'border-width': 0 } }, { selector: `node.${DETAIL}`, style: { label: 'data(label)', 'background-image': 'data(icon)', 'border-width': 2 } });
+    style.splice(after('edge'), 0, { selector: 'edge', style: { 'target-arrow-shape': 'none' } }, { selector: `edge.${DETAIL}`, style: { 'target-arrow-shape': 'triangle' } });
+  }
   if (renderer === 'webgl') style.push({ selector: PATTERNED_EDGES, style: { 'line-opacity': 0, 'target-arrow-shape': 'none' } });
   if (!labels) style.push({ selector: 'node', style: { label: '' } });
   return style;
