@@ -10,6 +10,8 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 const TARGETS = { interactiveMs: { 2000: 1_500, 10000: 4_000 } as Record<number, number>, keyPressMs: 100, frameP95Ms: 33 };
 const RUNS = Number(process.env.TRIBUTARY_BENCH_WEB_RUNS ?? 5);
 const SIZES = (process.env.TRIBUTARY_BENCH_WEB_SIZES ?? '2000,10000').split(',').map(Number);
+/** Renderers to load each size with: `auto` is what a user gets (here the canvas: WebGL is software). */
+const RENDERERS = (process.env.TRIBUTARY_BENCH_WEB_RENDERERS ?? 'auto').split(',');
 /**
  * A web/dist built from an older commit (`git worktree add /tmp/base <commit> && cd /tmp/base &&
  * ln -s $PWD/../main/node_modules && npm run build:web`): the same loads then also run on that UI,
@@ -274,7 +276,12 @@ describe.runIf(process.env.TRIBUTARY_E2E_BIG === '1')('Dataflow page on big grap
         const { lineage } = await server.ok(`query ($max: Int) { lineage(filter: { scheduledOnly: false }, maxNodes: $max) { total nodes { id } } }`, { max: all ? 20_000 : 2_000 });
         expect(lineage.total).toBeGreaterThanOrEqual(size * 0.9);
         await signInBrowser(chromium.context, server.url, server.admin.email);
-        const current = await measure(server, path, lineage.nodes.length, `${size}-nodes`);
+        const byRenderer: Record<string, { summary: Summary; loads: Load[] }> = {};
+        for (const renderer of RENDERERS) {
+          const suffix = renderer === 'auto' ? '' : `&renderer=${renderer}`;
+          byRenderer[renderer] = await measure(server, `${path}${suffix}`, lineage.nodes.length, `${size}-nodes${suffix ? `-${renderer}` : ''}`);
+        }
+        const current = byRenderer[RENDERERS[0]!]!;
         let old: { summary: Summary; loads: Load[] } | null = null;
         if (baseline) {
           await signInBrowser(chromium.context, baseline.url, baseline.admin.email);
@@ -288,8 +295,9 @@ describe.runIf(process.env.TRIBUTARY_E2E_BIG === '1')('Dataflow page on big grap
           target: { interactiveMs: target ?? null, keyPressMs: TARGETS.keyPressMs, frameP95Ms: TARGETS.frameP95Ms },
           interactiveOverTarget: target ? round(current.summary.interactiveMs / target) : null,
           medians: current.summary,
+          mediansRenderer: RENDERERS[0],
           baseline: old ? { webDist: BASELINE, medians: old.summary, newOverOld: { interactive: round(current.summary.interactiveMs / old.summary.interactiveMs), frameP95: round(current.summary.frameP95Ms / old.summary.frameP95Ms) } } : null,
-          loads: current.loads,
+          renderers: Object.fromEntries(Object.entries(byRenderer).map(([renderer, { summary, loads }]) => [renderer, { medians: summary, loads }])),
           baselineLoads: old?.loads ?? [],
         };
         console.log(`${size}-node workspace (${lineage.total} nodes), medians of ${RUNS} cold loads: ${JSON.stringify(current.summary)}${old ? `; baseline ${JSON.stringify(old.summary)}` : ''}`);

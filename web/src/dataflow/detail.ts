@@ -19,28 +19,32 @@ function inView(cy: Core): Collection {
 
 /**
  * Level of detail for big graphs: their stylesheet draws bare circles and lines (no label, no
- * picture, no arrow), and the elements in view get the DETAIL class back, with all of that, once
+ * picture, no arrow), and the elements in view get the DETAIL class, with all of that, once
  * the zoom makes labels readable. A first draw of 10,000 nodes then draws no text and no image,
  * and a zoomed-in view draws in full the few hundred elements it shows.
  */
-export function updateDetail(cy: Core): void {
+export function updateDetail(cy: Core): boolean {
   const want = labelsReadable(cy.zoom()) ? inView(cy) : cy.collection();
   const had = cy.elements(`.${DETAIL}`);
   const drop = had.difference(want);
   const add = want.difference(had);
-  if (drop.empty() && add.empty()) return;
+  if (drop.empty() && add.empty()) return false;
   cy.batch(() => {
     drop.removeClass(DETAIL);
     add.addClass(DETAIL);
   });
+  return true;
 }
 
-/** Keeps the detail following the view once pan and zoom settle; returns the way to stop. */
-export function trackDetail(cy: Core): () => void {
+/**
+ * Keeps the detail following the view once pan and zoom settle, calling `changed` when it moved;
+ * returns the way to stop.
+ */
+export function trackDetail(cy: Core, changed: () => void): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const settle = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => updateDetail(cy), SETTLE_MS);
+    timer = setTimeout(() => updateDetail(cy) && changed(), SETTLE_MS);
   };
   cy.on('viewport', settle);
   return () => {

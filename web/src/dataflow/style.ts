@@ -81,21 +81,29 @@ export const GRAPH_STYLE: StylesheetJson = [
 ];
 
 /**
- * The stylesheet for a graph of `big` size drawn by `renderer`: on big graphs, and on WebGL, edges
- * are straight lines, which Cytoscape styles and measures faster than bundled beziers (parallel
- * edges then overlap). On WebGL the dashed and dotted edges are left transparent: a
- * DashOverlay draws them, patterned (that renderer draws every line solid). A big graph draws
- * labels, pictures and arrows only on DETAIL elements (detail.ts). Without `labels` no
- * node has one: the WebGL renderer gets that style when zoomed out past `labelsReadable`.
+ * The stylesheet for a graph of `big` size drawn by `renderer`.
+ * - A big graph draws bare circles and lines, and labels, pictures, borders and arrows only on
+ *   DETAIL elements (detail.ts: those in view at a readable zoom). Its far lines are haystack
+ *   lines on the canvas (centre to centre, no arrow: Cytoscape's cheapest to place and draw).
+ * - On WebGL, edges are straight (the curves its canvas fallback bundles are not drawn there),
+ *   the dashed and dotted edges are left transparent for a DashOverlay to draw patterned (that
+ *   renderer draws every line solid), and without `labels` no node has one: WebGL ignores
+ *   min-zoomed-font-size, so GraphCanvas restyles when the zoom crosses `labelsReadable`.
  */
 export function graphStyle(big: boolean, renderer: RendererName, labels = true): StylesheetJson {
   const style = [...GRAPH_STYLE];
-  if (big || renderer === 'webgl') style.push({ selector: 'edge', style: { 'curve-style': 'straight' } });
+  if (renderer === 'webgl') style.push({ selector: 'edge', style: { 'curve-style': 'straight' } });
   if (big) {
     // Right after the base rules, so the class rules (a failed run's border, selection) still win.
     const after = (selector: string) => style.findIndex((rule) => rule.selector === selector) + 1;
     style.splice(after('node'), 0, { selector: 'node', style: { label: '', 'background-image': 'none', 'border-width': 0 } }, { selector: `node.${DETAIL}`, style: { label: 'data(label)', 'background-image': 'data(icon)', 'border-width': 2 } });
-    style.splice(after('edge'), 0, { selector: 'edge', style: { 'target-arrow-shape': 'none' } }, { selector: `edge.${DETAIL}`, style: { 'target-arrow-shape': 'triangle' } });
+    const far = renderer === 'canvas' ? { 'curve-style': 'haystack' as const, 'haystack-radius': 0 } : {};
+    style.splice(
+      after('edge'),
+      0,
+      { selector: 'edge', style: { ...far, 'target-arrow-shape': 'none' } },
+      { selector: `edge.${DETAIL}`, style: { 'curve-style': 'straight', 'target-arrow-shape': 'triangle' } },
+    );
   }
   if (renderer === 'webgl') style.push({ selector: PATTERNED_EDGES, style: { 'line-opacity': 0, 'target-arrow-shape': 'none' } });
   if (!labels) style.push({ selector: 'node', style: { label: '' } });
