@@ -137,10 +137,12 @@ const FIELD_WEIGHTS: Record<string, number> = {
 
 /**
  * Types answered from objects the server already holds in memory (the lineage graph): their leaf
- * fields are property reads, so an item costs 1 whatever fields it asks for. The Dataflow page's
- * 20,000 nodes then cost 40,003, not 320,003; the list is still bounded by `maxNodes`.
+ * fields are property reads, not resolvers, so each counts FLAT_LEAF_COST; the answer still grows
+ * with every field asked. The Dataflow page's 20,000 nodes then cost 75,003, not 320,003, and a
+ * whole 100,000-node graph with every field stays refused.
  */
 const FLAT_TYPES = new Set(['LineageNode', 'LineageEdge']);
+const FLAT_LEAF_COST = 1 / 8;
 
 export interface CostOptions {
   defaultListSize: number;
@@ -150,7 +152,7 @@ export interface CostOptions {
 
 /**
  * An estimate, from the document alone, of how many fields executing `operation` resolves: every
- * field counts 1 (a {@link FIELD_WEIGHTS} field its weight, a leaf of a {@link FLAT_TYPES} type 0),
+ * field counts 1 (a {@link FIELD_WEIGHTS} field its weight, a leaf of a {@link FLAT_TYPES} type 1/8),
  * times the size of every list around it.
  * A list's size is the `first` (connections: default 50, at most 500) or `maxNodes` (lineage:
  * default 5,000, at most the graph's node count) argument of the field that returns it or of its
@@ -202,7 +204,7 @@ export function queryCost(
         if (!field) continue;
         const size = sizeOf(selection, field);
         const named = getNamedType(field.type);
-        let cost = FIELD_WEIGHTS[`${parent.name}.${field.name}`] ?? (FLAT_TYPES.has(parent.name) && isLeafType(named) ? 0 : 1);
+        let cost = FIELD_WEIGHTS[`${parent.name}.${field.name}`] ?? (FLAT_TYPES.has(parent.name) && isLeafType(named) ? FLAT_LEAF_COST : 1);
         if (selection.selectionSet && isCompositeType(named)) cost += selectionCost(selection.selectionSet, named, size);
         if (returnsList(field)) {
           const listSize = size ?? parentSize;
@@ -234,7 +236,7 @@ export function queryCost(
   };
 
   const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
-  const cost = root ? selectionCost(operation.selectionSet, root, undefined) : 0;
+  const cost = root ? Math.ceil(selectionCost(operation.selectionSet, root, undefined)) : 0;
   return { cost, sized };
 }
 

@@ -171,12 +171,21 @@ describe('GraphQL query limits', () => {
   });
 
   it('counts lineage lists by maxNodes, but no more than the graph holds', async () => {
-    // Three aliases of 100,000 nodes would cost 300,006 (a lineage node costs 1, whatever its
-    // fields); this graph has a dozen nodes.
+    // Three aliases of 100,000 nodes would cost 412,506 (a lineage node costs 1, and 1/8 per
+    // field); this graph has a dozen nodes.
     const lists = ['a', 'b', 'c'].map((alias) => `${alias}: lineage(maxNodes: 100000) { total nodes { id name type } }`).join(' ');
     const big = await post({ query: `{ ${lists} }` });
     expect(big.body.errors).toBeUndefined();
     expect(big.body.data.a.nodes.length).toBeGreaterThan(10);
+  });
+
+  it('refuses every field of 100,000 lineage nodes, though a field of a lineage node costs 1/8', async () => {
+    const fields = 'nodes { id type name scheduled lastRunStatus state language tags producer } edges { source target kind declared observedAt stale }';
+    const document = parse(`{ lineage(maxNodes: 100000) { total ${fields} } }`);
+    // (1 + 9/8) + (1 + 6/8) per node, and the lineage field and its total.
+    expect(queryCost(schema, document, getOperationAST(document)!, {}, { defaultListSize: QUERY_LIMITS.defaultListSize }).cost).toBe(387_502);
+    const page = parse(`query ($max: Int) { lineage(maxNodes: $max) { total ${fields} } }`);
+    expect(queryCost(schema, page, getOperationAST(page)!, { max: 20_000 }, { defaultListSize: QUERY_LIMITS.defaultListSize }).cost).toBe(77_502);
   });
 
   it('lets one request hold four previews, not five', async () => {
