@@ -70,8 +70,15 @@ describe('A big view', () => {
     expect(status).toContain(`showing the 2,000 nodes nearest the most connected node, of ${whole.total.toLocaleString('en-US')}`);
     expect(await page.getByTestId('show-all').innerText()).toBe(`show all ${whole.total.toLocaleString('en-US')}`);
 
+    // "Show all" asks for as many nodes as the view holds, up to 20,000.
+    const asked: number[] = [];
+    page.on('request', (request) => {
+      const body = request.postDataJSON() as { variables?: { maxNodes?: number } } | null;
+      if (request.url().endsWith('/graphql') && body?.variables?.maxNodes !== undefined) asked.push(body.variables.maxNodes);
+    });
     await page.getByTestId('show-all').click();
     const all = await waitForGraph<DrawnGraph>(page, collapsed.renders);
+    expect(asked).toEqual([20_000]);
     expect(ids(all.nodes)).toEqual(ids(whole.nodes));
     expect(all.truncated).toBe(false);
     expect(new URL(page.url()).searchParams.get('all')).toBe('true');

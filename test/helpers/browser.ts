@@ -99,7 +99,7 @@ function devToolsEndpoint(child: ChildProcess): Promise<string> {
   });
 }
 
-/** Waits up to 5 s for Chromium to exit, then signals its process group (TERM, then KILL). */
+/** Waits up to 5 s for Chromium to exit, then signals its process group (TERM, then KILL); gives up after 20 s. */
 async function stop(child: ChildProcess): Promise<void> {
   const signalGroup = (signal: NodeJS.Signals) => {
     try {
@@ -112,9 +112,18 @@ async function stop(child: ChildProcess): Promise<void> {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const term = setTimeout(() => signalGroup('SIGTERM'), 5_000);
     const kill = setTimeout(() => signalGroup('SIGKILL'), 10_000);
-    await exited;
+    // Bounded: a process that outlives SIGKILL (stuck in the kernel) must not hold the suite's teardown.
+    let gaveUp: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => {
+      gaveUp = setTimeout(() => {
+        console.warn(`Chromium (pid ${child.pid}) had not exited 20 s after it was asked to; leaving it`);
+        resolve();
+      }, 20_000);
+    });
+    await Promise.race([exited, late]);
     clearTimeout(term);
     clearTimeout(kill);
+    clearTimeout(gaveUp);
   }
   signalGroup('SIGKILL'); // helpers that outlived the browser process
 }

@@ -16,11 +16,17 @@ export interface RendererDecision {
  */
 const SOFTWARE_GPU = /swiftshader|llvmpipe|softpipe|software|basic render/i;
 
-/** The renderer for `choice` on a browser whose WebGL2 reports `gpu` (null: no WebGL2). */
-export function pickRenderer(choice: RendererChoice, gpu: string | null): RendererDecision {
+/**
+ * The renderer for `choice` and a graph of `big` size on a browser whose WebGL2 reports `gpu()`
+ * (null: no WebGL2). `auto` keeps small graphs on the canvas without asking for WebGL at all:
+ * they draw fast there, and a WebGL context is a GPU process for the browser to start.
+ */
+export function pickRenderer(choice: RendererChoice, big: boolean, gpu: () => string | null): RendererDecision {
   if (choice === 'canvas') return { name: 'canvas', reason: 'canvas renderer, as asked' };
-  if (gpu === null) return { name: 'canvas', reason: 'canvas renderer: this browser has no WebGL2' };
-  if (choice === 'webgl') return { name: 'webgl', reason: `WebGL renderer, as asked (${gpu})` };
-  if (SOFTWARE_GPU.test(gpu)) return { name: 'canvas', reason: `canvas renderer: WebGL here is software (${gpu}), slower than the canvas` };
-  return { name: 'webgl', reason: `WebGL renderer (${gpu})` };
+  if (choice === 'auto' && !big) return { name: 'canvas', reason: 'canvas renderer: a graph this small draws fast on it' };
+  const found = gpu();
+  if (found === null) return { name: 'canvas', reason: 'canvas renderer: this browser has no WebGL2' };
+  if (choice === 'webgl') return { name: 'webgl', reason: `WebGL renderer, as asked (${found})` };
+  if (SOFTWARE_GPU.test(found)) return { name: 'canvas', reason: `canvas renderer: WebGL here is software (${found}), slower than the canvas` };
+  return { name: 'webgl', reason: `WebGL renderer (${found})` };
 }

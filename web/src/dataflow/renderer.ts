@@ -16,9 +16,9 @@ export function webglGpu(): string | null {
   return detected;
 }
 
-/** The renderer a new graph gets for `choice` on this browser. */
-export function rendererFor(choice: RendererChoice): RendererDecision {
-  return pickRenderer(choice, choice === 'canvas' ? null : webglGpu());
+/** The renderer a new graph of `big` size gets for `choice` on this browser. */
+export function rendererFor(choice: RendererChoice, big: boolean): RendererDecision {
+  return pickRenderer(choice, big, webglGpu);
 }
 
 /** Cytoscape's renderer object (not in its typings). */
